@@ -1,0 +1,41 @@
+"""memlane: long-term memory for LLM applications and agents, with mem0's API."""
+
+from memlane.config import MemoryConfig
+from memlane.errors import (
+    ConfigError,
+    DimensionMismatchError,
+    EmbedderError,
+    InvalidFilterError,
+    InvalidInputError,
+    LLMError,
+    MemlaneError,
+    MissingDependencyError,
+    NotFoundError,
+    ProviderError,
+    StoreError,
+    UnknownProviderError,
+)
+from memlane.memory import AsyncMemory, Memory
+from memlane.registry import registry
+
+__all__ = [
+    "AsyncMemory",
+    "ConfigError",
+    "DimensionMismatchError",
+    "EmbedderError",
+    "InvalidFilterError",
+    "InvalidInputError",
+    "LLMError",
+    "Memory",
+    "MemoryConfig",
+    "MemlaneError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "ProviderError",
+    "StoreError",
+    "UnknownProviderError",
+    "__version__",
+    "registry",
+]
+
+__version__ = "0.1.0"

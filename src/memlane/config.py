@@ -1,0 +1,118 @@
+"""``MemoryConfig``: one validated section per kind of back end, in mem0's ``{provider, config}`` shape.
+
+Each section's ``config`` is validated against the config model its provider registered, so a
+misspelt provider or field fails when the config loads, with a message naming the known ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from memlane.errors import ConfigError, MemlaneError
+from memlane.registry import Kind, registry
+
+__all__ = [
+    "EmbedderSection",
+    "LLMSection",
+    "MemoryConfig",
+    "ProviderSection",
+    "SearchConfig",
+    "VectorStoreSection",
+]
+
+
+class ProviderSection(BaseModel):
+    """``{"provider": name, "config": {...}}`` for one kind of back end."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ClassVar[Kind]
+
+    provider: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    _parsed: BaseModel | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none_config(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("config") is None and "config" in data:
+            data = {**data, "config": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _validate_provider(self) -> ProviderSection:
+        self._parsed = registry.validate(self.kind, self.provider, self.config)
+        return self
+
+    @property
+    def parsed(self) -> BaseModel:
+        """The provider's validated config model."""
+        if self._parsed is None:
+            self._parsed = registry.validate(self.kind, self.provider, self.config)
+        return self._parsed
+
+    def build(self) -> Any:
+        """A new back end from this section."""
+        return registry.get(self.kind, self.provider).factory(self.parsed)
+
+
+class VectorStoreSection(ProviderSection):
+    kind: ClassVar[Kind] = "vector_store"
+    provider: str = "sqlite"
+
+
+class EmbedderSection(ProviderSection):
+    kind: ClassVar[Kind] = "embedder"
+    provider: str = "local"
+
+
+class LLMSection(ProviderSection):
+    kind: ClassVar[Kind] = "llm"
+
+
+class SearchConfig(BaseModel):
+    """How search fuses its signals (see the README's section on scores)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dense_weight: float = Field(default=0.5, ge=0)
+    keyword_weight: float = Field(default=0.5, ge=0)
+    keyword_saturation: float = Field(
+        default=4.0, gt=0, description="BM25 score that maps to 0.5 in the calibrated keyword signal"
+    )
+    candidates: int = Field(default=100, ge=1, le=10_000, description="candidates per signal")
+
+
+class MemoryConfig(BaseModel):
+    """The whole configuration; every field has a default, so ``MemoryConfig()`` works offline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vector_store: VectorStoreSection = Field(default_factory=VectorStoreSection)
+    embedder: EmbedderSection = Field(default_factory=EmbedderSection)
+    llm: LLMSection | None = None
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    custom_instructions: str | None = None
+    custom_fact_extraction_prompt: str | None = None
+    custom_update_memory_prompt: str | None = None
+    history_db_path: str | None = Field(
+        default=None, description="accepted for mem0 configs; memlane keeps history in the store"
+    )
+    version: str = Field(default="v1.1", description="accepted for mem0 configs; ignored")
+
+    @classmethod
+    def load(cls, data: dict[str, Any] | MemoryConfig | None) -> MemoryConfig:
+        """Validate a config dict; raise ``ConfigError`` (or the memlane error behind it)."""
+        if isinstance(data, MemoryConfig):
+            return data
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError(f"config must be a dict, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            for error in exc.errors():
+                cause = (error.get("ctx") or {}).get("error")
+                if isinstance(cause, MemlaneError):
+                    raise cause from None
+            raise ConfigError(f"invalid memlane config: {exc}") from None

@@ -1,0 +1,50 @@
+"""The embedder contract: texts in, L2-normalised float32 rows out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from memlane.errors import EmbedderError
+
+__all__ = ["Embedder", "Purpose", "Vectors", "check_vectors", "normalize_rows"]
+
+Purpose = Literal["add", "update", "search"]
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into vectors. ``dimension`` may load the model on first use."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
+        """One row per text, L2-normalised, dtype float32."""
+        ...
+
+
+def normalize_rows(matrix: npt.ArrayLike) -> Vectors:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    arr = np.asarray(matrix, dtype=np.float32)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out: Vectors = (arr / norms).astype(np.float32, copy=False)
+    return out
+
+
+def check_vectors(vectors: Vectors, count: int, dimension: int, source: str) -> Vectors:
+    """Raise ``EmbedderError`` unless ``vectors`` is ``count`` finite rows of ``dimension``."""
+    if vectors.shape != (count, dimension):
+        raise EmbedderError(
+            f"{source} returned vectors of shape {vectors.shape}, expected ({count}, {dimension})"
+        )
+    if not np.isfinite(vectors).all():
+        raise EmbedderError(f"{source} returned non-finite values")
+    return vectors

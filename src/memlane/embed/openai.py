@@ -1,0 +1,104 @@
+"""Any OpenAI-compatible ``/v1/embeddings`` endpoint (OpenAI, Ollama, vLLM, LM Studio, llama.cpp…)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
+from memlane.errors import EmbedderError
+
+if TYPE_CHECKING:
+    from memlane.registry import Registry
+
+__all__ = ["OpenAIEmbedder", "OpenAIEmbedderConfig", "register"]
+
+_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class OpenAIEmbedderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    model: str = "text-embedding-3-small"
+    api_key: SecretStr | None = Field(default=None, description="default: $OPENAI_API_KEY")
+    base_url: str | None = Field(
+        default=None,
+        alias="openai_base_url",
+        description="default: $OPENAI_BASE_URL or https://api.openai.com/v1",
+    )
+    embedding_dims: int | None = Field(
+        default=None, ge=1, description="sent as `dimensions` when set; else read from a probe"
+    )
+    timeout: float = Field(default=60.0, gt=0)
+    batch_size: int = Field(default=256, ge=1, le=2048)
+    max_retries: int = Field(default=3, ge=0, le=10)
+
+
+class OpenAIEmbedder:
+    """Batches texts to ``POST {base_url}/embeddings`` with retries on rate limits and timeouts."""
+
+    def __init__(self, config: OpenAIEmbedderConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+        self._config = config
+        key = config.api_key.get_secret_value() if config.api_key else os.environ.get("OPENAI_API_KEY")
+        base = config.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(
+            base_url=base.rstrip("/"), headers=headers, timeout=config.timeout, transport=transport
+        )
+        self._dimension = config.embedding_dims
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self._dimension = int(self._request(["dimension probe"]).shape[1])
+        return self._dimension
+
+    def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        size = self._config.batch_size
+        parts = [self._request(list(texts[i : i + size])) for i in range(0, len(texts), size)]
+        return check_vectors(np.vstack(parts), len(texts), self.dimension, "the embeddings endpoint")
+
+    def _request(self, texts: list[str]) -> Vectors:
+        body: dict[str, Any] = {"model": self._config.model, "input": texts}
+        if self._config.embedding_dims:
+            body["dimensions"] = self._config.embedding_dims
+        data = self._post(body)
+        try:
+            rows = sorted(data["data"], key=lambda item: item["index"])
+            return normalize_rows([row["embedding"] for row in rows])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EmbedderError(f"unexpected embeddings response: {str(data)[:200]}") from exc
+
+    def _post(self, body: dict[str, Any]) -> Any:
+        last: str = ""
+        for attempt in range(self._config.max_retries + 1):
+            if attempt:
+                time.sleep(min(8.0, 0.5 * 2**attempt))
+            try:
+                response = self._client.post("/embeddings", json=body)
+            except httpx.TimeoutException as exc:
+                last = f"timeout: {exc}"
+                continue
+            except httpx.HTTPError as exc:
+                raise EmbedderError(f"embeddings request failed: {exc}") from exc
+            if response.status_code in _RETRY_STATUS:
+                last = f"HTTP {response.status_code}: {response.text[:200]}"
+                continue
+            if response.status_code >= 400:
+                raise EmbedderError(
+                    f"embeddings endpoint answered HTTP {response.status_code}: {response.text[:300]}"
+                )
+            return response.json()
+        raise EmbedderError(f"embeddings endpoint failed after retries ({last})")
+
+
+def register(registry: Registry) -> None:
+    registry.register("embedder", "openai", OpenAIEmbedderConfig, OpenAIEmbedder)

@@ -1,0 +1,112 @@
+"""Every error memlane raises.
+
+One root, so ``except MemlaneError`` catches anything the library raises on purpose::
+
+    MemlaneError
+    ├── ConfigError                      bad or missing configuration
+    │   ├── UnknownProviderError         a provider name nobody registered
+    │   └── MissingDependencyError       an optional extra is not installed (also ImportError)
+    ├── InvalidInputError                bad arguments to a public call (also ValueError)
+    │   └── InvalidFilterError           a filter mem0's language does not allow
+    ├── NotFoundError                    an id that does not exist (also ValueError, as mem0 raises)
+    └── ProviderError                    a back end failed
+        ├── LLMError                     the model failed or its output could not be used
+        ├── EmbedderError
+        └── StoreError
+            └── DimensionMismatchError   the store holds vectors of another size
+
+Input errors subclass ``ValueError`` so that code written for mem0 (``except ValueError``)
+keeps working. Every error leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DimensionMismatchError",
+    "EmbedderError",
+    "InvalidFilterError",
+    "InvalidInputError",
+    "LLMError",
+    "MemlaneError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "ProviderError",
+    "StoreError",
+    "UnknownProviderError",
+]
+
+
+class MemlaneError(Exception):
+    """The root of every error memlane raises on purpose."""
+
+
+class ConfigError(MemlaneError, ValueError):
+    """The configuration is invalid or incomplete."""
+
+
+class UnknownProviderError(ConfigError):
+    """A provider name that is not registered for its kind."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = known
+        super().__init__(
+            f"unknown {kind} provider {name!r}; known {kind} providers: {', '.join(known) or '(none)'}"
+        )
+
+
+class MissingDependencyError(ConfigError, ImportError):
+    """A provider needs an optional package that is not installed."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"the package {package!r} is not installed; install it with: pip install 'memlane[{extra}]'"
+        )
+
+
+class InvalidInputError(MemlaneError, ValueError):
+    """A public call got an argument it cannot use; nothing was written."""
+
+
+class InvalidFilterError(InvalidInputError):
+    """A filter that mem0's filter language does not allow."""
+
+
+class NotFoundError(MemlaneError, ValueError):
+    """No memory has the given id."""
+
+    def __init__(self, memory_id: str) -> None:
+        self.memory_id = memory_id
+        super().__init__(f"memory {memory_id!r} not found")
+
+
+class ProviderError(MemlaneError):
+    """A back end (LLM, embedder, store) failed."""
+
+
+class LLMError(ProviderError):
+    """The LLM failed, or its output could not be parsed into the expected shape."""
+
+
+class EmbedderError(ProviderError):
+    """The embedder failed or returned vectors of the wrong shape."""
+
+
+class StoreError(ProviderError):
+    """The store failed."""
+
+
+class DimensionMismatchError(StoreError):
+    """The store was created with vectors of another dimension than the embedder gives."""
+
+    def __init__(self, stored: int, embedder: int) -> None:
+        self.stored = stored
+        self.embedder = embedder
+        super().__init__(
+            f"the store holds {stored}-dimensional vectors but the embedder gives {embedder}; "
+            "use the embedder the store was created with, or a new database path"
+        )

@@ -1,0 +1,71 @@
+"""``AsyncMemory``: the same implementation as ``Memory``, each call run in a worker thread.
+
+There is one implementation. Every method here is generated from ``Memory``'s with its exact
+signature, so a fix made in ``Memory`` is a fix here, and the event loop never blocks on
+SQLite, the embedder or the LLM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from memlane.config import MemoryConfig
+from memlane.embed.base import Embedder
+from memlane.memory.main import Memory
+from memlane.store.base import MemoryStore
+
+__all__ = ["AsyncMemory"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _offload(
+    method: Callable[Concatenate[Memory, P], R],
+) -> Callable[Concatenate[AsyncMemory, P], Awaitable[R]]:
+    async def run(self: AsyncMemory, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.to_thread(method, self.sync, *args, **kwargs)
+
+    functools.update_wrapper(run, method)
+    return run
+
+
+class AsyncMemory:
+    """``Memory`` for asyncio: every method is a coroutine with the same arguments and results."""
+
+    def __init__(
+        self,
+        config: MemoryConfig | dict[str, Any] | None = None,
+        *,
+        store: MemoryStore | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.sync = Memory(config, store=store, embedder=embedder)
+
+    @classmethod
+    def from_config(cls, config_dict: dict[str, Any]) -> AsyncMemory:
+        return cls(MemoryConfig.load(config_dict))
+
+    @property
+    def config(self) -> MemoryConfig:
+        return self.sync.config
+
+    add = _offload(Memory.add)
+    search = _offload(Memory.search)
+    get = _offload(Memory.get)
+    get_all = _offload(Memory.get_all)
+    update = _offload(Memory.update)
+    delete = _offload(Memory.delete)
+    delete_all = _offload(Memory.delete_all)
+    history = _offload(Memory.history)
+    reset = _offload(Memory.reset)
+    close = _offload(Memory.close)
+
+    async def __aenter__(self) -> AsyncMemory:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

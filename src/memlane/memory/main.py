@@ -1,0 +1,292 @@
+"""``Memory``: the mem0-compatible façade over a store, an embedder and (later) an LLM."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from memlane.config import MemoryConfig
+from memlane.embed.base import Embedder
+from memlane.errors import ConfigError, InvalidInputError, NotFoundError
+from memlane.filters import and_
+from memlane.memory import inputs
+from memlane.memory.add import add_verbatim
+from memlane.memory.format import add_result, hit_item, record_item
+from memlane.memory.search import search_hits
+from memlane.models import EventName, HistoryEvent, MemoryRecord, new_id, now_iso, text_hash
+from memlane.store.base import MemoryStore
+
+__all__ = ["Memory"]
+
+_UNSET: Any = object()
+SEARCH_TOP_K = 20
+LIST_TOP_K = 100
+
+
+class Memory:
+    """Long-term memory: ``add`` conversations, ``search`` them, keep every version.
+
+    ``Memory()`` runs offline: one SQLite file under ``~/.memlane`` and a local embedder.
+    Pass a ``MemoryConfig`` (or a mem0-style config dict) to choose other back ends, or
+    ready-made ``store`` / ``embedder`` objects.
+    """
+
+    def __init__(
+        self,
+        config: MemoryConfig | dict[str, Any] | None = None,
+        *,
+        store: MemoryStore | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.config = MemoryConfig.load(config)
+        self.store: MemoryStore = store if store is not None else self.config.vector_store.build()
+        self.embedder: Embedder = embedder if embedder is not None else self.config.embedder.build()
+        self._dimension_checked = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config_dict: dict[str, Any]) -> Memory:
+        """Build from a config dict (memlane's or mem0's shape); ``ConfigError`` if invalid."""
+        return cls(MemoryConfig.load(config_dict))
+
+    # -- writes --------------------------------------------------------------------------
+
+    def add(
+        self,
+        messages: Any,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        infer: bool | None = None,
+        memory_type: str | None = None,
+        prompt: str | None = None,
+        timestamp: Any = None,
+        expiration_date: Any = None,
+        filters: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Remember messages (a string, a message dict or a list of them).
+
+        ``infer`` defaults to True when an LLM is configured and False otherwise; with
+        ``infer=False`` each non-system message is stored verbatim.
+        """
+        scope, _ = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
+            raise InvalidInputError("add() takes only user_id, agent_id and run_id in filters")
+        clean = inputs.clean_metadata(metadata)
+        normalized = inputs.normalize_messages(messages)
+        observed_at = inputs.parse_timestamp(timestamp)
+        expires = inputs.parse_expiration(expiration_date)
+        if memory_type is not None and memory_type != "procedural_memory":
+            raise InvalidInputError(f"memory_type must be None or 'procedural_memory', got {memory_type!r}")
+        if infer is None:
+            infer = self.config.llm is not None
+        if infer or memory_type is not None:
+            raise ConfigError(
+                "add(infer=True) needs an LLM: configure one, e.g. Memory.from_config({'llm': "
+                "{'provider': 'openai', 'config': {'model': 'gpt-4.1-mini', 'base_url': "
+                "'http://localhost:8080/v1'}}}) for any OpenAI-compatible endpoint, "
+                "or call add(..., infer=False) to store the messages verbatim"
+            )
+        self._check_dimension()
+        records = add_verbatim(
+            self.store,
+            self.embedder,
+            scope,
+            normalized,
+            metadata=clean,
+            observed_at=observed_at,
+            expiration_date=expires,
+        )
+        return {"results": [add_result(r, "ADD", verbatim=True) for r in records]}
+
+    def update(
+        self,
+        memory_id: str,
+        text: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        expiration_date: Any = _UNSET,
+        data: str | None = None,
+    ) -> dict[str, str]:
+        """Change a memory's text (a new version; the old one stays in history) or metadata."""
+        memory_id = inputs.validate_id("memory_id", memory_id)
+        if text is not None and data is not None and text != data:
+            raise InvalidInputError("give the new text as text= or data=, not both")
+        text = text if text is not None else data
+        if text is None and metadata is None and expiration_date is _UNSET:
+            raise InvalidInputError("update() needs text, metadata or expiration_date")
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            raise InvalidInputError("text must be a non-empty string")
+        clean = inputs.clean_metadata(metadata) if metadata is not None else None
+        expires = None if expiration_date is _UNSET else inputs.parse_expiration(expiration_date)
+        old = self._require(memory_id)
+        now = now_iso()
+        new = replace(
+            old,
+            text=text if text is not None else old.text,
+            hash=text_hash(text) if text is not None else old.hash,
+            metadata=clean if clean is not None else old.metadata,
+            expiration_date=old.expiration_date if expiration_date is _UNSET else expires,
+            updated_at=now,
+            sources=[],
+        )
+        vector = None
+        if new.text != old.text:
+            self._check_dimension()
+            vector = self.embedder.embed([new.text], purpose="update")[0]
+        with self.store.transaction() as tx:
+            tx.update(new, vector, now)
+            tx.add_history([_event(old, "UPDATE", new.text, created_at=old.created_at, updated_at=now)])
+        return {"message": "Memory updated successfully!"}
+
+    def delete(self, memory_id: str) -> dict[str, str]:
+        """Remove a memory from reads and search; its history keeps a DELETE row."""
+        memory_id = inputs.validate_id("memory_id", memory_id)
+        old = self._require(memory_id)
+        now = now_iso()
+        with self.store.transaction() as tx:
+            tx.delete(memory_id, now)
+            tx.add_history([_event(old, "DELETE", None, created_at=now, is_deleted=True)])
+        return {"message": "Memory deleted successfully!"}
+
+    def delete_all(
+        self,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        *,
+        filters: dict[str, Any] | None = None,
+    ) -> dict[str, str]:
+        """Delete every memory of a scope (all of them, in one transaction)."""
+        _, where = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        now = now_iso()
+        with self.store.transaction() as tx:
+            records = self.store.list_records(where)
+            for record in records:
+                tx.delete(record.id, now)
+            tx.add_history([_event(r, "DELETE", None, created_at=now, is_deleted=True) for r in records])
+        return {"message": "Memories deleted successfully!"}
+
+    def reset(self) -> None:
+        """Remove every memory, version, history row and message of every scope."""
+        self.store.reset()
+        self._dimension_checked = False
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        top_k: int | None = None,
+        limit: int | None = None,
+        filters: dict[str, Any] | None = None,
+        threshold: float | None = None,
+        rerank: bool = False,
+        explain: bool = False,
+        show_expired: bool = False,
+    ) -> dict[str, Any]:
+        """The memories of a scope that best match ``query`` (dense + full-text, fused)."""
+        query = inputs.validate_query(query)
+        _, where = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        k = inputs.validate_top_k(top_k, limit, SEARCH_TOP_K)
+        floor = inputs.validate_threshold(threshold)
+        if not show_expired:
+            where = and_(where, inputs.expiration_filter(_today()))
+        self._check_dimension()
+        hits = search_hits(
+            self.store, self.embedder, self.config.search, query, where, top_k=k, threshold=floor
+        )
+        return {"results": [hit_item(h, explain=explain) for h in hits]}
+
+    def get(self, memory_id: str) -> dict[str, Any] | None:
+        """One memory, or None if there is none with this id."""
+        record = self.store.get(inputs.validate_id("memory_id", memory_id))
+        return None if record is None else {**record_item(record), "score": None}
+
+    def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+        limit: int | None = None,
+        show_expired: bool = False,
+    ) -> dict[str, Any]:
+        """The memories of a scope, newest first."""
+        _, where = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        k = inputs.validate_top_k(top_k, limit, LIST_TOP_K)
+        if not show_expired:
+            where = and_(where, inputs.expiration_filter(_today()))
+        return {"results": [record_item(r) for r in self.store.list_records(where, limit=k)]}
+
+    def history(self, memory_id: str) -> list[dict[str, Any]]:
+        """Every ADD / UPDATE / DELETE of a memory, oldest first."""
+        memory_id = inputs.validate_id("memory_id", memory_id)
+        events = self.store.history(memory_id)
+        if not events:
+            raise NotFoundError(memory_id)
+        return [e.as_dict() for e in events]
+
+    def chat(self, query: str) -> Any:
+        raise NotImplementedError("chat() is not available yet; use search() and your own LLM")
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _require(self, memory_id: str) -> MemoryRecord:
+        record = self.store.get(memory_id)
+        if record is None:
+            raise NotFoundError(memory_id)
+        return record
+
+    def _check_dimension(self) -> None:
+        if not self._dimension_checked:
+            with self._lock:
+                self.store.ensure_dimension(self.embedder.dimension)
+                self._dimension_checked = True
+
+
+def _event(
+    record: MemoryRecord,
+    event: EventName,
+    new_text: str | None,
+    *,
+    created_at: str,
+    updated_at: str | None = None,
+    is_deleted: bool = False,
+) -> HistoryEvent:
+    return HistoryEvent(
+        id=new_id(),
+        memory_id=record.id,
+        old_memory=record.text,
+        new_memory=new_text,
+        event=event,
+        created_at=created_at,
+        updated_at=updated_at,
+        is_deleted=is_deleted,
+        actor_id=record.actor_id,
+        role=record.role,
+    )
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()

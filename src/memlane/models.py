@@ -1,0 +1,153 @@
+"""Records with no I/O: what the pipelines pass to the stores and back."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = [
+    "IDENTITY_KEYS",
+    "EventName",
+    "SCOPE_KEYS",
+    "HistoryEvent",
+    "Hit",
+    "MemoryRecord",
+    "MemoryVersion",
+    "Message",
+    "Scope",
+    "new_id",
+    "now_iso",
+    "text_hash",
+]
+
+SCOPE_KEYS = ("user_id", "agent_id", "run_id")
+"""The ids that scope a memory (at least one is required)."""
+
+IDENTITY_KEYS = (*SCOPE_KEYS, "actor_id")
+"""Keys that caller metadata may never set."""
+
+EventName = Literal["ADD", "UPDATE", "DELETE", "NONE"]
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO-8601."""
+    return datetime.now(UTC).isoformat()
+
+
+def new_id() -> str:
+    """A new UUID4 string."""
+    return str(uuid.uuid4())
+
+
+def text_hash(text: str) -> str:
+    """The MD5 hex digest of a memory text (mem0's ``hash``)."""
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Who a memory belongs to: any of user, agent and run (validated, non-empty)."""
+
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """The ids that are set, by key."""
+        return {
+            k: v for k, v in zip(SCOPE_KEYS, (self.user_id, self.agent_id, self.run_id), strict=False) if v
+        }
+
+    def is_empty(self) -> bool:
+        return not (self.user_id or self.agent_id or self.run_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One normalised conversation message, kept as provenance."""
+
+    role: str
+    content: str
+    name: str | None = None
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(slots=True)
+class MemoryRecord:
+    """The current state of one memory."""
+
+    id: str
+    text: str
+    scope: Scope
+    created_at: str
+    updated_at: str
+    hash: str = ""
+    actor_id: str | None = None
+    role: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    valid_from: str | None = None
+    valid_to: str | None = None
+    expired_at: str | None = None
+    expiration_date: str | None = None
+    version: int = 1
+    sources: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.hash:
+            self.hash = text_hash(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryVersion:
+    """One text a memory had; the current version has ``expired_at`` None."""
+
+    memory_id: str
+    version: int
+    text: str
+    hash: str
+    valid_from: str | None
+    valid_to: str | None
+    recorded_at: str
+    expired_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One row of a memory's history, in mem0's shape."""
+
+    id: str
+    memory_id: str
+    old_memory: str | None
+    new_memory: str | None
+    event: EventName
+    created_at: str
+    updated_at: str | None = None
+    is_deleted: bool = False
+    actor_id: str | None = None
+    role: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "memory_id": self.memory_id,
+            "old_memory": self.old_memory,
+            "new_memory": self.new_memory,
+            "event": self.event,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "is_deleted": self.is_deleted,
+            "actor_id": self.actor_id,
+            "role": self.role,
+        }
+
+
+@dataclass(slots=True)
+class Hit:
+    """A memory found by search, with its fused score and each signal's part."""
+
+    record: MemoryRecord
+    score: float
+    details: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,96 @@
+"""The store contract every back end implements (SQLite now; Postgres and others later).
+
+Writes go through one ``transaction()``: everything in it lands together or not at all.
+Reads never see deleted memories. Filters arrive parsed (``memlane.filters``); each store
+compiles them into its own dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from memlane.embed.base import Vectors
+from memlane.filters import Filter
+from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
+
+__all__ = ["MemoryStore", "ScoredId", "StoreTransaction"]
+
+ScoredId = tuple[str, float]
+
+
+class StoreTransaction(Protocol):
+    """The writes of one public call."""
+
+    def add_messages(self, scope: Scope, messages: Sequence[Message], observed_at: str) -> None:
+        """Keep raw messages as provenance."""
+
+    def insert(self, record: MemoryRecord, vector: Vectors) -> None:
+        """A new memory (version 1) with its unit-length vector."""
+
+    def update(self, record: MemoryRecord, vector: Vectors | None, at: str) -> None:
+        """Replace a memory's current state; a changed text adds a version (the old one expires)."""
+
+    def delete(self, memory_id: str, at: str) -> None:
+        """Remove a memory from reads and search; versions and history stay."""
+
+    def add_history(self, events: Sequence[HistoryEvent]) -> None:
+        """Append history rows."""
+
+
+class MemoryStore(Protocol):
+    """Memories, their versions and history, full text, vectors and provenance."""
+
+    def ensure_dimension(self, dimension: int) -> None:
+        """Record the vector size on first use; raise ``DimensionMismatchError`` if it differs."""
+
+    def transaction(self) -> AbstractContextManager[StoreTransaction]:
+        """One atomic unit of writes."""
+        ...
+
+    def get(self, memory_id: str) -> MemoryRecord | None:
+        """The current memory, or None if it does not exist or was deleted."""
+        ...
+
+    def get_many(self, memory_ids: Sequence[str]) -> dict[str, MemoryRecord]:
+        """The current memories among ``memory_ids``, by id."""
+        ...
+
+    def list_records(self, where: Filter, *, limit: int | None = None) -> list[MemoryRecord]:
+        """Current memories matching ``where``, newest first."""
+        ...
+
+    def count(self, where: Filter) -> int:
+        """How many current memories match ``where``."""
+        ...
+
+    def vector_search(self, vector: Vectors, where: Filter, limit: int) -> list[ScoredId]:
+        """Exact or approximate nearest memories by cosine similarity, best first."""
+        ...
+
+    def similarities(self, vector: Vectors, memory_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of ``vector`` to each of the given memories."""
+        ...
+
+    def keyword_search(self, terms: Sequence[str], where: Filter, limit: int) -> list[ScoredId]:
+        """Full-text matches of any of ``terms`` ranked by BM25 (higher is better)."""
+        ...
+
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        """History rows of one memory, oldest first."""
+        ...
+
+    def versions(self, memory_id: str) -> list[MemoryVersion]:
+        """Every text a memory had, oldest first."""
+        ...
+
+    def sources(self, memory_id: str) -> list[Message]:
+        """The messages a memory came from."""
+        ...
+
+    def reset(self) -> None:
+        """Remove every record of every kind."""
+
+    def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""

@@ -1,0 +1,120 @@
+"""The SQLite schema as numbered migrations, applied in order inside one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from memlane.errors import StoreError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE memories (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT, actor_id TEXT, role TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    valid_from TEXT, valid_to TEXT, expired_at TEXT, expiration_date TEXT,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1,
+    embedding BLOB
+);
+CREATE INDEX memories_user ON memories (user_id) WHERE deleted_at IS NULL;
+CREATE INDEX memories_agent ON memories (agent_id) WHERE deleted_at IS NULL;
+CREATE INDEX memories_run ON memories (run_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE memory_versions (
+    memory_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    valid_from TEXT, valid_to TEXT,
+    recorded_at TEXT NOT NULL,
+    expired_at TEXT,
+    PRIMARY KEY (memory_id, version)
+);
+
+CREATE TABLE history (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    memory_id TEXT NOT NULL,
+    old_memory TEXT, new_memory TEXT,
+    event TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT,
+    is_deleted INTEGER NOT NULL DEFAULT 0,
+    actor_id TEXT, role TEXT
+);
+CREATE INDEX history_memory ON history (memory_id);
+
+CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    role TEXT NOT NULL, name TEXT, content TEXT NOT NULL,
+    observed_at TEXT NOT NULL
+);
+
+CREATE TABLE memory_sources (
+    memory_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (memory_id, message_id)
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE memories_fts USING fts5(
+    text, content='memories', content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO memories_fts (rowid, text) VALUES (new.seq, new.text);
+END;
+CREATE TRIGGER memories_fts_update AFTER UPDATE OF text, deleted_at ON memories BEGIN
+    INSERT INTO memories_fts (memories_fts, rowid, text)
+        SELECT 'delete', old.seq, old.text WHERE old.deleted_at IS NULL;
+    INSERT INTO memories_fts (rowid, text) SELECT new.seq, new.text WHERE new.deleted_at IS NULL;
+END;
+CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories WHEN old.deleted_at IS NULL BEGIN
+    INSERT INTO memories_fts (memories_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database to ``SCHEMA_VERSION``; refuse one made by a newer memlane."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database has schema version {current}, newer than this memlane's "
+                f"{SCHEMA_VERSION}; upgrade memlane"
+            )
+        for version in range(current, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+        if current != SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script on statement ends, keeping trigger bodies whole."""
+    out: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                out.append(buffer.strip())
+            buffer = ""
+    return out

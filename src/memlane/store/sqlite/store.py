@@ -1,0 +1,253 @@
+"""``SQLiteStore``: memories, versions, history, messages, FTS5 and vectors in one file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memlane.embed.base import Vectors
+from memlane.errors import DimensionMismatchError, StoreError
+from memlane.filters import Filter
+from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
+from memlane.store.base import ScoredId
+from memlane.store.sqlite.schema import migrate
+from memlane.store.sqlite.sql import compile_filter
+from memlane.store.sqlite.transaction import SQLiteTransaction
+from memlane.store.sqlite.vectors import VectorIndex
+
+__all__ = ["SQLiteStore"]
+
+_RECORD_COLUMNS = (
+    "m.seq, m.id, m.text, m.hash, m.user_id, m.agent_id, m.run_id, m.actor_id, m.role, "
+    "m.metadata, m.created_at, m.updated_at, m.valid_from, m.valid_to, m.expired_at, "
+    "m.expiration_date, m.version"
+)
+
+
+class SQLiteStore:
+    """The embedded store. Thread-safe within a process; many processes may share the file."""
+
+    def __init__(self, path: str | Path = ":memory:", *, busy_timeout_ms: int = 30_000) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.path = str(Path(self.path).expanduser())
+        try:
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._vectors = VectorIndex()
+        self._dimension: int | None = None
+        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            migrate(self._conn)
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def ensure_dimension(self, dimension: int) -> None:
+        if self._dimension == dimension:
+            return
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
+            if row is None:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('dimension', ?)", (str(dimension),)
+                )
+                row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
+            stored = int(row[0])
+            if stored != dimension:
+                raise DimensionMismatchError(stored, dimension)
+            self._dimension = dimension
+
+    @contextmanager
+    def transaction(self) -> Iterator[SQLiteTransaction]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            tx = SQLiteTransaction(self._conn)
+            try:
+                yield tx
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"commit failed: {exc}") from exc
+            for seq, vector in tx.vector_puts:
+                self._vectors.put(seq, vector)
+            for seq in tx.vector_drops:
+                self._vectors.drop(seq)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, memory_id: str) -> MemoryRecord | None:
+        return self.get_many([memory_id]).get(memory_id)
+
+    def get_many(self, memory_ids: Sequence[str]) -> dict[str, MemoryRecord]:
+        out: dict[str, MemoryRecord] = {}
+        ids = list(dict.fromkeys(memory_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for record in self._records(f"m.id IN ({marks})", chunk):
+                out[record.id] = record
+        return out
+
+    def list_records(self, where: Filter, *, limit: int | None = None) -> list[MemoryRecord]:
+        sql, params = compile_filter(where)
+        tail = " ORDER BY m.created_at DESC, m.seq DESC"
+        if limit is not None:
+            tail += " LIMIT ?"
+            params.append(limit)
+        return self._records(sql, params, tail)
+
+    def count(self, where: Filter) -> int:
+        sql, params = compile_filter(where)
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT count(*) FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
+            ).fetchone()
+        return int(row[0])
+
+    def vector_search(self, vector: Vectors, where: Filter, limit: int) -> list[ScoredId]:
+        if limit <= 0:
+            return []
+        sql, params = compile_filter(where)
+        with self._lock:
+            self._vectors.sync(self._conn)
+            rows = self._conn.execute(
+                f"SELECT m.seq, m.id FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
+            ).fetchall()
+            ids = {seq: mid for seq, mid in rows}
+            seqs, scores = self._vectors.scores(vector, list(ids))
+        if not len(seqs):
+            return []
+        top = np.argsort(-scores, kind="stable")[:limit]
+        return [(ids[int(seqs[i])], float(scores[i])) for i in top]
+
+    def similarities(self, vector: Vectors, memory_ids: Sequence[str]) -> dict[str, float]:
+        if not memory_ids:
+            return {}
+        marks = ", ".join("?" for _ in memory_ids)
+        with self._lock:
+            self._vectors.sync(self._conn)
+            rows = self._conn.execute(
+                f"SELECT seq, id FROM memories WHERE deleted_at IS NULL AND id IN ({marks})",
+                list(memory_ids),
+            ).fetchall()
+            ids = {seq: mid for seq, mid in rows}
+            seqs, scores = self._vectors.scores(vector, list(ids))
+        return {ids[int(s)]: float(v) for s, v in zip(seqs, scores, strict=False)}
+
+    def keyword_search(self, terms: Sequence[str], where: Filter, limit: int) -> list[ScoredId]:
+        if not terms or limit <= 0:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql, params = compile_filter(where)
+        query = (
+            "SELECT m.id, -bm25(memories_fts) AS score FROM memories_fts "
+            "JOIN memories m ON m.seq = memories_fts.rowid "
+            f"WHERE memories_fts MATCH ? AND m.deleted_at IS NULL AND {sql} "
+            "ORDER BY bm25(memories_fts) LIMIT ?"
+        )
+        with self._lock:
+            rows = self._conn.execute(query, [match, *params, limit]).fetchall()
+        return [(mid, float(score)) for mid, score in rows]
+
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, memory_id, old_memory, new_memory, event, created_at, updated_at, "
+                "is_deleted, actor_id, role FROM history WHERE memory_id = ? ORDER BY seq",
+                (memory_id,),
+            ).fetchall()
+        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9]) for r in rows]
+
+    def versions(self, memory_id: str) -> list[MemoryVersion]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT memory_id, version, text, hash, valid_from, valid_to, recorded_at, expired_at "
+                "FROM memory_versions WHERE memory_id = ? ORDER BY version",
+                (memory_id,),
+            ).fetchall()
+        return [MemoryVersion(*r) for r in rows]
+
+    def sources(self, memory_id: str) -> list[Message]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT g.role, g.content, g.name, g.id FROM memory_sources s "
+                "JOIN messages g ON g.id = s.message_id WHERE s.memory_id = ? ORDER BY g.seq",
+                (memory_id,),
+            ).fetchall()
+        return [Message(role=r[0], content=r[1], name=r[2], id=r[3]) for r in rows]
+
+    def exists_ever(self, memory_id: str) -> bool:
+        """Whether ``memory_id`` was ever stored (deleted ones included)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM memories WHERE id = ? UNION ALL "
+                "SELECT 1 FROM history WHERE memory_id = ? LIMIT 1",
+                (memory_id, memory_id),
+            ).fetchone()
+        return row is not None
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self.transaction():
+            for table in ("memories", "memory_versions", "history", "messages", "memory_sources"):
+                self._conn.execute(f"DELETE FROM {table}")
+            self._conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('delete-all')")
+            self._conn.execute("DELETE FROM meta WHERE key = 'dimension'")
+        self._dimension = None
+        self._vectors.invalidate()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only query (for checks and tools); returns all rows."""
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _records(self, where_sql: str, params: Sequence[Any], tail: str = "") -> list[MemoryRecord]:
+        query = f"SELECT {_RECORD_COLUMNS} FROM memories m WHERE m.deleted_at IS NULL AND {where_sql}{tail}"
+        with self._lock:
+            rows = self._conn.execute(query, list(params)).fetchall()
+        return [_record(r) for r in rows]
+
+
+def _record(row: tuple[Any, ...]) -> MemoryRecord:
+    return MemoryRecord(
+        id=row[1],
+        text=row[2],
+        hash=row[3],
+        scope=Scope(row[4], row[5], row[6]),
+        actor_id=row[7],
+        role=row[8],
+        metadata=json.loads(row[9]) if row[9] else {},
+        created_at=row[10],
+        updated_at=row[11],
+        valid_from=row[12],
+        valid_to=row[13],
+        expired_at=row[14],
+        expiration_date=row[15],
+        version=row[16],
+    )
