@@ -6,7 +6,7 @@ misspelt provider or field fails when the config loads, with a message naming th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -93,6 +93,13 @@ class MemoryConfig(BaseModel):
     embedder: EmbedderSection = Field(default_factory=EmbedderSection)
     llm: LLMSection | None = None
     search: SearchConfig = Field(default_factory=SearchConfig)
+    pipeline: Literal["single", "classic"] = Field(
+        default="single",
+        description="single: one LLM call per add(); classic: mem0 1.x's extract-then-decide",
+    )
+    infer_candidates: int = Field(
+        default=10, ge=0, le=100, description="existing memories shown to the model per add()"
+    )
     custom_instructions: str | None = None
     custom_fact_extraction_prompt: str | None = None
     custom_update_memory_prompt: str | None = None

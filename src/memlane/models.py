@@ -73,6 +73,8 @@ class Message:
     content: str
     name: str | None = None
     id: str = field(default_factory=new_id)
+    images: tuple[str, ...] = ()
+    """URLs (or data URLs) of images the message shared; described by the LLM when vision is on."""
 
 
 @dataclass(slots=True)

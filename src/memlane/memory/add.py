@@ -1,15 +1,28 @@
-"""The ``infer=False`` add pipeline: every message verbatim, embedded in one batch, one transaction."""
+"""The writes of ``add()``: verbatim messages, or an inferred plan; one batch, one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from memlane.embed.base import Embedder
-from memlane.models import HistoryEvent, MemoryRecord, Message, Scope, new_id, now_iso
+from memlane.memory.plan import Plan
+from memlane.models import (
+    EventName,
+    HistoryEvent,
+    MemoryRecord,
+    Message,
+    Scope,
+    new_id,
+    now_iso,
+    text_hash,
+)
 from memlane.store.base import MemoryStore
 
-__all__ = ["add_verbatim"]
+__all__ = ["add_verbatim", "added_event", "apply_plan", "change_event"]
 
 
 def add_verbatim(
@@ -61,3 +74,87 @@ def added_event(record: MemoryRecord, at: str) -> HistoryEvent:
         actor_id=record.actor_id,
         role=record.role,
     )
+
+
+def apply_plan(
+    store: MemoryStore,
+    embedder: Embedder,
+    plan: Plan,
+    scope: Scope,
+    messages: Sequence[Message],
+    *,
+    metadata: dict[str, Any],
+    observed_at: str | None,
+    expiration_date: str | None,
+) -> list[dict[str, Any]]:
+    """Write a plan in one transaction; return mem0's result items (ADD / UPDATE / DELETE)."""
+    texts = plan.new_texts()
+    vectors = embedder.embed(texts, purpose="add") if texts else np.zeros((0, 0), dtype=np.float32)
+    now = now_iso()
+    sources = [m.id for m in messages]
+    results: list[dict[str, Any]] = []
+    with store.transaction() as tx:
+        tx.add_messages(scope, messages, observed_at or now)
+        for old in plan.deletes:
+            tx.delete(old.id, now)
+            tx.add_history([change_event(old, "DELETE", None, at=now)])
+            results.append({"id": old.id, "memory": old.text, "event": "DELETE"})
+        for index, (old, text) in enumerate(plan.updates, start=len(plan.adds)):
+            new = replace(
+                old,
+                text=text,
+                hash=text_hash(text),
+                updated_at=now,
+                valid_from=observed_at or now,
+                sources=sources,
+            )
+            tx.update(new, vectors[index], now)
+            tx.add_history([change_event(old, "UPDATE", text, at=now)])
+            item = {"id": old.id, "memory": text, "event": "UPDATE", "previous_memory": old.text}
+            results.append(item)
+        for old in plan.unchanged:
+            filled = _backfill(old, scope)
+            if filled is not None:
+                tx.update(filled, None, now)
+        for text, vector in zip(plan.adds, vectors, strict=False):
+            record = MemoryRecord(
+                id=new_id(),
+                text=text,
+                scope=scope,
+                created_at=now,
+                updated_at=now,
+                metadata=dict(metadata),
+                valid_from=observed_at or now,
+                expiration_date=expiration_date,
+                sources=sources,
+            )
+            tx.insert(record, vector)
+            tx.add_history([added_event(record, now)])
+            results.append({"id": record.id, "memory": text, "event": "ADD"})
+    return results
+
+
+def change_event(record: MemoryRecord, event: EventName, new_text: str | None, *, at: str) -> HistoryEvent:
+    """The history row of an UPDATE (created_at stays the memory's) or a DELETE."""
+    return HistoryEvent(
+        id=new_id(),
+        memory_id=record.id,
+        old_memory=record.text,
+        new_memory=new_text,
+        event=event,
+        created_at=record.created_at if event == "UPDATE" else at,
+        updated_at=at if event == "UPDATE" else None,
+        is_deleted=event == "DELETE",
+        actor_id=record.actor_id,
+        role=record.role,
+    )
+
+
+def _backfill(record: MemoryRecord, scope: Scope) -> MemoryRecord | None:
+    """mem0's NONE rule: an agent or run id the memory lacks is added to it."""
+    have = record.scope
+    agent = have.agent_id or scope.agent_id
+    run = have.run_id or scope.run_id
+    if (agent, run) == (have.agent_id, have.run_id):
+        return None
+    return replace(record, scope=Scope(have.user_id, agent, run), sources=[])

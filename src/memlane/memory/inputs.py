@@ -173,22 +173,23 @@ def _message(index: int, item: Any) -> Message | None:
     name = item.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise InvalidInputError(f"message {index}: name must be a non-empty string, got {name!r}")
-    content = _content_text(index, item["content"])
-    if role in _ROLES_DROPPED or not content.strip():
+    content, images = _content_parts(index, item["content"])
+    if role in _ROLES_DROPPED or not (content.strip() or images):
         return None
-    return Message(role=role, content=content, name=name.strip() if name else None)
+    return Message(role=role, content=content, name=name.strip() if name else None, images=images)
 
 
-def _content_text(index: int, content: Any) -> str:
-    """Text of a message content: a string, or the text parts of a list (images are dropped)."""
+def _content_parts(index: int, content: Any) -> tuple[str, tuple[str, ...]]:
+    """The text of a message content (a string or a list of parts) and its image URLs."""
     if isinstance(content, str):
-        return content
+        return content, ()
     parts = [content] if isinstance(content, Mapping) else content
     if not isinstance(parts, list):
         raise InvalidInputError(
             f"message {index}: content must be a string or a list of parts, got {type(content).__name__}"
         )
     texts: list[str] = []
+    images: list[str] = []
     for part in parts:
         if not isinstance(part, Mapping):
             raise InvalidInputError(f"message {index}: content parts must be dicts, got {part!r}")
@@ -197,7 +198,16 @@ def _content_text(index: int, content: Any) -> str:
             if not isinstance(text, str):
                 raise InvalidInputError(f"message {index}: a text part needs a string 'text'")
             texts.append(text)
-    return "\n".join(texts)
+        elif part.get("type") == "image_url":
+            images.append(_image_url(index, part.get("image_url")))
+    return "\n".join(texts), tuple(images)
+
+
+def _image_url(index: int, value: Any) -> str:
+    url = value.get("url") if isinstance(value, Mapping) else value
+    if not isinstance(url, str) or not url:
+        raise InvalidInputError(f"message {index}: an image_url part needs a URL string")
+    return url
 
 
 def parse_timestamp(value: Any) -> str | None:

@@ -10,12 +10,15 @@ from typing import Any
 from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError, NotFoundError
-from memlane.filters import and_
+from memlane.filters import Filter, and_
+from memlane.llm.base import LLM, Usage
 from memlane.memory import inputs
-from memlane.memory.add import add_verbatim
+from memlane.memory.add import add_verbatim, apply_plan, change_event
 from memlane.memory.format import add_result, hit_item, record_item
+from memlane.memory.infer import Inference, describe_images
+from memlane.memory.plan import Plan
 from memlane.memory.search import search_hits
-from memlane.models import EventName, HistoryEvent, MemoryRecord, new_id, now_iso, text_hash
+from memlane.models import MemoryRecord, Message, Scope, now_iso, text_hash
 from memlane.store.base import MemoryStore
 
 __all__ = ["Memory"]
@@ -39,10 +42,16 @@ class Memory:
         *,
         store: MemoryStore | None = None,
         embedder: Embedder | None = None,
+        llm: LLM | None = None,
     ) -> None:
         self.config = MemoryConfig.load(config)
         self.store: MemoryStore = store if store is not None else self.config.vector_store.build()
         self.embedder: Embedder = embedder if embedder is not None else self.config.embedder.build()
+        if llm is None and self.config.llm is not None:
+            llm = self.config.llm.build()
+        self.llm: LLM | None = llm
+        self.llm_usage = Usage()
+        """LLM calls and tokens spent by this instance so far."""
         self._dimension_checked = False
         self._lock = threading.Lock()
 
@@ -73,7 +82,9 @@ class Memory:
         ``infer`` defaults to True when an LLM is configured and False otherwise; with
         ``infer=False`` each non-system message is stored verbatim.
         """
-        scope, _ = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        scope, where = inputs.resolve_scope(
+            {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
+        )
         if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
             raise InvalidInputError("add() takes only user_id, agent_id and run_id in filters")
         clean = inputs.clean_metadata(metadata)
@@ -82,9 +93,11 @@ class Memory:
         expires = inputs.parse_expiration(expiration_date)
         if memory_type is not None and memory_type != "procedural_memory":
             raise InvalidInputError(f"memory_type must be None or 'procedural_memory', got {memory_type!r}")
+        if memory_type is not None and scope.agent_id is None:
+            raise InvalidInputError("procedural memory needs an agent_id")
         if infer is None:
-            infer = self.config.llm is not None
-        if infer or memory_type is not None:
+            infer = self.llm is not None
+        if (infer or memory_type is not None) and self.llm is None:
             raise ConfigError(
                 "add(infer=True) needs an LLM: configure one, e.g. Memory.from_config({'llm': "
                 "{'provider': 'openai', 'config': {'model': 'gpt-4.1-mini', 'base_url': "
@@ -92,16 +105,34 @@ class Memory:
                 "or call add(..., infer=False) to store the messages verbatim"
             )
         self._check_dimension()
-        records = add_verbatim(
-            self.store,
-            self.embedder,
-            scope,
-            normalized,
-            metadata=clean,
-            observed_at=observed_at,
-            expiration_date=expires,
-        )
-        return {"results": [add_result(r, "ADD", verbatim=True) for r in records]}
+        usage = Usage()
+        inference = self._inference(where, usage)
+        normalized = describe_images(normalized, inference if self._vision() else None, self._detail())
+        try:
+            if memory_type is not None and inference is not None:
+                summary = inference.procedural_summary(normalized, prompt)
+                plan = Plan(adds=[summary])
+                metadata_used = {**clean, "memory_type": memory_type}
+                results = self._apply(plan, scope, normalized, metadata_used, observed_at, expires)
+            elif infer and inference is not None:
+                date = (observed_at or now_iso())[:10]
+                plan = inference.plan(normalized, date, prompt)
+                results = self._apply(plan, scope, normalized, clean, observed_at, expires)
+            else:
+                records = add_verbatim(
+                    self.store,
+                    self.embedder,
+                    scope,
+                    normalized,
+                    metadata=clean,
+                    observed_at=observed_at,
+                    expiration_date=expires,
+                )
+                results = [add_result(r, "ADD", verbatim=True) for r in records]
+        finally:
+            with self._lock:
+                self.llm_usage.add(usage)
+        return {"results": results}
 
     def update(
         self,
@@ -139,7 +170,7 @@ class Memory:
             vector = self.embedder.embed([new.text], purpose="update")[0]
         with self.store.transaction() as tx:
             tx.update(new, vector, now)
-            tx.add_history([_event(old, "UPDATE", new.text, created_at=old.created_at, updated_at=now)])
+            tx.add_history([change_event(old, "UPDATE", new.text, at=now)])
         return {"message": "Memory updated successfully!"}
 
     def delete(self, memory_id: str) -> dict[str, str]:
@@ -149,7 +180,7 @@ class Memory:
         now = now_iso()
         with self.store.transaction() as tx:
             tx.delete(memory_id, now)
-            tx.add_history([_event(old, "DELETE", None, created_at=now, is_deleted=True)])
+            tx.add_history([change_event(old, "DELETE", None, at=now)])
         return {"message": "Memory deleted successfully!"}
 
     def delete_all(
@@ -167,7 +198,7 @@ class Memory:
             records = self.store.list_records(where)
             for record in records:
                 tx.delete(record.id, now)
-            tx.add_history([_event(r, "DELETE", None, created_at=now, is_deleted=True) for r in records])
+            tx.add_history([change_event(r, "DELETE", None, at=now) for r in records])
         return {"message": "Memories deleted successfully!"}
 
     def reset(self) -> None:
@@ -258,34 +289,43 @@ class Memory:
             raise NotFoundError(memory_id)
         return record
 
+    def _inference(self, where: Filter, usage: Usage) -> Inference | None:
+        if self.llm is None:
+            return None
+        return Inference(self.llm, self.store, self.embedder, self.config, where, usage)
+
+    def _apply(
+        self,
+        plan: Plan,
+        scope: Scope,
+        messages: list[Message],
+        metadata: dict[str, Any],
+        observed_at: str | None,
+        expires: str | None,
+    ) -> list[dict[str, Any]]:
+        return apply_plan(
+            self.store,
+            self.embedder,
+            plan,
+            scope,
+            messages,
+            metadata=metadata,
+            observed_at=observed_at,
+            expiration_date=expires,
+        )
+
+    def _vision(self) -> bool:
+        return bool(self.config.llm and getattr(self.config.llm.parsed, "enable_vision", False))
+
+    def _detail(self) -> str:
+        parsed = self.config.llm.parsed if self.config.llm else None
+        return str(getattr(parsed, "vision_details", None) or "auto")
+
     def _check_dimension(self) -> None:
         if not self._dimension_checked:
             with self._lock:
                 self.store.ensure_dimension(self.embedder.dimension)
                 self._dimension_checked = True
-
-
-def _event(
-    record: MemoryRecord,
-    event: EventName,
-    new_text: str | None,
-    *,
-    created_at: str,
-    updated_at: str | None = None,
-    is_deleted: bool = False,
-) -> HistoryEvent:
-    return HistoryEvent(
-        id=new_id(),
-        memory_id=record.id,
-        old_memory=record.text,
-        new_memory=new_text,
-        event=event,
-        created_at=created_at,
-        updated_at=updated_at,
-        is_deleted=is_deleted,
-        actor_id=record.actor_id,
-        role=record.role,
-    )
 
 
 def _today() -> str:

@@ -1,0 +1,139 @@
+"""The ``infer=True`` pipelines: what the LLM is asked, and how its answer becomes a plan.
+
+``single`` (default): ONE call sees the new conversation and the nearest existing memories
+(under small integer keys) and returns every fact with its operation. ``classic`` (mem0 1.x):
+one call extracts facts, a second decides operations against each fact's top-5 neighbours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from memlane.config import MemoryConfig
+from memlane.embed.base import Embedder
+from memlane.errors import InvalidInputError, LLMError
+from memlane.filters import Filter
+from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
+from memlane.memory.plan import Plan, make_plan
+from memlane.memory.search import search_hits
+from memlane.models import MemoryRecord, Message
+from memlane.prompts import fact_extraction, memory_update, procedural, update_decision, vision
+from memlane.prompts.common import conversation_lines, copied_from
+from memlane.store.base import MemoryStore
+
+__all__ = ["Inference", "describe_images"]
+
+logger = logging.getLogger("memlane")
+CLASSIC_NEIGHBOURS = 5
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(slots=True)
+class Inference:
+    """One add()'s conversation with the LLM; ``usage`` adds up every call it made."""
+
+    llm: LLM
+    store: MemoryStore
+    embedder: Embedder
+    config: MemoryConfig
+    where: Filter
+    usage: Usage
+
+    def ask(self, messages: Sequence[ChatMessage], model: type[T]) -> T:
+        result: LLMResult[T] = self.llm.complete(messages, model)
+        self.usage.add(result.usage)
+        return result.value
+
+    def plan(self, messages: Sequence[Message], observation_date: str, prompt: str | None) -> Plan:
+        """The plan for new ``messages`` by the configured pipeline."""
+        conversation = _conversation(messages)
+        instructions = prompt or self.config.custom_instructions
+        if self.config.pipeline == "classic":
+            return self._classic(conversation, observation_date, instructions)
+        shown = self._shown(self._neighbours(conversation, self.config.infer_candidates))
+        extra = "\n".join(t for t in (self.config.custom_fact_extraction_prompt, instructions) if t)
+        data = memory_update.MemoryUpdateInput(
+            conversation=conversation,
+            existing=[(key, record.text) for key, record in shown.items()],
+            observation_date=observation_date,
+            instructions=extra or None,
+        )
+        answer = self.ask(memory_update.build_messages(data), memory_update.MemoryUpdate)
+        return make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
+
+    def procedural_summary(self, messages: Sequence[Message], prompt: str | None) -> str:
+        """One summary of an agent's run (procedural memory)."""
+        built = procedural.build_messages(_conversation(messages), prompt)
+        summary = self.ask(built, procedural.ProceduralSummary).summary.strip()
+        if not summary:
+            raise LLMError("the model returned an empty procedural summary; nothing was stored")
+        return summary
+
+    def _classic(self, conversation: str, observation_date: str, instructions: str | None) -> Plan:
+        data = fact_extraction.FactsInput(
+            conversation=conversation,
+            observation_date=observation_date,
+            custom_prompt=self.config.custom_fact_extraction_prompt,
+            instructions=instructions,
+        )
+        raw = [f.strip() for f in self.ask(fact_extraction.build_messages(data), fact_extraction.Facts).facts]
+        facts = [f for f in raw if f and not copied_from(f, fact_extraction.EXAMPLE_TEXTS)]
+        if raw and not facts:
+            raise LLMError("the model copied the prompt's example facts; nothing was stored")
+        if not facts:
+            return Plan()
+        neighbours: dict[str, MemoryRecord] = {}
+        for fact in facts:
+            for record in self._neighbours(fact, CLASSIC_NEIGHBOURS):
+                neighbours.setdefault(record.id, record)
+        shown = self._shown(list(neighbours.values()))
+        decision = update_decision.UpdateDecisionInput(
+            facts=facts,
+            existing=[(key, record.text) for key, record in shown.items()],
+            custom_prompt=self.config.custom_update_memory_prompt,
+        )
+        answer = self.ask(update_decision.build_messages(decision), memory_update.MemoryUpdate)
+        return make_plan(answer.memory, shown, example_texts=fact_extraction.EXAMPLE_TEXTS)
+
+    def _neighbours(self, text: str, limit: int) -> list[MemoryRecord]:
+        if limit <= 0:
+            return []
+        hits = search_hits(
+            self.store, self.embedder, self.config.search, text, self.where, top_k=limit, threshold=None
+        )
+        return [hit.record for hit in hits]
+
+    @staticmethod
+    def _shown(records: Sequence[MemoryRecord]) -> dict[str, MemoryRecord]:
+        """Existing memories under keys "0", "1", ...: the model never sees a UUID."""
+        return {str(index): record for index, record in enumerate(records)}
+
+
+def describe_images(messages: Sequence[Message], inference: Inference | None, detail: str) -> list[Message]:
+    """Messages with each image replaced by its description, or dropped when vision is off."""
+    out: list[Message] = []
+    for message in messages:
+        if not message.images:
+            out.append(message)
+            continue
+        parts = [message.content] if message.content.strip() else []
+        if inference is not None:
+            for url in message.images:
+                text = inference.ask(vision.build_messages(url, detail), vision.ImageDescription)
+                parts.append(f"[image: {text.description.strip()}]")
+        if parts:
+            out.append(replace(message, content="\n".join(parts), images=()))
+    if not out:
+        raise InvalidInputError(
+            "the messages hold only images and vision is off: set enable_vision in the LLM config"
+        )
+    return out
+
+
+def _conversation(messages: Sequence[Message]) -> str:
+    return conversation_lines((m.role, m.name, m.content) for m in messages)

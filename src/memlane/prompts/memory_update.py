@@ -1,0 +1,72 @@
+"""The single-call task: extract the facts worth keeping and decide ADD / UPDATE / DELETE / NONE."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from memlane.llm.base import ChatMessage
+from memlane.prompts.common import MAX_FACTS, MemoryOp, existing_lines
+
+__all__ = ["EXAMPLE_TEXTS", "MemoryUpdate", "MemoryUpdateInput", "build_messages"]
+
+
+class MemoryUpdateInput(BaseModel):
+    conversation: str
+    existing: list[tuple[str, str]] = Field(default_factory=list)
+    observation_date: str
+    instructions: str | None = None
+
+
+class MemoryUpdate(BaseModel):
+    """The model's answer: one operation per fact."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    memory: list[MemoryOp] = Field(default_factory=list, max_length=MAX_FACTS)
+
+
+EXAMPLE_TEXTS = (
+    "Has a cat named Miso",
+    "Works as a nurse at Lakeside Hospital since 2024-03",
+    "Is allergic to peanuts",
+)
+
+_SYSTEM = f"""You keep the long-term memory of an assistant. Read the new conversation and decide \
+what is worth remembering about the people in it.
+
+Keep: preferences, personal details, relationships, plans, events, health, work, places, dates.
+Skip: greetings, small talk, questions, what the assistant merely suggested.
+Write each fact as one short self-contained sentence in the conversation's language, naming \
+people by name when known. Turn relative dates ("last month", "tomorrow") into absolute dates \
+using the observation date.
+
+Compare every fact with the existing memories (listed as id: text) and give one operation:
+- ADD: a new fact that no existing memory covers (id null).
+- UPDATE: the fact changes or adds detail to an existing memory on the same topic; id = that \
+memory, text = the complete new memory.
+- DELETE: the conversation contradicts or retracts an existing memory; id = that memory, text \
+= the new fact that replaces it ("" if the user only asked to forget it).
+- NONE: an existing memory already says this; id = that memory.
+
+Answer with JSON only: {{"memory": [{{"event": ..., "id": ..., "text": ...}}]}}, at most \
+{MAX_FACTS} items, no item twice. If nothing is worth remembering, answer {{"memory": []}}.
+
+Example. Existing memories: 0: Works as a nurse. 1: Has a dog. Conversation: "user: I got a \
+job at Lakeside Hospital in March 2024. Oh and the dog went to my sister, I adopted a cat, Miso. \
+I can't eat peanuts." Answer:
+{{"memory": [{{"event": "UPDATE", "id": "0", "text": "{EXAMPLE_TEXTS[1]}"}}, \
+{{"event": "DELETE", "id": "1", "text": "{EXAMPLE_TEXTS[0]}"}}, \
+{{"event": "ADD", "id": null, "text": "{EXAMPLE_TEXTS[2]}"}}]}}
+The example only shows the format: never copy its facts."""
+
+
+def build_messages(data: MemoryUpdateInput) -> list[ChatMessage]:
+    """System instructions, then the observation date, existing memories and conversation."""
+    user = (
+        f"Observation date: {data.observation_date}\n\n"
+        f"Existing memories:\n{existing_lines(data.existing)}\n\n"
+        f"New conversation:\n{data.conversation}"
+    )
+    if data.instructions:
+        user += f"\n\nAdditional instructions:\n{data.instructions}"
+    return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}]
