@@ -62,6 +62,10 @@ class AsyncMemory:
     delete_all = _offload(Memory.delete_all)
     history = _offload(Memory.history)
     reset = _offload(Memory.reset)
+    purge = _offload(Memory.purge)
+    export = _offload(Memory.export)
+    import_data = _offload(Memory.import_data)
+    backup = _offload(Memory.backup)
     close = _offload(Memory.close)
 
     async def __aenter__(self) -> AsyncMemory:

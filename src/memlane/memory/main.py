@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
-from memlane.errors import ConfigError, InvalidInputError, NotFoundError
+from memlane.errors import ConfigError, InvalidInputError, NotFoundError, StoreError
 from memlane.filters import Filter, and_
 from memlane.llm.base import LLM, Usage
 from memlane.memory import inputs
@@ -20,6 +21,7 @@ from memlane.memory.plan import Plan
 from memlane.memory.search import search_hits
 from memlane.models import MemoryRecord, Message, Scope, now_iso, text_hash
 from memlane.store.base import MemoryStore
+from memlane.transfer import export_jsonl, import_jsonl
 
 __all__ = ["Memory"]
 
@@ -205,6 +207,43 @@ class Memory:
         """Remove every memory, version, history row and message of every scope."""
         self.store.reset()
         self._dimension_checked = False
+
+    def purge(
+        self,
+        memory_id: str | None = None,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Erase for good (GDPR): a memory, or everything of a scope, with every version,
+        history row, source message and index entry; no copy of the text remains."""
+        ids = [inputs.validate_id("memory_id", memory_id)] if memory_id is not None else []
+        given = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
+        scope = Scope(**{k: inputs.validate_id(k, v) for k, v in given.items() if v is not None})
+        if not ids and scope.is_empty():
+            raise InvalidInputError("purge() needs a memory_id or a user_id, agent_id or run_id")
+        if ids and not self.store.history(ids[0]):
+            raise NotFoundError(ids[0])
+        count = self.store.purge(ids, scope if not scope.is_empty() else None)
+        return {"message": "Memories purged successfully!", "purged": count}
+
+    def export(self, destination: str | Path | IO[str]) -> dict[str, int]:
+        """Write every record to a JSON Lines file (see ``memlane.transfer``); counts by kind."""
+        return export_jsonl(self.store, destination)
+
+    def import_data(self, source: str | Path | IO[str]) -> dict[str, int]:
+        """Load an export (all or nothing); counts by kind."""
+        counts = import_jsonl(self.store, source)
+        self._dimension_checked = False
+        return counts
+
+    def backup(self, destination: str | Path) -> None:
+        """A consistent copy of the store while writers keep going (stores that support it)."""
+        method = getattr(self.store, "backup", None)
+        if method is None:
+            raise StoreError(f"{type(self.store).__name__} has no online backup; use export()")
+        method(destination)
 
     # -- reads ---------------------------------------------------------------------------
 

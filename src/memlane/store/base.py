@@ -7,9 +7,9 @@ compiles them into its own dialect.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from memlane.embed.base import Vectors
 from memlane.filters import Filter
@@ -87,6 +87,19 @@ class MemoryStore(Protocol):
 
     def sources(self, memory_id: str) -> list[Message]:
         """The messages a memory came from."""
+        ...
+
+    def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
+        """Erase memories (deleted ones too), their versions, history, sources and the messages
+        only they cite, plus every memory and message of ``scope``; no copy of the text remains."""
+        ...
+
+    def dump(self) -> Iterator[dict[str, Any]]:
+        """Every record as ``{"kind": ..., "data": {...}}`` (for export)."""
+        ...
+
+    def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """Insert dumped records in one transaction; return counts by kind."""
         ...
 
     def reset(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from memlane.errors import DimensionMismatchError, StoreError
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
 from memlane.store.base import ScoredId
+from memlane.store.sqlite import maintenance
 from memlane.store.sqlite.schema import migrate
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
@@ -215,6 +216,41 @@ class SQLiteStore:
             self._conn.execute("DELETE FROM meta WHERE key = 'dimension'")
         self._dimension = None
         self._vectors.invalidate()
+
+    def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
+        """Erase memories (and their versions, history, sources, messages) for good."""
+        with self._lock:
+            self._conn.execute("PRAGMA secure_delete = ON")
+            try:
+                with self.transaction():
+                    count = maintenance.purge(self._conn, memory_ids, scope)
+                maintenance.compact(self._conn)
+            finally:
+                self._conn.execute("PRAGMA secure_delete = OFF")
+            self._vectors.invalidate()
+        return count
+
+    def dump(self) -> Iterator[dict[str, Any]]:
+        """Every record, for export (read in one snapshot)."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield from maintenance.dump(self._conn)
+            finally:
+                self._conn.execute("COMMIT")
+
+    def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """Insert exported records in one transaction; nothing lands if one is bad."""
+        with self._lock, self.transaction():
+            counts = maintenance.load(self._conn, records)
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
+            self._dimension = None if row is None else int(row[0])
+        self._vectors.invalidate()
+        return counts
+
+    def backup(self, destination: str | Path) -> None:
+        """A consistent copy of the database file while writers keep going."""
+        maintenance.backup(self._conn, str(destination))
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,147 @@
+"""Whole-store operations of the SQLite store: purge (erase), dump/load (export/import), backup."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from memlane.errors import DimensionMismatchError, InvalidInputError, StoreError
+from memlane.models import Scope
+
+__all__ = ["TABLES", "backup", "compact", "dump", "load", "purge"]
+
+TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "memory": (
+        "memories",
+        (
+            "id", "text", "hash", "user_id", "agent_id", "run_id", "actor_id", "role", "metadata",
+            "created_at", "updated_at", "valid_from", "valid_to", "expired_at", "expiration_date",
+            "deleted_at", "version", "embedding",
+        ),
+    ),
+    "version": (
+        "memory_versions",
+        ("memory_id", "version", "text", "hash", "valid_from", "valid_to", "recorded_at", "expired_at"),
+    ),
+    "history": (
+        "history",
+        ("id", "memory_id", "old_memory", "new_memory", "event", "created_at", "updated_at",
+         "is_deleted", "actor_id", "role"),
+    ),
+    "message": (
+        "messages",
+        ("id", "user_id", "agent_id", "run_id", "role", "name", "content", "observed_at"),
+    ),
+    "source": ("memory_sources", ("memory_id", "message_id")),
+    "meta": ("meta", ("key", "value")),
+}  # fmt: skip
+"""Record kind -> (table, columns) in dump order; a memory's ``embedding`` travels as base64."""
+
+
+def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | None) -> int:
+    """Erase memories (deleted ones too) and every row that holds their text; return the count.
+
+    ``memory_ids`` and every memory and message of ``scope`` go. Source messages are erased
+    unless another memory still cites them. Runs inside the caller's transaction.
+    """
+    ids = list(memory_ids)
+    scope_sql, params = _scope_sql(scope)
+    if scope_sql != "0":
+        ids += [r[0] for r in conn.execute(f"SELECT id FROM memories WHERE {scope_sql}", params)]
+    ids = list(dict.fromkeys(ids))
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.purge_ids")
+    conn.executemany("INSERT OR IGNORE INTO temp.purge_ids VALUES (?)", [(i,) for i in ids])
+    conn.execute(
+        "DELETE FROM messages WHERE id IN (SELECT message_id FROM memory_sources WHERE memory_id IN "
+        "temp.purge_ids) AND id NOT IN (SELECT message_id FROM memory_sources WHERE memory_id NOT IN "
+        "temp.purge_ids)"
+    )
+    if scope_sql != "0":
+        conn.execute(f"DELETE FROM messages WHERE {scope_sql}", params)
+    for table, column in (
+        ("memory_sources", "memory_id"),
+        ("memory_versions", "memory_id"),
+        ("history", "memory_id"),
+        ("memories", "id"),
+    ):
+        conn.execute(f"DELETE FROM {table} WHERE {column} IN temp.purge_ids")
+    conn.execute("DELETE FROM temp.purge_ids")
+    return len(ids)
+
+
+def _scope_sql(scope: Scope | None) -> tuple[str, list[Any]]:
+    if scope is None or scope.is_empty():
+        return "0", []
+    ids = scope.as_dict()
+    return " AND ".join(f"{key} = ?" for key in ids), list(ids.values())
+
+
+def compact(conn: sqlite3.Connection) -> None:
+    """After a purge: merge the full-text index and truncate the WAL so no old copy remains."""
+    conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def dump(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """Every record of every kind as ``{"kind": ..., "data": {...}}``."""
+    for kind, (table, columns) in TABLES.items():
+        order = "seq" if table in ("memories", "history", "messages") else "rowid"
+        if table == "memory_sources":
+            order = "memory_id, message_id"
+        for row in conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
+            data = dict(zip(columns, row, strict=True))
+            if kind == "memory" and data["embedding"] is not None:
+                data["embedding"] = base64.b64encode(data["embedding"]).decode("ascii")
+            yield {"kind": kind, "data": data}
+
+
+def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Insert dumped records (inside the caller's transaction); return counts by kind."""
+    counts = dict.fromkeys(TABLES, 0)
+    for number, record in enumerate(records, start=1):
+        kind = record.get("kind") if isinstance(record, dict) else None
+        data = record.get("data") if isinstance(record, dict) else None
+        if kind not in TABLES or not isinstance(data, dict):
+            raise InvalidInputError(f"record {number}: expected {{kind, data}} with kind in {sorted(TABLES)}")
+        table, columns = TABLES[kind]
+        missing = [c for c in columns if c not in data]
+        if missing:
+            raise InvalidInputError(f"record {number} ({kind}) lacks {', '.join(missing)}")
+        values = [data[c] for c in columns]
+        if kind == "memory" and values[-1] is not None:
+            values[-1] = base64.b64decode(values[-1])
+        if kind == "meta":
+            _check_meta(conn, data)
+        verb = "INSERT OR REPLACE" if kind == "meta" else "INSERT"
+        try:
+            conn.execute(
+                f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                values,
+            )
+        except sqlite3.IntegrityError as exc:
+            raise InvalidInputError(f"record {number} ({kind}) conflicts with the store: {exc}") from None
+        counts[kind] += 1
+    return counts
+
+
+def _check_meta(conn: sqlite3.Connection, data: dict[str, Any]) -> None:
+    if data.get("key") != "dimension":
+        return
+    row = conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
+    if row is not None and str(row[0]) != str(data.get("value")):
+        raise DimensionMismatchError(int(row[0]), int(str(data.get("value"))))
+
+
+def backup(conn: sqlite3.Connection, destination: str) -> None:
+    """A consistent copy of the live database (SQLite's online backup; writers may keep going)."""
+    try:
+        target = sqlite3.connect(destination)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the backup file {destination!r}: {exc}") from exc
+    try:
+        conn.backup(target, pages=1024)
+    finally:
+        target.close()
