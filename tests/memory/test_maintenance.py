@@ -1,0 +1,176 @@
+"""purge (GDPR erase), export/import round trips and online backup, on a real SQLite file."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memlane import DimensionMismatchError, InvalidInputError, Memory, NotFoundError
+from memlane.store.sqlite import SQLiteStore
+
+SECRET = "Quokkasecret Birthdate 1987-03-14"
+
+
+def hash_memory(path: Path, dims: int = 64) -> Memory:
+    return Memory(
+        {
+            "embedder": {"provider": "hash", "config": {"embedding_dims": dims}},
+            "vector_store": {"provider": "sqlite", "config": {"path": str(path)}},
+        }
+    )
+
+
+def sqlite(memory: Memory) -> SQLiteStore:
+    assert isinstance(memory.store, SQLiteStore)
+    return memory.store
+
+
+def every_text(store: SQLiteStore) -> str:
+    """All text of every table, the FTS index's shadow tables included."""
+    tables = [r[0] for r in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    parts: list[str] = []
+    for table in tables:
+        for row in store.execute(f'SELECT * FROM "{table}"'):
+            parts.extend(str(v) for v in row if not isinstance(v, bytes))
+            parts.extend(v.decode("utf-8", "ignore") for v in row if isinstance(v, bytes))
+    return "\n".join(parts).lower()
+
+
+def raw_bytes(path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_purge_user_erases_text_everywhere(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    m = hash_memory(path)
+    first = m.add(SECRET, user_id="bob")["results"][0]["id"]
+    m.update(first, text=SECRET + " and more")
+    second = m.add([{"role": "user", "content": f"again {SECRET}"}], user_id="bob")["results"][0]["id"]
+    m.delete(second)
+    m.add("carol keeps this", user_id="carol")
+    assert m.purge(user_id="bob")["purged"] == 2
+    store = sqlite(m)
+    assert "quokkasecret" not in every_text(store)
+    assert store.execute("INSERT INTO memories_fts (memories_fts) VALUES ('integrity-check')") == []
+    assert m.get_all(user_id="bob")["results"] == []
+    assert [r["memory"] for r in m.get_all(user_id="carol")["results"]] == ["carol keeps this"]
+    m.close()
+    assert b"quokkasecret" not in raw_bytes(path).lower()
+
+
+def test_purge_one_memory_leaves_the_others(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "m.db")
+    ids = [
+        r["id"]
+        for r in m.add([{"role": "user", "content": t} for t in (SECRET, "other fact")], user_id="u")[
+            "results"
+        ]
+    ]
+    m.purge(ids[0])
+    with pytest.raises(NotFoundError):
+        m.history(ids[0])
+    assert m.get(ids[1]) is not None
+    assert "quokkasecret" not in every_text(sqlite(m))
+    assert "other fact" in every_text(sqlite(m))
+
+
+def test_purge_needs_a_target(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "m.db")
+    with pytest.raises(InvalidInputError):
+        m.purge()
+    with pytest.raises(NotFoundError):
+        m.purge("no-such-id")
+
+
+def test_export_import_round_trip(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db")
+    added = m.add(
+        [{"role": "user", "content": "I like tea", "name": "ann"}, {"role": "assistant", "content": "ok"}],
+        user_id="u",
+        metadata={"topic": "drinks"},
+        timestamp="2025-01-02T03:04:05Z",
+    )["results"]
+    m.update(added[0]["id"], text="I like green tea")
+    m.delete(added[1]["id"])
+    export = tmp_path / "x.jsonl"
+    counts = m.export(export)
+    assert counts["memory"] == 2 and counts["history"] == 4
+    header = json.loads(export.read_text().splitlines()[0])
+    assert header["format"] == "memlane-export" and header["version"] == 1
+
+    n = hash_memory(tmp_path / "b.db")
+    assert n.import_data(export) == counts
+    assert list(sqlite(n).dump()) == list(sqlite(m).dump())
+    assert n.get(added[0]["id"]) == m.get(added[0]["id"])
+    assert n.history(added[1]["id"]) == m.history(added[1]["id"])
+    hit = n.search("green tea", user_id="u")["results"][0]
+    assert hit["id"] == added[0]["id"]
+
+
+def test_import_is_all_or_nothing(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db")
+    m.add("fact one", user_id="u")
+    buffer = io.StringIO()
+    m.export(buffer)
+    lines = buffer.getvalue().splitlines()
+    broken = "\n".join([*lines, json.dumps({"kind": "memory", "data": {"id": "x"}})])
+    n = hash_memory(tmp_path / "b.db")
+    with pytest.raises(InvalidInputError, match="lacks"):
+        n.import_data(io.StringIO(broken))
+    assert n.get_all(user_id="u")["results"] == []
+    with pytest.raises(InvalidInputError, match="conflicts"):
+        m.import_data(io.StringIO(buffer.getvalue()))
+    assert len(m.get_all(user_id="u")["results"]) == 1
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    ['{"format": "other", "version": 1}', '{"format": "memlane-export", "version": 99}', "not json"],
+)
+def test_import_rejects_foreign_files(tmp_path: Path, first_line: str) -> None:
+    n = hash_memory(tmp_path / "b.db")
+    with pytest.raises(InvalidInputError):
+        n.import_data(io.StringIO(first_line + "\n"))
+
+
+def test_import_refuses_other_dimension(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db", dims=64)
+    m.add("fact", user_id="u")
+    buffer = io.StringIO()
+    m.export(buffer)
+    n = hash_memory(tmp_path / "b.db", dims=32)
+    n.add("other", user_id="v")
+    with pytest.raises(DimensionMismatchError):
+        n.import_data(io.StringIO(buffer.getvalue()))
+
+
+def test_online_backup_while_writing(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db")
+    m.add([{"role": "user", "content": f"fact {i}"} for i in range(50)], user_id="u")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        try:
+            while not stop.is_set():
+                m.add("more", user_id="w")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        m.backup(tmp_path / "b.db")
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    copy = hash_memory(tmp_path / "b.db")
+    got: dict[str, Any] = copy.get_all(user_id="u", top_k=100)
+    assert len(got["results"]) == 50
+    assert sqlite(copy).execute("PRAGMA integrity_check") == [("ok",)]
