@@ -158,3 +158,5 @@ def _check_scalar(key: str, op: str, value: Any) -> None:
         raise InvalidFilterError(f"filter {op!r} on {key!r} takes a string, number or bool, got {value!r}")
     if isinstance(value, float) and value != value:
         raise InvalidFilterError(f"filter {op!r} on {key!r} cannot compare with NaN")
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidFilterError(f"filter {op!r} on {key!r}: values must not contain NUL characters")

@@ -75,6 +75,8 @@ class Message:
     id: str = field(default_factory=new_id)
     images: tuple[str, ...] = ()
     """URLs (or data URLs) of images the message shared; described by the LLM when vision is on."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Per-message metadata (a memlane extension); merged over the call's for verbatim adds."""
 
 
 @dataclass(slots=True)

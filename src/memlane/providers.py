@@ -14,7 +14,13 @@ def register_builtins(registry: Registry) -> None:
     """Register every provider that ships with memlane. Imports no optional SDK."""
     from memlane.embed import hash as hash_embedder
     from memlane.embed import local, openai
+    from memlane.llm import anthropic as anthropic_llm
+    from memlane.llm import fake as fake_llm
+    from memlane.llm import litellm as litellm_llm
+    from memlane.llm import openai as openai_llm
     from memlane.store.sqlite import provider as sqlite_store
 
-    for module in (hash_embedder, local, openai, sqlite_store):
+    embedders = (hash_embedder, local, openai)
+    llms = (anthropic_llm, fake_llm, litellm_llm, openai_llm)
+    for module in (*embedders, *llms, sqlite_store):
         module.register(registry)

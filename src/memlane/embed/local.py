@@ -72,7 +72,10 @@ class LocalEmbedder:
 
     @property
     def dimension(self) -> int:
-        dim = self._load().get_sentence_embedding_dimension()
+        model = self._load()
+        # sentence-transformers 6 renamed the method (the old name warns); older releases lack the new one
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = getter()
         if not isinstance(dim, int):
             raise EmbedderError("the local model does not report its embedding dimension")
         return dim

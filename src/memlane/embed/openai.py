@@ -64,7 +64,12 @@ class OpenAIEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         size = self._config.batch_size
         parts = [self._request(list(texts[i : i + size])) for i in range(0, len(texts), size)]
-        return check_vectors(np.vstack(parts), len(texts), self.dimension, "the embeddings endpoint")
+        if len({part.shape[1] for part in parts}) > 1:
+            raise EmbedderError("the embeddings endpoint returned vectors of different sizes across batches")
+        vectors = np.vstack(parts)
+        if self._dimension is None:  # the first answer tells the size: no separate probe
+            self._dimension = int(vectors.shape[1])
+        return check_vectors(vectors, len(texts), self.dimension, "the embeddings endpoint")
 
     def _request(self, texts: list[str]) -> Vectors:
         body: dict[str, Any] = {"model": self._config.model, "input": texts}
@@ -96,7 +101,12 @@ class OpenAIEmbedder:
                 raise EmbedderError(
                     f"embeddings endpoint answered HTTP {response.status_code}: {response.text[:300]}"
                 )
-            return response.json()
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise EmbedderError(
+                    f"embeddings endpoint answered with invalid JSON: {response.text[:200]!r}"
+                ) from exc
         raise EmbedderError(f"embeddings endpoint failed after retries ({last})")
 
 

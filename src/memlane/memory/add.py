@@ -47,7 +47,7 @@ def add_verbatim(
             updated_at=now,
             actor_id=m.name,
             role=m.role,
-            metadata=dict(metadata),
+            metadata={**metadata, **m.metadata},
             valid_from=observed_at or now,
             expiration_date=expiration_date,
             sources=[m.id],

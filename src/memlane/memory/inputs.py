@@ -68,6 +68,11 @@ def resolve_scope(
         inner = rest.get(key)
         if top is not None:
             top = validate_id(key, top)
+        if inner is not None and not isinstance(inner, (str, Mapping)):
+            # an id, "*" or an operator dict; anything else would match nothing, silently
+            raise InvalidInputError(
+                f"{key} in filters must be a string, '*' or an operator dict, got {inner!r}"
+            )
         if isinstance(inner, str) and inner != "*":
             rest.pop(key)
             inner = validate_id(key, inner)
@@ -136,7 +141,19 @@ def clean_metadata(metadata: Any) -> dict[str, Any]:
         json.dumps(out, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"metadata must be JSON-serialisable: {exc}") from None
+    if _has_nul(out):  # SQLite's JSON functions cut strings at NUL; PostgreSQL's jsonb refuses it
+        raise InvalidInputError("metadata keys and values must not contain NUL characters")
     return out
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def normalize_messages(messages: Any) -> list[Message]:
@@ -176,7 +193,8 @@ def _message(index: int, item: Any) -> Message | None:
     content, images = _content_parts(index, item["content"])
     if role in _ROLES_DROPPED or not (content.strip() or images):
         return None
-    return Message(role=role, content=content, name=name.strip() if name else None, images=images)
+    extra = clean_metadata(item.get("metadata"))
+    return Message(role, content, name.strip() if name else None, images=images, metadata=extra)
 
 
 def _content_parts(index: int, content: Any) -> tuple[str, tuple[str, ...]]:

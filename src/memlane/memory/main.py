@@ -89,6 +89,7 @@ class Memory:
         )
         if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
             raise InvalidInputError("add() takes only user_id, agent_id and run_id in filters")
+        _require_plain_scope(scope, "add")
         clean = inputs.clean_metadata(metadata)
         normalized = inputs.normalize_messages(messages)
         observed_at = inputs.parse_timestamp(timestamp)
@@ -194,7 +195,10 @@ class Memory:
         filters: dict[str, Any] | None = None,
     ) -> dict[str, str]:
         """Delete every memory of a scope (all of them, in one transaction)."""
-        _, where = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        scope, where = inputs.resolve_scope(
+            {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
+        )
+        _require_plain_scope(scope, "delete_all")
         now = now_iso()
         with self.store.transaction() as tx:
             records = self.store.list_records(where)
@@ -312,7 +316,12 @@ class Memory:
     # -- lifecycle -----------------------------------------------------------------------
 
     def close(self) -> None:
+        """Release the store and the providers' connections."""
         self.store.close()
+        for provider in (self.embedder, self.llm):
+            closer = getattr(provider, "close", None)
+            if callable(closer):
+                closer()
 
     def __enter__(self) -> Memory:
         return self
@@ -365,6 +374,13 @@ class Memory:
             with self._lock:
                 self.store.ensure_dimension(self.embedder.dimension)
                 self._dimension_checked = True
+
+
+def _require_plain_scope(scope: Scope, call: str) -> None:
+    if scope.is_empty():
+        raise InvalidInputError(
+            f"{call}() needs a plain user_id, agent_id or run_id (a pattern like '*' is not enough)"
+        )
 
 
 def _today() -> str:

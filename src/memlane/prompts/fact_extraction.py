@@ -22,9 +22,7 @@ class FactsInput(BaseModel):
 class Facts(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    facts: list[Annotated[str, StringConstraints(max_length=MAX_FACT_CHARS)]] = Field(
-        default_factory=list, max_length=MAX_FACTS
-    )
+    facts: list[Annotated[str, StringConstraints(max_length=MAX_FACT_CHARS)]] = Field(max_length=MAX_FACTS)
 
 
 EXAMPLE_TEXTS = ("Is training for a marathon in October", "Prefers window seats")

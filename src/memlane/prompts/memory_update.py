@@ -22,7 +22,7 @@ class MemoryUpdate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    memory: list[MemoryOp] = Field(default_factory=list, max_length=MAX_FACTS)
+    memory: list[MemoryOp] = Field(max_length=MAX_FACTS)
 
 
 EXAMPLE_TEXTS = (

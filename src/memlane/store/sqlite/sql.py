@@ -26,7 +26,9 @@ def _compile(node: Filter, alias: str, params: list[Any]) -> str:
     if isinstance(node, Or):
         return "(" + " OR ".join(_compile(i, alias, params) for i in node.items) + ")"
     if isinstance(node, Not):
-        return f"(NOT {_compile(node.item, alias, params)})"
+        # a condition on a missing key is NULL, not false: without coalesce, NOT would drop
+        # the memories that lack the key instead of keeping them
+        return f"(NOT coalesce({_compile(node.item, alias, params)}, 0))"
     return _cond(node, alias, params)
 
 

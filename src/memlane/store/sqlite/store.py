@@ -49,12 +49,19 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._vectors = VectorIndex()
         self._dimension: int | None = None
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        with self._lock:
-            migrate(self._conn)
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if self.path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            with self._lock:
+                migrate(self._conn)
+        except sqlite3.Error as exc:  # not a database, locked, read-only…
+            self._conn.close()
+            raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}") from exc
+        except BaseException:
+            self._conn.close()
+            raise
 
     # -- setup ---------------------------------------------------------------------------
 

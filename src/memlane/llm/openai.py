@@ -1,0 +1,298 @@
+"""Any OpenAI-compatible ``/chat/completions`` endpoint over httpx (no SDK).
+
+OpenAI, Ollama, vLLM, LM Studio, llama.cpp, Groq, Together, DeepSeek and OpenRouter differ
+only in their defaults (``PRESETS``) and in which structured-output form they accept, which
+``structured_output`` chooses or, with ``"auto"``, probes once per instance:
+
+- ``json_schema``: OpenAI's ``response_format`` ``{"type": "json_schema", ...}`` (strict when
+  the schema allows it);
+- ``json_object_schema``: ``{"type": "json_object", "schema": {...}}``, which llama.cpp's
+  server turns into a grammar;
+- ``tools``: a forced function call whose parameters are the schema;
+- ``json_object``: plain JSON mode, the schema described in the system prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+
+from memlane.errors import LLMError
+from memlane.llm.base import ChatMessage
+from memlane.llm.presets import PRESETS, Preset
+from memlane.llm.schema import ResponseSchema, schema_instruction
+from memlane.llm.structured import (
+    ChatReply,
+    ChatRequest,
+    RetryPolicy,
+    StructuredLLM,
+    TransientLLMError,
+    add_system_text,
+    reported_usage,
+)
+
+if TYPE_CHECKING:
+    from memlane.registry import Registry
+
+__all__ = ["AUTO_ORDER", "Mode", "OpenAILLM", "OpenAILLMConfig", "StructuredMode", "register"]
+
+Mode = Literal["json_schema", "json_object_schema", "tools", "json_object"]
+StructuredMode = Literal["auto", "json_schema", "json_object_schema", "tools", "json_object"]
+AUTO_ORDER: tuple[Mode, ...] = ("json_schema", "json_object_schema", "tools", "json_object")
+_RETRY_STATUS = {408, 409, 425, 429}
+_NOT_FORMAT_WORDS = ("context length", "context_length", "maximum context", "model_not_found", "api key")
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "tool", "function", "grammar")
+
+
+class OpenAILLMConfig(BaseModel):
+    """Config of the ``openai`` provider and its OpenAI-compatible aliases (mem0's names accepted)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    model: str | None = Field(default=None, description="default: the provider's usual model")
+    api_key: SecretStr | None = Field(default=None, description="default: the provider's key variable")
+    base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "base_url",
+            "openai_base_url",
+            "ollama_base_url",
+            "vllm_base_url",
+            "lmstudio_base_url",
+            "deepseek_base_url",
+            "openrouter_base_url",
+        ),
+        description="default: the provider's base-url variable or its public endpoint",
+    )
+    temperature: float = Field(default=0.1, ge=0, le=2)
+    max_tokens: int = Field(default=2000, ge=1)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    top_k: int | None = Field(
+        default=None, ge=1, description="sent only when set, and never to hosts that refuse it (OpenAI)"
+    )
+    seed: int | None = None
+    repeat_penalty: float | None = Field(default=None, gt=0, description="sent only when set (llama.cpp)")
+    reasoning_effort: str | None = None
+    is_reasoning_model: bool = Field(
+        default=False, description="send max_completion_tokens and no temperature/top_p (o-series, gpt-5)"
+    )
+    structured_output: StructuredMode = "auto"
+    schema_in_prompt: Literal["auto", "always", "never"] = Field(
+        default="auto", description="auto: only in json_object mode, where nothing else shows the schema"
+    )
+    enable_vision: bool = False
+    vision_details: Literal["low", "high", "auto"] = "auto"
+    http_client_proxies: str | dict[str, str] | None = None
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request")
+    timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=0.5, ge=0, description="first retry delay in seconds; doubles each time")
+
+
+class _Rejected(Exception):
+    """The endpoint refused the structured-output form of the request."""
+
+
+class OpenAILLM(StructuredLLM):
+    """``LLM`` over an OpenAI-compatible chat-completions endpoint."""
+
+    def __init__(
+        self,
+        config: OpenAILLMConfig | None = None,
+        *,
+        preset: Preset = PRESETS["openai"],
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.config = config = config or OpenAILLMConfig()
+        super().__init__(retry=RetryPolicy(max_retries=config.max_retries, backoff=config.backoff))
+        self.model = config.model or preset.model
+        self.base_url = preset.resolve_base_url(config.base_url)
+        key = config.api_key.get_secret_value() if config.api_key else preset.env_key()
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            headers={**headers, **config.extra_headers},
+            timeout=config.timeout,
+            transport=transport,
+            mounts=_proxy_mounts(config.http_client_proxies),
+        )
+        self._preset = preset
+        self._finalizer = weakref.finalize(self, self._client.close)  # no leaked sockets
+        self._mode: Mode | None = None if config.structured_output == "auto" else config.structured_output
+
+    @property
+    def label(self) -> str:
+        return f"{self._preset.name} LLM {self.model!r} at {self.base_url}"
+
+    @property
+    def mode(self) -> Mode | None:
+        """The structured-output mode in use (None while ``auto`` has not probed yet)."""
+        return self._mode
+
+    def close(self) -> None:
+        """Close the HTTP connections (also done when the instance is garbage-collected)."""
+        self._finalizer()
+
+    def __enter__(self) -> OpenAILLM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def raw_chat(self, request: ChatRequest) -> ChatReply:
+        probing = self._mode is None
+        rejections: list[str] = []
+        for mode in AUTO_ORDER if self._mode is None else (self._mode,):
+            try:
+                data = self._post(self._body(request, mode), probing=probing)
+            except _Rejected as exc:
+                rejections.append(f"{mode}: {exc}")
+                continue
+            if probing:
+                self._mode = mode
+            return self._reply(data, mode, request)
+        raise LLMError(
+            f"{self.label}: the endpoint rejected every structured-output mode "
+            f"({'; '.join(rejections)}); set structured_output in the LLM config"
+        )
+
+    def _body(self, request: ChatRequest, mode: Mode) -> dict[str, Any]:
+        cfg = self.config
+        body: dict[str, Any] = {"model": self.model, "messages": self._messages(request, mode)}
+        tokens = request.max_tokens or cfg.max_tokens
+        if cfg.is_reasoning_model:
+            body["max_completion_tokens"] = tokens
+        else:
+            body["max_tokens"] = tokens
+            body["temperature"] = cfg.temperature
+            if cfg.top_p is not None:
+                body["top_p"] = cfg.top_p
+        optional = {
+            "top_k": cfg.top_k if self._preset.top_k else None,
+            "seed": cfg.seed,
+            "repeat_penalty": cfg.repeat_penalty,
+            "reasoning_effort": cfg.reasoning_effort,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        body.update(_format_params(mode, request.schema))
+        body.update(cfg.extra_body)
+        return body
+
+    def _messages(self, request: ChatRequest, mode: Mode) -> list[ChatMessage]:
+        messages = [_with_detail(m, self.config.vision_details) for m in request.messages]
+        wanted = self.config.schema_in_prompt
+        if wanted == "always" or (wanted == "auto" and mode == "json_object"):
+            messages = add_system_text(messages, schema_instruction(request.schema))
+        return messages
+
+    def _post(self, body: dict[str, Any], *, probing: bool) -> Any:
+        try:
+            response = self._client.post("/chat/completions", json=body)
+        except httpx.TimeoutException as exc:
+            raise TransientLLMError(f"timeout after {self.config.timeout}s: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise TransientLLMError(f"connection failed: {exc}") from exc
+        status = response.status_code
+        if status < 400:
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise LLMError(f"{self.label}: the reply is not JSON: {response.text[:200]!r}") from exc
+        text = response.text[:400]
+        if probing and _rejects_format(status, text):
+            raise _Rejected(f"HTTP {status}: {text[:200]}")
+        if status in _RETRY_STATUS or status >= 500:
+            raise TransientLLMError(f"HTTP {status}: {text}", retry_after=_retry_after(response))
+        raise LLMError(f"{self.label}: HTTP {status}: {text}")
+
+    def _reply(self, data: Any, mode: Mode, request: ChatRequest) -> ChatReply:
+        try:
+            choice = data["choices"][0]
+            message = choice["message"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise LLMError(f"{self.label}: unexpected reply: {str(data)[:300]}") from exc
+        text = _message_output(message, mode)
+        reported = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        usage = reported_usage(
+            reported.get("prompt_tokens"), reported.get("completion_tokens"), request, text
+        )
+        return ChatReply(text=text, usage=usage, truncated=choice.get("finish_reason") == "length")
+
+
+def _format_params(mode: Mode, schema: ResponseSchema) -> dict[str, Any]:
+    if mode == "json_schema":
+        body = schema.strict_schema() if schema.strict else schema.schema
+        spec = {"name": schema.name, "schema": body, "strict": schema.strict}
+        return {"response_format": {"type": "json_schema", "json_schema": spec}}
+    if mode == "json_object_schema":
+        return {"response_format": {"type": "json_object", "schema": schema.schema}}
+    if mode == "tools":
+        function = {
+            "name": schema.name,
+            "description": f"Give the answer as {schema.name}.",
+            "parameters": schema.schema,
+        }
+        return {
+            "tools": [{"type": "function", "function": function}],
+            "tool_choice": {"type": "function", "function": {"name": schema.name}},
+        }
+    return {"response_format": {"type": "json_object"}}
+
+
+def _message_output(message: Any, mode: Mode) -> str:
+    """The reply's JSON text: the forced tool call's arguments in tools mode, else the content."""
+    if mode == "tools" and isinstance(message, dict):
+        calls = message.get("tool_calls") or []
+        function = calls[0].get("function", {}) if calls and isinstance(calls[0], dict) else None
+        function = function or message.get("function_call")
+        if isinstance(function, dict) and function.get("arguments") is not None:
+            arguments = function["arguments"]
+            return arguments if isinstance(arguments, str) else json.dumps(arguments)
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) else ""
+
+
+def _rejects_format(status: int, text: str) -> bool:
+    """Whether an error answer refuses the structured-output form rather than the request."""
+    lowered = text.lower()
+    if status in (400, 422):
+        return not any(word in lowered for word in _NOT_FORMAT_WORDS)
+    return status == 500 and any(word in lowered for word in _FORMAT_WORDS)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+
+
+def _with_detail(message: ChatMessage, detail: str) -> ChatMessage:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return dict(message)
+    parts = []
+    for part in content:
+        image = part.get("image_url") if isinstance(part, dict) else None
+        if isinstance(image, dict) and "detail" not in image:
+            part = {**part, "image_url": {**image, "detail": detail}}
+        parts.append(part)
+    return {**message, "content": parts}
+
+
+def _proxy_mounts(proxies: str | dict[str, str] | None) -> dict[str, httpx.BaseTransport] | None:
+    if not proxies:
+        return None
+    if isinstance(proxies, str):
+        proxies = {"all://": proxies}
+    return {pattern: httpx.HTTPTransport(proxy=url) for pattern, url in proxies.items()}
+
+
+def register(registry: Registry) -> None:
+    for preset in PRESETS.values():
+        registry.register("llm", preset.name, OpenAILLMConfig, preset.factory(OpenAILLM))

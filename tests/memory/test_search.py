@@ -1,0 +1,173 @@
+"""search(): dense and keyword signals fused into one score in [0, 1], scoped and filtered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memlane import DimensionMismatchError, Memory
+from tests.conftest import hash_config
+
+TEXTS = [
+    "I moved to Bangalore last month",
+    "I like green tea in the morning",
+    "my cat is called Tom",
+    "I work as a data engineer",
+    "green is my favourite colour",
+    "Tom and I watch films on Fridays",
+]
+
+
+def build(path: Path, **search: Any) -> Memory:
+    config = hash_config(path)
+    if search:
+        config["search"] = search
+    memory = Memory(config)
+    for text in TEXTS:
+        memory.add(text, user_id="alice", infer=False)
+    return memory
+
+
+@pytest.fixture
+def alice(memory: Memory) -> Memory:
+    for text in TEXTS:
+        memory.add(text, user_id="alice", infer=False)
+    return memory
+
+
+def search(memory: Memory, query: str, **kwargs: Any) -> list[dict[str, Any]]:
+    kwargs.setdefault("user_id", "alice")
+    results: list[dict[str, Any]] = memory.search(query, explain=True, **kwargs)["results"]
+    return results
+
+
+def test_the_exact_text_ranks_first_with_score_one(alice: Memory) -> None:
+    top = search(alice, "I work as a data engineer")[0]
+    assert top["memory"] == "I work as a data engineer"
+    assert top["score"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_results_are_sorted_and_scores_bounded(alice: Memory) -> None:
+    results = search(alice, "green tea with Tom")
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert len(results) == len(TEXTS)
+
+
+def test_the_score_is_the_documented_fusion(alice: Memory) -> None:
+    config = alice.config.search
+    for item in search(alice, "green tea"):
+        details = item["score_details"]
+        d = min(max(details["semantic_score"], 0.0), 1.0)
+        raw = details["bm25_score"]
+        k = raw / (raw + config.keyword_saturation) if raw > 0 else 0.0
+        assert details["keyword_score"] == pytest.approx(k)
+        assert item["score"] == pytest.approx(d + (1 - d) * min(config.keyword_weight, 1.0) * k)
+
+
+def test_a_keyword_match_raises_the_score(alice: Memory) -> None:
+    by_text = {r["memory"]: r for r in search(alice, "engineer")}
+    hit = by_text["I work as a data engineer"]["score_details"]
+    assert hit["bm25_score"] > 0
+    assert by_text["I work as a data engineer"]["score"] > hit["semantic_score"]
+    miss = by_text["my cat is called Tom"]["score_details"]
+    assert miss["bm25_score"] == 0
+    assert by_text["my cat is called Tom"]["score"] == pytest.approx(max(miss["semantic_score"], 0.0))
+
+
+def test_keywords_are_stemmed(alice: Memory) -> None:
+    matched = [r["memory"] for r in search(alice, "moving") if r["score_details"]["bm25_score"] > 0]
+    assert matched == ["I moved to Bangalore last month"]
+
+
+def test_a_query_of_stop_words_still_searches(alice: Memory) -> None:
+    results = search(alice, "where is it")
+    assert len(results) == len(TEXTS)
+    assert all(r["score_details"]["bm25_score"] == 0 for r in results)
+
+
+def test_keyword_matches_outside_the_dense_pool_are_found(db_dir: Path) -> None:
+    memory = build(db_dir / "pool.db", candidates=1)
+    try:
+        results = search(memory, "I like green tea in the morning and the cat Tom")
+        texts = [r["memory"] for r in results]
+        # the dense pool holds one memory; the others come from the keyword signal and are scored too
+        assert texts[0] == "I like green tea in the morning"
+        assert "my cat is called Tom" in texts
+        tom = next(r for r in results if r["memory"] == "my cat is called Tom")
+        assert tom["score_details"]["bm25_score"] > 0
+        assert tom["score_details"]["semantic_score"] != 0
+    finally:
+        memory.close()
+
+
+def test_keyword_weight_zero_is_pure_cosine(db_dir: Path) -> None:
+    memory = build(db_dir / "dense.db", keyword_weight=0.0)
+    try:
+        for item in search(memory, "green tea"):
+            assert item["score"] == pytest.approx(max(item["score_details"]["semantic_score"], 0.0))
+    finally:
+        memory.close()
+
+
+def test_top_k_bounds_the_results(alice: Memory) -> None:
+    assert len(search(alice, "green", top_k=2)) == 2
+    assert [r["id"] for r in search(alice, "green", top_k=2)] == [r["id"] for r in search(alice, "green")[:2]]
+
+
+def test_other_scopes_never_leak(alice: Memory) -> None:
+    alice.add("I work as a data engineer", user_id="bob", infer=False)
+    alice.add("I work as a data engineer", agent_id="helper", infer=False)
+    results = search(alice, "I work as a data engineer")
+    assert all(r["user_id"] == "alice" for r in results)
+    assert len(results) == len(TEXTS)
+    bob = search(alice, "engineer", user_id="bob")
+    assert [(r["memory"], r["user_id"]) for r in bob] == [("I work as a data engineer", "bob")]
+
+
+def test_scopes_combine(memory: Memory) -> None:
+    memory.add("run one note", user_id="alice", run_id="r1", infer=False)
+    memory.add("run two note", user_id="alice", run_id="r2", infer=False)
+    memory.add("no run note", user_id="alice", infer=False)
+    found = search(memory, "note", user_id="alice", run_id="r1")
+    assert [r["memory"] for r in found] == ["run one note"]
+    found = search(memory, "note", filters={"user_id": "alice", "run_id": {"in": ["r1", "r2"]}})
+    assert {r["memory"] for r in found} == {"run one note", "run two note"}
+
+
+def test_metadata_filters_apply_to_both_signals(memory: Memory) -> None:
+    memory.add("tea facts one", user_id="alice", metadata={"kind": "a"}, infer=False)
+    memory.add("tea facts two", user_id="alice", metadata={"kind": "b"}, infer=False)
+    found = search(memory, "tea facts two", filters={"user_id": "alice", "kind": "a"})
+    assert [r["memory"] for r in found] == ["tea facts one"]
+
+
+def test_deleted_memories_are_not_found(alice: Memory) -> None:
+    target = search(alice, "I work as a data engineer")[0]
+    alice.delete(target["id"])
+    assert target["id"] not in {r["id"] for r in search(alice, "I work as a data engineer")}
+
+
+def test_an_empty_scope_finds_nothing(memory: Memory) -> None:
+    assert search(memory, "anything", user_id="nobody") == []
+
+
+def test_explain_is_off_by_default(alice: Memory) -> None:
+    item = alice.search("tea", user_id="alice")["results"][0]
+    assert "score_details" not in item
+
+
+def test_a_store_made_with_another_dimension_is_refused(db_dir: Path) -> None:
+    path = db_dir / "dims.db"
+    with Memory(hash_config(path, dims=64)) as first:
+        first.add("hello", user_id="alice", infer=False)
+    with Memory(hash_config(path, dims=32)) as second:
+        with pytest.raises(DimensionMismatchError) as info:
+            second.search("hello", user_id="alice")
+        assert "64" in str(info.value) and "32" in str(info.value)
+        with pytest.raises(DimensionMismatchError):
+            second.add("more", user_id="alice", infer=False)
+        assert [r["memory"] for r in second.get_all(user_id="alice")["results"]] == ["hello"]
