@@ -11,7 +11,7 @@ from typing import IO, Any
 from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError, NotFoundError, StoreError
-from memlane.filters import Filter, and_
+from memlane.filters import Cond, Filter, and_
 from memlane.llm.base import LLM, Usage
 from memlane.memory import inputs
 from memlane.memory.add import add_verbatim, apply_plan, change_event
@@ -84,9 +84,7 @@ class Memory:
         ``infer`` defaults to True when an LLM is configured and False otherwise; with
         ``infer=False`` each non-system message is stored verbatim.
         """
-        scope, where = inputs.resolve_scope(
-            {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
-        )
+        scope, _ = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
         if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
             raise InvalidInputError("add() takes only user_id, agent_id and run_id in filters")
         _require_plain_scope(scope, "add")
@@ -109,7 +107,7 @@ class Memory:
             )
         self._check_dimension()
         usage = Usage()
-        inference = self._inference(where, usage)
+        inference = self._inference(_owner_filter(scope), usage)
         normalized = describe_images(normalized, inference if self._vision() else None, self._detail())
         try:
             if memory_type is not None and inference is not None:
@@ -374,6 +372,13 @@ class Memory:
             with self._lock:
                 self.store.ensure_dimension(self.embedder.dimension)
                 self._dimension_checked = True
+
+
+def _owner_filter(scope: Scope) -> Filter:
+    """Whose existing memories an add() may change: the user's (any agent or run), else the
+    agent's, else the run's."""
+    key, value = next(iter(scope.as_dict().items()))
+    return Cond(key, "eq", value)
 
 
 def _require_plain_scope(scope: Scope, call: str) -> None:
