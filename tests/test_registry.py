@@ -93,7 +93,7 @@ def test_unknown_provider_lists_known_names() -> None:
     assert info.value.known == reg.names("embedder")
     assert "hash" in str(info.value)
     with pytest.raises(UnknownProviderError, match=r"\(none\)"):
-        reg.get("graph_store", "neo4j")
+        reg.get("reranker", "cohere")
 
 
 def test_kinds_are_separate() -> None:

@@ -72,16 +72,22 @@ class LLMSection(ProviderSection):
 
 
 class SearchConfig(BaseModel):
-    """How search fuses its signals (see the README's section on scores)."""
+    """How search fuses its signals (see ``memlane.memory.search`` and the README)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    dense_weight: float = Field(default=0.5, ge=0)
-    keyword_weight: float = Field(default=0.5, ge=0)
+    dense_weight: float = Field(default=0.4, ge=0, description="weight of vector similarity")
+    keyword_weight: float = Field(default=0.6, ge=0, description="weight of BM25 full-text")
     keyword_saturation: float = Field(
-        default=4.0, gt=0, description="BM25 score that maps to 0.5 in the calibrated keyword signal"
+        default=4.0, gt=0, description="BM25 score worth 0.5 in the calibrated relevance"
     )
-    candidates: int = Field(default=100, ge=1, le=10_000, description="candidates per signal")
+    neighbour_weight: float = Field(
+        default=0.35, ge=0, le=1, description="share of a neighbouring turn's score a memory gets"
+    )
+    neighbour_window: int = Field(
+        default=2, ge=0, le=10, description="conversation turns on each side that count as neighbours"
+    )
+    candidates: int = Field(default=200, ge=1, le=10_000, description="candidates per signal")
 
 
 class MemoryConfig(BaseModel):

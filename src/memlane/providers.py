@@ -14,6 +14,7 @@ def register_builtins(registry: Registry) -> None:
     """Register every provider that ships with memlane. Imports no optional SDK."""
     from memlane.embed import hash as hash_embedder
     from memlane.embed import local, openai
+    from memlane.graph import provider as graph_stores
     from memlane.llm import anthropic as anthropic_llm
     from memlane.llm import fake as fake_llm
     from memlane.llm import litellm as litellm_llm
@@ -22,5 +23,5 @@ def register_builtins(registry: Registry) -> None:
 
     embedders = (hash_embedder, local, openai)
     llms = (anthropic_llm, fake_llm, litellm_llm, openai_llm)
-    for module in (*embedders, *llms, sqlite_store):
+    for module in (*embedders, *llms, sqlite_store, graph_stores):
         module.register(registry)

@@ -299,6 +299,6 @@ def test_images_are_dropped_when_vision_is_off(tmp_path: Path) -> None:
     m = Memory(config(tmp_path / "m.db"))
     out = m.add([IMAGE_MESSAGE], user_id="u", infer=False)["results"]
     assert out[0]["memory"] == "Look at my new bike"
-    only_image = {"role": "user", "content": [IMAGE_MESSAGE["content"][1]]}  # type: ignore[index]
+    only_image = {"role": "user", "content": [IMAGE_MESSAGE["content"][1]]}
     with pytest.raises(InvalidInputError, match="vision"):
         m.add([only_image], user_id="u", infer=False)

@@ -43,10 +43,11 @@ def search(memory: Memory, query: str, **kwargs: Any) -> list[dict[str, Any]]:
     return results
 
 
-def test_the_exact_text_ranks_first_with_score_one(alice: Memory) -> None:
+def test_the_exact_text_ranks_first_with_relevance_one(alice: Memory) -> None:
     top = search(alice, "I work as a data engineer")[0]
     assert top["memory"] == "I work as a data engineer"
-    assert top["score"] == pytest.approx(1.0, abs=1e-5)
+    assert top["score_details"]["relevance"] == pytest.approx(1.0, abs=1e-5)
+    assert top["score_details"]["fused_score"] == pytest.approx(1.0, abs=1e-5)
 
 
 def test_results_are_sorted_and_scores_bounded(alice: Memory) -> None:
@@ -59,23 +60,31 @@ def test_results_are_sorted_and_scores_bounded(alice: Memory) -> None:
 
 def test_the_score_is_the_documented_fusion(alice: Memory) -> None:
     config = alice.config.search
-    for item in search(alice, "green tea"):
+    results = search(alice, "green tea")
+    dense_max = max(max(r["score_details"]["semantic_score"], 0.0) for r in results)
+    bm25_max = max(r["score_details"]["bm25_score"] for r in results)
+    total = config.dense_weight + config.keyword_weight
+    for item in results:
         details = item["score_details"]
         d = min(max(details["semantic_score"], 0.0), 1.0)
         raw = details["bm25_score"]
         k = raw / (raw + config.keyword_saturation) if raw > 0 else 0.0
         assert details["keyword_score"] == pytest.approx(k)
-        assert item["score"] == pytest.approx(d + (1 - d) * min(config.keyword_weight, 1.0) * k)
+        assert details["relevance"] == pytest.approx(d + (1 - d) * k)
+        fused = (config.dense_weight * d / dense_max + config.keyword_weight * raw / bm25_max) / total
+        assert details["fused_score"] == pytest.approx(fused)
+        top = 1 + config.neighbour_weight * config.neighbour_window
+        assert item["score"] == pytest.approx((fused + config.neighbour_weight * details["neighbour_boost"]) / top)
 
 
-def test_a_keyword_match_raises_the_score(alice: Memory) -> None:
+def test_a_keyword_match_raises_the_relevance(alice: Memory) -> None:
     by_text = {r["memory"]: r for r in search(alice, "engineer")}
     hit = by_text["I work as a data engineer"]["score_details"]
     assert hit["bm25_score"] > 0
-    assert by_text["I work as a data engineer"]["score"] > hit["semantic_score"]
+    assert hit["relevance"] > hit["semantic_score"]
     miss = by_text["my cat is called Tom"]["score_details"]
     assert miss["bm25_score"] == 0
-    assert by_text["my cat is called Tom"]["score"] == pytest.approx(max(miss["semantic_score"], 0.0))
+    assert miss["relevance"] == pytest.approx(max(miss["semantic_score"], 0.0))
 
 
 def test_keywords_are_stemmed(alice: Memory) -> None:
@@ -105,10 +114,13 @@ def test_keyword_matches_outside_the_dense_pool_are_found(db_dir: Path) -> None:
 
 
 def test_keyword_weight_zero_is_pure_cosine(db_dir: Path) -> None:
-    memory = build(db_dir / "dense.db", keyword_weight=0.0)
+    memory = build(db_dir / "dense.db", keyword_weight=0.0, neighbour_weight=0.0)
     try:
-        for item in search(memory, "green tea"):
-            assert item["score"] == pytest.approx(max(item["score_details"]["semantic_score"], 0.0))
+        results = search(memory, "green tea")
+        cosines = [max(item["score_details"]["semantic_score"], 0.0) for item in results]
+        assert cosines == sorted(cosines, reverse=True)
+        for item, cosine in zip(results, cosines, strict=True):
+            assert item["score"] == pytest.approx(cosine / cosines[0])
     finally:
         memory.close()
 

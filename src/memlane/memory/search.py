@@ -1,25 +1,47 @@
-"""The search pipeline: dense and keyword candidates, fused into one calibrated score.
+"""The search pipeline: candidates from every signal, fused, smoothed over conversation turns.
 
-Fusion. Let ``d`` be the cosine similarity clipped to [0, 1] and ``b`` the BM25 score of the
-memory's text for the query's keywords (0 if none match). The keyword signal is calibrated
-as ``k = b / (b + s)`` (``s`` = ``keyword_saturation``, the BM25 score worth 0.5), and
-
-    score = d + (1 - d) * w * k          (w = ``keyword_weight`` in [0, 1])
-
-so a memory with no keyword match keeps its cosine similarity as its score, a keyword match
-moves it towards 1, and the score stays in [0, 1]; ``threshold`` applies to it.
+1. Candidates: the best ``candidates`` memories by vector similarity and by BM25 full text.
+2. Relevance (absolute, in [0, 1]; what ``threshold`` gates): with ``d`` the cosine similarity
+   clipped to [0, 1] and ``k = b / (b + keyword_saturation)`` the calibrated BM25 score ``b``,
+   ``relevance = d + (1 - d) * k``: the cosine when no keyword matches, towards 1 when they do.
+3. Fusion (relative, for ranking): each signal divided by its best value among the candidates,
+   then ``fused = (wd * d / d_max + wk * b / b_max) / (wd + wk)``.
+4. Conversation context: a memory also gets ``neighbour_weight`` times the best fused score
+   of the memories from the turns next to its source message, at each distance up to
+   ``neighbour_window`` turns (same conversation), so the turn that answers or sets up a
+   strong hit rises with it. The sum is divided by its maximum, ``1 + neighbour_weight *
+   neighbour_window``, so ``score`` stays in [0, 1].
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 from memlane.config import SearchConfig
-from memlane.embed.base import Embedder
+from memlane.embed.base import Embedder, Vectors
 from memlane.filters import Filter
 from memlane.models import Hit
 from memlane.store.base import MemoryStore
 from memlane.text import keywords
 
 __all__ = ["search_hits"]
+
+_EXPAND = 50
+"""How many of the best fused candidates bring their neighbours in."""
+
+
+@dataclass(slots=True)
+class _Candidate:
+    dense: float = 0.0
+    bm25: float = 0.0
+    fused: float = 0.0
+    near: dict[int, float] = field(default_factory=dict)
+    """Best fused score of a neighbour at each distance."""
+
+    @property
+    def boost(self) -> float:
+        return sum(self.near.values())
 
 
 def search_hits(
@@ -37,26 +59,104 @@ def search_hits(
         return []
     vector = embedder.embed([query], purpose="search")[0]
     pool = max(config.candidates, top_k * 2)
-    dense: dict[str, float] = dict(store.vector_search(vector, where, pool))
-    bm25: dict[str, float] = dict(store.keyword_search(keywords(query), where, pool))
-    missing = [mid for mid in bm25 if mid not in dense]
-    dense.update(store.similarities(vector, missing))
-    weight = min(config.keyword_weight, 1.0)
-    scored: list[tuple[float, str, dict[str, float]]] = []
-    for mid, cosine in dense.items():
-        d = min(max(cosine, 0.0), 1.0)
-        raw = bm25.get(mid, 0.0)
-        k = raw / (raw + config.keyword_saturation) if raw > 0 else 0.0
-        score = d + (1.0 - d) * weight * k
-        if threshold is not None and score < threshold:
+    found: dict[str, _Candidate] = {}
+    for mid, cosine in store.vector_search(vector, where, pool):
+        found[mid] = _Candidate(dense=cosine)
+    for mid, bm25 in store.keyword_search(keywords(query), where, pool):
+        found.setdefault(mid, _Candidate()).bm25 = bm25
+    _fill_dense(store, vector, found, [m for m, c in found.items() if c.dense == 0.0])
+    scale = _Scale(config, found.values())
+    for cand in found.values():
+        cand.fused = scale.fused(cand)
+    if config.neighbour_weight > 0 and config.neighbour_window > 0:
+        _smooth(store, vector, config, found, scale, where)
+    ranked: list[tuple[float, str, _Candidate]] = []
+    for mid, cand in found.items():
+        relevance = scale.relevance(cand)
+        if threshold is not None and relevance < threshold:
             continue
-        details = {"semantic_score": cosine, "bm25_score": raw, "keyword_score": k, "final_score": score}
-        scored.append((score, mid, details))
-    scored.sort(key=lambda row: -row[0])
-    best = scored[:top_k]
+        score = (cand.fused + config.neighbour_weight * cand.boost) / scale.top
+        ranked.append((score, mid, cand))
+    ranked.sort(key=lambda row: -row[0])
+    best = ranked[:top_k]
     records = store.get_many([mid for _, mid, _ in best])
-    hits = [Hit(records[mid], score, details) for score, mid, details in best if mid in records]
+    return [
+        Hit(records[mid], score, _details(scale, cand, score, threshold))
+        for score, mid, cand in best
+        if mid in records
+    ]
+
+
+class _Scale:
+    """Per-query normalisation of the signals."""
+
+    def __init__(self, config: SearchConfig, candidates: Iterable[_Candidate]) -> None:
+        values = list(candidates)
+        self.config = config
+        self.dense_max = max((max(c.dense, 0.0) for c in values), default=0.0) or 1.0
+        self.bm25_max = max((c.bm25 for c in values), default=0.0) or 1.0
+        total = config.dense_weight + config.keyword_weight
+        self.wd = config.dense_weight / total if total else 0.5
+        self.wk = config.keyword_weight / total if total else 0.5
+        self.top = 1.0 + config.neighbour_weight * config.neighbour_window
+        """The highest possible score before normalisation."""
+
+    def fused(self, cand: _Candidate) -> float:
+        return self.wd * max(cand.dense, 0.0) / self.dense_max + self.wk * cand.bm25 / self.bm25_max
+
+    def keyword(self, cand: _Candidate) -> float:
+        return cand.bm25 / (cand.bm25 + self.config.keyword_saturation) if cand.bm25 > 0 else 0.0
+
+    def relevance(self, cand: _Candidate) -> float:
+        d = min(max(cand.dense, 0.0), 1.0)
+        return d + (1.0 - d) * self.keyword(cand)
+
+
+def _fill_dense(
+    store: MemoryStore, vector: Vectors, found: dict[str, _Candidate], missing: list[str]
+) -> None:
+    for mid, cosine in store.similarities(vector, missing).items():
+        found[mid].dense = cosine
+
+
+def _smooth(
+    store: MemoryStore,
+    vector: Vectors,
+    config: SearchConfig,
+    found: dict[str, _Candidate],
+    scale: _Scale,
+    where: Filter,
+) -> None:
+    """Give each memory a share of its conversation neighbours' fused scores."""
+    top = sorted(found, key=lambda m: -found[m].fused)[:_EXPAND]
+    links = store.neighbours(top, config.neighbour_window, where)
+    new = sorted({n for pairs in links.values() for n, _ in pairs if n not in found})
+    for mid in new:
+        found[mid] = _Candidate()
+    _fill_dense(store, vector, found, new)
+    for mid in new:
+        found[mid].fused = scale.fused(found[mid])
+    for mid in top:
+        for other, distance in links.get(mid, []):
+            if other in found:
+                _near(found[other], distance, found[mid].fused)
+                _near(found[mid], distance, found[other].fused)
+
+
+def _near(cand: _Candidate, distance: int, fused: float) -> None:
+    cand.near[distance] = max(cand.near.get(distance, 0.0), fused)
+
+
+def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | None) -> dict[str, float]:
+    details = {
+        "semantic_score": cand.dense,
+        "bm25_score": cand.bm25,
+        "keyword_score": scale.keyword(cand),
+        "relevance": scale.relevance(cand),
+        "fused_score": cand.fused,
+        "neighbour_boost": cand.boost,
+        "final_score": score,
+    }
     if threshold is not None:
-        for hit in hits:
-            hit.details["threshold"] = threshold
-    return hits
+        details["threshold"] = threshold
+    return details

@@ -77,6 +77,14 @@ class MemoryStore(Protocol):
         """Full-text matches of any of ``terms`` ranked by BM25 (higher is better)."""
         ...
 
+    def neighbours(
+        self, memory_ids: Sequence[str], window: int, where: Filter
+    ) -> dict[str, list[tuple[str, int]]]:
+        """For each memory, the current memories whose source messages are within ``window``
+        messages of its own in the same conversation (same scope and observation time) and
+        that match ``where``, as (memory id, distance) pairs."""
+        ...
+
     def history(self, memory_id: str) -> list[HistoryEvent]:
         """History rows of one memory, oldest first."""
         ...

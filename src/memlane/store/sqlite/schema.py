@@ -60,11 +60,14 @@ CREATE TABLE messages (
     observed_at TEXT NOT NULL
 );
 
+CREATE INDEX messages_session ON messages (user_id, agent_id, run_id, observed_at, seq);
+
 CREATE TABLE memory_sources (
     memory_id TEXT NOT NULL,
     message_id TEXT NOT NULL,
     PRIMARY KEY (memory_id, message_id)
 ) WITHOUT ROWID;
+CREATE INDEX memory_sources_message ON memory_sources (message_id);
 
 CREATE VIRTUAL TABLE memories_fts USING fts5(
     text, content='memories', content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2'
@@ -82,7 +85,65 @@ CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories WHEN old.deleted_at 
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+CREATE TABLE graph_entities (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    scope_key TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT '',
+    aliases TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX graph_entities_scope ON graph_entities (scope_key);
+CREATE INDEX graph_entities_user ON graph_entities (user_id);
+CREATE INDEX graph_entities_agent ON graph_entities (agent_id);
+CREATE INDEX graph_entities_run ON graph_entities (run_id);
+
+CREATE TABLE graph_names (
+    scope_key TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    is_alias INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope_key, norm, entity_id)
+) WITHOUT ROWID;
+CREATE INDEX graph_names_norm ON graph_names (norm);
+CREATE INDEX graph_names_entity ON graph_names (entity_id);
+
+CREATE TABLE graph_relations (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    scope_key TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    source_id TEXT NOT NULL,
+    relationship TEXT NOT NULL,
+    destination_id TEXT NOT NULL,
+    valid_from TEXT, valid_to TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    invalidated_at TEXT,
+    mentions INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX graph_relations_source ON graph_relations (source_id, relationship, destination_id);
+CREATE INDEX graph_relations_destination ON graph_relations (destination_id);
+CREATE INDEX graph_relations_user ON graph_relations (user_id, created_at);
+CREATE INDEX graph_relations_agent ON graph_relations (agent_id, created_at);
+CREATE INDEX graph_relations_run ON graph_relations (run_id, created_at);
+
+CREATE TABLE graph_relation_memories (
+    relation_id TEXT NOT NULL,
+    memory_id TEXT NOT NULL,
+    UNIQUE (relation_id, memory_id)
+);
+CREATE INDEX graph_relation_memories_memory ON graph_relation_memories (memory_id);
+"""
+"""Migration 2: the graph (``memlane.graph.sqlite``): entities with their names and aliases,
+relations with both clocks, and the memories that support each relation."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

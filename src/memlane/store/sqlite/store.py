@@ -176,6 +176,47 @@ class SQLiteStore:
             rows = self._conn.execute(query, [match, *params, limit]).fetchall()
         return [(mid, float(score)) for mid, score in rows]
 
+    def neighbours(
+        self, memory_ids: Sequence[str], window: int, where: Filter
+    ) -> dict[str, list[tuple[str, int]]]:
+        out: dict[str, list[tuple[str, int]]] = {}
+        if window <= 0 or not memory_ids:
+            return out
+        marks = ", ".join("?" for _ in memory_ids)
+        allowed_sql, allowed_params = compile_filter(where)
+        query = f"""
+            WITH anchor AS (
+                SELECT s.memory_id AS mid, min(g.seq) AS seq FROM memory_sources s
+                JOIN messages g ON g.id = s.message_id
+                WHERE s.memory_id IN ({marks}) GROUP BY s.memory_id
+            ),
+            conv AS (
+                SELECT DISTINCT g.user_id, g.agent_id, g.run_id, g.observed_at
+                FROM anchor a JOIN messages g ON g.seq = a.seq
+            ),
+            turn AS (
+                SELECT g.id, g.seq, g.user_id, g.agent_id, g.run_id, g.observed_at,
+                    row_number() OVER (
+                        PARTITION BY g.user_id, g.agent_id, g.run_id, g.observed_at ORDER BY g.seq
+                    ) AS pos
+                FROM conv c JOIN messages g ON g.user_id IS c.user_id AND g.agent_id IS c.agent_id
+                    AND g.run_id IS c.run_id AND g.observed_at = c.observed_at
+            )
+            SELECT a.mid, m.id, abs(t2.pos - t1.pos) FROM anchor a
+            JOIN turn t1 ON t1.seq = a.seq
+            JOIN turn t2 ON t2.user_id IS t1.user_id AND t2.agent_id IS t1.agent_id
+                AND t2.run_id IS t1.run_id AND t2.observed_at = t1.observed_at
+                AND t2.pos BETWEEN t1.pos - ? AND t1.pos + ? AND t2.pos != t1.pos
+            JOIN memory_sources s ON s.message_id = t2.id
+            JOIN memories m ON m.id = s.memory_id AND m.deleted_at IS NULL
+            WHERE m.id != a.mid AND {allowed_sql}
+        """
+        with self._lock:
+            rows = self._conn.execute(query, [*memory_ids, window, window, *allowed_params]).fetchall()
+        for anchor, other, distance in rows:
+            out.setdefault(anchor, []).append((other, int(distance)))
+        return out
+
     def history(self, memory_id: str) -> list[HistoryEvent]:
         with self._lock:
             rows = self._conn.execute(
@@ -262,6 +303,13 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection, held under the store's lock: for companion stores that share the
+        file (the graph). Re-entrant; inside ``transaction()`` it joins that transaction."""
+        with self._lock:
+            yield self._conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query (for checks and tools); returns all rows."""

@@ -1,0 +1,1 @@
+"""Reliability proofs: no lost writes, no leaks across tenants, no crash on bad input."""
