@@ -1,0 +1,101 @@
+"""The graph store contract every back end implements (SQLite now, FalkorDB; Neo4j/Memgraph later).
+
+Scopes: ``apply`` writes into the exact scope given (its user, agent and run); entities resolve
+only within that exact scope. Reads and deletes take a scope as a filter, like memories do:
+every id that is set must match (``Scope(user_id="alice")`` covers all of alice's agents and
+runs). An empty scope is refused.
+
+Nothing is hard-deleted by ``apply``: contradicted relations are invalidated and kept.
+``remove_memories``, ``delete_scope``, ``purge`` and ``reset`` delete for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+from memlane.embed.base import Embedder, Vectors
+from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
+from memlane.graph.models import GraphChanges, GraphSearchResult, Relation
+from memlane.models import Scope
+
+__all__ = ["GraphStore", "GraphStoreBuilder"]
+
+
+class GraphStore(Protocol):
+    """Entities and relations of each scope, with both clocks and their supporting memories."""
+
+    def apply(
+        self,
+        scope: Scope,
+        entities: Sequence[ExtractedEntity],
+        relations: Sequence[ExtractedRelation],
+        *,
+        memory_ids: Sequence[str] = (),
+        observed_at: str | None = None,
+        recorded_at: str | None = None,
+        embedder: Embedder | None = None,
+        vectors: Mapping[str, Vectors] | None = None,
+    ) -> GraphChanges:
+        """Merge the model's entities and relations into ``scope``.
+
+        ``memory_ids`` support every relation of the call. ``observed_at`` is when the
+        conversation happened (the default ``valid_from``; now if None); ``recorded_at`` is the
+        record time (now if None). Names without an exact match are embedded: from ``vectors``
+        (keyed by name, e.g. from ``resolve.entity_texts`` batched with the memories' texts),
+        else by ``embedder`` in one batch; with neither, only exact names and aliases resolve.
+        """
+        ...
+
+    def search(
+        self,
+        scope: Scope,
+        query: str,
+        query_vector: Vectors | None = None,
+        *,
+        hops: int | None = None,
+        limit: int = 10,
+        as_of: str | None = None,
+    ) -> GraphSearchResult:
+        """Current relations within ``hops`` (default from the settings) of the entities the
+        query names or resembles, ranked; ``as_of`` reads what was current at that record time."""
+        ...
+
+    def list_relations(
+        self,
+        scope: Scope,
+        *,
+        limit: int | None = 100,
+        as_of: str | None = None,
+        include_invalidated: bool = False,
+    ) -> list[Relation]:
+        """The scope's relations, newest first: current ones, those current at ``as_of``, or all
+        (history) with ``include_invalidated``."""
+        ...
+
+    def remove_memories(self, memory_ids: Sequence[str]) -> int:
+        """Drop these memories from every relation; relations left with no supporting memory
+        are deleted (relations that never had one stay), then entities left with no relation.
+        Returns how many relations were deleted."""
+        ...
+
+    def delete_scope(self, scope: Scope) -> int:
+        """Delete every relation and entity of the scope; return how many relations went."""
+        ...
+
+    def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
+        """Erase for good (GDPR): ``remove_memories(memory_ids)`` plus ``delete_scope(scope)``,
+        leaving no copy of the names behind (free pages and logs included where the back end
+        keeps them). Returns how many relations were erased."""
+        ...
+
+    def reset(self) -> None:
+        """Delete every entity and relation of every scope."""
+
+    def close(self) -> None:
+        """Release connections (a shared memory store stays open)."""
+
+
+GraphStoreBuilder = Callable[[object], GraphStore]
+"""What the ``graph_store`` registry factories return: call it with the memory store (the
+SQLite graph shares an SQLite memory store's file and connection; others ignore it)."""
