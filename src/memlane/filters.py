@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, cast, get_args
 
 from memlane.errors import InvalidFilterError
+from memlane.text import is_utf8
 
 __all__ = [
     "COLUMN_FIELDS",
@@ -84,10 +85,16 @@ def and_(*items: Filter) -> Filter:
     return flat[0] if len(flat) == 1 else And(tuple(flat))
 
 
-def parse_filters(filters: Mapping[str, Any] | None) -> Filter:
+MAX_DEPTH = 32
+"""How deeply AND / OR / NOT may nest."""
+
+
+def parse_filters(filters: Mapping[str, Any] | None, _depth: int = 0) -> Filter:
     """Parse a mem0 filter dict; raise ``InvalidFilterError`` saying what is wrong."""
     if filters is None:
         return All()
+    if _depth > MAX_DEPTH:
+        raise InvalidFilterError(f"filters nest more than {MAX_DEPTH} levels deep")
     if not isinstance(filters, Mapping):
         raise InvalidFilterError(f"filters must be a dict, got {type(filters).__name__}")
     parts: list[Filter] = []
@@ -96,18 +103,18 @@ def parse_filters(filters: Mapping[str, Any] | None) -> Filter:
             raise InvalidFilterError(f"filter keys must be strings, got {key!r}")
         logical = key.upper().lstrip("$")
         if logical in ("AND", "OR", "NOT"):
-            parts.append(_parse_logical(logical, value))
+            parts.append(_parse_logical(logical, value, _depth + 1))
         else:
             parts.append(_parse_field(key, value))
     return and_(*parts)
 
 
-def _parse_logical(name: str, value: Any) -> Filter:
+def _parse_logical(name: str, value: Any, depth: int) -> Filter:
     if isinstance(value, Mapping):
         value = [value]
     if not isinstance(value, list) or not value:
         raise InvalidFilterError(f"{name} takes a non-empty list of filter dicts, got {value!r}")
-    subs = [parse_filters(v) if isinstance(v, Mapping) else _bad_sub(name, v) for v in value]
+    subs = [parse_filters(v, depth) if isinstance(v, Mapping) else _bad_sub(name, v) for v in value]
     if name == "AND":
         return and_(*subs)
     if name == "OR":
@@ -158,5 +165,9 @@ def _check_scalar(key: str, op: str, value: Any) -> None:
         raise InvalidFilterError(f"filter {op!r} on {key!r} takes a string, number or bool, got {value!r}")
     if isinstance(value, float) and value != value:
         raise InvalidFilterError(f"filter {op!r} on {key!r} cannot compare with NaN")
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        raise InvalidFilterError(f"filter {op!r} on {key!r}: integers must fit in 64 bits")
+    if isinstance(value, str) and not is_utf8(value):
+        raise InvalidFilterError(f"filter {op!r} on {key!r}: the value is not valid Unicode")
     if isinstance(value, str) and "\x00" in value:
         raise InvalidFilterError(f"filter {op!r} on {key!r}: values must not contain NUL characters")

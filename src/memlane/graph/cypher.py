@@ -165,7 +165,8 @@ def expand(as_of: str | None) -> str:
         f"WHERE {when('r', as_of)} AND NOT r.id IN $seen "
         "WITH r, b, f[1] * $factor * (0.75 + 0.25 * size([s IN $stems WHERE r.name CONTAINS s]) "
         "/ toFloat($stem_count)) AS score "
-        "RETURN score, r.id, b.id ORDER BY score DESC, r.id, b.id LIMIT $limit"
+        "RETURN score, r.id, b.id, r.mentions, r.created_at "
+        "ORDER BY score DESC, r.mentions DESC, r.created_at DESC, r.id, b.id LIMIT $limit"
     )
 
 

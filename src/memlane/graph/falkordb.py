@@ -177,7 +177,7 @@ class FalkorDBGraphStore:
                 "frontier": [[k, v] for k, v in frontier.items()], "factor": factor, "seen": list(seen),
                 "stems": terms.stems, "stem_count": max(len(terms.stems), 1), "limit": limit, "as_of": as_of,
             }  # fmt: skip
-            return [(float(r[0]), r[1], r[2]) for r in self.query(statement, params)]
+            return [(float(r[0]), r[1], r[2], int(r[3]), r[4]) for r in self.query(statement, params)]
 
         depth = max(1, min(hops or self.settings.hops, 3))
         hits = walk(

@@ -33,8 +33,9 @@ __all__ = [
     "walk_rows",
 ]
 
-Edge = tuple[str, str, str, str]
-"""One traversal step: (from entity id, relation id, relationship name, other entity id)."""
+Edge = tuple[str, str, str, str, int, str]
+"""A relation seen from one end: (from entity id, relation id, relationship name, other
+entity id, mentions, created_at)."""
 WalkHits = dict[str, tuple[int, float]]
 """Relation id -> (fewest hops, best path score)."""
 
@@ -71,8 +72,9 @@ def walk_rows(walk_limit: int, limit: int) -> int:
     return max(1, min(walk_limit, 20 * limit + 50))
 
 
-Step = tuple[float, str, str]
-"""One scored traversal step: (path score, relation id, entity id reached)."""
+Step = tuple[float, str, str, int, str]
+"""One scored traversal step: (path score, relation id, entity id reached, the relation's
+mentions, its created_at). Equal scores go to more mentions, then to newer relations."""
 Expand = Callable[[Mapping[str, float], float, Collection[str], int], Iterable[Step]]
 """``expand(frontier, hop_factor, seen, limit)``: the best ``limit`` steps from the frontier
 (entity id -> score) along current relations not in ``seen``, scored
@@ -88,8 +90,8 @@ def score_edges(
 ) -> list[Step]:
     """Score raw edges as an ``Expand`` does (for back ends that cannot score in their query)."""
     return [
-        (frontier[start] * factor * lexical_factor(name, stems), rel_id, other)
-        for start, rel_id, name, other in edges
+        (frontier[start] * factor * lexical_factor(name, stems), rel_id, other, mentions, created_at)
+        for start, rel_id, name, other, mentions, created_at in edges
         if start in frontier and rel_id not in seen
     ]
 
@@ -100,10 +102,9 @@ def walk(expand: Expand, seeds: Mapping[str, float], *, hops: int, decay: float,
     frontier = dict(seeds)
     hits: WalkHits = {}
     for depth in range(1, hops + 1):
-        steps = list(expand(frontier, 1.0 if depth == 1 else decay, hits.keys(), limit))
-        steps.sort(key=lambda s: (-s[0], s[1], s[2]))
+        steps = sorted(expand(frontier, 1.0 if depth == 1 else decay, hits.keys(), limit), key=_order)
         following: dict[str, float] = {}
-        for score, rel_id, other in steps[:limit]:
+        for score, rel_id, other, _, _ in steps[:limit]:
             best = hits.get(rel_id)
             hits[rel_id] = (depth, score) if best is None else (best[0], max(best[1], score))
             following[other] = max(following.get(other, 0.0), score)
@@ -111,6 +112,11 @@ def walk(expand: Expand, seeds: Mapping[str, float], *, hops: int, decay: float,
         if not frontier:
             break
     return hits
+
+
+def _order(step: Step) -> tuple[float, int, tuple[int, ...], str, str]:
+    score, rel_id, other, mentions, created_at = step
+    return (-score, -mentions, tuple(-ord(c) for c in created_at), rel_id, other)
 
 
 def rank(

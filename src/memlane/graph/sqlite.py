@@ -251,7 +251,7 @@ class SQLiteGraphStore:
             " FROM walk w JOIN graph_relations r"
             "  ON (r.source_id = w.entity_id OR r.destination_id = w.entity_id)"
             f" WHERE w.depth < ? AND r.id != w.via AND {when}"
-            " ORDER BY 3 DESC LIMIT ?)"
+            " ORDER BY 3 DESC, 7 DESC, 8 DESC LIMIT ?)"
             " SELECT via, min(depth), max(score), source, destination, mentions, created"
             " FROM walk WHERE depth > 0 GROUP BY via"
         )

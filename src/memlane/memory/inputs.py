@@ -13,8 +13,10 @@ from typing import Any
 from memlane.errors import InvalidInputError
 from memlane.filters import Cond, Filter, Not, Or, and_, parse_filters
 from memlane.models import IDENTITY_KEYS, SCOPE_KEYS, Message, Scope
+from memlane.text import is_utf8
 
 __all__ = [
+    "check_text",
     "clean_metadata",
     "expiration_filter",
     "normalize_messages",
@@ -44,6 +46,13 @@ def validate_id(name: str, value: Any) -> str:
         raise InvalidInputError(f"{name} must not contain whitespace or control characters: {value!r}")
     if len(value) > 256:
         raise InvalidInputError(f"{name} is longer than 256 characters")
+    return check_text(name, value)
+
+
+def check_text(name: str, value: str) -> str:
+    """``value`` unchanged, or ``InvalidInputError`` if it cannot be stored as UTF-8."""
+    if not is_utf8(value):
+        raise InvalidInputError(f"{name} is not valid Unicode (it holds a lone surrogate)")
     return value
 
 
@@ -95,7 +104,7 @@ def validate_query(query: Any) -> str:
         raise InvalidInputError(f"query must be a string, got {type(query).__name__}")
     if not query.strip():
         raise InvalidInputError("query must not be empty")
-    return query
+    return check_text("query", query)
 
 
 def validate_top_k(top_k: Any, limit: Any, default: int) -> int:
@@ -137,8 +146,11 @@ def clean_metadata(metadata: Any) -> dict[str, Any]:
             logger.warning("metadata key %r ignored: identity keys are set by arguments only", key)
             continue
         out[key] = value
-    try:
-        json.dumps(out, allow_nan=False)
+    try:  # the round trip also turns nested non-string keys into strings, as storage would
+        encoded = json.dumps(out, allow_nan=False, ensure_ascii=False)
+        out = json.loads(check_text("metadata", encoded))
+    except RecursionError:
+        raise InvalidInputError("metadata is nested too deeply") from None
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"metadata must be JSON-serialisable: {exc}") from None
     if _has_nul(out):  # SQLite's JSON functions cut strings at NUL; PostgreSQL's jsonb refuses it
@@ -191,6 +203,8 @@ def _message(index: int, item: Any) -> Message | None:
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise InvalidInputError(f"message {index}: name must be a non-empty string, got {name!r}")
     content, images = _content_parts(index, item["content"])
+    for label, text in (("role", role), ("name", name or ""), ("content", content)):
+        check_text(f"message {index} {label}", text)
     if role in _ROLES_DROPPED or not (content.strip() or images):
         return None
     extra = clean_metadata(item.get("metadata"))
@@ -248,7 +262,10 @@ def parse_timestamp(value: Any) -> str | None:
             raise InvalidInputError(f"timestamp {value!r} is not an ISO-8601 date or time") from None
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat()
+        try:
+            return moment.astimezone(UTC).isoformat()
+        except OverflowError:
+            raise InvalidInputError(f"timestamp {value!r} is out of range") from None
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC).isoformat()
     raise InvalidInputError(f"timestamp must be a datetime, ISO string or Unix time, got {value!r}")

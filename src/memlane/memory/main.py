@@ -152,6 +152,8 @@ class Memory:
             raise InvalidInputError("update() needs text, metadata or expiration_date")
         if text is not None and (not isinstance(text, str) or not text.strip()):
             raise InvalidInputError("text must be a non-empty string")
+        if text is not None:
+            inputs.check_text("text", text)
         clean = inputs.clean_metadata(metadata) if metadata is not None else None
         expires = None if expiration_date is _UNSET else inputs.parse_expiration(expiration_date)
         old = self._require(memory_id)

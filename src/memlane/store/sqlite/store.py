@@ -68,7 +68,7 @@ class SQLiteStore:
     def ensure_dimension(self, dimension: int) -> None:
         if self._dimension == dimension:
             return
-        with self._lock:
+        with self._guard():
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
             if row is None:
                 self._conn.execute(
@@ -80,20 +80,33 @@ class SQLiteStore:
                 raise DimensionMismatchError(stored, dimension)
             self._dimension = dimension
 
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Hold the connection; SQLite failures surface as ``StoreError``."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise StoreError(f"SQLite failed: {exc}") from exc
+
     @contextmanager
     def transaction(self) -> Iterator[SQLiteTransaction]:
-        with self._lock:
+        with self._guard():
             self._conn.execute("BEGIN IMMEDIATE")
             tx = SQLiteTransaction(self._conn)
             try:
                 yield tx
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             try:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise StoreError(f"commit failed: {exc}") from exc
             for seq, vector in tx.vector_puts:
                 self._vectors.put(seq, vector)
@@ -125,7 +138,7 @@ class SQLiteStore:
 
     def count(self, where: Filter) -> int:
         sql, params = compile_filter(where)
-        with self._lock:
+        with self._guard():
             row = self._conn.execute(
                 f"SELECT count(*) FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
             ).fetchone()
@@ -135,7 +148,7 @@ class SQLiteStore:
         if limit <= 0:
             return []
         sql, params = compile_filter(where)
-        with self._lock:
+        with self._guard():
             self._vectors.sync(self._conn)
             rows = self._conn.execute(
                 f"SELECT m.seq, m.id FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
@@ -151,7 +164,7 @@ class SQLiteStore:
         if not memory_ids:
             return {}
         marks = ", ".join("?" for _ in memory_ids)
-        with self._lock:
+        with self._guard():
             self._vectors.sync(self._conn)
             rows = self._conn.execute(
                 f"SELECT seq, id FROM memories WHERE deleted_at IS NULL AND id IN ({marks})",
@@ -172,7 +185,7 @@ class SQLiteStore:
             f"WHERE memories_fts MATCH ? AND m.deleted_at IS NULL AND {sql} "
             "ORDER BY bm25(memories_fts) LIMIT ?"
         )
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(query, [match, *params, limit]).fetchall()
         return [(mid, float(score)) for mid, score in rows]
 
@@ -211,14 +224,14 @@ class SQLiteStore:
             JOIN memories m ON m.id = s.memory_id AND m.deleted_at IS NULL
             WHERE m.id != a.mid AND {allowed_sql}
         """
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(query, [*memory_ids, window, window, *allowed_params]).fetchall()
         for anchor, other, distance in rows:
             out.setdefault(anchor, []).append((other, int(distance)))
         return out
 
     def history(self, memory_id: str) -> list[HistoryEvent]:
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(
                 "SELECT id, memory_id, old_memory, new_memory, event, created_at, updated_at, "
                 "is_deleted, actor_id, role FROM history WHERE memory_id = ? ORDER BY seq",
@@ -227,7 +240,7 @@ class SQLiteStore:
         return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9]) for r in rows]
 
     def versions(self, memory_id: str) -> list[MemoryVersion]:
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(
                 "SELECT memory_id, version, text, hash, valid_from, valid_to, recorded_at, expired_at "
                 "FROM memory_versions WHERE memory_id = ? ORDER BY version",
@@ -236,7 +249,7 @@ class SQLiteStore:
         return [MemoryVersion(*r) for r in rows]
 
     def sources(self, memory_id: str) -> list[Message]:
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(
                 "SELECT g.role, g.content, g.name, g.id FROM memory_sources s "
                 "JOIN messages g ON g.id = s.message_id WHERE s.memory_id = ? ORDER BY g.seq",
@@ -246,7 +259,7 @@ class SQLiteStore:
 
     def exists_ever(self, memory_id: str) -> bool:
         """Whether ``memory_id`` was ever stored (deleted ones included)."""
-        with self._lock:
+        with self._guard():
             row = self._conn.execute(
                 "SELECT 1 FROM memories WHERE id = ? UNION ALL "
                 "SELECT 1 FROM history WHERE memory_id = ? LIMIT 1",
@@ -267,7 +280,7 @@ class SQLiteStore:
 
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
         """Erase memories (and their versions, history, sources, messages) for good."""
-        with self._lock:
+        with self._guard():
             self._conn.execute("PRAGMA secure_delete = ON")
             try:
                 with self.transaction():
@@ -280,7 +293,7 @@ class SQLiteStore:
 
     def dump(self) -> Iterator[dict[str, Any]]:
         """Every record, for export (read in one snapshot)."""
-        with self._lock:
+        with self._guard():
             self._conn.execute("BEGIN")
             try:
                 yield from maintenance.dump(self._conn)
@@ -289,7 +302,7 @@ class SQLiteStore:
 
     def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Insert exported records in one transaction; nothing lands if one is bad."""
-        with self._lock, self.transaction():
+        with self._guard(), self.transaction():
             counts = maintenance.load(self._conn, records)
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
             self._dimension = None if row is None else int(row[0])
@@ -301,26 +314,26 @@ class SQLiteStore:
         maintenance.backup(self._conn, str(destination))
 
     def close(self) -> None:
-        with self._lock:
+        with self._guard():
             self._conn.close()
 
     @contextmanager
     def locked(self) -> Iterator[sqlite3.Connection]:
         """The connection, held under the store's lock: for companion stores that share the
         file (the graph). Re-entrant; inside ``transaction()`` it joins that transaction."""
-        with self._lock:
+        with self._guard():
             yield self._conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query (for checks and tools); returns all rows."""
-        with self._lock:
+        with self._guard():
             return list(self._conn.execute(sql, params).fetchall())
 
     # -- helpers -------------------------------------------------------------------------
 
     def _records(self, where_sql: str, params: Sequence[Any], tail: str = "") -> list[MemoryRecord]:
         query = f"SELECT {_RECORD_COLUMNS} FROM memories m WHERE m.deleted_at IS NULL AND {where_sql}{tail}"
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(query, list(params)).fetchall()
         return [_record(r) for r in rows]
 
