@@ -15,6 +15,7 @@ from memlane.registry import Kind, registry
 
 __all__ = [
     "EmbedderSection",
+    "GraphStoreSection",
     "LLMSection",
     "MemoryConfig",
     "ProviderSection",
@@ -71,6 +72,26 @@ class LLMSection(ProviderSection):
     kind: ClassVar[Kind] = "llm"
 
 
+class GraphStoreSection(ProviderSection):
+    """mem0's ``graph_store`` section; ``custom_prompt``, ``threshold`` and ``llm`` are accepted
+    for mem0 configs (``threshold`` sets the entity match threshold; the others are ignored)."""
+
+    kind: ClassVar[Kind] = "graph_store"
+    provider: str = "sqlite"
+    custom_prompt: str | None = None
+    threshold: float | None = Field(default=None, ge=0, le=1)
+    llm: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mem0_threshold(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("threshold") is not None:
+            config = dict(data.get("config") or {})
+            config.setdefault("match_threshold", data["threshold"])
+            data = {**data, "config": config}
+        return data
+
+
 class SearchConfig(BaseModel):
     """How search fuses its signals (see ``memlane.memory.search`` and the README)."""
 
@@ -88,6 +109,9 @@ class SearchConfig(BaseModel):
         default=2, ge=0, le=10, description="conversation turns on each side that count as neighbours"
     )
     candidates: int = Field(default=200, ge=1, le=10_000, description="candidates per signal")
+    graph_weight: float = Field(
+        default=0.3, ge=0, le=1, description="weight of graph links (when the graph is on) in the fused score"
+    )
 
 
 class MemoryConfig(BaseModel):
@@ -98,6 +122,11 @@ class MemoryConfig(BaseModel):
     vector_store: VectorStoreSection = Field(default_factory=VectorStoreSection)
     embedder: EmbedderSection = Field(default_factory=EmbedderSection)
     llm: LLMSection | None = None
+    graph_store: GraphStoreSection | None = None
+    enable_graph: bool = Field(
+        default=False,
+        description="keep entities and relations (the embedded SQLite graph unless graph_store is set)",
+    )
     search: SearchConfig = Field(default_factory=SearchConfig)
     pipeline: Literal["single", "classic"] = Field(
         default="single",

@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 
 from memlane.embed.base import Embedder
+from memlane.graph.base import GraphStore
+from memlane.graph.models import GraphChanges
+from memlane.graph.resolve import entity_texts
 from memlane.memory.plan import Plan
 from memlane.models import (
     EventName,
@@ -86,10 +89,16 @@ def apply_plan(
     metadata: dict[str, Any],
     observed_at: str | None,
     expiration_date: str | None,
-) -> list[dict[str, Any]]:
-    """Write a plan in one transaction; return mem0's result items (ADD / UPDATE / DELETE)."""
+    graph: GraphStore | None = None,
+) -> tuple[list[dict[str, Any]], GraphChanges | None]:
+    """Write a plan (and its entities and relations) in one transaction; return mem0's result
+    items (ADD / UPDATE / DELETE) and the graph's changes."""
     texts = plan.new_texts()
-    vectors = embedder.embed(texts, purpose="add") if texts else np.zeros((0, 0), dtype=np.float32)
+    names = entity_texts(scope, plan.entities, plan.relations) if graph and plan.relations else []
+    everything = [*texts, *names]
+    vectors = embedder.embed(everything, purpose="add") if everything else np.zeros((0, 0), dtype=np.float32)
+    name_vectors = dict(zip(names, vectors[len(texts) :], strict=True))
+    changes: GraphChanges | None = None
     now = now_iso()
     sources = [m.id for m in messages]
     results: list[dict[str, Any]] = []
@@ -131,7 +140,17 @@ def apply_plan(
             tx.insert(record, vector)
             tx.add_history([added_event(record, now)])
             results.append({"id": record.id, "memory": text, "event": "ADD"})
-    return results
+        if graph is not None:  # a contradicted memory's relations are invalidated by the graph itself
+            supported = [r["id"] for r in results if r["event"] in ("ADD", "UPDATE")]
+            changes = graph.apply(
+                scope,
+                plan.entities,
+                plan.relations,
+                memory_ids=supported,
+                observed_at=observed_at or now,
+                vectors=name_vectors,
+            )
+    return results, changes
 
 
 def change_event(record: MemoryRecord, event: EventName, new_text: str | None, *, at: str) -> HistoryEvent:

@@ -18,6 +18,7 @@ from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import InvalidInputError, LLMError
 from memlane.filters import Filter
+from memlane.graph import extraction as graph_extraction
 from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
 from memlane.memory.plan import Plan, make_plan
 from memlane.memory.search import search_hits
@@ -33,6 +34,10 @@ CLASSIC_NEIGHBOURS = 5
 T = TypeVar("T", bound=BaseModel)
 
 
+class MemoryUpdateWithGraph(memory_update.MemoryUpdate, graph_extraction.GraphFields):
+    """The single call's answer when the graph is on: facts, entities and relations."""
+
+
 @dataclass(slots=True)
 class Inference:
     """One add()'s conversation with the LLM; ``usage`` adds up every call it made."""
@@ -43,6 +48,9 @@ class Inference:
     config: MemoryConfig
     where: Filter
     usage: Usage
+    graph: bool = False
+    """Also extract entities and relations (in the same call, or one more in classic mode)."""
+    user_name: str = "user"
 
     def ask(self, messages: Sequence[ChatMessage], model: type[T]) -> T:
         result: LLMResult[T] = self.llm.complete(messages, model)
@@ -54,17 +62,31 @@ class Inference:
         conversation = _conversation(messages)
         instructions = prompt or self.config.custom_instructions
         if self.config.pipeline == "classic":
-            return self._classic(conversation, observation_date, instructions)
+            plan = self._classic(conversation, observation_date, instructions)
+            if self.graph:
+                built = graph_extraction.build_messages(
+                    conversation, self.user_name, observation_date=observation_date
+                )
+                found = self.ask(built, graph_extraction.GraphExtraction)
+                plan.entities, plan.relations = list(found.entities), list(found.relations)
+            return plan
         shown = self._shown(self._neighbours(conversation, self.config.infer_candidates))
-        extra = "\n".join(t for t in (self.config.custom_fact_extraction_prompt, instructions) if t)
+        graph_text = graph_extraction.GRAPH_INSTRUCTIONS if self.graph else None
+        parts = (self.config.custom_fact_extraction_prompt, instructions, graph_text)
+        extra = "\n".join(t for t in parts if t)
         data = memory_update.MemoryUpdateInput(
             conversation=conversation,
             existing=[(key, record.text) for key, record in shown.items()],
             observation_date=observation_date,
             instructions=extra or None,
         )
-        answer = self.ask(memory_update.build_messages(data), memory_update.MemoryUpdate)
-        return make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
+        if not self.graph:
+            answer = self.ask(memory_update.build_messages(data), memory_update.MemoryUpdate)
+            return make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
+        full = self.ask(memory_update.build_messages(data), MemoryUpdateWithGraph)
+        plan = make_plan(full.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
+        plan.entities, plan.relations = list(full.entities), list(full.relations)
+        return plan
 
     def procedural_summary(self, messages: Sequence[Message], prompt: str | None) -> str:
         """One summary of an agent's run (procedural memory)."""

@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from memlane.config import MemoryConfig
+from memlane.config import GraphStoreSection, MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError, NotFoundError, StoreError
 from memlane.filters import Cond, Filter, and_
+from memlane.graph.base import GraphStore
+from memlane.graph.models import GraphChanges
+from memlane.graph.provider import build_graph_store
 from memlane.llm.base import LLM, Usage
 from memlane.memory import inputs
 from memlane.memory.add import add_verbatim, apply_plan, change_event
@@ -45,6 +48,7 @@ class Memory:
         store: MemoryStore | None = None,
         embedder: Embedder | None = None,
         llm: LLM | None = None,
+        graph: GraphStore | None = None,
     ) -> None:
         self.config = MemoryConfig.load(config)
         self.store: MemoryStore = store if store is not None else self.config.vector_store.build()
@@ -52,6 +56,11 @@ class Memory:
         if llm is None and self.config.llm is not None:
             llm = self.config.llm.build()
         self.llm: LLM | None = llm
+        section = self.config.graph_store or (GraphStoreSection() if self.config.enable_graph else None)
+        if graph is None and section is not None:
+            graph = build_graph_store(section.provider, section.config, self.store)
+        self.graph: GraphStore | None = graph
+        """Entities and relations, when the graph is on (``enable_graph`` or ``graph_store``)."""
         self.llm_usage = Usage()
         """LLM calls and tokens spent by this instance so far."""
         self._dimension_checked = False
@@ -107,18 +116,19 @@ class Memory:
             )
         self._check_dimension()
         usage = Usage()
-        inference = self._inference(_owner_filter(scope), usage)
+        inference = self._inference(_owner_filter(scope), usage, scope)
+        changes: GraphChanges | None = None
         normalized = describe_images(normalized, inference if self._vision() else None, self._detail())
         try:
             if memory_type is not None and inference is not None:
                 summary = inference.procedural_summary(normalized, prompt)
                 plan = Plan(adds=[summary])
                 metadata_used = {**clean, "memory_type": memory_type}
-                results = self._apply(plan, scope, normalized, metadata_used, observed_at, expires)
+                results, changes = self._apply(plan, scope, normalized, metadata_used, observed_at, expires)
             elif infer and inference is not None:
                 date = (observed_at or now_iso())[:10]
                 plan = inference.plan(normalized, date, prompt)
-                results = self._apply(plan, scope, normalized, clean, observed_at, expires)
+                results, changes = self._apply(plan, scope, normalized, clean, observed_at, expires)
             else:
                 records = add_verbatim(
                     self.store,
@@ -133,7 +143,9 @@ class Memory:
         finally:
             with self._lock:
                 self.llm_usage.add(usage)
-        return {"results": results}
+        if self.graph is None:
+            return {"results": results}
+        return {"results": results, "relations": (changes or GraphChanges()).to_mem0()}
 
     def update(
         self,
@@ -183,6 +195,8 @@ class Memory:
         now = now_iso()
         with self.store.transaction() as tx:
             tx.delete(memory_id, now)
+            if self.graph is not None:
+                self.graph.remove_memories([memory_id])
             tx.add_history([change_event(old, "DELETE", None, at=now)])
         return {"message": "Memory deleted successfully!"}
 
@@ -204,11 +218,15 @@ class Memory:
             records = self.store.list_records(where)
             for record in records:
                 tx.delete(record.id, now)
+            if self.graph is not None:
+                self.graph.delete_scope(scope)
             tx.add_history([change_event(r, "DELETE", None, at=now) for r in records])
         return {"message": "Memories deleted successfully!"}
 
     def reset(self) -> None:
         """Remove every memory, version, history row and message of every scope."""
+        if self.graph is not None:
+            self.graph.reset()
         self.store.reset()
         self._dimension_checked = False
 
@@ -229,6 +247,8 @@ class Memory:
             raise InvalidInputError("purge() needs a memory_id or a user_id, agent_id or run_id")
         if ids and not self.store.history(ids[0]):
             raise NotFoundError(ids[0])
+        if self.graph is not None:
+            self.graph.purge(ids, scope if not scope.is_empty() else None)
         count = self.store.purge(ids, scope if not scope.is_empty() else None)
         return {"message": "Memories purged successfully!", "purged": count}
 
@@ -268,16 +288,33 @@ class Memory:
     ) -> dict[str, Any]:
         """The memories of a scope that best match ``query`` (dense + full-text, fused)."""
         query = inputs.validate_query(query)
-        _, where = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        scope, where = inputs.resolve_scope(
+            {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
+        )
         k = inputs.validate_top_k(top_k, limit, SEARCH_TOP_K)
         floor = inputs.validate_threshold(threshold)
         if not show_expired:
             where = and_(where, inputs.expiration_filter(_today()))
         self._check_dimension()
+        vector = self.embedder.embed([query], purpose="search")[0]
+        linked = None
+        if self.graph is not None and not scope.is_empty() and k > 0:
+            linked = self.graph.search(scope, query, vector, limit=max(k, 10))
         hits = search_hits(
-            self.store, self.embedder, self.config.search, query, where, top_k=k, threshold=floor
+            self.store,
+            self.embedder,
+            self.config.search,
+            query,
+            where,
+            top_k=k,
+            threshold=floor,
+            vector=vector,
+            graph_scores=linked.memory_scores if linked else None,
         )
-        return {"results": [hit_item(h, explain=explain) for h in hits]}
+        out: dict[str, Any] = {"results": [hit_item(h, explain=explain) for h in hits]}
+        if self.graph is not None:
+            out["relations"] = linked.to_mem0() if linked else []
+        return out
 
     def get(self, memory_id: str) -> dict[str, Any] | None:
         """One memory, or None if there is none with this id."""
@@ -296,11 +333,17 @@ class Memory:
         show_expired: bool = False,
     ) -> dict[str, Any]:
         """The memories of a scope, newest first."""
-        _, where = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
+        scope, where = inputs.resolve_scope(
+            {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
+        )
         k = inputs.validate_top_k(top_k, limit, LIST_TOP_K)
         if not show_expired:
             where = and_(where, inputs.expiration_filter(_today()))
-        return {"results": [record_item(r) for r in self.store.list_records(where, limit=k)]}
+        out: dict[str, Any] = {"results": [record_item(r) for r in self.store.list_records(where, limit=k)]}
+        if self.graph is not None:
+            relations = self.graph.list_relations(scope, limit=k) if not scope.is_empty() else []
+            out["relations"] = [r.triple("target") for r in relations]
+        return out
 
     def history(self, memory_id: str) -> list[dict[str, Any]]:
         """Every ADD / UPDATE / DELETE of a memory, oldest first."""
@@ -317,6 +360,8 @@ class Memory:
 
     def close(self) -> None:
         """Release the store and the providers' connections."""
+        if self.graph is not None:
+            self.graph.close()
         self.store.close()
         for provider in (self.embedder, self.llm):
             closer = getattr(provider, "close", None)
@@ -337,10 +382,19 @@ class Memory:
             raise NotFoundError(memory_id)
         return record
 
-    def _inference(self, where: Filter, usage: Usage) -> Inference | None:
+    def _inference(self, where: Filter, usage: Usage, scope: Scope) -> Inference | None:
         if self.llm is None:
             return None
-        return Inference(self.llm, self.store, self.embedder, self.config, where, usage)
+        return Inference(
+            self.llm,
+            self.store,
+            self.embedder,
+            self.config,
+            where,
+            usage,
+            graph=self.graph is not None,
+            user_name=scope.user_id or "user",
+        )
 
     def _apply(
         self,
@@ -350,7 +404,7 @@ class Memory:
         metadata: dict[str, Any],
         observed_at: str | None,
         expires: str | None,
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], GraphChanges | None]:
         return apply_plan(
             self.store,
             self.embedder,
@@ -360,6 +414,7 @@ class Memory:
             metadata=metadata,
             observed_at=observed_at,
             expiration_date=expires,
+            graph=self.graph,
         )
 
     def _vision(self) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memlane.errors import LLMError
+from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
 from memlane.models import MemoryRecord, text_hash
 from memlane.prompts.common import MemoryOp, copied_from, normalize_fact
 
@@ -31,6 +32,8 @@ class Plan:
     deletes: list[MemoryRecord] = field(default_factory=list)
     unchanged: list[MemoryRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    entities: list[ExtractedEntity] = field(default_factory=list)
+    relations: list[ExtractedRelation] = field(default_factory=list)
 
     def new_texts(self) -> list[str]:
         """Texts to embed: additions first, then updated texts, in plan order."""

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from memlane.config import SearchConfig
@@ -36,6 +36,7 @@ class _Candidate:
     dense: float = 0.0
     bm25: float = 0.0
     fused: float = 0.0
+    graph: float = 0.0
     near: dict[int, float] = field(default_factory=dict)
     """Best fused score of a neighbour at each distance."""
 
@@ -53,11 +54,18 @@ def search_hits(
     *,
     top_k: int,
     threshold: float | None,
+    vector: Vectors | None = None,
+    graph_scores: Mapping[str, float] | None = None,
 ) -> list[Hit]:
-    """The ``top_k`` best memories matching ``where`` for ``query``, best first."""
+    """The ``top_k`` best memories matching ``where`` for ``query``, best first.
+
+    ``graph_scores`` (memory id -> score of the graph relations it supports) lift those
+    memories by ``graph_weight``; they never add memories that ``where`` does not allow.
+    """
     if top_k == 0:
         return []
-    vector = embedder.embed([query], purpose="search")[0]
+    if vector is None:
+        vector = embedder.embed([query], purpose="search")[0]
     pool = max(config.candidates, top_k * 2)
     found: dict[str, _Candidate] = {}
     for mid, cosine in store.vector_search(vector, where, pool):
@@ -68,6 +76,9 @@ def search_hits(
     scale = _Scale(config, found.values())
     for cand in found.values():
         cand.fused = scale.fused(cand)
+    if graph_scores:
+        _lift(found, graph_scores, config.graph_weight)
+        scale.top += config.graph_weight
     if config.neighbour_weight > 0 and config.neighbour_window > 0:
         _smooth(store, vector, config, found, scale, where)
     ranked: list[tuple[float, str, _Candidate]] = []
@@ -143,6 +154,14 @@ def _smooth(
                 _near(found[mid], distance, found[other].fused)
 
 
+def _lift(found: dict[str, _Candidate], graph_scores: Mapping[str, float], weight: float) -> None:
+    best = max(graph_scores.values(), default=0.0) or 1.0
+    for mid, value in graph_scores.items():
+        if mid in found:
+            found[mid].graph = value / best
+            found[mid].fused += weight * found[mid].graph
+
+
 def _near(cand: _Candidate, distance: int, fused: float) -> None:
     cand.near[distance] = max(cand.near.get(distance, 0.0), fused)
 
@@ -154,6 +173,7 @@ def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | N
         "keyword_score": scale.keyword(cand),
         "relevance": scale.relevance(cand),
         "fused_score": cand.fused,
+        "graph_score": cand.graph,
         "neighbour_boost": cand.boost,
         "final_score": score,
     }

@@ -60,14 +60,11 @@ CREATE TABLE messages (
     observed_at TEXT NOT NULL
 );
 
-CREATE INDEX messages_session ON messages (user_id, agent_id, run_id, observed_at, seq);
-
 CREATE TABLE memory_sources (
     memory_id TEXT NOT NULL,
     message_id TEXT NOT NULL,
     PRIMARY KEY (memory_id, message_id)
 ) WITHOUT ROWID;
-CREATE INDEX memory_sources_message ON memory_sources (message_id);
 
 CREATE VIRTUAL TABLE memories_fts USING fts5(
     text, content='memories', content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2'
@@ -143,7 +140,13 @@ CREATE INDEX graph_relation_memories_memory ON graph_relation_memories (memory_i
 """Migration 2: the graph (``memlane.graph.sqlite``): entities with their names and aliases,
 relations with both clocks, and the memories that support each relation."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+CREATE INDEX IF NOT EXISTS messages_session ON messages (user_id, agent_id, run_id, observed_at, seq);
+CREATE INDEX IF NOT EXISTS memory_sources_message ON memory_sources (message_id);
+"""
+"""Indexes for conversation-neighbour lookups in search."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
