@@ -143,8 +143,15 @@ relations with both clocks, and the memories that support each relation."""
 _V3 = """
 CREATE INDEX IF NOT EXISTS messages_session ON messages (user_id, agent_id, run_id, observed_at, seq);
 CREATE INDEX IF NOT EXISTS memory_sources_message ON memory_sources (message_id);
+CREATE INDEX IF NOT EXISTS memories_user_cover ON memories (user_id, seq, id, expiration_date)
+    WHERE deleted_at IS NULL;
+CREATE INDEX IF NOT EXISTS memories_agent_cover ON memories (agent_id, seq, id, expiration_date)
+    WHERE deleted_at IS NULL;
+CREATE INDEX IF NOT EXISTS memories_run_cover ON memories (run_id, seq, id, expiration_date)
+    WHERE deleted_at IS NULL;
 """
-"""Indexes for conversation-neighbour lookups in search."""
+"""Indexes for conversation-neighbour lookups, and covering indexes so selecting a scope's
+candidates never reads the rows (and their vectors)."""
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
