@@ -102,6 +102,12 @@ class SearchConfig(BaseModel):
     keyword_saturation: float = Field(
         default=4.0, gt=0, description="BM25 score worth 0.5 in the calibrated relevance"
     )
+    dense_floor: float = Field(
+        default=0.5, ge=0, le=1, description="the best cosine counts as a full match only from here"
+    )
+    keyword_floor: float = Field(
+        default=8.0, ge=0, description="the best BM25 score counts as a full match only from here"
+    )
     neighbour_weight: float = Field(
         default=0.35, ge=0, le=1, description="share of a neighbouring turn's score a memory gets"
     )

@@ -4,8 +4,9 @@
 2. Relevance (absolute, in [0, 1]; what ``threshold`` gates): with ``d`` the cosine similarity
    clipped to [0, 1] and ``k = b / (b + keyword_saturation)`` the calibrated BM25 score ``b``,
    ``relevance = d + (1 - d) * k``: the cosine when no keyword matches, towards 1 when they do.
-3. Fusion (relative, for ranking): each signal divided by its best value among the candidates,
-   then ``fused = (wd * d / d_max + wk * b / b_max) / (wd + wk)``.
+3. Fusion (relative, for ranking): each signal divided by its best value among the candidates
+   (but at least ``dense_floor`` / ``keyword_floor``, so that in a small store a weak best match
+   is not taken for a full one), then ``fused = (wd * d / d_max + wk * b / b_max) / (wd + wk)``.
 4. Conversation context: a memory also gets ``neighbour_weight`` times the best fused score
    of the memories from the turns next to its source message, at each distance up to
    ``neighbour_window`` turns (same conversation), so the turn that answers or sets up a
@@ -104,8 +105,10 @@ class _Scale:
     def __init__(self, config: SearchConfig, candidates: Iterable[_Candidate]) -> None:
         values = list(candidates)
         self.config = config
-        self.dense_max = max((max(c.dense, 0.0) for c in values), default=0.0) or 1.0
-        self.bm25_max = max((c.bm25 for c in values), default=0.0) or 1.0
+        best_dense = max((max(c.dense, 0.0) for c in values), default=0.0)
+        best_bm25 = max((c.bm25 for c in values), default=0.0)
+        self.dense_max = max(best_dense, config.dense_floor) or 1.0
+        self.bm25_max = max(best_bm25, config.keyword_floor) or 1.0
         total = config.dense_weight + config.keyword_weight
         self.wd = config.dense_weight / total if total else 0.5
         self.wk = config.keyword_weight / total if total else 0.5
