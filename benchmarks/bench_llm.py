@@ -168,13 +168,30 @@ def scripted_answer(call: FakeCall) -> dict[str, Any]:
     user = _user_turn(call.messages)
     if call.response_model == "Facts":
         return {"facts": extract_facts(_section(user, "Conversation"))}
-    if call.response_model == "MemoryUpdate":
+    if call.response_model in ("MemoryUpdate", "MemoryUpdateWithGraph"):
         if "New facts:\n" in user:  # classic, call 2
             facts = [line.removeprefix("- ") for line in _section(user, "New facts").splitlines()]
         else:  # single call
             facts = extract_facts(_section(user, "New conversation"))
-        return {"memory": decide(facts, _existing(user))}
+        answer: dict[str, Any] = {"memory": decide(facts, _existing(user))}
+        if call.response_model == "MemoryUpdateWithGraph":
+            answer.update(graph_of(facts))
+        return answer
+    if call.response_model == "GraphExtraction":  # classic, the graph's extra call
+        return graph_of(extract_facts(user))
     raise LLMError(f"bench_llm's scripted model has no answer for {call.response_model}")
+
+
+_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
+
+def graph_of(facts: Sequence[str]) -> dict[str, Any]:
+    """Entities and relations a model might give: the user and each fact's first proper name."""
+    names = [m.group(0) for f in facts if (m := _NAME.search(f, 1))][:10]
+    return {
+        "entities": [{"name": n, "type": "thing"} for n in dict.fromkeys(names)],
+        "relations": [{"source": "user", "relationship": "talked_about", "destination": n} for n in names],
+    }
 
 
 _LONG_WORD = re.compile(r"[A-Za-z]{6,}")
@@ -274,7 +291,8 @@ def config_for(folder: Path, pipeline: str, embedder: str) -> dict[str, Any]:
     embed = {"provider": "hash", "config": {"embedding_dims": 256}} if embedder == "hash" else {}
     config: dict[str, Any] = {
         "vector_store": {"provider": "sqlite", "config": {"path": str(folder / f"{pipeline}.db")}},
-        "pipeline": pipeline,
+        "pipeline": pipeline.split("+")[0],
+        "enable_graph": pipeline.endswith("+graph"),
     }
     if embed:
         config["embedder"] = embed
@@ -392,14 +410,14 @@ def gemma_tokens(model: Path, messages: Sequence[ChatMessage]) -> int | None:
 
 def table(rows: Sequence[Row]) -> str:
     head = (
-        f"{'mode':<6} {'pipeline':<8} {'adds':>4} {'LLM calls':>9} {'calls/add':>9} "
+        f"{'mode':<6} {'pipeline':<13} {'adds':>4} {'LLM calls':>9} {'calls/add':>9} "
         f"{'prompt tok/add':>14} {'compl tok/add':>13} {'wall s/add':>10} {'failed':>6} "
         f"{'ADD':>4} {'UPD':>4} {'DEL':>4} {'stored':>6} {'example-like':>12}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r.mode:<6} {r.pipeline:<8} {r.adds:>4} {r.calls:>9} {r.per(r.calls):>9.2f} "
+            f"{r.mode:<6} {r.pipeline:<13} {r.adds:>4} {r.calls:>9} {r.per(r.calls):>9.2f} "
             f"{r.per(r.prompt_tokens):>14.0f} {r.per(r.completion_tokens):>13.0f} {r.per(r.seconds):>10.3f} "
             f"{r.failed_adds:>6} {r.events.get('ADD', 0):>4} {r.events.get('UPDATE', 0):>4} "
             f"{r.events.get('DELETE', 0):>4} {r.memories:>6} {len(r.example_like):>12}"
@@ -440,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     stored_single: list[str] = []
     fake_sessions = sessions[: args.fake_sessions] if args.fake_sessions > 0 else sessions
-    for pipeline in ("single", "classic"):
+    for pipeline in ("single", "classic", "single+graph", "classic+graph"):
         row, stored = run_pipeline(
             "fake",
             pipeline,

@@ -302,3 +302,11 @@ def test_images_are_dropped_when_vision_is_off(tmp_path: Path) -> None:
     only_image = {"role": "user", "content": [IMAGE_MESSAGE["content"][1]]}
     with pytest.raises(InvalidInputError, match="vision"):
         m.add([only_image], user_id="u", infer=False)
+
+
+def test_a_failed_add_still_counts_its_llm_spend(tmp_path: Path) -> None:
+    m, llm = make(tmp_path, "not json", "still not json")
+    with pytest.raises(LLMError):
+        m.add("I live in Pune", user_id="u")
+    assert m.llm_usage.calls == len(llm.calls) == 2
+    assert m.llm_usage.prompt_tokens > 0

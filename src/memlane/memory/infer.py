@@ -53,7 +53,13 @@ class Inference:
     user_name: str = "user"
 
     def ask(self, messages: Sequence[ChatMessage], model: type[T]) -> T:
-        result: LLMResult[T] = self.llm.complete(messages, model)
+        try:
+            result: LLMResult[T] = self.llm.complete(messages, model)
+        except LLMError as exc:  # calls that failed were still paid for
+            spent = getattr(exc, "usage", None)
+            if isinstance(spent, Usage):
+                self.usage.add(spent)
+            raise
         self.usage.add(result.usage)
         return result.value
 
