@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,6 +63,23 @@ def _quiet_offline_environment() -> None:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
+@contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """Run with ``count`` torch threads: one sentence (a search query) is faster on one thread
+    than split across cores (measured: 13 ms instead of 18 ms on 2 cores)."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class LocalEmbedder:
     """sentence-transformers, loaded on first use, never from the network."""
 
@@ -107,8 +125,8 @@ class LocalEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self._load()
-        with self._lock:  # one encode at a time: torch already uses every core
-            raw = model.encode(
+        with self._lock, _torch_threads(1 if len(texts) == 1 and not self._config.threads else None):
+            raw = model.encode(  # one encode at a time: torch already uses every core
                 list(texts),
                 batch_size=self._config.batch_size,
                 convert_to_numpy=True,
