@@ -20,14 +20,24 @@ from typing import IO, Any, TypeVar
 import click
 
 from memlane import MemlaneError, Memory, NotFoundError, __version__
+from memlane.cli_tables import (
+    CREATED_COLUMN,
+    ID_COLUMN,
+    MEMORY_COLUMN,
+    MEMORY_WIDTH,
+    Column,
+    cut,
+    field,
+    format_table,
+    print_table,
+    scope_columns,
+    score,
+    when,
+)
 
 __all__ = ["cli", "format_table", "main", "merge_config"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-Row = dict[str, Any]
-
-MEMORY_WIDTH = 60
-"""Memory texts longer than this are cut in tables (``get`` and ``--json`` show them whole)."""
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -155,70 +165,6 @@ def _emit(settings: Settings, result: Any, human: Callable[[], None]) -> None:
         human()
 
 
-# -- tables --------------------------------------------------------------------------------
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = ()) -> str:
-    """Rows as aligned plain text under a header line and a rule; columns in ``right`` right-aligned."""
-    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)])
-
-
-def _cut(value: Any, width: int | None = None) -> str:
-    text = "" if value is None else " ".join(str(value).split())
-    if width is not None and len(text) > width:
-        return text[: width - 3] + "..."
-    return text
-
-
-def _when(value: Any) -> str:
-    """An ISO time to the minute, as ``2025-06-01 14:03``."""
-    return _cut(value)[:16].replace("T", " ")
-
-
-def _score(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, (int, float)) else ""
-
-
-Column = tuple[str, Callable[[Row], str]]
-
-_ID: Column = ("ID", lambda r: _cut(r.get("id"))[:8])
-_MEMORY: Column = ("MEMORY", lambda r: _cut(r.get("memory"), MEMORY_WIDTH))
-_CREATED: Column = ("CREATED", lambda r: _when(r.get("created_at")))
-
-
-def _field(key: str) -> Callable[[Row], str]:
-    def get(row: Row) -> str:
-        return _cut(row.get(key))
-
-    return get
-
-
-def _scope_columns(items: Sequence[Row]) -> list[Column]:
-    """USER always; AGENT and RUN only when some row has them."""
-    columns: list[Column] = [("USER", _field("user_id"))]
-    for header, key in (("AGENT", "agent_id"), ("RUN", "run_id")):
-        if any(item.get(key) for item in items):
-            columns.append((header, _field(key)))
-    return columns
-
-
-def _print_table(items: Sequence[Row], columns: Sequence[Column], *, right: Sequence[int] = ()) -> None:
-    if not items:
-        click.echo("No memories found.")
-        return
-    rows = [[get(item) for _, get in columns] for item in items]
-    click.echo(format_table([h for h, _ in columns], rows, right=right))
-
-
 # -- commands ------------------------------------------------------------------------------
 
 
@@ -331,7 +277,7 @@ def add(
         items = result["results"]
         click.echo(f"{len(items)} memor{'y' if len(items) == 1 else 'ies'} changed")
         if items:
-            _print_table(items, [("EVENT", _field("event")), _ID, ("ROLE", _field("role")), _MEMORY])
+            print_table(items, [("EVENT", field("event")), ID_COLUMN, ("ROLE", field("role")), MEMORY_COLUMN])
 
     _emit(settings, result, human)
 
@@ -372,13 +318,13 @@ def search(
 
     def human() -> None:
         items = result["results"]
-        columns: list[Column] = [("SCORE", lambda r: _score(r.get("score")))]
+        columns: list[Column] = [("SCORE", lambda r: score(r.get("score")))]
         if explain:
-            columns.append(("SEMANTIC", lambda r: _score(r.get("score_details", {}).get("semantic_score"))))
-            columns.append(("KEYWORD", lambda r: _score(r.get("score_details", {}).get("keyword_score"))))
+            columns.append(("SEMANTIC", lambda r: score(r.get("score_details", {}).get("semantic_score"))))
+            columns.append(("KEYWORD", lambda r: score(r.get("score_details", {}).get("keyword_score"))))
         right = list(range(len(columns)))
-        columns += [_ID, _MEMORY, *_scope_columns(items), _CREATED]
-        _print_table(items, columns, right=right)
+        columns += [ID_COLUMN, MEMORY_COLUMN, *scope_columns(items), CREATED_COLUMN]
+        print_table(items, columns, right=right)
 
     _emit(settings, result, human)
 
@@ -404,7 +350,7 @@ def list_(
 
     def human() -> None:
         items = result["results"]
-        _print_table(items, [_ID, _MEMORY, *_scope_columns(items), _CREATED])
+        print_table(items, [ID_COLUMN, MEMORY_COLUMN, *scope_columns(items), CREATED_COLUMN])
 
     _emit(settings, result, human)
 
@@ -480,13 +426,13 @@ def history(settings: Settings, memory_id: str) -> None:
 
     def human() -> None:
         columns: list[Column] = [
-            ("WHEN", lambda r: _when(r.get("updated_at") or r.get("created_at"))),
-            ("EVENT", _field("event")),
-            ("OLD MEMORY", lambda r: _cut(r.get("old_memory"), MEMORY_WIDTH // 2 + 10)),
-            ("NEW MEMORY", lambda r: _cut(r.get("new_memory"), MEMORY_WIDTH // 2 + 10)),
+            ("WHEN", lambda r: when(r.get("updated_at") or r.get("created_at"))),
+            ("EVENT", field("event")),
+            ("OLD MEMORY", lambda r: cut(r.get("old_memory"), MEMORY_WIDTH // 2 + 10)),
+            ("NEW MEMORY", lambda r: cut(r.get("new_memory"), MEMORY_WIDTH // 2 + 10)),
         ]
         click.echo(f"History of {memory_id}")
-        _print_table(events, columns)
+        print_table(events, columns)
 
     _emit(settings, events, human)
 
