@@ -13,13 +13,24 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from collections.abc import Sequence
+from typing import IO, Any
 
 import click
 
-from memlane import MemlaneError, Memory, NotFoundError, __version__
+from memlane import MemlaneError, NotFoundError, __version__
+from memlane.cli_options import (
+    Settings,
+    emit,
+    filters_option,
+    json_option,
+    merge_config,
+    metadata_option,
+    pass_settings,
+    scope_options,
+    top_k_option,
+    yes_option,
+)
 from memlane.cli_tables import (
     CREATED_COLUMN,
     ID_COLUMN,
@@ -37,132 +48,8 @@ from memlane.cli_tables import (
 
 __all__ = ["cli", "format_table", "main", "merge_config"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-# -- configuration -----------------------------------------------------------------------
-
-
-def merge_config(config: dict[str, Any] | None, *, db: str | None, embedder: str | None) -> dict[str, Any]:
-    """The config dict for ``Memory.from_config``: the file's, with ``--db`` and ``--embedder`` applied.
-
-    ``--db`` sets the SQLite store's path (keeping the file's other store settings);
-    ``--embedder`` replaces the embedder section. Without them the file (or the library
-    default: ``~/.memlane/memlane.db`` and the local model) decides.
-    """
-    out = dict(config or {})
-    if db is not None:
-        section = out.get("vector_store") or {}
-        if not isinstance(section, dict):
-            raise click.UsageError("the config's vector_store must be a dict")
-        provider = section.get("provider", "sqlite")
-        if provider != "sqlite":
-            raise click.UsageError(f"--db applies to the sqlite store, but the config chooses {provider!r}")
-        store_config = dict(section.get("config") or {})
-        store_config["path"] = db
-        out["vector_store"] = {**section, "provider": "sqlite", "config": store_config}
-    if embedder is not None:
-        out["embedder"] = {"provider": embedder}
-    return out
-
-
-@dataclass
-class Settings:
-    """The global options; builds the ``Memory`` on first use and closes it at exit."""
-
-    db: str | None
-    config_file: str | None
-    embedder: str | None
-    json: bool
-    _memory: Memory | None = None
-
-    def memory(self) -> Memory:
-        if self._memory is None:
-            config = _read_config(self.config_file) if self.config_file else None
-            self._memory = Memory.from_config(merge_config(config, db=self.db, embedder=self.embedder))
-            click.get_current_context().call_on_close(self._memory.close)
-        return self._memory
-
-
-def _read_config(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"{path} is not valid JSON: {exc}", param_hint="'--config'") from None
-    except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'--config'") from None
-    if not isinstance(data, dict):
-        raise click.BadParameter(f"{path} must hold a JSON object", param_hint="'--config'")
-    return data
-
-
-pass_settings = click.make_pass_decorator(Settings)
-
-
-# -- option types and shared decorators ----------------------------------------------------
-
-
-class JsonType(click.ParamType[Any]):
-    """A JSON value given on the command line."""
-
-    name = "JSON"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            self.fail(f"not valid JSON ({exc.msg} at column {exc.colno}): {value!r}", param, ctx)
-
-
-def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
-    def apply(func: F) -> F:
-        for decorator in reversed(decorators):
-            func = decorator(func)
-        return func
-
-    return apply
-
-
-def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    settings = ctx.find_object(Settings)
-    if value and settings is not None:
-        settings.json = True
-
-
-scope_options = _compose(
-    click.option("--user-id", "-u", metavar="ID", help="The user the memories belong to."),
-    click.option("--agent-id", metavar="ID", help="The agent the memories belong to."),
-    click.option("--run-id", metavar="ID", help="The run (session) the memories belong to."),
-)
-top_k_option = click.option("--top-k", "-k", type=int, help="How many memories to return at most.")
-filters_option = click.option(
-    "--filters",
-    type=JsonType(),
-    help='A mem0 filter as JSON, e.g. \'{"category": "food"}\' or \'{"created_at": {"gte": "2025-01-01"}}\'.',
-)
-metadata_option = click.option(
-    "--metadata", type=JsonType(), help='Metadata as a JSON object, e.g. \'{"category": "food"}\'.'
-)
-yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-json_option = click.option(
-    "--json",
-    is_flag=True,
-    expose_value=False,
-    callback=_set_json,
-    help="Print the API's result as JSON (same as the global --json).",
-)
-
-
-def _emit(settings: Settings, result: Any, human: Callable[[], None]) -> None:
-    if settings.json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    else:
-        human()
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -279,7 +166,7 @@ def add(
         if items:
             print_table(items, [("EVENT", field("event")), ID_COLUMN, ("ROLE", field("role")), MEMORY_COLUMN])
 
-    _emit(settings, result, human)
+    emit(settings, result, human)
 
 
 @cli.command()
@@ -326,7 +213,7 @@ def search(
         columns += [ID_COLUMN, MEMORY_COLUMN, *scope_columns(items), CREATED_COLUMN]
         print_table(items, columns, right=right)
 
-    _emit(settings, result, human)
+    emit(settings, result, human)
 
 
 @cli.command("list")
@@ -352,7 +239,7 @@ def list_(
         items = result["results"]
         print_table(items, [ID_COLUMN, MEMORY_COLUMN, *scope_columns(items), CREATED_COLUMN])
 
-    _emit(settings, result, human)
+    emit(settings, result, human)
 
 
 @cli.command()
@@ -372,7 +259,7 @@ def get(settings: Settings, memory_id: str) -> None:
             text = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
             click.echo(f"{key + ':':<{width + 1}}  {text}")
 
-    _emit(settings, item, human)
+    emit(settings, item, human)
 
 
 @cli.command()
@@ -384,7 +271,7 @@ def get(settings: Settings, memory_id: str) -> None:
 def update(settings: Settings, memory_id: str, text: str | None, metadata: Any) -> None:
     """Give memory ID a new TEXT (the old text stays in its history) and/or new --metadata."""
     result = settings.memory().update(memory_id, text=text, metadata=metadata)
-    _emit(settings, result, lambda: click.echo(result["message"]))
+    emit(settings, result, lambda: click.echo(result["message"]))
 
 
 @cli.command()
@@ -394,7 +281,7 @@ def update(settings: Settings, memory_id: str, text: str | None, metadata: Any) 
 def delete(settings: Settings, memory_id: str) -> None:
     """Delete memory ID (its history keeps a DELETE row)."""
     result = settings.memory().delete(memory_id)
-    _emit(settings, result, lambda: click.echo(result["message"]))
+    emit(settings, result, lambda: click.echo(result["message"]))
 
 
 @cli.command("delete-all")
@@ -413,7 +300,7 @@ def delete_all(
     if not yes:
         click.confirm(f"Delete every memory of {given}?", abort=True, err=True)
     result = settings.memory().delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id)
-    _emit(settings, result, lambda: click.echo(result["message"]))
+    emit(settings, result, lambda: click.echo(result["message"]))
 
 
 @cli.command()
@@ -434,7 +321,7 @@ def history(settings: Settings, memory_id: str) -> None:
         click.echo(f"History of {memory_id}")
         print_table(events, columns)
 
-    _emit(settings, events, human)
+    emit(settings, events, human)
 
 
 @cli.command()
@@ -446,7 +333,7 @@ def reset(settings: Settings, yes: bool) -> None:
     if not yes:
         click.confirm("Remove ALL memories of every user, agent and run?", abort=True, err=True)
     settings.memory().reset()
-    _emit(settings, None, lambda: click.echo("All memories were removed."))
+    emit(settings, None, lambda: click.echo("All memories were removed."))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from memlane.cli import Settings, _emit, cli, json_option, pass_settings, scope_options, yes_option
+from memlane.cli import cli
+from memlane.cli_options import Settings, emit, json_option, pass_settings, scope_options, yes_option
 from memlane.eval import evaluate_locomo, load_locomo
 from memlane.eval.report import table, write_reports
 from memlane.memory.main import Memory
@@ -38,7 +39,7 @@ def purge(
     if not yes:
         click.confirm(f"Erase {target} for good (no history is kept)?", abort=True, err=True)
     result = settings.memory().purge(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
-    _emit(settings, result, lambda: click.echo(f"{result['message']} ({result['purged']} memories)"))
+    emit(settings, result, lambda: click.echo(f"{result['message']} ({result['purged']} memories)"))
 
 
 @cli.command()
@@ -48,7 +49,7 @@ def purge(
 def export(settings: Settings, path: str) -> None:
     """Write every record (memories, versions, history, messages) to a JSON Lines file."""
     counts = settings.memory().export(path)
-    _emit(settings, counts, lambda: click.echo(f"exported to {path}: {_counts(counts)}"))
+    emit(settings, counts, lambda: click.echo(f"exported to {path}: {_counts(counts)}"))
 
 
 @cli.command("import")
@@ -58,7 +59,7 @@ def export(settings: Settings, path: str) -> None:
 def import_(settings: Settings, path: str) -> None:
     """Load a file written by 'memlane export' (all or nothing)."""
     counts = settings.memory().import_data(path)
-    _emit(settings, counts, lambda: click.echo(f"imported from {path}: {_counts(counts)}"))
+    emit(settings, counts, lambda: click.echo(f"imported from {path}: {_counts(counts)}"))
 
 
 @cli.command()

@@ -20,8 +20,10 @@ __all__ = [
     "clean_metadata",
     "expiration_filter",
     "normalize_messages",
+    "owner_filter",
     "parse_expiration",
     "parse_timestamp",
+    "require_plain_scope",
     "resolve_scope",
     "validate_id",
     "validate_query",
@@ -285,6 +287,21 @@ def parse_expiration(value: Any) -> str | None:
         except ValueError:
             pass
     raise InvalidInputError(f"expiration_date must be YYYY-MM-DD, a date or a datetime, got {value!r}")
+
+
+def owner_filter(scope: Scope) -> Filter:
+    """Whose existing memories an add() may change: the user's (any agent or run), else the
+    agent's, else the run's."""
+    key, value = next(iter(scope.as_dict().items()))
+    return Cond(key, "eq", value)
+
+
+def require_plain_scope(scope: Scope, call: str) -> None:
+    """``call`` writes or deletes: it needs a plain id, never only a pattern like ``"*"``."""
+    if scope.is_empty():
+        raise InvalidInputError(
+            f"{call}() needs a plain user_id, agent_id or run_id (a pattern like '*' is not enough)"
+        )
 
 
 def expiration_filter(today: str) -> Filter:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from memlane.config import GraphStoreSection, MemoryConfig
 from memlane.embed.base import Embedder
-from memlane.errors import ConfigError, InvalidInputError, NotFoundError, StoreError
-from memlane.filters import Cond, Filter, and_
+from memlane.errors import ConfigError, InvalidInputError, NotFoundError
+from memlane.filters import Filter, and_
 from memlane.graph.base import GraphStore
 from memlane.graph.models import GraphChanges
 from memlane.graph.provider import build_graph_store
@@ -20,11 +19,11 @@ from memlane.memory import inputs
 from memlane.memory.add import add_verbatim, apply_plan, change_event
 from memlane.memory.format import add_result, hit_item, record_item
 from memlane.memory.infer import Inference, describe_images
+from memlane.memory.maintenance import DataSafety
 from memlane.memory.plan import Plan
 from memlane.memory.search import search_hits
 from memlane.models import MemoryRecord, Message, Scope, now_iso, text_hash
 from memlane.store.base import MemoryStore
-from memlane.transfer import export_jsonl, import_jsonl
 
 __all__ = ["Memory"]
 
@@ -33,7 +32,7 @@ SEARCH_TOP_K = 20
 LIST_TOP_K = 100
 
 
-class Memory:
+class Memory(DataSafety):
     """Long-term memory: ``add`` conversations, ``search`` them, keep every version.
 
     ``Memory()`` runs offline: one SQLite file under ``~/.memlane`` and a local embedder.
@@ -96,7 +95,7 @@ class Memory:
         scope, _ = inputs.resolve_scope({"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters)
         if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
             raise InvalidInputError("add() takes only user_id, agent_id and run_id in filters")
-        _require_plain_scope(scope, "add")
+        inputs.require_plain_scope(scope, "add")
         clean = inputs.clean_metadata(metadata)
         normalized = inputs.normalize_messages(messages)
         observed_at = inputs.parse_timestamp(timestamp)
@@ -116,7 +115,7 @@ class Memory:
             )
         self._check_dimension()
         usage = Usage()
-        inference = self._inference(_owner_filter(scope), usage, scope)
+        inference = self._inference(inputs.owner_filter(scope), usage, scope)
         changes: GraphChanges | None = None
         normalized = describe_images(normalized, inference if self._vision() else None, self._detail())
         try:
@@ -212,7 +211,7 @@ class Memory:
         scope, where = inputs.resolve_scope(
             {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
         )
-        _require_plain_scope(scope, "delete_all")
+        inputs.require_plain_scope(scope, "delete_all")
         now = now_iso()
         with self.store.transaction() as tx:
             records = self.store.list_records(where)
@@ -222,52 +221,6 @@ class Memory:
                 self.graph.delete_scope(scope)
             tx.add_history([change_event(r, "DELETE", None, at=now) for r in records])
         return {"message": "Memories deleted successfully!"}
-
-    def reset(self) -> None:
-        """Remove every memory, version, history row and message of every scope."""
-        if self.graph is not None:
-            self.graph.reset()
-        self.store.reset()
-        self._dimension_checked = False
-
-    def purge(
-        self,
-        memory_id: str | None = None,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Erase for good (GDPR): a memory, or everything of a scope, with every version,
-        history row, source message and index entry; no copy of the text remains."""
-        ids = [inputs.validate_id("memory_id", memory_id)] if memory_id is not None else []
-        given = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
-        scope = Scope(**{k: inputs.validate_id(k, v) for k, v in given.items() if v is not None})
-        if not ids and scope.is_empty():
-            raise InvalidInputError("purge() needs a memory_id or a user_id, agent_id or run_id")
-        if ids and not self.store.history(ids[0]):
-            raise NotFoundError(ids[0])
-        if self.graph is not None:
-            self.graph.purge(ids, scope if not scope.is_empty() else None)
-        count = self.store.purge(ids, scope if not scope.is_empty() else None)
-        return {"message": "Memories purged successfully!", "purged": count}
-
-    def export(self, destination: str | Path | IO[str]) -> dict[str, int]:
-        """Write every record to a JSON Lines file (see ``memlane.transfer``); counts by kind."""
-        return export_jsonl(self.store, destination)
-
-    def import_data(self, source: str | Path | IO[str]) -> dict[str, int]:
-        """Load an export (all or nothing); counts by kind."""
-        counts = import_jsonl(self.store, source)
-        self._dimension_checked = False
-        return counts
-
-    def backup(self, destination: str | Path) -> None:
-        """A consistent copy of the store while writers keep going (stores that support it)."""
-        method = getattr(self.store, "backup", None)
-        if method is None:
-            raise StoreError(f"{type(self.store).__name__} has no online backup; use export()")
-        method(destination)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -429,20 +382,6 @@ class Memory:
             with self._lock:
                 self.store.ensure_dimension(self.embedder.dimension)
                 self._dimension_checked = True
-
-
-def _owner_filter(scope: Scope) -> Filter:
-    """Whose existing memories an add() may change: the user's (any agent or run), else the
-    agent's, else the run's."""
-    key, value = next(iter(scope.as_dict().items()))
-    return Cond(key, "eq", value)
-
-
-def _require_plain_scope(scope: Scope, call: str) -> None:
-    if scope.is_empty():
-        raise InvalidInputError(
-            f"{call}() needs a plain user_id, agent_id or run_id (a pattern like '*' is not enough)"
-        )
 
 
 def _today() -> str:
