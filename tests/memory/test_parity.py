@@ -225,8 +225,8 @@ def run_sync_fresh(steps: list[Step]) -> list[Any]:
 
 PUBLIC = sorted(
     name
-    for name, value in vars(Memory).items()
-    if not name.startswith("_") and inspect.isfunction(value) and name not in {"chat"}
+    for name, value in inspect.getmembers(Memory, inspect.isfunction)  # inherited ones too
+    if not name.startswith("_") and name not in {"chat"}
 )
 
 
