@@ -53,6 +53,7 @@ def test_errors_module_exports_every_error_class() -> None:
         (memlane.ProviderError, (memlane.MemlaneError,)),
         (memlane.LLMError, (memlane.ProviderError,)),
         (memlane.EmbedderError, (memlane.ProviderError,)),
+        (memlane.RerankError, (memlane.ProviderError,)),
         (memlane.StoreError, (memlane.ProviderError,)),
         (memlane.DimensionMismatchError, (memlane.StoreError,)),
     ],

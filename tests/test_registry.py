@@ -78,7 +78,7 @@ def test_register_replaces() -> None:
     reg.register("reranker", "dummy", DummyConfig, Dummy)
     reg.register("reranker", "dummy", DummyConfig, lambda c: "replaced")
     assert reg.create("reranker", "dummy", {}) == "replaced"
-    assert reg.names("reranker") == ["dummy"]
+    assert reg.names("reranker").count("dummy") == 1
 
 
 def test_a_registry_without_discovery_still_has_the_builtins() -> None:
@@ -92,8 +92,9 @@ def test_unknown_provider_lists_known_names() -> None:
         reg.get("embedder", "nope")
     assert info.value.known == reg.names("embedder")
     assert "hash" in str(info.value)
-    with pytest.raises(UnknownProviderError, match=r"\(none\)"):
+    with pytest.raises(UnknownProviderError, match="llm_reranker, sentence_transformer"):
         reg.get("reranker", "cohere")
+    assert "(none)" in str(UnknownProviderError("reranker", "cohere", []))
 
 
 def test_kinds_are_separate() -> None:
@@ -121,7 +122,7 @@ def test_third_party_entry_points_register(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(EntryPoint, "load", lambda self: plugin)
     monkeypatch.setattr(reg_module, "entry_points", _fake_entry_points([ep]))
     reg = Registry()
-    assert reg.names("reranker") == ["thirdparty"]
+    assert "thirdparty" in reg.names("reranker")
     # the builtins entry point was not among those found: they are registered anyway
     assert "hash" in reg.names("embedder")
     reg.names("llm")

@@ -12,6 +12,7 @@ from memlane.errors import (
     MissingDependencyError,
     NotFoundError,
     ProviderError,
+    RerankError,
     StoreError,
     UnknownProviderError,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "MissingDependencyError",
     "NotFoundError",
     "ProviderError",
+    "RerankError",
     "StoreError",
     "UnknownProviderError",
     "__version__",

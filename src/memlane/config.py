@@ -19,6 +19,7 @@ __all__ = [
     "LLMSection",
     "MemoryConfig",
     "ProviderSection",
+    "RerankerSection",
     "SearchConfig",
     "VectorStoreSection",
 ]
@@ -92,6 +93,14 @@ class GraphStoreSection(ProviderSection):
         return data
 
 
+class RerankerSection(ProviderSection):
+    """mem0's ``reranker`` section: ``sentence_transformer`` (alias ``cross_encoder``: a local
+    cross-encoder) or ``llm_reranker`` (the Memory's LLM unless ``config.llm`` names another)."""
+
+    kind: ClassVar[Kind] = "reranker"
+    provider: str = "sentence_transformer"
+
+
 class SearchConfig(BaseModel):
     """How search fuses its signals (see ``memlane.memory.search`` and the README)."""
 
@@ -118,6 +127,36 @@ class SearchConfig(BaseModel):
     graph_weight: float = Field(
         default=0.3, ge=0, le=1, description="weight of graph links (when the graph is on) in the fused score"
     )
+    time_weight: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="weight of the time signal when the query names a period (0 turns it off)",
+    )
+    mmr_lambda: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="maximal marginal relevance: 1 is pure relevance, lower values trade it for "
+        "diversity among the top k; None (default) turns it off",
+    )
+    rerank_candidates: int = Field(
+        default=30,
+        ge=1,
+        le=1000,
+        description="how many of the best fused hits the reranker scores (search(rerank=True))",
+    )
+    expand_queries: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="other phrasings of each query asked of the LLM and searched too (0: off)",
+    )
+    time_after_days: float = Field(
+        default=14.0,
+        ge=0,
+        description="a memory observed up to this many days after the period gets half the time signal",
+    )
 
 
 class MemoryConfig(BaseModel):
@@ -129,6 +168,7 @@ class MemoryConfig(BaseModel):
     embedder: EmbedderSection = Field(default_factory=EmbedderSection)
     llm: LLMSection | None = None
     graph_store: GraphStoreSection | None = None
+    reranker: RerankerSection | None = None
     enable_graph: bool = Field(
         default=False,
         description="keep entities and relations (the embedded SQLite graph unless graph_store is set)",

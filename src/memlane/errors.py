@@ -12,6 +12,7 @@ One root, so ``except MemlaneError`` catches anything the library raises on purp
     └── ProviderError                    a back end failed
         ├── LLMError                     the model failed or its output could not be used
         ├── EmbedderError
+        ├── RerankError                  the reranker failed or its scores could not be used
         └── StoreError
             └── DimensionMismatchError   the store holds vectors of another size
 
@@ -32,6 +33,7 @@ __all__ = [
     "MissingDependencyError",
     "NotFoundError",
     "ProviderError",
+    "RerankError",
     "StoreError",
     "UnknownProviderError",
 ]
@@ -94,6 +96,10 @@ class LLMError(ProviderError):
 
 class EmbedderError(ProviderError):
     """The embedder failed or returned vectors of the wrong shape."""
+
+
+class RerankError(ProviderError):
+    """The reranker failed (its model could not load or run) or its scores could not be used."""
 
 
 class StoreError(ProviderError):

@@ -20,6 +20,7 @@ from memlane.text import is_utf8
 __all__ = [
     "COLUMN_FIELDS",
     "OPERATORS",
+    "RECORD_FIELDS",
     "All",
     "And",
     "Cond",
@@ -37,6 +38,9 @@ OPERATORS: tuple[str, ...] = tuple(o for o in get_args(Op) if o != "exists")
 COLUMN_FIELDS = frozenset(
     {"user_id", "agent_id", "run_id", "actor_id", "role", "hash", "created_at", "updated_at"}
 )
+RECORD_FIELDS = COLUMN_FIELDS | {"expiration_date", "valid_from"}
+"""Every field a store must filter on: the user's ``COLUMN_FIELDS`` and the ones memlane's own
+conditions use (expiry, and the observation time for the search's time signal)."""
 _FIELD_RE = re.compile(r"^[\w\-.]{1,100}$")
 _SCALARS = (str, int, float, bool)
 

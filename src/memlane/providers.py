@@ -19,9 +19,12 @@ def register_builtins(registry: Registry) -> None:
     from memlane.llm import fake as fake_llm
     from memlane.llm import litellm as litellm_llm
     from memlane.llm import openai as openai_llm
+    from memlane.rerank import cross_encoder
+    from memlane.rerank import llm as llm_reranker
     from memlane.store.sqlite import provider as sqlite_store
 
     embedders = (hash_embedder, local, openai)
     llms = (anthropic_llm, fake_llm, litellm_llm, openai_llm)
-    for module in (*embedders, *llms, sqlite_store, graph_stores):
+    rerankers = (cross_encoder, llm_reranker)
+    for module in (*embedders, *llms, sqlite_store, graph_stores, *rerankers):
         module.register(registry)

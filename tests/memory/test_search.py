@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from memlane import DimensionMismatchError, Memory
+from memlane import DimensionMismatchError, InvalidInputError, Memory
 from tests.conftest import hash_config
 
 TEXTS = [
@@ -232,3 +233,101 @@ def test_neighbours_respect_filters(db_dir: Path) -> None:
         assert [r["memory"] for r in results] == ["the saxophone question"]
     finally:
         memory.close()
+
+
+# -- time ------------------------------------------------------------------------------
+
+MONDAY = "2023-08-14T15:00:00+00:00"
+
+
+def dated(db_dir: Path, **search_config: Any) -> Memory:
+    """The same kind of event observed on three different days."""
+    memory = build(db_dir / "dated.db", **search_config)
+    for text, when in [
+        ("went hiking in the hills with my sister", "2023-08-12T10:00:00+00:00"),  # Saturday
+        ("went hiking by the lake with my brother", "2023-07-01T10:00:00+00:00"),
+        ("told you about the hike with my sister", "2023-08-16T10:00:00+00:00"),  # after
+    ]:
+        memory.add(text, user_id="alice", infer=False, timestamp=when)
+    return memory
+
+
+def test_a_period_in_the_query_lifts_memories_observed_then(db_dir: Path) -> None:
+    memory = dated(db_dir)
+    try:
+        results = search(memory, "where did I go hiking last weekend?", reference_date=MONDAY)
+        top = results[0]
+        assert top["memory"] == "went hiking in the hills with my sister"
+        times = {r["memory"]: r["score_details"]["time_score"] for r in results}
+        assert times["went hiking in the hills with my sister"] == 1.0
+        assert times["told you about the hike with my sister"] == 0.5  # within time_after_days
+        assert times["went hiking by the lake with my brother"] == 0.0
+        assert all(0.0 <= r["score"] <= 1.0 for r in results)
+        # the same query a month later names another weekend: no memory is in it
+        later = search(memory, "where did I go hiking last weekend?", reference_date="2023-09-20")
+        assert all(r["score_details"]["time_score"] == 0.0 for r in later)
+    finally:
+        memory.close()
+
+
+def test_a_query_without_a_period_has_no_time_signal(db_dir: Path) -> None:
+    memory = dated(db_dir)
+    try:
+        results = search(memory, "hiking with my sister", reference_date=MONDAY)
+        assert all(r["score_details"]["time_score"] == 0.0 for r in results)
+    finally:
+        memory.close()
+
+
+def test_time_weight_zero_turns_the_time_signal_off(db_dir: Path) -> None:
+    memory = dated(db_dir, time_weight=0.0)
+    try:
+        results = search(memory, "hiking last weekend", reference_date=MONDAY)
+        assert all(r["score_details"]["time_score"] == 0.0 for r in results)
+    finally:
+        memory.close()
+
+
+def test_memories_of_the_period_are_candidates_beyond_the_pool(db_dir: Path) -> None:
+    """With two candidates per signal among 37 memories, yesterday's walk, which shares no
+    word with the query, still comes in through time and wins on it."""
+    memory = build(db_dir / "pool.db", candidates=1, neighbour_weight=0.0)
+    try:
+        for i in range(30):
+            memory.add(f"note {i} on green tea", user_id="alice", infer=False, timestamp="2023-01-02")
+        memory.add("a quiet walk", user_id="alice", infer=False, timestamp="2023-08-13T09:00:00Z")
+        top = search(memory, "what did I do yesterday", top_k=1, reference_date=MONDAY)[0]
+        assert top["memory"] == "a quiet walk"
+        assert top["score_details"]["time_score"] == 1.0 and top["score_details"]["bm25_score"] == 0
+    finally:
+        memory.close()
+
+
+def test_reference_date_is_validated(alice: Memory) -> None:
+    with pytest.raises(InvalidInputError, match="reference_date"):
+        alice.search("tea yesterday", user_id="alice", reference_date="next tuesday")
+    # a date, a datetime and Unix seconds all work; the default is now
+    for when in (date(2023, 8, 14), datetime(2023, 8, 14, tzinfo=UTC), 1692000000, None):
+        assert alice.search("tea yesterday", user_id="alice", reference_date=when)["results"]
+
+
+# -- diversity -------------------------------------------------------------------------
+
+
+def test_mmr_lets_other_facts_past_near_copies(db_dir: Path) -> None:
+    copies = ["I like green tea", "I like green tea!", "i like GREEN tea"]
+    plain = build(db_dir / "mmr.db")
+    try:
+        for text in copies:
+            plain.add(text, user_id="alice", infer=False)
+        top = [r["memory"] for r in search(plain, "I like green tea", top_k=3)]
+        assert sorted(top) == sorted(copies)
+        diverse = Memory({**hash_config(db_dir / "mmr.db"), "search": {"mmr_lambda": 0.5}})
+        results = search(diverse, "I like green tea", top_k=3)
+        assert len({r["memory"].lower().rstrip("!") for r in results}) >= 2
+        assert results[0]["score_details"]["redundancy"] == 0.0
+        assert max(r["score_details"]["redundancy"] for r in results) < 1.0
+        assert len(search(diverse, "I like green tea", top_k=20)) == len(TEXTS) + len(copies)
+        diverse.close()
+    finally:
+        plain.close()

@@ -482,6 +482,19 @@ def test_similarities(contract_store: MemoryStore) -> None:
     assert contract_store.similarities(query, []) == {}
 
 
+def test_vectors(contract_store: MemoryStore) -> None:
+    records = [rec(t) for t in VECTOR_TEXTS]
+    put(contract_store, *records)
+    got = contract_store.vectors([records[1].id, records[2].id, "unknown"])
+    assert set(got) == {records[1].id, records[2].id}
+    for record in (records[1], records[2]):
+        assert got[record.id] == pytest.approx(vec(record.text), abs=1e-6)
+    with contract_store.transaction() as tx:
+        tx.delete(records[1].id, ts(5))
+    assert set(contract_store.vectors([records[1].id, records[2].id])) == {records[2].id}
+    assert contract_store.vectors([]) == {}
+
+
 # -- keyword search ----------------------------------------------------------------------
 
 KEYWORD_TEXTS = [

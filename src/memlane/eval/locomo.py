@@ -65,6 +65,11 @@ class Conversation:
     turns: tuple[Turn, ...]
     questions: tuple[Question, ...]
 
+    @property
+    def last_observed(self) -> str:
+        """When the conversation ended: the reference date of its questions."""
+        return max(t.observed_at for t in self.turns)
+
 
 @dataclass(slots=True)
 class EvalResult:
@@ -204,12 +209,19 @@ def _ask_all(
     report: Progress,
 ) -> None:
     questions = [q for c in conversations for q in c.questions if q.gold]
+    ended = {c.sample_id: c.last_observed for c in conversations}
     sums: dict[str, dict[int, list[float]]] = {}
     hits: dict[str, dict[int, list[float]]] = {}
     tokens: dict[int, list[int]] = {k: [] for k in KS}
     for index, q in enumerate(questions, start=1):
         t0 = time.perf_counter()
-        found = memory.search(q.text, user_id=q.conversation, top_k=max(KS), **options)["results"]
+        found = memory.search(
+            q.text,
+            user_id=q.conversation,
+            top_k=max(KS),
+            reference_date=ended[q.conversation],
+            **options,
+        )["results"]
         result.latency_ms.append((time.perf_counter() - t0) * 1000)
         ranked = [str((r.get("metadata") or {}).get("dia_id")) for r in found]
         gold = set(q.gold)

@@ -32,6 +32,8 @@ def record_item(record: MemoryRecord) -> dict[str, Any]:
 def hit_item(hit: Hit, *, explain: bool) -> dict[str, Any]:
     item = record_item(hit.record)
     item["score"] = hit.score
+    if "rerank_score" in hit.details:
+        item["rerank_score"] = hit.details["rerank_score"]
     if explain:
         item["score_details"] = dict(hit.details)
     return item

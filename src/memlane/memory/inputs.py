@@ -244,33 +244,33 @@ def _image_url(index: int, value: Any) -> str:
     return url
 
 
-def parse_timestamp(value: Any) -> str | None:
+def parse_timestamp(value: Any, name: str = "timestamp") -> str | None:
     """An observation time (datetime, date, ISO string or Unix seconds) as UTC ISO-8601."""
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InvalidInputError(f"timestamp must be a datetime, ISO string or Unix time, got {value!r}")
+        raise InvalidInputError(f"{name} must be a datetime, ISO string or Unix time, got {value!r}")
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
-            raise InvalidInputError(f"timestamp must be finite, got {value!r}")
+            raise InvalidInputError(f"{name} must be finite, got {value!r}")
         try:
             return datetime.fromtimestamp(value, tz=UTC).isoformat()
         except (OverflowError, OSError, ValueError) as exc:
-            raise InvalidInputError(f"timestamp {value!r} is out of range: {exc}") from None
+            raise InvalidInputError(f"{name} {value!r} is out of range: {exc}") from None
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidInputError(f"timestamp {value!r} is not an ISO-8601 date or time") from None
+            raise InvalidInputError(f"{name} {value!r} is not an ISO-8601 date or time") from None
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         try:
             return moment.astimezone(UTC).isoformat()
         except OverflowError:
-            raise InvalidInputError(f"timestamp {value!r} is out of range") from None
+            raise InvalidInputError(f"{name} {value!r} is out of range") from None
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC).isoformat()
-    raise InvalidInputError(f"timestamp must be a datetime, ISO string or Unix time, got {value!r}")
+    raise InvalidInputError(f"{name} must be a datetime, ISO string or Unix time, got {value!r}")
 
 
 def parse_expiration(value: Any) -> str | None:

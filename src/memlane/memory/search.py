@@ -12,17 +12,29 @@
    ``neighbour_window`` turns (same conversation), so the turn that answers or sets up a
    strong hit rises with it. The sum is divided by its maximum, ``1 + neighbour_weight *
    neighbour_window``, so ``score`` stays in [0, 1].
+5. Time: when the query names a period (``memlane.periods``: "last weekend", "in May 2023",
+   "two weeks before 11 August 2023", resolved against ``reference_date``), the memories
+   observed in it are candidates too (the best ``candidates`` of them by each of vector and
+   full-text similarity) with a time signal of 1, those observed up to ``time_after_days``
+   after it (where people tend to talk about it) 0.5; ``time_weight`` times the signal is
+   added to the fused score, and the maximum grows by ``time_weight``.
+6. Diversity (off by default): with ``mmr_lambda`` set, the top k are picked greedily from
+   the best ``3 * top_k`` by maximal marginal relevance, ``mmr_lambda * score - (1 -
+   mmr_lambda) * (highest cosine to a memory already picked)``, so near-copies of one fact
+   give way to other facts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from memlane.config import SearchConfig
 from memlane.embed.base import Embedder, Vectors
-from memlane.filters import Filter
+from memlane.filters import Cond, Filter, and_
 from memlane.models import Hit
+from memlane.periods import Period
 from memlane.store.base import MemoryStore
 from memlane.text import keywords
 
@@ -38,6 +50,9 @@ class _Candidate:
     bm25: float = 0.0
     fused: float = 0.0
     graph: float = 0.0
+    time: float = 0.0
+    redundancy: float = 0.0
+    """Highest cosine to a memory ranked above it (with MMR on)."""
     near: dict[int, float] = field(default_factory=dict)
     """Best fused score of a neighbour at each distance."""
 
@@ -57,11 +72,13 @@ def search_hits(
     threshold: float | None,
     vector: Vectors | None = None,
     graph_scores: Mapping[str, float] | None = None,
+    period: Period | None = None,
 ) -> list[Hit]:
     """The ``top_k`` best memories matching ``where`` for ``query``, best first.
 
     ``graph_scores`` (memory id -> score of the graph relations it supports) lift those
     memories by ``graph_weight``; they never add memories that ``where`` does not allow.
+    ``period`` (the time the query names) brings in and lifts the memories observed then.
     """
     if top_k == 0:
         return []
@@ -69,14 +86,22 @@ def search_hits(
         vector = embedder.embed([query], purpose="search")[0]
     pool = max(config.candidates, top_k * 2)
     found: dict[str, _Candidate] = {}
-    for mid, cosine in store.vector_search(vector, where, pool):
-        found[mid] = _Candidate(dense=cosine)
-    for mid, bm25 in store.keyword_search(keywords(query), where, pool):
-        found.setdefault(mid, _Candidate()).bm25 = bm25
+    terms = keywords(query)
+    _collect(store, vector, terms, where, pool, found)
+    timed = period is not None and config.time_weight > 0
+    if timed:
+        assert period is not None
+        after = period.end + timedelta(days=config.time_after_days)
+        for share, start, end in ((1.0, period.start, period.end), (0.5, period.end, after)):
+            within = and_(where, Cond("valid_from", "gte", start.isoformat()))
+            within = and_(within, Cond("valid_from", "lt", end.isoformat()))
+            _collect(store, vector, terms, within, pool, found, share)
     _fill_dense(store, vector, found, [m for m, c in found.items() if c.dense == 0.0])
     scale = _Scale(config, found.values())
     for cand in found.values():
-        cand.fused = scale.fused(cand)
+        cand.fused = scale.fused(cand) + config.time_weight * cand.time
+    if timed:
+        scale.top += config.time_weight
     if graph_scores:
         _lift(found, graph_scores, config.graph_weight)
         scale.top += config.graph_weight
@@ -90,7 +115,10 @@ def search_hits(
         score = (cand.fused + config.neighbour_weight * cand.boost) / scale.top
         ranked.append((score, mid, cand))
     ranked.sort(key=lambda row: -row[0])
-    best = ranked[:top_k]
+    if config.mmr_lambda is not None:
+        best = _diversify(store, ranked, top_k, config.mmr_lambda)
+    else:
+        best = ranked[:top_k]
     records = store.get_many([mid for _, mid, _ in best])
     return [
         Hit(records[mid], score, _details(scale, cand, score, threshold))
@@ -126,6 +154,24 @@ class _Scale:
         return d + (1.0 - d) * self.keyword(cand)
 
 
+def _collect(
+    store: MemoryStore,
+    vector: Vectors,
+    terms: list[str],
+    where: Filter,
+    pool: int,
+    found: dict[str, _Candidate],
+    time: float = 0.0,
+) -> None:
+    """The best ``pool`` matches of ``where`` by each of vector and full-text similarity."""
+    for mid, cosine in store.vector_search(vector, where, pool):
+        cand = found.setdefault(mid, _Candidate())
+        cand.dense, cand.time = cosine, max(cand.time, time)
+    for mid, bm25 in store.keyword_search(terms, where, pool):
+        cand = found.setdefault(mid, _Candidate())
+        cand.bm25, cand.time = bm25, max(cand.time, time)
+
+
 def _fill_dense(
     store: MemoryStore, vector: Vectors, found: dict[str, _Candidate], missing: list[str]
 ) -> None:
@@ -149,12 +195,35 @@ def _smooth(
         found[mid] = _Candidate()
     _fill_dense(store, vector, found, new)
     for mid in new:
-        found[mid].fused = scale.fused(found[mid])
+        found[mid].fused = scale.fused(found[mid])  # not among the period's matches
     for mid in top:
         for other, distance in links.get(mid, []):
             if other in found:
                 _near(found[other], distance, found[mid].fused)
                 _near(found[mid], distance, found[other].fused)
+
+
+def _diversify(
+    store: MemoryStore, ranked: list[tuple[float, str, _Candidate]], top_k: int, weight: float
+) -> list[tuple[float, str, _Candidate]]:
+    """The ``top_k`` of ``ranked`` picked by maximal marginal relevance, in picking order."""
+    pool = ranked[: top_k * 3]
+    vectors = store.vectors([mid for _, mid, _ in pool])
+    picked: list[tuple[float, str, _Candidate]] = []
+    closest = {mid: 0.0 for _, mid, _ in pool}
+    while pool and len(picked) < top_k:
+        choice = max(pool, key=lambda row: weight * row[0] - (1 - weight) * closest[row[1]])
+        pool.remove(choice)
+        picked.append(choice)
+        choice[2].redundancy = closest[choice[1]]
+        chosen = vectors.get(choice[1])
+        if chosen is None:
+            continue
+        for _, mid, _ in pool:
+            other = vectors.get(mid)
+            if other is not None:
+                closest[mid] = max(closest[mid], float(other @ chosen))
+    return picked
 
 
 def _lift(found: dict[str, _Candidate], graph_scores: Mapping[str, float], weight: float) -> None:
@@ -177,6 +246,8 @@ def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | N
         "relevance": scale.relevance(cand),
         "fused_score": cand.fused,
         "graph_score": cand.graph,
+        "time_score": cand.time,
+        "redundancy": cand.redundancy,
         "neighbour_boost": cand.boost,
         "final_score": score,
     }

@@ -73,6 +73,10 @@ class MemoryStore(Protocol):
         """Cosine similarity of ``vector`` to each of the given memories."""
         ...
 
+    def vectors(self, memory_ids: Sequence[str]) -> dict[str, Vectors]:
+        """The unit vectors of the given memories (those that have one)."""
+        ...
+
     def keyword_search(self, terms: Sequence[str], where: Filter, limit: int) -> list[ScoredId]:
         """Full-text matches of any of ``terms`` ranked by BM25 (higher is better)."""
         ...

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from memlane.filters import COLUMN_FIELDS, All, And, Cond, Filter, Not, Or
+from memlane.filters import RECORD_FIELDS, All, And, Cond, Filter, Not, Or
 
 __all__ = ["compile_filter"]
 
 _COMPARE = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-_COLUMNS = COLUMN_FIELDS | {"expiration_date"}
 
 
 def compile_filter(where: Filter, alias: str = "m") -> tuple[str, list[Any]]:
@@ -33,7 +32,7 @@ def _compile(node: Filter, alias: str, params: list[Any]) -> str:
 
 
 def _field(name: str, alias: str) -> tuple[str, list[Any]]:
-    if name in _COLUMNS:
+    if name in RECORD_FIELDS:
         return f"{alias}.{name}", []
     return f"json_extract({alias}.metadata, ?)", ['$."' + name + '"']
 

@@ -161,8 +161,18 @@ class SQLiteStore:
         return [(ids[int(seqs[i])], float(scores[i])) for i in top]
 
     def similarities(self, vector: Vectors, memory_ids: Sequence[str]) -> dict[str, float]:
+        ids, vectors = self._rows(memory_ids)
+        scores = vectors @ vector.reshape(-1).astype(np.float32) if ids else np.zeros(0)
+        return {mid: float(v) for mid, v in zip(ids, scores, strict=True)}
+
+    def vectors(self, memory_ids: Sequence[str]) -> dict[str, Vectors]:
+        ids, vectors = self._rows(memory_ids)
+        return {mid: vectors[i] for i, mid in enumerate(ids)}
+
+    def _rows(self, memory_ids: Sequence[str]) -> tuple[list[str], Vectors]:
+        """The ids of the given memories that have a vector, and their vectors (one row each)."""
         if not memory_ids:
-            return {}
+            return [], np.zeros((0, 0), dtype=np.float32)
         marks = ", ".join("?" for _ in memory_ids)
         with self._guard():
             self._vectors.sync(self._conn)
@@ -171,8 +181,8 @@ class SQLiteStore:
                 list(memory_ids),
             ).fetchall()
             ids = {seq: mid for seq, mid in rows}
-            seqs, scores = self._vectors.scores(vector, list(ids))
-        return {ids[int(s)]: float(v) for s, v in zip(seqs, scores, strict=False)}
+            seqs, vectors = self._vectors.rows(list(ids))
+        return [ids[int(s)] for s in seqs], vectors
 
     def keyword_search(self, terms: Sequence[str], where: Filter, limit: int) -> list[ScoredId]:
         if not terms or limit <= 0:

@@ -94,15 +94,21 @@ class VectorIndex:
 
     def scores(self, query: Vectors, seqs: Sequence[int]) -> tuple[Seqs, npt.NDArray[np.float32]]:
         """Cosine of ``query`` with each of ``seqs`` that has a vector: (seqs found, scores)."""
+        found, rows = self.rows(seqs)
+        if not found.size:
+            return found, np.zeros(0, dtype=np.float32)
+        return found, rows @ query.reshape(-1).astype(np.float32)
+
+    def rows(self, seqs: Sequence[int]) -> tuple[Seqs, Vectors]:
+        """The vectors of each of ``seqs`` that has one: (seqs found, one row each)."""
         wanted = np.asarray(seqs, dtype=np.int64)
         if not self._size or not wanted.size:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         known = self._seqs[: self._size]
         pos = np.searchsorted(known, wanted)
         pos[pos >= self._size] = 0
         hit = known[pos] == wanted
-        rows = pos[hit]
-        return wanted[hit], self._matrix[rows] @ query.reshape(-1).astype(np.float32)
+        return wanted[hit], self._matrix[pos[hit]]
 
     def _grow(self, dim: int) -> None:
         capacity = len(self._seqs)

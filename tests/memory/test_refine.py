@@ -1,0 +1,125 @@
+"""search(rerank=True) through a configured reranker, and search over LLM-made phrasings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memlane import Memory
+from memlane.llm import FakeLLM
+from memlane.memory.refine import merge_phrasings
+from memlane.models import Hit, MemoryRecord, Scope
+from tests.conftest import hash_config
+
+TEXTS = ["I like green tea in the morning", "my cat is called Tom", "I work as a data engineer"]
+
+
+def build(path: Path, llm: FakeLLM, **config: Any) -> Memory:
+    memory = Memory({**hash_config(path), **config}, llm=llm)
+    for text in TEXTS:
+        memory.add(text, user_id="alice", infer=False)
+    return memory
+
+
+def ranked(memory: Memory, query: str, **kwargs: Any) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = memory.search(query, user_id="alice", explain=True, **kwargs)["results"]
+    return results
+
+
+def scores_for(results: list[dict[str, Any]], best: str) -> dict[str, list[dict[str, int]]]:
+    """An LLM reranker answer that puts ``best`` first and scores the others 1."""
+    return {"scores": [{"id": i, "score": 9 if r["memory"] == best else 1} for i, r in enumerate(results, 1)]}
+
+
+RERANK = {"reranker": {"provider": "llm_reranker", "config": {}}}
+
+
+def test_rerank_reorders_by_the_reranker(db_dir: Path) -> None:
+    llm = FakeLLM()
+    memory = build(db_dir / "r.db", llm, **RERANK)
+    try:
+        fused = ranked(memory, "green tea")
+        assert fused[0]["memory"] == "I like green tea in the morning"
+        llm.add(scores_for(fused, "my cat is called Tom"))
+        results = ranked(memory, "green tea", rerank=True, top_k=2)
+        assert [r["memory"] for r in results][0] == "my cat is called Tom"
+        assert len(results) == 2
+        assert results[0]["rerank_score"] == results[0]["score_details"]["rerank_score"] == 0.9
+        assert results[1]["rerank_score"] == 0.1
+        assert "Query: green tea" in llm.calls[-1].text
+        # rerank=False (the default) never calls the reranker
+        calls = len(llm.calls)
+        assert "rerank_score" not in ranked(memory, "green tea")[0]
+        assert len(llm.calls) == calls
+    finally:
+        memory.close()
+
+
+def test_a_failing_reranker_keeps_the_fused_order(db_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    llm = FakeLLM()
+    memory = build(db_dir / "f.db", llm, **RERANK)
+    try:
+        fused = [r["memory"] for r in ranked(memory, "green tea")]
+        llm.add("not json at all", "still not json", "nope")
+        with caplog.at_level(logging.WARNING, logger="memlane"):
+            results = ranked(memory, "green tea", rerank=True)
+        assert [r["memory"] for r in results] == fused
+        assert all("rerank_score" not in r for r in results)
+        assert "reranking failed" in caplog.text
+    finally:
+        memory.close()
+
+
+def test_rerank_without_a_reranker_is_the_fused_order(db_dir: Path) -> None:
+    memory = build(db_dir / "n.db", FakeLLM())
+    try:
+        assert ranked(memory, "green tea", rerank=True) == ranked(memory, "green tea")
+    finally:
+        memory.close()
+
+
+def test_phrasings_from_the_llm_find_what_the_query_misses(db_dir: Path) -> None:
+    llm = FakeLLM([{"queries": ["what is the name of the cat", "pet name"]}])
+    memory = build(
+        db_dir / "p.db", llm, search={"expand_queries": 2, "keyword_weight": 1.0, "dense_weight": 0.0}
+    )
+    try:
+        results = ranked(memory, "kitten name?")
+        top = results[0]
+        assert top["memory"] == "my cat is called Tom"
+        assert top["score_details"]["phrasing"] == 1.0  # found by the first variant
+        assert len(llm.calls) == 1 and "kitten name?" in llm.calls[0].text
+        assert memory.llm_usage.calls == 1
+    finally:
+        memory.close()
+
+
+def test_a_failed_expansion_searches_the_query_alone(db_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    llm = FakeLLM(["garbage", "garbage", "garbage"])
+    memory = build(db_dir / "e.db", llm, search={"expand_queries": 3})
+    try:
+        with caplog.at_level(logging.WARNING, logger="memlane"):
+            results = ranked(memory, "green tea")
+        assert results[0]["memory"] == "I like green tea in the morning"
+        assert all(r["score_details"].get("phrasing", 0.0) == 0.0 for r in results)
+        assert "query expansion failed" in caplog.text
+    finally:
+        memory.close()
+
+
+def hit(mid: str, score: float) -> Hit:
+    record = MemoryRecord(
+        id=mid, text=mid, scope=Scope(user_id="u"), created_at="2026-01-01T00:00:00+00:00", updated_at=None
+    )
+    return Hit(record, score, {"final_score": score})
+
+
+def test_merge_keeps_each_memory_s_best_phrasing() -> None:
+    merged = merge_phrasings([[hit("a", 0.9), hit("b", 0.5)], [hit("b", 0.95), hit("c", 0.2)]], top_k=2)
+    assert [(h.record.id, h.score, h.details["phrasing"]) for h in merged] == [
+        ("b", 0.95, 1.0),
+        ("a", 0.9, 0.0),
+    ]
