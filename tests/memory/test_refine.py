@@ -45,7 +45,7 @@ def test_rerank_reorders_by_the_reranker(db_dir: Path) -> None:
         assert fused[0]["memory"] == "I like green tea in the morning"
         llm.add(scores_for(fused, "my cat is called Tom"))
         results = ranked(memory, "green tea", rerank=True, top_k=2)
-        assert [r["memory"] for r in results][0] == "my cat is called Tom"
+        assert results[0]["memory"] == "my cat is called Tom"
         assert len(results) == 2
         assert results[0]["rerank_score"] == results[0]["score_details"]["rerank_score"] == 0.9
         assert results[1]["rerank_score"] == 0.1
@@ -112,7 +112,11 @@ def test_a_failed_expansion_searches_the_query_alone(db_dir: Path, caplog: pytes
 
 def hit(mid: str, score: float) -> Hit:
     record = MemoryRecord(
-        id=mid, text=mid, scope=Scope(user_id="u"), created_at="2026-01-01T00:00:00+00:00", updated_at=None
+        id=mid,
+        text=mid,
+        scope=Scope(user_id="u"),
+        created_at="2026-01-01T00:00:00+00:00",
+        updated_at="2026-01-01T00:00:00+00:00",
     )
     return Hit(record, score, {"final_score": score})
 
