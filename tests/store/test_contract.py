@@ -17,7 +17,7 @@ import pytest
 from memlane.embed.base import Vectors
 from memlane.embed.hash import HashEmbedder
 from memlane.errors import DimensionMismatchError, NotFoundError, StoreError
-from memlane.filters import All, Filter, parse_filters
+from memlane.filters import All, Cond, Filter, parse_filters
 from memlane.models import HistoryEvent, MemoryRecord, Message, Scope, new_id, text_hash
 from memlane.store.base import MemoryStore, ScoredId
 from tests.store.conftest import CONTRACT_DIMS
@@ -549,6 +549,32 @@ def test_keyword_search_ignores_case(contract_store: MemoryStore) -> None:
     records = [rec(t) for t in KEYWORD_TEXTS]
     put(contract_store, *records)
     assert [mid for mid, _ in contract_store.keyword_search(["BANGALORE"], All(), 10)] == [records[7].id]
+
+
+def test_keyword_scores_of_a_scope_ignore_other_scopes(contract_store: MemoryStore) -> None:
+    """BM25 statistics come from the memories searched: what other users store changes
+    neither the scores nor the order of mine."""
+    mine = [rec(t, user_id="u1") for t in KEYWORD_TEXTS]
+    put(contract_store, *mine)
+    where = Cond("user_id", "eq", "u1")
+    before = contract_store.keyword_search(["pizza", "cat"], where, 10)
+    put(contract_store, *[rec(f"pizza number {i} and a cat", user_id="u2") for i in range(30)])
+    after = contract_store.keyword_search(["pizza", "cat"], where, 10)
+    assert [mid for mid, _ in after] == [mid for mid, _ in before]
+    for (_, old), (_, new) in zip(before, after, strict=True):
+        assert new == pytest.approx(old, rel=0.15)  # document lengths use the table's average
+
+
+def test_a_word_in_most_of_a_scope_weighs_little(contract_store: MemoryStore) -> None:
+    """A speaker's name on every turn of one conversation is no evidence of relevance there,
+    however rare it is in the rest of the table."""
+    turns = [rec(f"Caroline: {t}", user_id="u1") for t in KEYWORD_TEXTS]
+    put(contract_store, *turns, *[rec(f"note {i} about tea", user_id="u2") for i in range(40)])
+    hits = dict(contract_store.keyword_search(["caroline", "cat"], Cond("user_id", "eq", "u1"), 10))
+    cat = next(r.id for r in turns if "cat" in r.text)
+    assert max(hits, key=lambda m: hits[m]) == cat
+    others = [score for mid, score in hits.items() if mid != cat]
+    assert max(others) < 0.01 * hits[cat]
 
 
 def test_keyword_search_limit_and_no_terms(contract_store: MemoryStore) -> None:

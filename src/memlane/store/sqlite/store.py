@@ -18,6 +18,7 @@ from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
 from memlane.store.base import ScoredId
 from memlane.store.sqlite import maintenance
+from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.schema import migrate
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
@@ -187,17 +188,11 @@ class SQLiteStore:
     def keyword_search(self, terms: Sequence[str], where: Filter, limit: int) -> list[ScoredId]:
         if not terms or limit <= 0:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         sql, params = compile_filter(where)
-        query = (
-            "SELECT m.id, -bm25(memories_fts) AS score FROM memories_fts "
-            "JOIN memories m ON m.seq = memories_fts.rowid "
-            f"WHERE memories_fts MATCH ? AND m.deleted_at IS NULL AND {sql} "
-            "ORDER BY bm25(memories_fts) LIMIT ?"
-        )
         with self._guard():
-            rows = self._conn.execute(query, [match, *params, limit]).fetchall()
-        return [(mid, float(score)) for mid, score in rows]
+            scores = scoped_bm25(self._conn, terms, sql, params)
+        best = sorted(scores.items(), key=lambda item: -item[1])
+        return best[:limit]
 
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
