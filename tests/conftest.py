@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 Snapshot = Callable[[], dict[str, int]]
 
-TABLES = ("memories", "memory_versions", "history", "messages", "memory_sources")
+TABLES = ("memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots")
 
 
 def hash_config(path: Path | str, dims: int = 64) -> dict[str, Any]:

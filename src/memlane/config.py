@@ -8,16 +8,27 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from memlane.errors import ConfigError, MemlaneError
+from memlane.models import is_profile_key
 from memlane.registry import Kind, registry
 
 __all__ = [
+    "DEFAULT_PROFILE_SLOTS",
     "EmbedderSection",
     "GraphStoreSection",
     "LLMSection",
     "MemoryConfig",
+    "ProfileConfig",
     "ProviderSection",
     "RerankerSection",
     "SearchConfig",
@@ -159,6 +170,54 @@ class SearchConfig(BaseModel):
     )
 
 
+DEFAULT_PROFILE_SLOTS = (
+    "name", "preferred_name", "age", "birthday", "gender", "pronouns",
+    "home_city", "hometown", "country", "languages",
+    "occupation", "employer", "education",
+    "partner", "children", "pets",
+    "diet", "allergies", "health", "hobbies", "favourite_food",
+)  # fmt: skip
+"""The profile keys used unless ``profile.slots`` replaces them: who the user is, where they
+live, what they do, who they live with, and what they eat, avoid and enjoy."""
+
+MAX_PROFILE_SLOTS = 100
+
+
+class ProfileConfig(BaseModel):
+    """Profile slots: keyed, single-valued facts about a scope's owner (``home_city = Bangalore``),
+    filled in add()'s one LLM call. Off by default; see the README's "Profile"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=False, description="extract profile slots in add()'s LLM call")
+    slots: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PROFILE_SLOTS),
+        max_length=MAX_PROFILE_SLOTS,
+        description="the only keys the model may fill (snake_case, at most 40 characters, at most "
+        "100 keys); a key it answers outside this list is dropped with a logged warning",
+    )
+
+    @field_validator("slots")
+    @classmethod
+    def _check_slots(cls, slots: list[str]) -> list[str]:
+        for key in slots:
+            if not is_profile_key(key):
+                raise ValueError(
+                    f"profile slot {key!r} must be snake_case (a-z, 0-9, _; starting with a "
+                    "letter) and at most 40 characters"
+                )
+        repeated = sorted({k for k in slots if slots.count(k) > 1})
+        if repeated:
+            raise ValueError(f"profile slots listed twice: {', '.join(repeated)}")
+        return slots
+
+    @model_validator(mode="after")
+    def _slots_when_enabled(self) -> ProfileConfig:
+        if self.enabled and not self.slots:
+            raise ValueError("profile.enabled needs at least one slot in profile.slots")
+        return self
+
+
 class MemoryConfig(BaseModel):
     """The whole configuration; every field has a default, so ``MemoryConfig()`` works offline."""
 
@@ -174,6 +233,7 @@ class MemoryConfig(BaseModel):
         description="keep entities and relations (the embedded SQLite graph unless graph_store is set)",
     )
     search: SearchConfig = Field(default_factory=SearchConfig)
+    profile: ProfileConfig = Field(default_factory=ProfileConfig)
     pipeline: Literal["single", "classic"] = Field(
         default="single",
         description="single: one LLM call per add(); classic: mem0 1.x's extract-then-decide",

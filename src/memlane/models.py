@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,9 +18,13 @@ __all__ = [
     "MemoryRecord",
     "MemoryVersion",
     "Message",
+    "ProfileChange",
+    "ProfileSlot",
     "Scope",
+    "is_profile_key",
     "new_id",
     "now_iso",
+    "profile_key",
     "text_hash",
 ]
 
@@ -30,6 +35,10 @@ IDENTITY_KEYS = (*SCOPE_KEYS, "actor_id")
 """Keys that caller metadata may never set."""
 
 EventName = Literal["ADD", "UPDATE", "DELETE", "NONE"]
+
+MAX_PROFILE_KEY_CHARS = 40
+_PROFILE_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 
 
 def now_iso() -> str:
@@ -45,6 +54,18 @@ def new_id() -> str:
 def text_hash(text: str) -> str:
     """The MD5 hex digest of a memory text (mem0's ``hash``)."""
     return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def is_profile_key(key: object) -> bool:
+    """Whether ``key`` is a profile slot key: snake_case (``home_city``), at most 40 characters."""
+    return (
+        isinstance(key, str) and len(key) <= MAX_PROFILE_KEY_CHARS and _PROFILE_KEY.fullmatch(key) is not None
+    )
+
+
+def profile_key(text: str) -> str:
+    """``text`` as a snake_case key: ``"Home City"`` and ``"home-city"`` give ``"home_city"``."""
+    return _NOT_KEY_CHARS.sub("_", text.strip().lower()).strip("_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +176,60 @@ class Hit:
     record: MemoryRecord
     score: float
     details: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSlot:
+    """One version of one profile slot of a scope: ``key = value`` with both clocks.
+
+    A current slot has ``expired_at`` None; a superseded or cleared one keeps its value with
+    ``expired_at`` (record time) and, when the conversation said so, ``valid_to`` (valid time).
+    """
+
+    scope: Scope
+    key: str
+    value: str
+    valid_from: str | None
+    recorded_at: str
+    valid_to: str | None = None
+    expired_at: str | None = None
+    memory_id: str | None = None
+    """The memory written from the same fact in the same add(), when there is one."""
+    id: str = field(default_factory=new_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": self.value,
+            "memory_id": self.memory_id,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+            "recorded_at": self.recorded_at,
+            "expired_at": self.expired_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    """What one write did to one slot's current value (``value`` None: the slot was cleared)."""
+
+    key: str
+    value: str | None
+    previous: str | None
+    memory_id: str | None = None
+
+    @property
+    def event(self) -> EventName:
+        if self.previous is None:
+            return "ADD"
+        return "DELETE" if self.value is None else "UPDATE"
+
+    def as_dict(self) -> dict[str, Any]:
+        """An item of ``add()``'s ``"profile"`` list."""
+        return {
+            "key": self.key,
+            "value": self.value,
+            "previous_value": self.previous,
+            "event": self.event,
+            "memory_id": self.memory_id,
+        }

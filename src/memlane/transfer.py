@@ -2,7 +2,8 @@
 
 The first line is a header ``{"format": "memlane-export", "version": 1, ...}``; each other
 line is one record ``{"kind": "memory" | "version" | "history" | "message" | "source" |
-"meta", "data": {...}}``. Import is all or nothing.
+"profile" | "meta", "data": {...}}`` (``profile``: one version of a profile slot). Import is all
+or nothing; exports made before profile slots existed load unchanged.
 """
 
 from __future__ import annotations

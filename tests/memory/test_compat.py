@@ -515,7 +515,7 @@ def test_reset(memory: Memory) -> None:
     memory.update(mid, text="y")
     memory.reset()
     assert table_counts(sqlite_of(memory)) == dict.fromkeys(
-        ["memories", "memory_versions", "history", "messages", "memory_sources", "live"], 0
+        ["memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots", "live"], 0
     )
     add_one(memory, "after reset")
     assert memories(memory.get_all(user_id="alice")) == ["after reset"]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from memlane import DimensionMismatchError, InvalidInputError, Memory, NotFoundError
+from memlane.models import Scope, now_iso
 from memlane.store.sqlite import SQLiteStore
 
 SECRET = "Quokkasecret Birthdate 1987-03-14"
@@ -45,6 +46,13 @@ def raw_bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
 
 
+def set_slot(memory: Memory, user_id: str, key: str, value: str, memory_id: str | None = None) -> None:
+    """A profile slot written straight to the store (these memories have no LLM to extract one)."""
+    now = now_iso()
+    with memory.store.transaction() as tx:
+        tx.set_profile(Scope(user_id=user_id), key, value, observed_at=now, at=now, memory_id=memory_id)
+
+
 def test_purge_user_erases_text_everywhere(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     m = hash_memory(path)
@@ -53,12 +61,17 @@ def test_purge_user_erases_text_everywhere(tmp_path: Path) -> None:
     second = m.add([{"role": "user", "content": f"again {SECRET}"}], user_id="bob")["results"][0]["id"]
     m.delete(second)
     m.add("carol keeps this", user_id="carol")
+    set_slot(m, "bob", "birthday", SECRET, first)
+    set_slot(m, "bob", "birthday", SECRET + " (confirmed)")
+    set_slot(m, "carol", "diet", "vegan")
     assert m.purge(user_id="bob")["purged"] == 2
     store = sqlite(m)
     assert "quokkasecret" not in every_text(store)
     assert store.execute("INSERT INTO memories_fts (memories_fts) VALUES ('integrity-check')") == []
     assert m.get_all(user_id="bob")["results"] == []
     assert [r["memory"] for r in m.get_all(user_id="carol")["results"]] == ["carol keeps this"]
+    assert m.profile_history("birthday", user_id="bob") == []
+    assert m.get_profile(user_id="carol")["profile"] == {"diet": "vegan"}
     m.close()
     assert b"quokkasecret" not in raw_bytes(path).lower()
 
@@ -97,9 +110,11 @@ def test_export_import_round_trip(tmp_path: Path) -> None:
     )["results"]
     m.update(added[0]["id"], text="I like green tea")
     m.delete(added[1]["id"])
+    set_slot(m, "u", "diet", "tea only", added[0]["id"])
+    set_slot(m, "u", "diet", "green tea only")
     export = tmp_path / "x.jsonl"
     counts = m.export(export)
-    assert counts["memory"] == 2 and counts["history"] == 4
+    assert counts["memory"] == 2 and counts["history"] == 4 and counts["profile"] == 2
     header = json.loads(export.read_text().splitlines()[0])
     assert header["format"] == "memlane-export" and header["version"] == 1
 
@@ -108,6 +123,8 @@ def test_export_import_round_trip(tmp_path: Path) -> None:
     assert list(sqlite(n).dump()) == list(sqlite(m).dump())
     assert n.get(added[0]["id"]) == m.get(added[0]["id"])
     assert n.history(added[1]["id"]) == m.history(added[1]["id"])
+    assert n.profile_history("diet", user_id="u") == m.profile_history("diet", user_id="u")
+    assert n.get_profile(user_id="u")["profile"] == {"diet": "green tea only"}
     hit = n.search("green tea", user_id="u")["results"][0]
     assert hit["id"] == added[0]["id"]
 

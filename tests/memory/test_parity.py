@@ -110,6 +110,14 @@ CASES: dict[str, list[Step]] = {
         step("delete_all"),
         step("get_all", user_id="alice"),
     ],
+    "profile": [
+        step("add", "I live in Delhi", user_id="alice"),
+        step("get_profile", user_id="alice"),
+        step("get_profile", filters={"user_id": "alice"}, as_of="2001-01-01"),
+        step("profile_history", "home_city", user_id="alice", agent_id="helper"),
+        step("profile_history", "Home City", user_id="alice"),
+        step("get_profile"),
+    ],
     "reset": [
         step("add", "before", user_id="alice"),
         step("reset"),

@@ -14,7 +14,7 @@ __all__ = ["DIMS", "config_for", "fingerprint", "open_memory", "sqlite_store", "
 DIMS = 64
 """Vector size of the hash embedder in these tests (small keeps the files and reloads light)."""
 
-TABLES = ("memories", "memory_versions", "history", "messages", "memory_sources")
+TABLES = ("memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots")
 
 
 def config_for(path: Path | str, dims: int = DIMS) -> dict[str, Any]:

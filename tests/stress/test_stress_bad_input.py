@@ -280,7 +280,7 @@ def _scope_rows(store: SQLiteStore, user_id: str) -> str:
 
 
 def _injection_problems(path: Path, payload: str) -> tuple[int, list[str]]:
-    """Try ``payload`` through 15 entry points; (attempts, problems found)."""
+    """Try ``payload`` through 17 entry points; (attempts, problems found)."""
     problems: list[str] = []
     memory = open_memory(path)
     try:
@@ -332,6 +332,8 @@ def _injection_problems(path: Path, payload: str) -> tuple[int, list[str]]:
         attempt("text", lambda: memory.add(payload, user_id="attacker", metadata={"category": payload}))
         attempt("user_id add", lambda: memory.add("attacker", user_id=payload))
         attempt("user_id read", lambda: memory.get_all(user_id=payload))
+        attempt("profile scope", lambda: memory.get_profile(user_id=payload))
+        attempt("profile key", lambda: {"results": memory.profile_history(payload, user_id="attacker")})
         attempts += 1
         try:
             memory.update(mine, text=payload, metadata={payload: [payload]})

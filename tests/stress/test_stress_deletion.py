@@ -1,5 +1,6 @@
 """Deletion at scale: ``delete_all`` removes every one of 10,000 memories of a scope (mem0 stopped
-at 100), in one call, while another scope sharing the file keeps all of its memories."""
+at 100), in one call, while another scope sharing the file keeps all of its memories; the
+scope's profile slots are cleared with them and the other scope's profile stays."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from memlane.filters import All, Cond
+from memlane.models import Scope, now_iso
 from tests.stress._figures import record
 from tests.stress._support import open_memory, sqlite_store
 
@@ -36,6 +38,10 @@ def test_delete_all_removes_every_memory_of_a_10k_scope(tmp_path: Path) -> None:
         for start in range(0, OTHER_SIZE, BATCH):
             memory.add(_batch("keep", start), user_id="keep-user", agent_id="agent-1", infer=False)
         add_seconds = time.perf_counter() - started
+        now = now_iso()
+        with store.transaction() as tx:
+            for user in ("gdpr-user", "keep-user"):
+                tx.set_profile(Scope(user_id=user), "home_city", f"{user} town", observed_at=now, at=now)
         before = store.count(Cond("user_id", "eq", "gdpr-user"))
         assert before == SCOPE_SIZE
         assert len(memory.get_all(user_id="gdpr-user", top_k=SCOPE_SIZE)["results"]) == SCOPE_SIZE
@@ -63,6 +69,7 @@ def test_delete_all_removes_every_memory_of_a_10k_scope(tmp_path: Path) -> None:
             )[0][0]
         )
         kept = store.count(Cond("user_id", "eq", "keep-user"))
+        profiles = {u: memory.get_profile(user_id=u)["profile"] for u in ("gdpr-user", "keep-user")}
         kept_hits = memory.search("memory about jazz", user_id="keep-user", top_k=5)["results"]
         fresh = open_memory(tmp_path / "scale.db")
         try:
@@ -70,7 +77,8 @@ def test_delete_all_removes_every_memory_of_a_10k_scope(tmp_path: Path) -> None:
             fresh_hits = len(fresh.search("memory about coffee", user_id="gdpr-user")["results"])
         finally:
             fresh.close()
-        ok = after == 0 and not listed and not any(found) and kept == OTHER_SIZE
+        kept_profile = profiles == {"gdpr-user": {}, "keep-user": {"home_city": "keep-user town"}}
+        ok = after == 0 and not listed and not any(found) and kept == OTHER_SIZE and kept_profile
         record(
             "deletion_at_scale",
             f"delete_all removed {before - after:,} of {before:,} memories of one scope in "
@@ -85,6 +93,7 @@ def test_delete_all_removes_every_memory_of_a_10k_scope(tmp_path: Path) -> None:
                 "delete_history_rows": events,
                 "vectors_left": vectors_left,
                 "other_scope_kept": kept,
+                "profiles_after": profiles,
                 "total_live": store.count(All()),
             },
             ok=ok,
@@ -96,5 +105,6 @@ def test_delete_all_removes_every_memory_of_a_10k_scope(tmp_path: Path) -> None:
         assert events == SCOPE_SIZE, "every deleted memory has a DELETE history row"
         assert vectors_left == 0, "deleted memories keep their vectors"
         assert kept == OTHER_SIZE and len(kept_hits) == 5, "the other scope lost memories"
+        assert kept_profile, f"delete_all left or took the wrong profile slots: {profiles}"
     finally:
         memory.close()

@@ -5,8 +5,10 @@ search / get_all in tenant A (any combination of A's user, agent and run ids, gi
 arguments or inside ``filters``; extra filters that name B's ids; metadata that tries to set
 ``user_id`` / ``agent_id`` / ``run_id`` / ``actor_id`` to B's). After every step:
 
-- every memory a read returned carries the A ids it was asked for, and no B id;
-- B's memories, versions, history, sources and messages are byte-for-byte what they were;
+- every memory a read returned carries the A ids it was asked for, and no B id; a profile read
+  returns none of B's profile values;
+- B's memories, versions, history, sources, messages and profile slots are byte-for-byte what
+  they were;
 - every stored memory of A has exactly the identity its arguments gave (metadata never wins),
   and the set of A's live memories is exactly what the model expects.
 """
@@ -33,7 +35,7 @@ from hypothesis.stateful import (
 )
 
 from memlane import MemlaneError
-from memlane.models import IDENTITY_KEYS
+from memlane.models import IDENTITY_KEYS, Scope, now_iso
 from tests.stress import _strategies as s
 from tests.stress._figures import record
 from tests.stress._support import fingerprint, open_memory, sqlite_store
@@ -43,6 +45,8 @@ STEPS = 40
 A = {"user_id": "alice", "agent_id": "agent-a", "run_id": "run-a"}
 B = {"user_id": "bob", "agent_id": "agent-b", "run_id": "run-b"}
 KEYS = ("user_id", "agent_id", "run_id")
+B_PROFILE = {"home_city": "bob town", "employer": "bob corp", "diet": "bob diet"}
+A_PROFILE = {"home_city": "alice town", "diet": "alice diet"}
 COMBOS = [c for n in (1, 2, 3) for c in itertools.combinations(KEYS, n)]
 """Every non-empty combination of scope keys: a user, an agent, a run, and their pairs and triple."""
 
@@ -126,6 +130,14 @@ class TenantMachine(RuleBasedStateMachine):
         self.memory.update(ids[0], text="bob secret, updated")
         self.memory.delete(ids[1])
         self.b_ids = ids
+        now = now_iso()
+        with self.store.transaction() as tx:  # B's profiles (user, agent, run), and alice's
+            for n, key in enumerate(KEYS):
+                for slot, value in B_PROFILE.items():
+                    owner = Scope(**{key: B[key]})
+                    tx.set_profile(owner, slot, value, observed_at=now, at=now, memory_id=ids[n + 2])
+            for slot, value in A_PROFILE.items():
+                tx.set_profile(Scope(user_id=A["user_id"]), slot, value, observed_at=now, at=now)
 
     def teardown(self) -> None:
         self.memory.close()
@@ -145,10 +157,11 @@ class TenantMachine(RuleBasedStateMachine):
             rows += self.store.execute(
                 f"SELECT * FROM {table} WHERE {column} IN ({marks}) ORDER BY 1, 2", self.b_ids
             )
-        rows += self.store.execute(
-            "SELECT * FROM messages WHERE user_id = 'bob' OR agent_id = 'agent-b' OR run_id = 'run-b' "
-            "ORDER BY seq"
-        )
+        for table in ("messages", "profile_slots"):
+            rows += self.store.execute(
+                f"SELECT * FROM {table} WHERE user_id = 'bob' OR agent_id = 'agent-b' OR run_id = 'run-b' "
+                "ORDER BY seq"
+            )
         return fingerprint(rows)
 
     # -- reads --------------------------------------------------------------------------------
@@ -176,6 +189,17 @@ class TenantMachine(RuleBasedStateMachine):
             STATS["rejected"] += 1
             return
         self._check_results(results, combo)
+
+    @rule(combo=_combos, in_filters=st.booleans(), history=st.booleans())
+    def get_profile(self, combo: tuple[str, ...], in_filters: bool, history: bool) -> None:
+        scope = _scope(combo)
+        args: dict[str, Any] = {"filters": scope} if in_filters else dict(scope)
+        if history:
+            values = {v["value"] for k in B_PROFILE for v in self.memory.profile_history(k, **args)}
+        else:
+            values = set(self.memory.get_profile(**args)["profile"].values())
+        STATS["profile_reads"] += 1
+        assert values <= set(A_PROFILE.values()), f"a profile read of {combo} returned {values}"
 
     @rule(combo=_combos, extra=_extra, in_filters=st.booleans())
     def get_all(self, combo: tuple[str, ...], extra: dict[str, Any] | None, in_filters: bool) -> None:
@@ -282,7 +306,7 @@ class TenantMachine(RuleBasedStateMachine):
 
     @invariant()
     def b_is_untouched(self) -> None:
-        assert self._b_rows() == self.b_before, "B's memories, history or messages changed"
+        assert self._b_rows() == self.b_before, "B's memories, history, messages or profile changed"
 
     @invariant()
     def identities_come_from_arguments(self) -> None:

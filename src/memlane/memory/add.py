@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,14 +19,34 @@ from memlane.models import (
     HistoryEvent,
     MemoryRecord,
     Message,
+    ProfileChange,
     Scope,
     new_id,
     now_iso,
     text_hash,
 )
-from memlane.store.base import MemoryStore
+from memlane.prompts.common import normalize_fact
+from memlane.store.base import MemoryStore, StoreTransaction
 
-__all__ = ["add_verbatim", "added_event", "apply_plan", "change_event"]
+__all__ = ["Applied", "add_verbatim", "added_event", "apply_plan", "change_event"]
+
+
+@dataclass(slots=True)
+class Applied:
+    """What one add() wrote: mem0's result items, the graph's changes, the profile's changes."""
+
+    results: list[dict[str, Any]]
+    relations: GraphChanges | None = None
+    profile: list[ProfileChange] = field(default_factory=list)
+
+    def response(self, *, graph: bool, profile: bool) -> dict[str, Any]:
+        """add()'s answer: ``results``, plus ``relations`` (graph on) and ``profile`` (profile on)."""
+        out: dict[str, Any] = {"results": self.results}
+        if graph:
+            out["relations"] = (self.relations or GraphChanges()).to_mem0()
+        if profile:
+            out["profile"] = [change.as_dict() for change in self.profile]
+        return out
 
 
 def add_verbatim(
@@ -90,9 +111,10 @@ def apply_plan(
     observed_at: str | None,
     expiration_date: str | None,
     graph: GraphStore | None = None,
-) -> tuple[list[dict[str, Any]], GraphChanges | None]:
-    """Write a plan (and its entities and relations) in one transaction; return mem0's result
-    items (ADD / UPDATE / DELETE) and the graph's changes."""
+    profile_scope: Scope | None = None,
+) -> Applied:
+    """Write a plan (its entities and relations, and its profile slots into ``profile_scope``)
+    in one transaction; return mem0's result items (ADD / UPDATE / DELETE) and the changes."""
     texts = plan.new_texts()
     names = entity_texts(scope, plan.entities, plan.relations) if graph and plan.relations else []
     everything = [*texts, *names]
@@ -150,7 +172,42 @@ def apply_plan(
                 observed_at=observed_at or now,
                 vectors=name_vectors,
             )
-    return results, changes
+        profile = (
+            []
+            if profile_scope is None
+            else _write_profile(tx, plan, profile_scope, results, now, observed_at)
+        )
+    return Applied(results, changes, profile)
+
+
+def _write_profile(
+    tx: StoreTransaction,
+    plan: Plan,
+    scope: Scope,
+    results: list[dict[str, Any]],
+    now: str,
+    observed_at: str | None,
+) -> list[ProfileChange]:
+    """Set or clear the plan's slots, each linked to the memory written from the same fact;
+    then clear the slots written from memories this add contradicted (DELETE), if still current."""
+    out: list[ProfileChange] = []
+    for key, value in plan.profile:
+        source = None if value is None else _source_of(value, results)
+        change = tx.set_profile(scope, key, value, observed_at=observed_at or now, at=now, memory_id=source)
+        if change is not None:
+            out.append(change)
+    if plan.deletes:
+        out += tx.expire_profile(now, memory_ids=[old.id for old in plan.deletes])
+    return out
+
+
+def _source_of(value: str, results: list[dict[str, Any]]) -> str | None:
+    """The first memory added or updated by this add() whose text names ``value``."""
+    pattern = re.compile(rf"(?<!\w){re.escape(normalize_fact(value))}(?!\w)")
+    for item in results:
+        if item["event"] in ("ADD", "UPDATE") and pattern.search(normalize_fact(item["memory"])):
+            return str(item["id"])
+    return None
 
 
 def change_event(record: MemoryRecord, event: EventName, new_text: str | None, *, at: str) -> HistoryEvent:

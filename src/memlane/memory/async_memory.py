@@ -61,6 +61,8 @@ class AsyncMemory:
     delete = _offload(Memory.delete)
     delete_all = _offload(Memory.delete_all)
     history = _offload(Memory.history)
+    get_profile = _offload(Memory.get_profile)
+    profile_history = _offload(Memory.profile_history)
     reset = _offload(Memory.reset)
     purge = _offload(Memory.purge)
     export = _offload(Memory.export)

@@ -3,6 +3,8 @@
 ``single`` (default): ONE call sees the new conversation and the nearest existing memories
 (under small integer keys) and returns every fact with its operation. ``classic`` (mem0 1.x):
 one call extracts facts, a second decides operations against each fact's top-5 neighbours.
+With the graph or the profile on, their fields ride in the same call (classic: the graph takes
+one more call; the profile rides in the extraction call).
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from memlane.errors import InvalidInputError, LLMError
 from memlane.filters import Filter
 from memlane.graph import extraction as graph_extraction
 from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
-from memlane.memory.plan import Plan, make_plan
+from memlane.memory.plan import Plan, make_plan, profile_plan
 from memlane.memory.search import search_hits
-from memlane.models import MemoryRecord, Message
+from memlane.models import MemoryRecord, Message, Scope
 from memlane.prompts import fact_extraction, memory_update, procedural, update_decision, vision
 from memlane.prompts.common import conversation_lines, copied_from
+from memlane.prompts.profile import ProfileFields, profile_block
 from memlane.store.base import MemoryStore
 
 __all__ = ["Inference", "describe_images"]
@@ -36,6 +39,29 @@ T = TypeVar("T", bound=BaseModel)
 
 class MemoryUpdateWithGraph(memory_update.MemoryUpdate, graph_extraction.GraphFields):
     """The single call's answer when the graph is on: facts, entities and relations."""
+
+
+class MemoryUpdateWithProfile(memory_update.MemoryUpdate, ProfileFields):
+    """The single call's answer when the profile is on: facts and profile slots."""
+
+
+class MemoryUpdateWithGraphAndProfile(
+    memory_update.MemoryUpdate, graph_extraction.GraphFields, ProfileFields
+):
+    """The single call's answer with the graph and the profile on."""
+
+
+class FactsWithProfile(fact_extraction.Facts, ProfileFields):
+    """The classic extraction call's answer when the profile is on."""
+
+
+_UPDATE_MODELS: dict[tuple[bool, bool], type[memory_update.MemoryUpdate]] = {
+    (False, False): memory_update.MemoryUpdate,
+    (True, False): MemoryUpdateWithGraph,
+    (False, True): MemoryUpdateWithProfile,
+    (True, True): MemoryUpdateWithGraphAndProfile,
+}
+"""The single call's response model by (graph on, profile on)."""
 
 
 @dataclass(slots=True)
@@ -51,6 +77,8 @@ class Inference:
     graph: bool = False
     """Also extract entities and relations (in the same call, or one more in classic mode)."""
     user_name: str = "user"
+    profile_scope: Scope | None = None
+    """Whose profile the model fills (the slots of ``config.profile``); None: the profile is off."""
 
     def ask(self, messages: Sequence[ChatMessage], model: type[T]) -> T:
         try:
@@ -67,14 +95,14 @@ class Inference:
         """The plan for new ``messages`` by the configured pipeline."""
         conversation = _conversation(messages)
         instructions = prompt or self.config.custom_instructions
+        profile = self._profile_block()
         if self.config.pipeline == "classic":
-            plan = self._classic(conversation, observation_date, instructions)
+            plan = self._classic(conversation, observation_date, instructions, profile)
             if self.graph:
                 built = graph_extraction.build_messages(
                     conversation, self.user_name, observation_date=observation_date
                 )
-                found = self.ask(built, graph_extraction.GraphExtraction)
-                plan.entities, plan.relations = list(found.entities), list(found.relations)
+                self._extras(plan, self.ask(built, graph_extraction.GraphExtraction))
             return plan
         shown = self._shown(self._neighbours(conversation, self.config.infer_candidates))
         graph_text = graph_extraction.GRAPH_INSTRUCTIONS if self.graph else None
@@ -85,14 +113,27 @@ class Inference:
             existing=[(key, record.text) for key, record in shown.items()],
             observation_date=observation_date,
             instructions=extra or None,
+            profile=profile,
         )
-        if not self.graph:
-            answer = self.ask(memory_update.build_messages(data), memory_update.MemoryUpdate)
-            return make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
-        full = self.ask(memory_update.build_messages(data), MemoryUpdateWithGraph)
-        plan = make_plan(full.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
-        plan.entities, plan.relations = list(full.entities), list(full.relations)
+        model = _UPDATE_MODELS[(self.graph, profile is not None)]
+        answer = self.ask(memory_update.build_messages(data), model)
+        plan = make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
+        self._extras(plan, answer)
         return plan
+
+    def _extras(self, plan: Plan, answer: BaseModel) -> None:
+        """The graph's and the profile's fields of an answer, into ``plan``."""
+        if isinstance(answer, graph_extraction.GraphFields):
+            plan.entities, plan.relations = list(answer.entities), list(answer.relations)
+        if isinstance(answer, ProfileFields):
+            profile_plan(plan, answer.profile, self.config.profile.slots)
+
+    def _profile_block(self) -> str | None:
+        """The prompt's profile section (allowed keys, current values), or None when off."""
+        if self.profile_scope is None:
+            return None
+        current = {slot.key: slot.value for slot in self.store.profile(self.profile_scope)}
+        return profile_block(self.config.profile.slots, current, self.user_name)
 
     def procedural_summary(self, messages: Sequence[Message], prompt: str | None) -> str:
         """One summary of an agent's run (procedural memory)."""
@@ -102,19 +143,26 @@ class Inference:
             raise LLMError("the model returned an empty procedural summary; nothing was stored")
         return summary
 
-    def _classic(self, conversation: str, observation_date: str, instructions: str | None) -> Plan:
+    def _classic(
+        self, conversation: str, observation_date: str, instructions: str | None, profile: str | None
+    ) -> Plan:
         data = fact_extraction.FactsInput(
             conversation=conversation,
             observation_date=observation_date,
             custom_prompt=self.config.custom_fact_extraction_prompt,
             instructions=instructions,
+            profile=profile,
         )
-        raw = [f.strip() for f in self.ask(fact_extraction.build_messages(data), fact_extraction.Facts).facts]
+        model = fact_extraction.Facts if profile is None else FactsWithProfile
+        extracted = self.ask(fact_extraction.build_messages(data), model)
+        raw = [f.strip() for f in extracted.facts]
         facts = [f for f in raw if f and not copied_from(f, fact_extraction.EXAMPLE_TEXTS)]
         if raw and not facts:
             raise LLMError("the model copied the prompt's example facts; nothing was stored")
         if not facts:
-            return Plan()
+            empty = Plan()
+            self._extras(empty, extracted)
+            return empty
         neighbours: dict[str, MemoryRecord] = {}
         for fact in facts:
             for record in self._neighbours(fact, CLASSIC_NEIGHBOURS):
@@ -126,7 +174,9 @@ class Inference:
             custom_prompt=self.config.custom_update_memory_prompt,
         )
         answer = self.ask(update_decision.build_messages(decision), memory_update.MemoryUpdate)
-        return make_plan(answer.memory, shown, example_texts=fact_extraction.EXAMPLE_TEXTS)
+        plan = make_plan(answer.memory, shown, example_texts=fact_extraction.EXAMPLE_TEXTS)
+        self._extras(plan, extracted)
+        return plan
 
     def _neighbours(self, text: str, limit: int) -> list[MemoryRecord]:
         if limit <= 0:

@@ -12,7 +12,7 @@ from typing import Any
 
 from memlane.errors import InvalidInputError
 from memlane.filters import Cond, Filter, Not, Or, and_, parse_filters
-from memlane.models import IDENTITY_KEYS, SCOPE_KEYS, Message, Scope
+from memlane.models import IDENTITY_KEYS, SCOPE_KEYS, Message, Scope, is_profile_key, profile_key
 from memlane.text import is_utf8
 
 __all__ = [
@@ -21,11 +21,13 @@ __all__ = [
     "expiration_filter",
     "normalize_messages",
     "owner_filter",
+    "owner_scope",
     "parse_expiration",
     "parse_timestamp",
     "require_plain_scope",
     "resolve_scope",
     "validate_id",
+    "validate_profile_key",
     "validate_query",
     "validate_threshold",
     "validate_top_k",
@@ -294,6 +296,26 @@ def owner_filter(scope: Scope) -> Filter:
     agent's, else the run's."""
     key, value = next(iter(scope.as_dict().items()))
     return Cond(key, "eq", value)
+
+
+def owner_scope(scope: Scope) -> Scope:
+    """The owner of a scope alone: its user, else its agent, else its run. A profile belongs to
+    the owner, so all of a user's agents and runs share the user's profile."""
+    key, value = next(iter(scope.as_dict().items()))
+    return Scope(**{key: value})
+
+
+def validate_profile_key(key: Any) -> str:
+    """A profile slot key: snake_case, at most 40 characters (``home_city``)."""
+    if not isinstance(key, str):
+        raise InvalidInputError(f"a profile key must be a string, got {type(key).__name__}: {key!r}")
+    if not is_profile_key(key):
+        hint = profile_key(check_text("key", key))
+        suggestion = f" (did you mean {hint!r}?)" if is_profile_key(hint) else ""
+        raise InvalidInputError(
+            f"profile key {key[:60]!r} must be snake_case, at most 40 characters{suggestion}"
+        )
+    return key
 
 
 def require_plain_scope(scope: Scope, call: str) -> None:

@@ -13,15 +13,15 @@ from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError, LLMError, NotFoundError
 from memlane.filters import Filter, and_
 from memlane.graph.base import GraphStore
-from memlane.graph.models import GraphChanges
 from memlane.graph.provider import build_graph_store
 from memlane.llm.base import LLM, Usage
 from memlane.memory import inputs
-from memlane.memory.add import add_verbatim, apply_plan, change_event
+from memlane.memory.add import Applied, add_verbatim, apply_plan, change_event
 from memlane.memory.format import add_result, hit_item, record_item
 from memlane.memory.infer import Inference, describe_images
 from memlane.memory.maintenance import DataSafety
 from memlane.memory.plan import Plan
+from memlane.memory.profile import ProfileMethods
 from memlane.memory.refine import merge_phrasings, rerank_hits
 from memlane.memory.rewrite import expand_query
 from memlane.memory.search import search_hits
@@ -39,7 +39,7 @@ SEARCH_TOP_K = 20
 LIST_TOP_K = 100
 
 
-class Memory(DataSafety):
+class Memory(DataSafety, ProfileMethods):
     """Long-term memory: ``add`` conversations, ``search`` them, keep every version.
 
     ``Memory()`` runs offline: one SQLite file under ``~/.memlane`` and a local embedder.
@@ -128,18 +128,17 @@ class Memory(DataSafety):
         self._check_dimension()
         usage = Usage()
         inference = self._inference(inputs.owner_filter(scope), usage, scope)
-        changes: GraphChanges | None = None
         normalized = describe_images(normalized, inference if self._vision() else None, self._detail())
         try:
             if memory_type is not None and inference is not None:
                 summary = inference.procedural_summary(normalized, prompt)
                 plan = Plan(adds=[summary])
                 metadata_used = {**clean, "memory_type": memory_type}
-                results, changes = self._apply(plan, scope, normalized, metadata_used, observed_at, expires)
+                applied = self._apply(plan, scope, normalized, metadata_used, observed_at, expires)
             elif infer and inference is not None:
                 date = (observed_at or now_iso())[:10]
                 plan = inference.plan(normalized, date, prompt)
-                results, changes = self._apply(plan, scope, normalized, clean, observed_at, expires)
+                applied = self._apply(plan, scope, normalized, clean, observed_at, expires)
             else:
                 records = add_verbatim(
                     self.store,
@@ -150,13 +149,11 @@ class Memory(DataSafety):
                     observed_at=observed_at,
                     expiration_date=expires,
                 )
-                results = [add_result(r, "ADD", verbatim=True) for r in records]
+                applied = Applied([add_result(r, "ADD", verbatim=True) for r in records])
         finally:
             with self._lock:
                 self.llm_usage.add(usage)
-        if self.graph is None:
-            return {"results": results}
-        return {"results": results, "relations": (changes or GraphChanges()).to_mem0()}
+        return applied.response(graph=self.graph is not None, profile=self.config.profile.enabled)
 
     def update(
         self,
@@ -206,6 +203,7 @@ class Memory(DataSafety):
         now = now_iso()
         with self.store.transaction() as tx:
             tx.delete(memory_id, now)
+            tx.expire_profile(now, memory_ids=[memory_id])
             if self.graph is not None:
                 self.graph.remove_memories([memory_id])
             tx.add_history([change_event(old, "DELETE", None, at=now)])
@@ -229,6 +227,7 @@ class Memory(DataSafety):
             records = self.store.list_records(where)
             for record in records:
                 tx.delete(record.id, now)
+            self._forget_profile(tx, now, scope, where, records)
             if self.graph is not None:
                 self.graph.delete_scope(scope)
             tx.add_history([change_event(r, "DELETE", None, at=now) for r in records])
@@ -392,6 +391,7 @@ class Memory(DataSafety):
             usage,
             graph=self.graph is not None,
             user_name=scope.user_id or "user",
+            profile_scope=self._profile_scope(scope),
         )
 
     def _apply(
@@ -402,7 +402,7 @@ class Memory(DataSafety):
         metadata: dict[str, Any],
         observed_at: str | None,
         expires: str | None,
-    ) -> tuple[list[dict[str, Any]], GraphChanges | None]:
+    ) -> Applied:
         return apply_plan(
             self.store,
             self.embedder,
@@ -413,6 +413,7 @@ class Memory(DataSafety):
             observed_at=observed_at,
             expiration_date=expires,
             graph=self.graph,
+            profile_scope=self._profile_scope(scope),
         )
 
     def _vision(self) -> bool:

@@ -4,21 +4,22 @@ The model sees existing memories under small integer keys ("0", "1", ...). Whate
 answers, the plan only touches memories it was shown: an UPDATE or DELETE of an unknown key
 becomes an ADD of its text (with a warning), a second operation on the same memory is treated
 the same way, repeated facts are dropped, and facts copied from the prompt's own examples
-are never stored.
+are never stored. Profile slots keep only the allowed keys (others are dropped with a warning).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memlane.errors import LLMError
 from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
-from memlane.models import MemoryRecord, text_hash
+from memlane.models import MemoryRecord, profile_key, text_hash
 from memlane.prompts.common import MemoryOp, copied_from, normalize_fact
+from memlane.prompts.profile import ProfileItem, clean_value
 
-__all__ = ["Plan", "make_plan"]
+__all__ = ["Plan", "make_plan", "profile_plan"]
 
 logger = logging.getLogger("memlane")
 
@@ -34,6 +35,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     entities: list[ExtractedEntity] = field(default_factory=list)
     relations: list[ExtractedRelation] = field(default_factory=list)
+    profile: list[tuple[str, str | None]] = field(default_factory=list)
+    """Profile slots to set (key, value) or clear (key, None)."""
 
     def new_texts(self) -> list[str]:
         """Texts to embed: additions first, then updated texts, in plan order."""
@@ -94,6 +97,20 @@ def make_plan(
             "nothing was stored (a larger model, or the 'classic' pipeline, may help)"
         )
     return plan
+
+
+def profile_plan(plan: Plan, items: Sequence[ProfileItem], allowed: Collection[str]) -> None:
+    """Put the model's profile slots in ``plan``: keys normalised to snake_case, keys outside
+    ``allowed`` dropped with a warning; a key given twice keeps its last value."""
+    chosen: dict[str, str | None] = {}
+    for item in items:
+        key = profile_key(item.key)
+        if key not in allowed:
+            _warn(plan, f"profile key {item.key!r} is not an allowed slot: dropped")
+            continue
+        chosen.pop(key, None)
+        chosen[key] = clean_value(item.value)
+    plan.profile = list(chosen.items())
 
 
 def _add(plan: Plan, text: str, seen: set[str], hashes: set[str]) -> None:

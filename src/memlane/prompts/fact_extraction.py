@@ -17,6 +17,8 @@ class FactsInput(BaseModel):
     observation_date: str
     custom_prompt: str | None = None
     instructions: str | None = None
+    profile: str | None = None
+    """The profile section (``prompts.profile.profile_block``) when profile slots are on."""
 
 
 class Facts(BaseModel):
@@ -41,6 +43,8 @@ def build_messages(data: FactsInput) -> list[ChatMessage]:
     if "json" not in system.lower():
         system += '\nAnswer with JSON only: {"facts": ["...", ...]}.'
     user = f"Observation date: {data.observation_date}\n\nConversation:\n{data.conversation}"
+    if data.profile:
+        user += f"\n\n{data.profile}"
     if data.instructions:
         user += f"\n\nAdditional instructions:\n{data.instructions}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

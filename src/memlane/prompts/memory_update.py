@@ -15,6 +15,8 @@ class MemoryUpdateInput(BaseModel):
     existing: list[tuple[str, str]] = Field(default_factory=list)
     observation_date: str
     instructions: str | None = None
+    profile: str | None = None
+    """The profile section (``prompts.profile.profile_block``) when profile slots are on."""
 
 
 class MemoryUpdate(BaseModel):
@@ -61,11 +63,13 @@ The example only shows the format: never copy its facts."""
 
 
 def build_messages(data: MemoryUpdateInput) -> list[ChatMessage]:
-    """System instructions, then the observation date, existing memories and conversation."""
+    """System instructions, then the observation date, existing memories, the profile (when on)
+    and the conversation."""
     user = (
         f"Observation date: {data.observation_date}\n\n"
         f"Existing memories:\n{existing_lines(data.existing)}\n\n"
-        f"New conversation:\n{data.conversation}"
+        + (f"{data.profile}\n\n" if data.profile else "")
+        + f"New conversation:\n{data.conversation}"
     )
     if data.instructions:
         user += f"\n\nAdditional instructions:\n{data.instructions}"

@@ -3,6 +3,10 @@
 Writes go through one ``transaction()``: everything in it lands together or not at all.
 Reads never see deleted memories. Filters arrive parsed (``memlane.filters``); each store
 compiles them into its own dialect.
+
+Profile slots belong to an exact scope (``set_profile``, ``profile``, ``profile_versions``);
+``expire_profile``, ``purge`` and ``reset`` take a scope as a filter, as memories do (every id
+that is set must match).
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from typing import Any, Protocol
 
 from memlane.embed.base import Vectors
 from memlane.filters import Filter
-from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
+from memlane.models import (
+    HistoryEvent,
+    MemoryRecord,
+    MemoryVersion,
+    Message,
+    ProfileChange,
+    ProfileSlot,
+    Scope,
+)
 
 __all__ = ["MemoryStore", "ScoredId", "StoreTransaction"]
 
@@ -37,6 +49,34 @@ class StoreTransaction(Protocol):
 
     def add_history(self, events: Sequence[HistoryEvent]) -> None:
         """Append history rows."""
+
+    def set_profile(
+        self,
+        scope: Scope,
+        key: str,
+        value: str | None,
+        *,
+        observed_at: str,
+        at: str,
+        memory_id: str | None = None,
+    ) -> ProfileChange | None:
+        """Set (``value``) or clear (None) one slot of the exact ``scope``; return the change, or
+        None when the current value stays (the same value, case and spacing aside, or nothing
+        to clear).
+
+        The current version is kept: it gets ``expired_at = at`` and ``valid_to = observed_at``,
+        and the new one starts with ``valid_from = observed_at``, ``recorded_at = at``. An
+        observation older than the current value's ``valid_from`` changes nothing current: its
+        value is kept as a past version (``valid_to`` = the current ``valid_from``, recorded
+        and expired at ``at``)."""
+        ...
+
+    def expire_profile(
+        self, at: str, *, scope: Scope | None = None, memory_ids: Sequence[str] = ()
+    ) -> list[ProfileChange]:
+        """Clear the current slots of ``scope`` (a filter) and those written from ``memory_ids``
+        (``expired_at = at``; the versions stay); return what was cleared."""
+        ...
 
 
 class MemoryStore(Protocol):
@@ -101,9 +141,19 @@ class MemoryStore(Protocol):
         """The messages a memory came from."""
         ...
 
+    def profile(self, scope: Scope, *, as_of: str | None = None) -> list[ProfileSlot]:
+        """The current slots of the exact ``scope`` (one per key), or those current at record
+        time ``as_of``; ordered by key."""
+        ...
+
+    def profile_versions(self, scope: Scope, key: str) -> list[ProfileSlot]:
+        """Every value one slot of the exact ``scope`` had, oldest first (by ``valid_from``)."""
+        ...
+
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
         """Erase memories (deleted ones too), their versions, history, sources and the messages
-        only they cite, plus every memory and message of ``scope``; no copy of the text remains."""
+        only they cite, and the profile slots written from them, plus every memory, message and
+        profile slot of ``scope``; no copy of the text remains."""
         ...
 
     def dump(self) -> Iterator[dict[str, Any]]:

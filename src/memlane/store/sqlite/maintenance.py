@@ -9,8 +9,9 @@ from typing import Any
 
 from memlane.errors import DimensionMismatchError, InvalidInputError, StoreError
 from memlane.models import Scope
+from memlane.store.sqlite import profile
 
-__all__ = ["TABLES", "backup", "compact", "dump", "load", "purge"]
+__all__ = ["ERASED_BY_RESET", "TABLES", "backup", "compact", "dump", "load", "purge"]
 
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory": (
@@ -35,16 +36,20 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         ("id", "user_id", "agent_id", "run_id", "role", "name", "content", "observed_at"),
     ),
     "source": ("memory_sources", ("memory_id", "message_id")),
+    "profile": ("profile_slots", profile.COLUMNS),
     "meta": ("meta", ("key", "value")),
 }  # fmt: skip
 """Record kind -> (table, columns) in dump order; a memory's ``embedding`` travels as base64."""
+
+ERASED_BY_RESET = ("memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots")
 
 
 def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | None) -> int:
     """Erase memories (deleted ones too) and every row that holds their text; return the count.
 
-    ``memory_ids`` and every memory and message of ``scope`` go. Source messages are erased
-    unless another memory still cites them. Runs inside the caller's transaction.
+    ``memory_ids`` and every memory, message and profile slot of ``scope`` go, with the profile
+    slots written from those memories. Source messages are erased unless another memory still
+    cites them. Runs inside the caller's transaction.
     """
     ids = list(memory_ids)
     scope_sql, params = _scope_sql(scope)
@@ -61,7 +66,9 @@ def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | No
     )
     if scope_sql != "0":
         conn.execute(f"DELETE FROM messages WHERE {scope_sql}", params)
+        conn.execute(f"DELETE FROM profile_slots WHERE {scope_sql}", params)
     for table, column in (
+        ("profile_slots", "memory_id"),
         ("memory_sources", "memory_id"),
         ("memory_versions", "memory_id"),
         ("history", "memory_id"),
@@ -88,7 +95,7 @@ def compact(conn: sqlite3.Connection) -> None:
 def dump(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     """Every record of every kind as ``{"kind": ..., "data": {...}}``."""
     for kind, (table, columns) in TABLES.items():
-        order = "seq" if table in ("memories", "history", "messages") else "rowid"
+        order = "seq" if table in ("memories", "history", "messages", "profile_slots") else "rowid"
         if table == "memory_sources":
             order = "memory_id, message_id"
         for row in conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):

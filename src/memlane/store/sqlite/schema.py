@@ -153,7 +153,30 @@ CREATE INDEX IF NOT EXISTS memories_run_cover ON memories (run_id, seq, id, expi
 """Indexes for conversation-neighbour lookups, and covering indexes so selecting a scope's
 candidates never reads the rows (and their vectors)."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+CREATE TABLE profile_slots (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    memory_id TEXT,
+    valid_from TEXT, valid_to TEXT,
+    recorded_at TEXT NOT NULL,
+    expired_at TEXT
+);
+CREATE INDEX profile_slots_scope ON profile_slots (user_id, agent_id, run_id, key);
+CREATE INDEX profile_slots_agent ON profile_slots (agent_id) WHERE agent_id IS NOT NULL;
+CREATE INDEX profile_slots_run ON profile_slots (run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX profile_slots_memory ON profile_slots (memory_id) WHERE memory_id IS NOT NULL;
+CREATE UNIQUE INDEX profile_slots_current
+    ON profile_slots (coalesce(user_id, ''), coalesce(agent_id, ''), coalesce(run_id, ''), key)
+    WHERE expired_at IS NULL;
+"""
+"""Migration 4: profile slots, one row per version of a slot; at most one current (unexpired)
+row per scope and key."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -15,9 +15,10 @@ import numpy as np
 from memlane.embed.base import Vectors
 from memlane.errors import DimensionMismatchError, StoreError
 from memlane.filters import Filter
-from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
+from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope
 from memlane.store.base import ScoredId
 from memlane.store.sqlite import maintenance
+from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.schema import migrate
 from memlane.store.sqlite.sql import compile_filter
@@ -262,6 +263,14 @@ class SQLiteStore:
             ).fetchall()
         return [Message(role=r[0], content=r[1], name=r[2], id=r[3]) for r in rows]
 
+    def profile(self, scope: Scope, *, as_of: str | None = None) -> list[ProfileSlot]:
+        with self._guard():
+            return profile_rows.current(self._conn, scope, as_of)
+
+    def profile_versions(self, scope: Scope, key: str) -> list[ProfileSlot]:
+        with self._guard():
+            return profile_rows.versions(self._conn, scope, key)
+
     def exists_ever(self, memory_id: str) -> bool:
         """Whether ``memory_id`` was ever stored (deleted ones included)."""
         with self._guard():
@@ -276,7 +285,7 @@ class SQLiteStore:
 
     def reset(self) -> None:
         with self.transaction():
-            for table in ("memories", "memory_versions", "history", "messages", "memory_sources"):
+            for table in maintenance.ERASED_BY_RESET:
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('delete-all')")
             self._conn.execute("DELETE FROM meta WHERE key = 'dimension'")

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from memlane.embed.base import Vectors
 from memlane.errors import NotFoundError
-from memlane.models import HistoryEvent, MemoryRecord, Message, Scope
+from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope
+from memlane.store.sqlite import profile
 from memlane.store.sqlite.vectors import to_blob
 
 __all__ = ["SQLiteTransaction"]
@@ -100,6 +101,25 @@ class SQLiteTransaction:
                 for e in events
             ],
         )  # fmt: skip
+
+    def set_profile(
+        self,
+        scope: Scope,
+        key: str,
+        value: str | None,
+        *,
+        observed_at: str,
+        at: str,
+        memory_id: str | None = None,
+    ) -> ProfileChange | None:
+        return profile.set_slot(
+            self._conn, scope, key, value, observed_at=observed_at, at=at, memory_id=memory_id
+        )
+
+    def expire_profile(
+        self, at: str, *, scope: Scope | None = None, memory_ids: Sequence[str] = ()
+    ) -> list[ProfileChange]:
+        return profile.expire(self._conn, at, scope, memory_ids)
 
     def _add_version(self, record: MemoryRecord, version: int, at: str) -> None:
         self._conn.execute(
