@@ -144,6 +144,12 @@ class SearchConfig(BaseModel):
         le=1,
         description="weight of the time signal when the query names a period (0 turns it off)",
     )
+    profile_weight: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="lift of the memories behind the profile slots a query asks about (profile on)",
+    )
     mmr_lambda: float | None = Field(
         default=None,
         ge=0,

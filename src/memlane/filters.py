@@ -38,9 +38,9 @@ OPERATORS: tuple[str, ...] = tuple(o for o in get_args(Op) if o != "exists")
 COLUMN_FIELDS = frozenset(
     {"user_id", "agent_id", "run_id", "actor_id", "role", "hash", "created_at", "updated_at"}
 )
-RECORD_FIELDS = COLUMN_FIELDS | {"expiration_date", "valid_from"}
+RECORD_FIELDS = COLUMN_FIELDS | {"expiration_date", "valid_from", "id"}
 """Every field a store must filter on: the user's ``COLUMN_FIELDS`` and the ones memlane's own
-conditions use (expiry, and the observation time for the search's time signal)."""
+conditions use (expiry, the observation time for the time signal, ids for the profile's)."""
 _FIELD_RE = re.compile(r"^[\w\-.]{1,100}$")
 _SCALARS = (str, int, float, bool)
 

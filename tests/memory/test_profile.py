@@ -349,3 +349,56 @@ def test_a_bad_key_error_suggests_the_snake_case_form(tmp_path: Path) -> None:
 def test_bad_profile_config_fails_at_load(tmp_path: Path, profile: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         Memory.from_config(config(tmp_path / "m.db", profile=profile))
+
+
+# -- the profile as a search signal ------------------------------------------------------
+
+
+def test_search_lifts_the_memory_behind_the_slot_a_query_asks_about(tmp_path: Path) -> None:
+    m, _ = make(tmp_path, answer("Moved to Bangalore in 2024", "Likes cricket", home_city="Bangalore"))
+    m.add("I moved to Bangalore in 2024 and I like cricket", user_id="alice")
+    for text in ("Visited Delhi for a wedding", "Has a sister in Pune", "Reads crime novels"):
+        m.add(text, user_id="alice", infer=False)
+    results = m.search("where does alice live now?", user_id="alice", explain=True)["results"]
+    top = results[0]
+    assert top["memory"] == "Moved to Bangalore in 2024"
+    assert top["score_details"]["profile_score"] == 1.0
+    assert all(r["score_details"]["profile_score"] == 0.0 for r in results[1:])
+    # a question about something else does not touch the profile
+    other = m.search("what does alice read?", user_id="alice", explain=True)["results"]
+    assert all(r["score_details"]["profile_score"] == 0.0 for r in other)
+    # filters still apply: the slot's memory is not brought back past them
+    kept = m.search("where does alice live?", user_id="alice", filters={"nope": True})["results"]
+    assert kept == []
+
+
+def test_profile_weight_zero_or_profile_off_leaves_search_alone(tmp_path: Path) -> None:
+    m, _ = make(tmp_path, answer("Moved to Bangalore", home_city="Bangalore"), search={"profile_weight": 0})
+    m.add("I moved to Bangalore", user_id="alice")
+    results = m.search("where does alice live?", user_id="alice", explain=True)["results"]
+    assert all(r["score_details"]["profile_score"] == 0.0 for r in results)
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        ("where does she live?", {"home_city", "country"}),
+        ("Is Bob allergic to anything?", {"allergies"}),
+        ("what are the kids called", {"children", "name", "preferred_name"}),
+        ("who is his wife", {"partner"}),
+        ("anything about Bangalore?", set()),  # values are no cue: BM25 finds them
+        ("what is the weather like", set()),
+    ],
+)
+def test_asked_slots(query: str, keys: set[str]) -> None:
+    from memlane.memory.profile import asked_slots
+    from memlane.models import ProfileSlot, Scope
+
+    def slot(key: str, value: str) -> ProfileSlot:
+        return ProfileSlot(scope=Scope(user_id="u"), key=key, value=value, valid_from="2024-01-01",
+                           recorded_at="2024-01-01", memory_id="m-" + key)  # fmt: skip
+
+    slots = [slot("home_city", "Bangalore"), slot("country", "India"), slot("allergies", "peanuts")]
+    slots += [slot("children", "Ava and Leo"), slot("name", "Bob"), slot("preferred_name", "Bobby")]
+    slots += [slot("partner", "Carla")]
+    assert {s.key for s in asked_slots(slots, query)} == keys

@@ -2,44 +2,38 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from memlane.config import GraphStoreSection, MemoryConfig
 from memlane.embed.base import Embedder
-from memlane.errors import ConfigError, InvalidInputError, LLMError, NotFoundError
+from memlane.errors import ConfigError, InvalidInputError, NotFoundError
 from memlane.filters import Filter, and_
 from memlane.graph.base import GraphStore
 from memlane.graph.provider import build_graph_store
 from memlane.llm.base import LLM, Usage
 from memlane.memory import inputs
 from memlane.memory.add import Applied, add_verbatim, apply_plan, change_event
-from memlane.memory.format import add_result, hit_item, record_item
+from memlane.memory.format import add_result, record_item
 from memlane.memory.infer import Inference, describe_images
 from memlane.memory.maintenance import DataSafety
 from memlane.memory.plan import Plan
 from memlane.memory.profile import ProfileMethods
-from memlane.memory.refine import merge_phrasings, rerank_hits
-from memlane.memory.rewrite import expand_query
-from memlane.memory.search import search_hits
+from memlane.memory.recall import SearchMethods
 from memlane.models import MemoryRecord, Message, Scope, now_iso, text_hash
-from memlane.periods import find_period
 from memlane.rerank.base import Reranker, build_reranker
 from memlane.store.base import MemoryStore
 
 __all__ = ["Memory"]
 
 _UNSET: Any = object()
-log = logging.getLogger("memlane")
 
-SEARCH_TOP_K = 20
 LIST_TOP_K = 100
 
 
-class Memory(DataSafety, ProfileMethods):
+class Memory(SearchMethods, DataSafety, ProfileMethods):
     """Long-term memory: ``add`` conversations, ``search`` them, keep every version.
 
     ``Memory()`` runs offline: one SQLite file under ``~/.memlane`` and a local embedder.
@@ -235,84 +229,6 @@ class Memory(DataSafety, ProfileMethods):
 
     # -- reads ---------------------------------------------------------------------------
 
-    def search(
-        self,
-        query: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        top_k: int | None = None,
-        limit: int | None = None,
-        filters: dict[str, Any] | None = None,
-        threshold: float | None = None,
-        rerank: bool = False,
-        explain: bool = False,
-        show_expired: bool = False,
-        reference_date: str | date | datetime | float | None = None,
-    ) -> dict[str, Any]:
-        """The memories of a scope that best match ``query`` (dense + full-text, fused).
-
-        A period the query names ("last weekend", "in May 2023") is read against
-        ``reference_date`` (default: now) and lifts the memories observed in it.
-        """
-        query = inputs.validate_query(query)
-        reference = inputs.parse_timestamp(reference_date, "reference_date")
-        scope, where = inputs.resolve_scope(
-            {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
-        )
-        k = inputs.validate_top_k(top_k, limit, SEARCH_TOP_K)
-        floor = inputs.validate_threshold(threshold)
-        if not show_expired:
-            where = and_(where, inputs.expiration_filter(_today()))
-        self._check_dimension()
-        moment = datetime.fromisoformat(reference or now_iso())
-        phrasings = [query, *self._phrasings(query, moment)] if k > 0 else [query]
-        vectors = self.embedder.embed(phrasings, purpose="search")
-        linked = None
-        if self.graph is not None and not scope.is_empty() and k > 0:
-            linked = self.graph.search(scope, query, vectors[0], limit=max(k, 10))
-        depth = max(k, self.config.search.rerank_candidates) if rerank and self.reranker else k
-        found = [
-            search_hits(
-                self.store,
-                self.embedder,
-                self.config.search,
-                text,
-                where,
-                top_k=depth,
-                threshold=floor,
-                vector=vector,
-                graph_scores=linked.memory_scores if linked else None,
-                period=find_period(text, moment),
-            )
-            for text, vector in zip(phrasings, vectors, strict=True)
-        ]
-        hits = found[0] if len(found) == 1 else merge_phrasings(found, depth)
-        if rerank and self.reranker is not None:
-            hits = rerank_hits(self.reranker, query, hits, k)
-        out: dict[str, Any] = {"results": [hit_item(h, explain=explain) for h in hits]}
-        if self.graph is not None:
-            out["relations"] = linked.to_mem0() if linked else []
-        return out
-
-    def _phrasings(self, query: str, moment: datetime) -> list[str]:
-        """Other phrasings of ``query`` from the LLM when ``search.expand_queries`` asks."""
-        wanted = self.config.search.expand_queries
-        if not wanted or self.llm is None:
-            return []
-        usage = Usage()
-        try:
-            return expand_query(
-                self.llm, query, variants=wanted, reference_date=moment.date().isoformat(), usage=usage
-            )
-        except LLMError as exc:
-            log.warning("query expansion failed, searching the query alone: %s", exc)
-            return []
-        finally:
-            with self._lock:
-                self.llm_usage.add(usage)
-
     def get(self, memory_id: str) -> dict[str, Any] | None:
         """One memory, or None if there is none with this id."""
         record = self.store.get(inputs.validate_id("memory_id", memory_id))
@@ -422,12 +338,6 @@ class Memory(DataSafety, ProfileMethods):
     def _detail(self) -> str:
         parsed = self.config.llm.parsed if self.config.llm else None
         return str(getattr(parsed, "vision_details", None) or "auto")
-
-    def _check_dimension(self) -> None:
-        if not self._dimension_checked:
-            with self._lock:
-                self.store.ensure_dimension(self.embedder.dimension)
-                self._dimension_checked = True
 
 
 def _today() -> str:

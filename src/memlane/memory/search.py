@@ -18,6 +18,8 @@
    full-text similarity) with a time signal of 1, those observed up to ``time_after_days``
    after it (where people tend to talk about it) 0.5; ``time_weight`` times the signal is
    added to the fused score, and the maximum grows by ``time_weight``.
+   Profile: the memories behind the profile slots the query asks about (``memory.profile``)
+   are candidates, and ``profile_weight`` is added the same way.
 6. Diversity (off by default): with ``mmr_lambda`` set, the top k are picked greedily from
    the best ``3 * top_k`` by maximal marginal relevance, ``mmr_lambda * score - (1 -
    mmr_lambda) * (highest cosine to a memory already picked)``, so near-copies of one fact
@@ -26,7 +28,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -51,6 +53,7 @@ class _Candidate:
     fused: float = 0.0
     graph: float = 0.0
     time: float = 0.0
+    profile: float = 0.0
     redundancy: float = 0.0
     """Highest cosine to a memory ranked above it (with MMR on)."""
     near: dict[int, float] = field(default_factory=dict)
@@ -73,12 +76,14 @@ def search_hits(
     vector: Vectors | None = None,
     graph_scores: Mapping[str, float] | None = None,
     period: Period | None = None,
+    profile_ids: Collection[str] = (),
 ) -> list[Hit]:
     """The ``top_k`` best memories matching ``where`` for ``query``, best first.
 
     ``graph_scores`` (memory id -> score of the graph relations it supports) lift those
     memories by ``graph_weight``; they never add memories that ``where`` does not allow.
-    ``period`` (the time the query names) brings in and lifts the memories observed then.
+    ``period`` (the time the query names) brings in and lifts the memories observed then, and
+    ``profile_ids`` (the memories behind the profile slots it asks about) those memories.
     """
     if top_k == 0:
         return []
@@ -95,13 +100,18 @@ def search_hits(
         for share, start, end in ((1.0, period.start, period.end), (0.5, period.end, after)):
             within = and_(where, Cond("valid_from", "gte", start.isoformat()))
             within = and_(within, Cond("valid_from", "lt", end.isoformat()))
-            _collect(store, vector, terms, within, pool, found, share)
+            for mid in _collect(store, vector, terms, within, pool, found):
+                found[mid].time = max(found[mid].time, share)
+    profiled = bool(profile_ids) and config.profile_weight > 0
+    if profiled:
+        asked = and_(where, Cond("id", "in", sorted(profile_ids)))
+        for mid in _collect(store, vector, terms, asked, len(profile_ids), found):
+            found[mid].profile = 1.0
     _fill_dense(store, vector, found, [m for m, c in found.items() if c.dense == 0.0])
     scale = _Scale(config, found.values())
     for cand in found.values():
-        cand.fused = scale.fused(cand) + config.time_weight * cand.time
-    if timed:
-        scale.top += config.time_weight
+        cand.fused = scale.fused(cand) + config.time_weight * cand.time + config.profile_weight * cand.profile
+    scale.top += config.time_weight * timed + config.profile_weight * profiled
     if graph_scores:
         _lift(found, graph_scores, config.graph_weight)
         scale.top += config.graph_weight
@@ -161,15 +171,17 @@ def _collect(
     where: Filter,
     pool: int,
     found: dict[str, _Candidate],
-    time: float = 0.0,
-) -> None:
-    """The best ``pool`` matches of ``where`` by each of vector and full-text similarity."""
+) -> set[str]:
+    """The best ``pool`` matches of ``where`` by each of vector and full-text similarity, added
+    to ``found``; returns their ids."""
+    ids: set[str] = set()
     for mid, cosine in store.vector_search(vector, where, pool):
-        cand = found.setdefault(mid, _Candidate())
-        cand.dense, cand.time = cosine, max(cand.time, time)
+        found.setdefault(mid, _Candidate()).dense = cosine
+        ids.add(mid)
     for mid, bm25 in store.keyword_search(terms, where, pool):
-        cand = found.setdefault(mid, _Candidate())
-        cand.bm25, cand.time = bm25, max(cand.time, time)
+        found.setdefault(mid, _Candidate()).bm25 = bm25
+        ids.add(mid)
+    return ids
 
 
 def _fill_dense(
@@ -247,6 +259,7 @@ def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | N
         "fused_score": cand.fused,
         "graph_score": cand.graph,
         "time_score": cand.time,
+        "profile_score": cand.profile,
         "redundancy": cand.redundancy,
         "neighbour_boost": cand.boost,
         "final_score": score,
