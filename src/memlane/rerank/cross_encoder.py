@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from memlane.embed.local import _quiet_offline_environment, _torch_threads
+from memlane.embed.local import quiet_offline_environment, torch_threads
 from memlane.errors import MissingDependencyError, RerankError
 from memlane.llm.base import LLM
 from memlane.rerank.base import Reranker, RerankerBuilder, RerankerSettings
@@ -69,7 +69,7 @@ class CrossEncoderReranker:
             return self._model
         with self._lock:
             if self._model is None:
-                _quiet_offline_environment()
+                quiet_offline_environment()
                 try:
                     from sentence_transformers import CrossEncoder
                 except ImportError as exc:
@@ -98,7 +98,7 @@ class CrossEncoderReranker:
         pairs = [(query, document) for document in documents]
         single = len(pairs) == 1 and not self._config.threads
         try:
-            with self._lock, _torch_threads(1 if single else None):
+            with self._lock, torch_threads(1 if single else None):
                 raw = model.predict(
                     pairs,
                     batch_size=self._config.batch_size,
