@@ -26,7 +26,15 @@ from memlane.errors import EmbedderError, MissingDependencyError
 if TYPE_CHECKING:
     from memlane.registry import Registry
 
-__all__ = ["Backend", "LocalEmbedder", "LocalEmbedderConfig", "default_model_path", "register"]
+__all__ = [
+    "Backend",
+    "LocalEmbedder",
+    "LocalEmbedderConfig",
+    "default_model_path",
+    "quiet_offline_environment",
+    "register",
+    "torch_threads",
+]
 
 Backend = Literal["auto", "torch", "onnx"]
 
