@@ -14,9 +14,9 @@
    neighbour_window``, so ``score`` stays in [0, 1].
 5. Time: when the query names a period (``memlane.periods``: "last weekend", "in May 2023",
    "two weeks before 11 August 2023", resolved against ``reference_date``), the memories
-   observed in it are candidates too (the best ``candidates`` of them by each of vector and
-   full-text similarity) with a time signal of 1, those observed up to ``time_after_days``
-   after it (where people tend to talk about it) 0.5; ``time_weight`` times the signal is
+   observed in it are candidates too (the best ``candidates`` of them by vector similarity)
+   with a time signal of 1, those observed up to ``time_after_days`` after it (where people
+   tend to talk about it) 0.5; ``time_weight`` times the signal is
    added to the fused score, and the maximum grows by ``time_weight``.
    Profile: the memories behind the profile slots the query asks about (``memory.profile``)
    are candidates, and ``profile_weight`` is added the same way.
@@ -100,12 +100,12 @@ def search_hits(
         for share, start, end in ((1.0, period.start, period.end), (0.5, period.end, after)):
             within = and_(where, Cond("valid_from", "gte", start.isoformat()))
             within = and_(within, Cond("valid_from", "lt", end.isoformat()))
-            for mid in _collect(store, vector, terms, within, pool, found):
+            for mid in _collect(store, vector, terms, within, pool, found, keyword=False):
                 found[mid].time = max(found[mid].time, share)
     profiled = bool(profile_ids) and config.profile_weight > 0
     if profiled:
         asked = and_(where, Cond("id", "in", sorted(profile_ids)))
-        for mid in _collect(store, vector, terms, asked, len(profile_ids), found):
+        for mid in _collect(store, vector, terms, asked, len(profile_ids), found, keyword=False):
             found[mid].profile = 1.0
     _fill_dense(store, vector, found, [m for m, c in found.items() if c.dense == 0.0])
     scale = _Scale(config, found.values())
@@ -171,16 +171,24 @@ def _collect(
     where: Filter,
     pool: int,
     found: dict[str, _Candidate],
+    *,
+    keyword: bool = True,
 ) -> set[str]:
-    """The best ``pool`` matches of ``where`` by each of vector and full-text similarity, added
-    to ``found``; returns their ids."""
+    """The best ``pool`` matches of ``where`` by vector and (with ``keyword``) full-text
+    similarity, added to ``found``; returns their ids.
+
+    A narrower ``where`` (a period, the profile's memories) is searched by vector only: BM25
+    takes its statistics from the memories searched, so its scores over a subset would not be
+    on the scale of the main search's.
+    """
     ids: set[str] = set()
     for mid, cosine in store.vector_search(vector, where, pool):
         found.setdefault(mid, _Candidate()).dense = cosine
         ids.add(mid)
-    for mid, bm25 in store.keyword_search(terms, where, pool):
-        found.setdefault(mid, _Candidate()).bm25 = bm25
-        ids.add(mid)
+    if keyword:
+        for mid, bm25 in store.keyword_search(terms, where, pool):
+            found.setdefault(mid, _Candidate()).bm25 = bm25
+            ids.add(mid)
     return ids
 
 
