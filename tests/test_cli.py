@@ -220,6 +220,26 @@ def test_search_options(run: Run, seeded: dict[str, str]) -> None:
     assert empty.stdout == "No memories found.\n"
 
 
+def test_search_reads_dates_against_the_reference_date(run: Run, seeded: dict[str, str]) -> None:
+    data = as_json(
+        run(
+            "--json",
+            "search",
+            "Bangalore today",
+            "-u",
+            "alice",
+            "--explain",
+            "--reference-date",
+            "2020-01-01",
+        )
+    )
+    assert all(r["score_details"]["time_score"] == 0.0 for r in data["results"])  # seeded later
+    bad = run("search", "Bangalore", "-u", "alice", "--reference-date", "someday")
+    assert bad.exit_code == 1 and "reference_date" in bad.stderr
+    plain = as_json(run("--json", "search", "Bangalore", "-u", "alice"))
+    assert as_json(run("--json", "search", "Bangalore", "-u", "alice", "--rerank")) == plain  # no reranker
+
+
 def test_search_filters_can_carry_the_scope(run: Run, seeded: dict[str, str]) -> None:
     data = as_json(run("--json", "search", "Bangalore", "--filters", '{"user_id": "bob"}'))
     assert [r["id"] for r in data["results"]] == [seeded["bob"]]

@@ -178,6 +178,11 @@ def add(
 )
 @filters_option
 @click.option("--explain", is_flag=True, help="Show how each score was made (semantic and keyword parts).")
+@click.option(
+    "--reference-date",
+    help='What "now" is for dates in QUERY ("last week"): ISO date or time; default: now.',
+)
+@click.option("--rerank", is_flag=True, help="Reorder with the configured reranker.")
 @json_option
 @pass_settings
 def search(
@@ -190,6 +195,8 @@ def search(
     threshold: float | None,
     filters: Any,
     explain: bool,
+    reference_date: str | None,
+    rerank: bool,
 ) -> None:
     """Find the memories that best match QUERY, best first."""
     result = settings.memory().search(
@@ -201,6 +208,8 @@ def search(
         filters=filters,
         threshold=threshold,
         explain=explain,
+        reference_date=reference_date,
+        rerank=rerank,
     )
 
     def human() -> None:
