@@ -381,3 +381,34 @@ def test_any_metadata_value_is_found_by_equality(value: str | int | float | bool
         assert [r.id for r in store.list_records(parse_filters({"k": value}))] == [target.id]
     finally:
         store.close()
+
+
+# -- scope-local BM25 (store/sqlite/fts.py) ----------------------------------------------
+
+
+def test_the_fts_row_count_is_read_from_the_index(tmp_path: Path) -> None:
+    from memlane.store.sqlite.fts import table_rows
+    from tests.store.test_contract import ts
+
+    store = SQLiteStore(str(tmp_path / "fts.db"))
+    try:
+        assert table_rows(store._conn) == 0
+        records = [rec(f"fact number {i}") for i in range(300)]  # > 127: a two-byte varint
+        put(store, *records)
+        assert table_rows(store._conn) == 300
+        with store.transaction() as tx:
+            for record in records[:10]:
+                tx.delete(record.id, ts(5))
+        live = store._conn.execute("SELECT count(*) FROM memories WHERE deleted_at IS NULL").fetchone()[0]
+        assert table_rows(store._conn) == live == 290
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("rows", "hits"), [(10, 1), (10, 9), (10, 10), (1, 5), (0, 3), (5, -1)])
+def test_idf_is_positive_and_defined_for_any_counts(rows: int, hits: int) -> None:
+    from memlane.store.sqlite.fts import idf
+
+    value = idf(rows, hits)
+    assert value >= 1e-6
+    assert idf(100, 1) > idf(100, 10) > idf(100, 60)

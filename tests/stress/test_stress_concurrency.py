@@ -230,6 +230,7 @@ def test_concurrent_processes_and_threads_lose_nothing(tmp_path: Path) -> None:
             "history": total,
             "messages": total,
             "memory_sources": total,
+            "profile_slots": 0,  # verbatim adds set no profile
             "live": total,
         }
         assert searcher.searches > 0

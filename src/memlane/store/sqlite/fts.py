@@ -25,6 +25,7 @@ _MIN_IDF = 1e-6
 
 def idf(rows: int, hits: int) -> float:
     """FTS5's IDF of a term found in ``hits`` of ``rows`` documents."""
+    hits = min(max(hits, 0), rows)
     return max(math.log((rows - hits + 0.5) / (hits + 0.5)), _MIN_IDF)
 
 

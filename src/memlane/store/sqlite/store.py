@@ -96,6 +96,16 @@ class SQLiteStore:
                 raise StoreError(f"SQLite failed: {exc}") from exc
 
     @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Hold the connection and read in one snapshot (other processes may be writing)."""
+        with self._guard():
+            self._conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._conn.execute("COMMIT")
+
+    @contextmanager
     def transaction(self) -> Iterator[SQLiteTransaction]:
         with self._guard():
             self._conn.execute("BEGIN IMMEDIATE")
@@ -190,7 +200,7 @@ class SQLiteStore:
         if not terms or limit <= 0:
             return []
         sql, params = compile_filter(where)
-        with self._guard():
+        with self._snapshot():  # the counts and the matches must agree
             scores = scoped_bm25(self._conn, terms, sql, params)
         best = sorted(scores.items(), key=lambda item: -item[1])
         return best[:limit]
@@ -307,12 +317,8 @@ class SQLiteStore:
 
     def dump(self) -> Iterator[dict[str, Any]]:
         """Every record, for export (read in one snapshot)."""
-        with self._guard():
-            self._conn.execute("BEGIN")
-            try:
-                yield from maintenance.dump(self._conn)
-            finally:
-                self._conn.execute("COMMIT")
+        with self._snapshot():
+            yield from maintenance.dump(self._conn)
 
     def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Insert exported records in one transaction; nothing lands if one is bad."""
