@@ -21,7 +21,7 @@ from memlane.store.sqlite.schema import SCHEMA_VERSION
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.vectors import VectorIndex, from_blob, to_blob
 from tests.conftest import hash_config, sqlite_of, table_counts
-from tests.store.test_contract import is_exact, put, rec, top, updated, vec
+from tests.store.test_contract import is_exact, put, rec, top, ts, updated, vec
 
 
 def raw(path: Path) -> sqlite3.Connection:
@@ -193,6 +193,30 @@ def test_vectors_follow_writes_from_another_connection(pair: tuple[SQLiteStore, 
     assert hits[new.id] == pytest.approx(1.0, abs=1e-5)
     assert is_exact(top(a.vector_search(vec("black coffee"), All(), 1)), first.id)
     assert a.similarities(vec("the cat sleeps"), [second.id]) == {}
+
+
+def test_the_kept_filter_selections_follow_every_write(pair: tuple[SQLiteStore, SQLiteStore]) -> None:
+    """The vector search keeps which memories match a filter between searches; a metadata
+    change (no vector touched) from this connection or another must still be seen."""
+    a, b = pair
+    work, home = (
+        rec("green tea at work", metadata={"k": "work"}),
+        rec("green tea at home", metadata={"k": "home"}),
+    )
+    put(a, work, home)
+    where = parse_filters({"k": "work"})
+    assert [m for m, _ in a.vector_search(vec("green tea"), where, 10)] == [work.id]
+    assert [m for m, _ in a.vector_search(vec("green tea"), where, 10)] == [work.id]  # kept
+    moved = updated(home, home.text, 1)
+    moved.metadata = {"k": "work"}
+    with a.transaction() as tx:  # this connection: metadata only, same vector
+        tx.update(moved, None, ts(1))
+    assert {m for m, _ in a.vector_search(vec("green tea"), where, 10)} == {work.id, home.id}
+    back = updated(home, home.text, 2)
+    back.metadata = {"k": "home"}
+    with b.transaction() as tx:  # another connection
+        tx.update(back, None, ts(2))
+    assert [m for m, _ in a.vector_search(vec("green tea"), where, 10)] == [work.id]
 
 
 def test_interleaved_writers_keep_both_indexes_right(pair: tuple[SQLiteStore, SQLiteStore]) -> None:
@@ -412,3 +436,19 @@ def test_idf_is_positive_and_defined_for_any_counts(rows: int, hits: int) -> Non
     value = idf(rows, hits)
     assert value >= 1e-6
     assert idf(100, 1) > idf(100, 10) > idf(100, 60)
+
+
+def test_vector_index_scores_a_few_or_most_rows_alike() -> None:
+    """Small selections gather their rows; large ones score every row and pick: same numbers."""
+    index = VectorIndex()
+    index._stale = False
+    rng = np.random.default_rng(7)
+    rows = rng.normal(size=(40, 8)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    for seq, row in enumerate(rows, start=1):
+        index.put(seq, row)
+    query = rows[3]
+    for wanted in ([4, 9, 99], [*range(1, 41), 99]):
+        found, scores = index.scores(query, wanted)
+        assert list(found) == [s for s in wanted if s != 99]
+        assert scores == pytest.approx(rows[np.array(found) - 1] @ query, abs=1e-6)

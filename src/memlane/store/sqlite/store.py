@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.schema import migrate
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
-from memlane.store.sqlite.vectors import VectorIndex
+from memlane.store.sqlite.vectors import Seqs, VectorIndex
 
 __all__ = ["SQLiteStore"]
 
@@ -32,6 +33,11 @@ _RECORD_COLUMNS = (
     "m.metadata, m.created_at, m.updated_at, m.valid_from, m.valid_to, m.expired_at, "
     "m.expiration_date, m.version"
 )
+
+
+_SELECTIONS = 32
+"""Filters whose matching memories the vector search keeps between writes."""
+_Selection = tuple[dict[int, str], Seqs]
 
 
 class SQLiteStore:
@@ -50,6 +56,8 @@ class SQLiteStore:
             raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}") from exc
         self._lock = threading.RLock()
         self._vectors = VectorIndex()
+        self._selections: OrderedDict[tuple[str, str], tuple[tuple[int | None, int], _Selection]]
+        self._selections = OrderedDict()
         self._dimension: int | None = None
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -159,14 +167,10 @@ class SQLiteStore:
     def vector_search(self, vector: Vectors, where: Filter, limit: int) -> list[ScoredId]:
         if limit <= 0:
             return []
-        sql, params = compile_filter(where)
         with self._guard():
             self._vectors.sync(self._conn)
-            rows = self._conn.execute(
-                f"SELECT m.seq, m.id FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
-            ).fetchall()
-            ids = {seq: mid for seq, mid in rows}
-            seqs, scores = self._vectors.scores(vector, list(ids))
+            ids, wanted = self._matching(where)
+            seqs, scores = self._vectors.scores(vector, wanted)
         if not len(seqs):
             return []
         top = np.argsort(-scores, kind="stable")[:limit]
@@ -213,37 +217,44 @@ class SQLiteStore:
             return out
         marks = ", ".join("?" for _ in memory_ids)
         allowed_sql, allowed_params = compile_filter(where)
-        query = f"""
-            WITH anchor AS (
-                SELECT s.memory_id AS mid, min(g.seq) AS seq FROM memory_sources s
-                JOIN messages g ON g.id = s.message_id
-                WHERE s.memory_id IN ({marks}) GROUP BY s.memory_id
-            ),
-            conv AS (
-                SELECT DISTINCT g.user_id, g.agent_id, g.run_id, g.observed_at
-                FROM anchor a JOIN messages g ON g.seq = a.seq
-            ),
-            turn AS (
-                SELECT g.id, g.seq, g.user_id, g.agent_id, g.run_id, g.observed_at,
-                    row_number() OVER (
-                        PARTITION BY g.user_id, g.agent_id, g.run_id, g.observed_at ORDER BY g.seq
-                    ) AS pos
-                FROM conv c JOIN messages g ON g.user_id IS c.user_id AND g.agent_id IS c.agent_id
-                    AND g.run_id IS c.run_id AND g.observed_at = c.observed_at
-            )
-            SELECT a.mid, m.id, abs(t2.pos - t1.pos) FROM anchor a
-            JOIN turn t1 ON t1.seq = a.seq
-            JOIN turn t2 ON t2.user_id IS t1.user_id AND t2.agent_id IS t1.agent_id
-                AND t2.run_id IS t1.run_id AND t2.observed_at = t1.observed_at
-                AND t2.pos BETWEEN t1.pos - ? AND t1.pos + ? AND t2.pos != t1.pos
-            JOIN memory_sources s ON s.message_id = t2.id
-            JOIN memories m ON m.id = s.memory_id AND m.deleted_at IS NULL
-            WHERE m.id != a.mid AND {allowed_sql}
-        """
         with self._guard():
-            rows = self._conn.execute(query, [*memory_ids, window, window, *allowed_params]).fetchall()
-        for anchor, other, distance in rows:
-            out.setdefault(anchor, []).append((other, int(distance)))
+            anchors = self._conn.execute(
+                f"""SELECT a.mid, g.seq, g.user_id, g.agent_id, g.run_id, g.observed_at FROM (
+                        SELECT s.memory_id AS mid, min(g.seq) AS seq FROM memory_sources s
+                        JOIN messages g ON g.id = s.message_id
+                        WHERE s.memory_id IN ({marks}) GROUP BY s.memory_id
+                    ) a JOIN messages g ON g.seq = a.seq""",
+                list(memory_ids),
+            ).fetchall()
+            # the turns on each side of each anchor, from the (scope, time, seq) index
+            near: dict[str, list[tuple[str, int]]] = {}
+            for mid, seq, *session in anchors:
+                for op, order in (("<", "DESC"), (">", "ASC")):
+                    rows = self._conn.execute(
+                        "SELECT id FROM messages WHERE user_id IS ? AND agent_id IS ? AND run_id IS ? "
+                        f"AND observed_at = ? AND seq {op} ? ORDER BY seq {order} LIMIT ?",
+                        [*session, seq, window],
+                    ).fetchall()
+                    near.setdefault(mid, []).extend((r[0], d) for d, r in enumerate(rows, start=1))
+            messages = sorted({m for pairs in near.values() for m, _ in pairs})
+            if not messages:
+                return out
+            found: dict[str, list[str]] = {}
+            for start in range(0, len(messages), 500):
+                chunk = messages[start : start + 500]
+                rows = self._conn.execute(  # CROSS JOIN: from the few messages, not the scope
+                    "SELECT s.message_id, m.id FROM memory_sources s "
+                    "CROSS JOIN memories m ON m.id = s.memory_id AND m.deleted_at IS NULL "
+                    f"WHERE s.message_id IN ({', '.join('?' for _ in chunk)}) AND {allowed_sql}",
+                    [*chunk, *allowed_params],
+                ).fetchall()
+                for message, memory in rows:
+                    found.setdefault(message, []).append(memory)
+        for anchor, pairs in near.items():
+            for message, distance in pairs:
+                for other in found.get(message, ()):
+                    if other != anchor:
+                        out.setdefault(anchor, []).append((other, distance))
         return out
 
     def history(self, memory_id: str) -> list[HistoryEvent]:
@@ -350,6 +361,28 @@ class SQLiteStore:
             return list(self._conn.execute(sql, params).fetchall())
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _matching(self, where: Filter) -> tuple[dict[int, str], Seqs]:
+        """seq -> id of the live memories matching ``where``, and their seqs as an array (call
+        under the lock, after
+        ``self._vectors.sync``). Kept per filter until anything writes to the file: another
+        connection's commit changes ``data_version``, this one's writes ``total_changes``."""
+        sql, params = compile_filter(where)
+        key = (sql, repr(params))
+        state = (self._vectors.version, self._conn.total_changes)
+        cached = self._selections.get(key)
+        if cached is not None and cached[0] == state:
+            self._selections.move_to_end(key)
+            return cached[1]
+        rows = self._conn.execute(
+            f"SELECT m.seq, m.id FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
+        ).fetchall()
+        ids = {seq: mid for seq, mid in rows}
+        selection = (ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        self._selections[key] = (state, selection)
+        while len(self._selections) > _SELECTIONS:
+            self._selections.popitem(last=False)
+        return selection
 
     def _records(self, where_sql: str, params: Sequence[Any], tail: str = "") -> list[MemoryRecord]:
         query = f"SELECT {_RECORD_COLUMNS} FROM memories m WHERE m.deleted_at IS NULL AND {where_sql}{tail}"

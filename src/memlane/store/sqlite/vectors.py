@@ -40,6 +40,11 @@ class VectorIndex:
         self._stale = True
         self._version: int | None = None
 
+    @property
+    def version(self) -> int | None:
+        """The ``PRAGMA data_version`` seen at the last ``sync``."""
+        return self._version
+
     def invalidate(self) -> None:
         self._stale = True
 
@@ -92,23 +97,37 @@ class VectorIndex:
             self._matrix[pos:keep] = self._matrix[pos + 1 : self._size]
             self._size = keep
 
-    def scores(self, query: Vectors, seqs: Sequence[int]) -> tuple[Seqs, npt.NDArray[np.float32]]:
-        """Cosine of ``query`` with each of ``seqs`` that has a vector: (seqs found, scores)."""
-        found, rows = self.rows(seqs)
+    def scores(self, query: Vectors, seqs: Sequence[int] | Seqs) -> tuple[Seqs, npt.NDArray[np.float32]]:
+        """Cosine of ``query`` with each of ``seqs`` that has a vector: (seqs found, scores).
+
+        When the seqs are a large share of the index, every row is scored and the wanted ones
+        picked (cheaper than copying their rows out); otherwise their rows are gathered.
+        """
+        found, pos = self._positions(seqs)
+        q = query.reshape(-1).astype(np.float32)
         if not found.size:
             return found, np.zeros(0, dtype=np.float32)
-        return found, rows @ query.reshape(-1).astype(np.float32)
+        if found.size * 4 >= self._size:
+            return found, (self._matrix[: self._size] @ q)[pos]
+        return found, self._matrix[pos] @ q
 
-    def rows(self, seqs: Sequence[int]) -> tuple[Seqs, Vectors]:
+    def rows(self, seqs: Sequence[int] | Seqs) -> tuple[Seqs, Vectors]:
         """The vectors of each of ``seqs`` that has one: (seqs found, one row each)."""
+        found, pos = self._positions(seqs)
+        if not found.size:
+            return found, np.zeros((0, 0), dtype=np.float32)
+        return found, self._matrix[pos]
+
+    def _positions(self, seqs: Sequence[int] | Seqs) -> tuple[Seqs, Seqs]:
+        """The seqs that have a vector, and their rows' positions."""
         wanted = np.asarray(seqs, dtype=np.int64)
         if not self._size or not wanted.size:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         known = self._seqs[: self._size]
         pos = np.searchsorted(known, wanted)
         pos[pos >= self._size] = 0
         hit = known[pos] == wanted
-        return wanted[hit], self._matrix[pos[hit]]
+        return wanted[hit], pos[hit]
 
     def _grow(self, dim: int) -> None:
         capacity = len(self._seqs)
