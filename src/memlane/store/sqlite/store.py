@@ -21,6 +21,7 @@ from memlane.store.base import ScoredId
 from memlane.store.sqlite import maintenance
 from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.fts import scoped_bm25
+from memlane.store.sqlite.neighbours import conversation_neighbours
 from memlane.store.sqlite.schema import migrate
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
@@ -212,50 +213,11 @@ class SQLiteStore:
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
     ) -> dict[str, list[tuple[str, int]]]:
-        out: dict[str, list[tuple[str, int]]] = {}
         if window <= 0 or not memory_ids:
-            return out
-        marks = ", ".join("?" for _ in memory_ids)
+            return {}
         allowed_sql, allowed_params = compile_filter(where)
         with self._guard():
-            anchors = self._conn.execute(
-                f"""SELECT a.mid, g.seq, g.user_id, g.agent_id, g.run_id, g.observed_at FROM (
-                        SELECT s.memory_id AS mid, min(g.seq) AS seq FROM memory_sources s
-                        JOIN messages g ON g.id = s.message_id
-                        WHERE s.memory_id IN ({marks}) GROUP BY s.memory_id
-                    ) a JOIN messages g ON g.seq = a.seq""",
-                list(memory_ids),
-            ).fetchall()
-            # the turns on each side of each anchor, from the (scope, time, seq) index
-            near: dict[str, list[tuple[str, int]]] = {}
-            for mid, seq, *session in anchors:
-                for op, order in (("<", "DESC"), (">", "ASC")):
-                    rows = self._conn.execute(
-                        "SELECT id FROM messages WHERE user_id IS ? AND agent_id IS ? AND run_id IS ? "
-                        f"AND observed_at = ? AND seq {op} ? ORDER BY seq {order} LIMIT ?",
-                        [*session, seq, window],
-                    ).fetchall()
-                    near.setdefault(mid, []).extend((r[0], d) for d, r in enumerate(rows, start=1))
-            messages = sorted({m for pairs in near.values() for m, _ in pairs})
-            if not messages:
-                return out
-            found: dict[str, list[str]] = {}
-            for start in range(0, len(messages), 500):
-                chunk = messages[start : start + 500]
-                rows = self._conn.execute(  # CROSS JOIN: from the few messages, not the scope
-                    "SELECT s.message_id, m.id FROM memory_sources s "
-                    "CROSS JOIN memories m ON m.id = s.memory_id AND m.deleted_at IS NULL "
-                    f"WHERE s.message_id IN ({', '.join('?' for _ in chunk)}) AND {allowed_sql}",
-                    [*chunk, *allowed_params],
-                ).fetchall()
-                for message, memory in rows:
-                    found.setdefault(message, []).append(memory)
-        for anchor, pairs in near.items():
-            for message, distance in pairs:
-                for other in found.get(message, ()):
-                    if other != anchor:
-                        out.setdefault(anchor, []).append((other, distance))
-        return out
+            return conversation_neighbours(self._conn, memory_ids, window, allowed_sql, allowed_params)
 
     def history(self, memory_id: str) -> list[HistoryEvent]:
         with self._guard():
