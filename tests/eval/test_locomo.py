@@ -110,3 +110,14 @@ def test_eval_end_to_end_with_the_local_model(tmp_path: Path, data_file: Path) -
     result = evaluate_locomo(memory, load_locomo(data_file), progress=lambda *a: None)
     assert result.recall["overall"][5] == pytest.approx(1.0)
     assert result.recall["single-hop"][1] == 1.0
+
+
+def test_progress_in_a_log_is_a_line_per_tenth(capsys: pytest.CaptureFixture[str]) -> None:
+    from memlane.eval.locomo import _StderrProgress
+
+    progress = _StderrProgress()
+    for done in range(0, 101, 5):
+        progress("search", done, 100)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 11 and "\r" not in "".join(lines)
+    assert lines[-1].endswith("100/100")

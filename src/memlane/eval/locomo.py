@@ -171,7 +171,7 @@ def evaluate_locomo(
 ) -> EvalResult:
     """Ingest ``conversations`` into ``memory`` (infer=False) and score every question."""
     options = dict(search_options or {})
-    report = progress or _stderr_progress
+    report = progress or _StderrProgress()
     result = EvalResult(settings={"search": options, "config": memory.config.model_dump(mode="json")})
     total_turns = sum(len(c.turns) for c in conversations)
     start = time.perf_counter()
@@ -244,9 +244,20 @@ def _ask_all(
     result.context_tokens = {k: statistics.fmean(v) if v else 0.0 for k, v in tokens.items()}
 
 
-def _stderr_progress(stage: str, done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    bar = "#" * filled + "-" * (width - filled)
-    end = "\n" if done >= total else ""
-    print(f"\r{stage:>6} [{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+class _StderrProgress:
+    """A bar redrawn in place on a terminal; in a log (not a TTY), a line per tenth done."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        line = f"{stage:>6} [{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
+        if sys.stderr.isatty():
+            print("\r" + line, end="\n" if done >= total else "", file=sys.stderr, flush=True)
+            return
+        tenth = 10 * done // max(total, 1)
+        if tenth != self._shown.get(stage):
+            self._shown[stage] = tenth
+            print(line, file=sys.stderr, flush=True)
