@@ -125,3 +125,19 @@ def test_the_prompt_asks_for_every_number_once() -> None:
     messages = prompt.build_messages(prompt.RerankInput(query="q", documents=["a", "b"]))
     assert messages[0]["role"] == "system" and "json" in messages[0]["content"].lower()
     assert messages[1]["content"].endswith("Memories:\n1: a\n2: b")
+
+
+def test_the_schema_is_bounded_to_the_documents_but_validation_is_not() -> None:
+    """A grammar-constrained server (llama.cpp) cannot number past the documents: gemma-3-270m
+    ran on to max_tokens without the bounds (45 s and no answer) and answers in 4 s with them."""
+    schema = prompt.scores_for(3).model_json_schema()
+    listed = schema["properties"]["scores"]
+    assert (listed["minItems"], listed["maxItems"]) == (3, 3)
+    item = next(iter(schema["$defs"].values()))["properties"]
+    assert (item["id"]["minimum"], item["id"]["maximum"]) == (1, 3)
+    assert (item["score"]["minimum"], item["score"]["maximum"]) == (0, 10)
+    lenient = prompt.scores_for(3).model_validate({"scores": [{"id": 9, "score": 14}]})
+    assert lenient.scores[0].id == 9  # ignored later, not a reason to reject the answer
+    fake = FakeLLM([scores((1, 5), (2, 5), (3, 5))])
+    LLMReranker(fake).rerank("q", DOCS)
+    assert fake.calls[0].response_model == "RerankScores"

@@ -5,7 +5,10 @@ The model sees small numbers (1, 2, …) instead of memory ids, and answers one 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import functools
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from memlane.llm.base import ChatMessage
 
@@ -17,6 +20,7 @@ __all__ = [
     "RerankInput",
     "RerankScores",
     "build_messages",
+    "scores_for",
 ]
 
 MAX_DOCUMENTS = 100
@@ -47,6 +51,35 @@ class RerankScores(BaseModel):
     # bounded in the schema (grammar-constrained servers stop there), not in validation:
     # ids beyond the documents are ignored, not a reason to reject the whole answer
     scores: list[DocumentScore] = Field(json_schema_extra={"maxItems": MAX_DOCUMENTS})
+
+
+@functools.lru_cache(maxsize=MAX_DOCUMENTS)
+def scores_for(count: int) -> type[RerankScores]:
+    """``RerankScores`` whose schema allows exactly ``count`` items, ids 1..count and scores
+    0..10, so that a grammar-constrained server cannot run past the documents (a small model
+    otherwise goes on numbering until ``max_tokens``); validation stays as lenient."""
+    item = create_model(
+        "DocumentScore",
+        __base__=DocumentScore,
+        id=(
+            int,
+            Field(description="the memory's number", json_schema_extra={"minimum": 1, "maximum": count}),
+        ),
+        score=(
+            float,
+            Field(
+                description=f"relevance from 0 (unrelated) to {MAX_SCORE:g} (answers the query)",
+                json_schema_extra={"minimum": 0, "maximum": MAX_SCORE},
+            ),
+        ),
+    )
+    bounded: dict[str, Any] = {"minItems": count, "maxItems": count}
+    model: type[RerankScores] = create_model(
+        "RerankScores",
+        __base__=RerankScores,
+        scores=(list[item], Field(json_schema_extra=bounded)),  # type: ignore[valid-type]
+    )
+    return model
 
 
 _SYSTEM = f"""You rank the memories of a personal assistant: short facts about a user and the \

@@ -100,7 +100,7 @@ class LLMReranker:
             query=query, documents=list(documents), max_chars=self.config.max_document_chars
         )
         try:
-            result = self.llm.complete(prompt.build_messages(data), prompt.RerankScores)
+            result = self.llm.complete(prompt.build_messages(data), prompt.scores_for(len(documents)))
         except LLMError as exc:
             spent = getattr(exc, "usage", None)
             if isinstance(spent, Usage):
