@@ -10,7 +10,7 @@ and the fused order was kept), never asserting anything.
 gemma-3-270m is far too small to judge relevance: read the recall as a check that the stages run
 end to end on a real server, not as what a capable model would reach.
 
-    python benchmarks/bench_refine.py --data ../shared/data/locomo/locomo5_public.json --questions 8
+    python benchmarks/bench_refine.py --data ../shared/data/locomo/locomo5_public.json --questions 20
 """
 
 from __future__ import annotations
@@ -37,11 +37,13 @@ class FallbackCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.count = 0
+        self.first = ""
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if "reranking failed" in message or "query expansion failed" in message:
             self.count += 1
+            self.first = self.first or message
 
 
 def recall_at(found: list[dict[str, Any]], gold: tuple[str, ...], k: int = 10) -> float:
@@ -53,6 +55,7 @@ def ask(memory: Memory, questions: list[Question], reference: str, **options: An
     counter = FallbackCounter()
     logging.getLogger("memlane").addHandler(counter)
     recalls: list[float] = []
+    recalls5: list[float] = []
     latencies: list[float] = []
     try:
         for q in questions:
@@ -62,10 +65,14 @@ def ask(memory: Memory, questions: list[Question], reference: str, **options: An
             )
             latencies.append((time.perf_counter() - start) * 1000)
             recalls.append(recall_at(found["results"], q.gold))
+            recalls5.append(recall_at(found["results"], q.gold, 5))
             print(f"  {latencies[-1]:8.0f} ms  {q.text[:70]}", file=sys.stderr, flush=True)
     finally:
         logging.getLogger("memlane").removeHandler(counter)
+    if counter.first:
+        print(f"  first fallback: {counter.first[:300]}", file=sys.stderr, flush=True)
     return {
+        "recall@5": statistics.fmean(recalls5),
         "recall@10": statistics.fmean(recalls),
         "p50 ms": statistics.median(latencies),
         "fallbacks": float(counter.count),
@@ -77,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", default=str(REPO.parent / "shared/data/locomo/locomo5_public.json"))
-    parser.add_argument("--questions", type=int, default=8, help="questions of the first conversation")
-    parser.add_argument("--candidates", type=int, default=10, help="hits the reranker scores")
+    parser.add_argument("--questions", type=int, default=20, help="questions of the first conversation")
+    parser.add_argument("--candidates", type=int, default=20, help="hits the reranker scores")
+    parser.add_argument("--rerank-weight", type=float, default=1.0, help="search.rerank_weight")
+    parser.add_argument("--skip-expansion", action="store_true", help="measure the reranker only")
     parser.add_argument("--variants", type=int, default=2, help="phrasings asked of the LLM")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     args = parser.parse_args(argv)
@@ -116,22 +125,24 @@ def main(argv: list[str] | None = None) -> int:
             {
                 **base,
                 "reranker": {"provider": "llm_reranker", "config": {}},
-                "search": {"rerank_candidates": args.candidates},
+                "search": {"rerank_candidates": args.candidates, "rerank_weight": args.rerank_weight},
             }
         )
-        rows[f"+ llm_reranker over {args.candidates}"] = ask(
+        rows[f"+ llm_reranker over {args.candidates}, weight {args.rerank_weight:g}"] = ask(
             reranking, questions, conv.last_observed, rerank=True
         )
         reranking.close()
-        expanding = Memory({**base, "search": {"expand_queries": args.variants}})
-        rows[f"+ {args.variants} phrasings"] = ask(expanding, questions, conv.last_observed)
-        expanding.close()
+        if not args.skip_expansion:
+            expanding = Memory({**base, "search": {"expand_queries": args.variants}})
+            rows[f"+ {args.variants} phrasings"] = ask(expanding, questions, conv.last_observed)
+            expanding.close()
     print(
         f"{len(questions)} questions of {conv.sample_id}; gemma-3-270m on llama.cpp, {args.threads} threads"
     )
-    print(f"{'search':<28} {'recall@10':>9} {'p50 ms':>9} {'fallbacks':>9}")
+    print(f"{'search':<36} {'recall@5':>9} {'recall@10':>9} {'p50 ms':>9} {'fallbacks':>9}")
     for name, row in rows.items():
-        print(f"{name:<28} {row['recall@10']:>9.3f} {row['p50 ms']:>9.0f} {int(row['fallbacks']):>9}")
+        figures = f"{row['recall@5']:>9.3f} {row['recall@10']:>9.3f} {row['p50 ms']:>9.0f}"
+        print(f"{name:<36} {figures} {int(row['fallbacks']):>9}")
     return 0
 
 

@@ -163,6 +163,13 @@ class SearchConfig(BaseModel):
         le=1000,
         description="how many of the best fused hits the reranker scores (search(rerank=True))",
     )
+    rerank_weight: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="1: the reranker's order; lower blends in the fused score (a hedge against a "
+        "weak reranker)",
+    )
     expand_queries: int = Field(
         default=0,
         ge=0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from memlane import Memory
 from memlane.llm import FakeLLM
-from memlane.memory.refine import merge_phrasings
+from memlane.memory.refine import merge_phrasings, rerank_hits
 from memlane.models import Hit, MemoryRecord, Scope
 from tests.conftest import hash_config
 
@@ -127,3 +128,19 @@ def test_merge_keeps_each_memory_s_best_phrasing() -> None:
         ("b", 0.95, 1.0),
         ("a", 0.9, 0.0),
     ]
+
+
+class _Reversed:
+    """A reranker that prefers the worst fused hit (a weak model)."""
+
+    def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
+        return [float(i) for i in range(len(documents))]
+
+
+def test_rerank_weight_blends_the_fused_score_back_in() -> None:
+    hits = [hit("a", 1.0), hit("b", 0.9), hit("c", 0.1)]
+    assert [h.record.id for h in rerank_hits(_Reversed(), "q", hits, 3)] == ["c", "b", "a"]
+    # half and half: a = 0.5*0 + 0.5*1.0, b = 0.5*0.5 + 0.45, c = 0.5*1 + 0.05
+    blended = rerank_hits(_Reversed(), "q", hits, 3, weight=0.5)
+    assert [h.record.id for h in blended] == ["b", "c", "a"]
+    assert [h.record.id for h in rerank_hits(_Reversed(), "q", hits, 2, weight=0.0)] == ["a", "b"]

@@ -106,7 +106,7 @@ class SearchMethods:
         ]
         hits = found[0] if len(found) == 1 else merge_phrasings(found, depth)
         if rerank and self.reranker is not None:
-            hits = rerank_hits(self.reranker, query, hits, k)
+            hits = rerank_hits(self.reranker, query, hits, k, self.config.search.rerank_weight)
         out: dict[str, Any] = {"results": [hit_item(h, explain=explain) for h in hits]}
         if self.graph is not None:
             out["relations"] = linked.to_mem0() if linked else []

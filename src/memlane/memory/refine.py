@@ -5,7 +5,8 @@
   phrasings (``phrasing`` in the details says which: 0 is the user's query).
 - ``rerank_hits``: the reranker scores the best fused hits against the user's query and they
   are reordered by that score (``rerank_score``, in the details and on each result, as mem0
-  does); ``score`` keeps the fused score. A reranker that fails (``RerankError``) is logged
+  does), or by a blend with the fused score (``search.rerank_weight`` below 1); ``score`` keeps
+  the fused score. A reranker that fails (``RerankError``) is logged
   and the fused order is kept: a search never fails because of its reranker.
 """
 
@@ -35,8 +36,14 @@ def merge_phrasings(results: Sequence[list[Hit]], top_k: int) -> list[Hit]:
     return sorted(best.values(), key=lambda h: -h.score)[:top_k]
 
 
-def rerank_hits(reranker: Reranker, query: str, hits: list[Hit], top_k: int) -> list[Hit]:
-    """``hits`` reordered by ``reranker`` and cut to ``top_k``; the fused order if it fails."""
+def rerank_hits(
+    reranker: Reranker, query: str, hits: list[Hit], top_k: int, weight: float = 1.0
+) -> list[Hit]:
+    """``hits`` reordered by ``reranker`` and cut to ``top_k``; the fused order if it fails.
+
+    With ``weight`` below 1 the order is by ``weight * r + (1 - weight) * score``, ``r`` the
+    reranker's score rescaled to [0, 1] over these hits: a hedge against a weak reranker.
+    """
     if not hits:
         return hits
     try:
@@ -50,5 +57,11 @@ def rerank_hits(reranker: Reranker, query: str, hits: list[Hit], top_k: int) -> 
         replace(hit, details={**hit.details, "rerank_score": float(score)})
         for hit, score in zip(hits, scores, strict=True)
     ]
-    scored.sort(key=lambda h: -h.details["rerank_score"])
+    low, high = min(scores), max(scores)
+    span = (high - low) or 1.0
+    order = {
+        id(hit): weight * (hit.details["rerank_score"] - low) / span + (1 - weight) * hit.score
+        for hit in scored
+    }
+    scored.sort(key=lambda h: -order[id(h)])
     return scored[:top_k]
