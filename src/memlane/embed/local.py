@@ -33,6 +33,7 @@ __all__ = [
     "default_model_path",
     "quiet_offline_environment",
     "register",
+    "sentence_transformers_class",
     "torch_threads",
 ]
 
@@ -99,6 +100,21 @@ def quiet_offline_environment() -> None:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
+def sentence_transformers_class(name: str, threads: int | None) -> Any:
+    """``sentence_transformers.<name>`` (``SentenceTransformer``, ``CrossEncoder``), imported
+    offline and quietly, with torch set to ``threads`` threads when given."""
+    quiet_offline_environment()
+    try:
+        import sentence_transformers
+    except ImportError as exc:
+        raise MissingDependencyError("sentence-transformers", "local") from exc
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return getattr(sentence_transformers, name)
+
+
 @contextmanager
 def torch_threads(count: int | None) -> Iterator[None]:
     """Run with ``count`` torch threads: one sentence (a search query) is faster on one thread
@@ -154,18 +170,10 @@ class LocalEmbedder:
         """The sentence-transformers model; the caller holds the lock."""
         if self._model is not None:
             return self._model
-        quiet_offline_environment()
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise MissingDependencyError("sentence-transformers", "local") from exc
-        if self._config.threads:
-            import torch
-
-            torch.set_num_threads(self._config.threads)
+        model_class = sentence_transformers_class("SentenceTransformer", self._config.threads)
         name = self._config.model or default_model_path()
         try:
-            self._model = SentenceTransformer(name, device=self._config.device, **self._config.model_kwargs)
+            self._model = model_class(name, device=self._config.device, **self._config.model_kwargs)
         except Exception as exc:
             raise EmbedderError(f"could not load the local model {name!r}: {exc}") from exc
         return self._model

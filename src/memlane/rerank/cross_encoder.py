@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from memlane.embed.local import quiet_offline_environment, torch_threads
-from memlane.errors import MissingDependencyError, RerankError
+from memlane.embed.local import sentence_transformers_class, torch_threads
+from memlane.errors import RerankError
 from memlane.llm.base import LLM
 from memlane.rerank.base import Reranker, RerankerBuilder, RerankerSettings
 
@@ -69,18 +69,10 @@ class CrossEncoderReranker:
             return self._model
         with self._lock:
             if self._model is None:
-                quiet_offline_environment()
-                try:
-                    from sentence_transformers import CrossEncoder
-                except ImportError as exc:
-                    raise MissingDependencyError("sentence-transformers", "local") from exc
-                if self._config.threads:
-                    import torch
-
-                    torch.set_num_threads(self._config.threads)
+                cross_encoder = sentence_transformers_class("CrossEncoder", self._config.threads)
                 name = self.model_path
                 try:
-                    self._model = CrossEncoder(
+                    self._model = cross_encoder(
                         name,
                         device=self._config.device,
                         max_length=self._config.max_length,
