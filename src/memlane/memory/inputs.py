@@ -326,6 +326,7 @@ def require_plain_scope(scope: Scope, call: str) -> None:
         )
 
 
-def expiration_filter(today: str) -> Filter:
-    """Memories with no expiration date, or one not yet passed."""
+def expiration_filter(today: str | None = None) -> Filter:
+    """Memories with no expiration date, or one not yet passed on ``today`` (default: today, UTC)."""
+    today = today or datetime.now(UTC).date().isoformat()
     return Or((Not(Cond("expiration_date", "exists")), Cond("expiration_date", "gte", today)))

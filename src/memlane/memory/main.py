@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from memlane.config import GraphStoreSection, MemoryConfig
@@ -251,7 +250,7 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         )
         k = inputs.validate_top_k(top_k, limit, LIST_TOP_K)
         if not show_expired:
-            where = and_(where, inputs.expiration_filter(_today()))
+            where = and_(where, inputs.expiration_filter())
         out: dict[str, Any] = {"results": [record_item(r) for r in self.store.list_records(where, limit=k)]}
         if self.graph is not None:
             relations = self.graph.list_relations(scope, limit=k) if not scope.is_empty() else []
@@ -338,7 +337,3 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
     def _detail(self) -> str:
         parsed = self.config.llm.parsed if self.config.llm else None
         return str(getattr(parsed, "vision_details", None) or "auto")
-
-
-def _today() -> str:
-    return datetime.now(UTC).date().isoformat()

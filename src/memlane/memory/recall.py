@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from memlane.config import MemoryConfig
@@ -78,7 +78,7 @@ class SearchMethods:
         k = inputs.validate_top_k(top_k, limit, SEARCH_TOP_K)
         floor = inputs.validate_threshold(threshold)
         if not show_expired:
-            where = and_(where, inputs.expiration_filter(datetime.now(UTC).date().isoformat()))
+            where = and_(where, inputs.expiration_filter())
         self._check_dimension()
         moment = datetime.fromisoformat(reference or now_iso())
         phrasings = [query, *self._phrasings(query, moment)] if k > 0 else [query]

@@ -49,15 +49,14 @@ def _varint(buf: bytes) -> int:
 
 
 def scoped_bm25(
-    conn: sqlite3.Connection, terms: Sequence[str], where_sql: str, params: Sequence[Any]
+    conn: sqlite3.Connection,
+    terms: Sequence[str],
+    where_sql: str,
+    params: Sequence[Any],
+    scope_rows: int,
 ) -> dict[str, float]:
-    """Memory id -> BM25 over the live memories matching ``where_sql`` (alias ``m``), for the
-    memories that contain at least one of ``terms``."""
-    scope_rows = int(
-        conn.execute(
-            f"SELECT count(*) FROM memories m WHERE m.deleted_at IS NULL AND {where_sql}", params
-        ).fetchone()[0]
-    )
+    """Memory id -> BM25 over the ``scope_rows`` live memories matching ``where_sql`` (alias
+    ``m``), for the memories that contain at least one of ``terms``."""
     if not scope_rows:
         return {}
     rows = table_rows(conn)

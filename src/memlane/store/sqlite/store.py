@@ -206,7 +206,9 @@ class SQLiteStore:
             return []
         sql, params = compile_filter(where)
         with self._snapshot():  # the counts and the matches must agree
-            scores = scoped_bm25(self._conn, terms, sql, params)
+            self._vectors.sync(self._conn)
+            scope_rows = len(self._matching(where)[0])
+            scores = scoped_bm25(self._conn, terms, sql, params, scope_rows)
         best = sorted(scores.items(), key=lambda item: -item[1])
         return best[:limit]
 
@@ -326,8 +328,7 @@ class SQLiteStore:
 
     def _matching(self, where: Filter) -> tuple[dict[int, str], Seqs]:
         """seq -> id of the live memories matching ``where``, and their seqs as an array (call
-        under the lock, after
-        ``self._vectors.sync``). Kept per filter until anything writes to the file: another
+        under the lock, after ``self._vectors.sync``). Kept per filter until anything writes to the file: another
         connection's commit changes ``data_version``, this one's writes ``total_changes``."""
         sql, params = compile_filter(where)
         key = (sql, repr(params))
