@@ -328,8 +328,9 @@ class SQLiteStore:
 
     def _matching(self, where: Filter) -> tuple[dict[int, str], Seqs]:
         """seq -> id of the live memories matching ``where``, and their seqs as an array (call
-        under the lock, after ``self._vectors.sync``). Kept per filter until anything writes to the file: another
-        connection's commit changes ``data_version``, this one's writes ``total_changes``."""
+        under the lock, after ``self._vectors.sync``). Kept per filter until anything writes to
+        the file: another connection's commit changes ``data_version``, this one's writes
+        ``total_changes``."""
         sql, params = compile_filter(where)
         key = (sql, repr(params))
         state = (self._vectors.version, self._conn.total_changes)
