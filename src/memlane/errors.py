@@ -11,12 +11,13 @@ One root, so ``except MemlaneError`` catches anything the library raises on purp
     ├── NotFoundError                    an id that does not exist (also ValueError, as mem0 raises)
     └── ProviderError                    a back end failed
         ├── LLMError                     the model failed or its output could not be used
+        │   └── EmptyOutputError         the answer was empty where content is required (also ValueError)
         ├── EmbedderError
         ├── RerankError                  the reranker failed or its scores could not be used
         └── StoreError
             └── DimensionMismatchError   the store holds vectors of another size
 
-Input errors subclass ``ValueError`` so that code written for mem0 (``except ValueError``)
+Input errors (and ``EmptyOutputError``) subclass ``ValueError`` so that code written for mem0 (``except ValueError``)
 keeps working. Every error leaves the store as it was.
 """
 
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "DimensionMismatchError",
     "EmbedderError",
+    "EmptyOutputError",
     "InvalidFilterError",
     "InvalidInputError",
     "LLMError",
@@ -92,6 +94,15 @@ class ProviderError(MemlaneError):
 
 class LLMError(ProviderError):
     """The LLM failed, or its output could not be parsed into the expected shape."""
+
+    pending: int | None = None
+    """Set by ``add(infer=True)``: how many messages of the scope wait for ``Memory.reprocess``
+    (the conversation is kept when the call fails)."""
+
+
+class EmptyOutputError(LLMError, ValueError):
+    """The model answered, but with nothing where content is required (an empty procedural
+    summary); a ``ValueError`` too, as mem0 raises."""
 
 
 class EmbedderError(ProviderError):

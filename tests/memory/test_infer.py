@@ -148,27 +148,29 @@ def test_chatty_output_is_repaired_once(tmp_path: Path) -> None:
     assert m.llm_usage.calls == 2
 
 
-def test_unusable_output_raises_and_writes_nothing(tmp_path: Path) -> None:
+def test_unusable_output_raises_and_writes_no_memory(tmp_path: Path) -> None:
     m, _ = make(tmp_path, "not json", "still not json")
-    before = rows(m)
-    with pytest.raises(LLMError):
+    with pytest.raises(LLMError, match="reprocess"):
         m.add("I play chess", user_id="u")
-    assert rows(m) == before
+    assert rows(m) == 1  # only the kept message (issue 11: it waits for reprocess)
+    assert m.store.count(All()) == 0
 
 
-def test_llm_failure_raises_and_writes_nothing(tmp_path: Path) -> None:
+def test_llm_failure_raises_and_writes_no_memory(tmp_path: Path) -> None:
     m, _ = make(tmp_path, LLMError("boom"))
     with pytest.raises(LLMError, match="boom"):
         m.add("I play chess", user_id="u")
-    assert rows(m) == 0
+    assert rows(m) == 1  # only the kept message
+    assert m.store.count(All()) == 0
 
 
 def test_copied_prompt_example_is_never_stored(tmp_path: Path) -> None:
     example = memory_update.EXAMPLE_TEXTS[0]
-    m, _ = make(tmp_path, {"memory": [op("ADD", example)]})
+    m, llm = make(tmp_path, {"memory": [op("ADD", example)]}, {"memory": [op("ADD", example)]})
     with pytest.raises(LLMError, match="copied"):
         m.add("hello there", user_id="u")
     assert m.store.count(All()) == 0
+    assert len(llm.calls) == 2 and "Miso" in llm.calls[0].text and "Miso" not in llm.calls[1].text
 
 
 def test_custom_instructions_and_per_call_prompt(tmp_path: Path) -> None:
@@ -254,10 +256,11 @@ def test_procedural_memory(tmp_path: Path) -> None:
     assert llm.calls[0].response_model == "ProceduralSummary"
 
 
-def test_procedural_memory_needs_agent_and_known_type(tmp_path: Path) -> None:
-    m, _ = make(tmp_path)
-    with pytest.raises(InvalidInputError, match="agent_id"):
-        m.add("x", user_id="u", memory_type="procedural_memory")
+def test_procedural_memory_without_agent_is_an_ordinary_add(tmp_path: Path) -> None:
+    m, llm = make(tmp_path, {"memory": [op("ADD", "Plays chess")]})
+    out = m.add("I play chess", user_id="u", memory_type="procedural_memory")["results"]
+    assert [r["memory"] for r in out] == ["Plays chess"]  # mem0: memory_type needs an agent_id
+    assert llm.calls[0].response_model == "MemoryUpdate"
     with pytest.raises(InvalidInputError, match="memory_type"):
         m.add("x", agent_id="a", memory_type="episodic")
 

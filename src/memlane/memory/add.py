@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,8 @@ from memlane.prompts.common import normalize_fact
 from memlane.store.base import MemoryStore, StoreTransaction
 
 __all__ = ["Applied", "add_verbatim", "added_event", "apply_plan", "change_event"]
+
+logger = logging.getLogger("memlane")
 
 
 @dataclass(slots=True)
@@ -112,72 +115,113 @@ def apply_plan(
     expiration_date: str | None,
     graph: GraphStore | None = None,
     profile_scope: Scope | None = None,
+    pending_id: str | None = None,
 ) -> Applied:
     """Write a plan (its entities and relations, and its profile slots into ``profile_scope``)
-    in one transaction; return mem0's result items (ADD / UPDATE / DELETE) and the changes."""
+    in one transaction; return mem0's result items (ADD / UPDATE / DELETE) and the changes.
+
+    ``pending_id``: the messages are already stored as that pending add, which this
+    transaction finishes. The memories the plan changes are read again inside the transaction:
+    one that another write deleted or changed since the model saw it is treated as absent (an
+    UPDATE of it becomes an ADD of the new text, a DELETE of it is skipped), with a warning."""
     texts = plan.new_texts()
     names = entity_texts(scope, plan.entities, plan.relations) if graph and plan.relations else []
     everything = [*texts, *names]
     vectors = embedder.embed(everything, purpose="add") if everything else np.zeros((0, 0), dtype=np.float32)
     name_vectors = dict(zip(names, vectors[len(texts) :], strict=True))
+    text_vectors = dict(zip(texts, vectors[: len(texts)], strict=True))
     changes: GraphChanges | None = None
     now = now_iso()
+    at = observed_at or now
     sources = [m.id for m in messages]
     results: list[dict[str, Any]] = []
     with store.transaction() as tx:
-        tx.add_messages(scope, messages, observed_at or now)
+        if pending_id is None:
+            tx.add_messages(scope, messages, at)
+        elif not tx.finish_pending(pending_id):
+            logger.warning("memlane add: pending add %s was no longer pending; writing anyway", pending_id)
+        live = _still_current(store, plan)
         for old in plan.deletes:
+            if old.id not in live:
+                continue
             tx.delete(old.id, now)
             tx.add_history([change_event(old, "DELETE", None, at=now)])
             results.append({"id": old.id, "memory": old.text, "event": "DELETE"})
-        for index, (old, text) in enumerate(plan.updates, start=len(plan.adds)):
+        adds = list(plan.adds)
+        for old, text in plan.updates:
+            current = live.get(old.id)
+            if current is None:
+                adds.append(text)
+                continue
             new = replace(
-                old,
+                current,
                 text=text,
                 hash=text_hash(text),
                 updated_at=now,
-                valid_from=observed_at or now,
+                valid_from=at,
                 sources=sources,
+                metadata=_attributed(current.metadata, plan, text),
             )
-            tx.update(new, vectors[index], now)
-            tx.add_history([change_event(old, "UPDATE", text, at=now)])
-            item = {"id": old.id, "memory": text, "event": "UPDATE", "previous_memory": old.text}
+            tx.update(new, text_vectors[text], now)
+            tx.add_history([change_event(current, "UPDATE", text, at=now)])
+            item = {"id": old.id, "memory": text, "event": "UPDATE", "previous_memory": current.text}
             results.append(item)
         for old in plan.unchanged:
-            filled = _backfill(old, scope)
+            filled = _backfill(live[old.id], scope) if old.id in live else None
             if filled is not None:
                 tx.update(filled, None, now)
-        for text, vector in zip(plan.adds, vectors, strict=False):
+        for text in adds:
             record = MemoryRecord(
                 id=new_id(),
                 text=text,
                 scope=scope,
                 created_at=now,
                 updated_at=now,
-                metadata=dict(metadata),
-                valid_from=observed_at or now,
+                metadata=_attributed(metadata, plan, text),
+                valid_from=at,
                 expiration_date=expiration_date,
                 sources=sources,
             )
-            tx.insert(record, vector)
+            tx.insert(record, text_vectors[text])
             tx.add_history([added_event(record, now)])
             results.append({"id": record.id, "memory": text, "event": "ADD"})
         if graph is not None:  # a contradicted memory's relations are invalidated by the graph itself
             supported = [r["id"] for r in results if r["event"] in ("ADD", "UPDATE")]
             changes = graph.apply(
-                scope,
-                plan.entities,
-                plan.relations,
-                memory_ids=supported,
-                observed_at=observed_at or now,
-                vectors=name_vectors,
+                scope, plan.entities, plan.relations, memory_ids=supported, observed_at=at, vectors=name_vectors
             )
+        deleted = [r["id"] for r in results if r["event"] == "DELETE"]
         profile = (
             []
             if profile_scope is None
-            else _write_profile(tx, plan, profile_scope, results, now, observed_at)
+            else _write_profile(tx, plan, profile_scope, results, now, observed_at, deleted)
         )
     return Applied(results, changes, profile)
+
+
+def _still_current(store: MemoryStore, plan: Plan) -> dict[str, MemoryRecord]:
+    """The memories the plan changes that are still as the model saw them (read inside the
+    write transaction); the others are named in one warning."""
+    seen = [*plan.deletes, *(old for old, _ in plan.updates), *plan.unchanged]
+    if not seen:
+        return {}
+    current = store.get_many([r.id for r in seen])
+    live = {r.id: current[r.id] for r in seen if r.id in current and current[r.id].text == r.text}
+    gone = [r.text for r in seen if r.id not in live]
+    if gone:
+        logger.warning(
+            "memlane add: %d memory(ies) changed or deleted by another write while the model "
+            "read them; treated as absent: %s",
+            len(gone),
+            ", ".join(repr(t) for t in gone),
+        )
+    return live
+
+
+def _attributed(metadata: dict[str, Any], plan: Plan, text: str) -> dict[str, Any]:
+    """``metadata`` with mem0's ``attributed_to`` of ``text`` (when the plan knows it)."""
+    role = plan.attribution.get(text)
+    return dict(metadata) if role is None else {**metadata, "attributed_to": role}
 
 
 def _write_profile(
@@ -187,6 +231,7 @@ def _write_profile(
     results: list[dict[str, Any]],
     now: str,
     observed_at: str | None,
+    deleted: Sequence[str],
 ) -> list[ProfileChange]:
     """Set or clear the plan's slots, each linked to the memory written from the same fact;
     then clear the slots written from memories this add contradicted (DELETE), if still current."""
@@ -196,8 +241,8 @@ def _write_profile(
         change = tx.set_profile(scope, key, value, observed_at=observed_at or now, at=now, memory_id=source)
         if change is not None:
             out.append(change)
-    if plan.deletes:
-        out += tx.expire_profile(now, memory_ids=[old.id for old in plan.deletes])
+    if deleted:
+        out += tx.expire_profile(now, memory_ids=list(deleted))
     return out
 
 

@@ -54,6 +54,7 @@ class AsyncMemory:
         return self.sync.config
 
     add = _offload(Memory.add)
+    reprocess = _offload(Memory.reprocess)
     search = _offload(Memory.search)
     get = _offload(Memory.get)
     get_all = _offload(Memory.get_all)

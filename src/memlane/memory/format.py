@@ -10,12 +10,15 @@ __all__ = ["add_result", "hit_item", "record_item"]
 
 
 def record_item(record: MemoryRecord) -> dict[str, Any]:
-    """A memory as mem0 returns it: base keys, then ids and role promoted when present."""
+    """A memory as mem0 returns it: base keys, then ids, role and (inferred memories) the
+    ``attributed_to`` role promoted when present."""
+    metadata = dict(record.metadata)
+    attributed = metadata.pop("attributed_to", None)
     item: dict[str, Any] = {
         "id": record.id,
         "memory": record.text,
         "hash": record.hash,
-        "metadata": dict(record.metadata) or None,
+        "metadata": metadata or None,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     }
@@ -23,6 +26,7 @@ def record_item(record: MemoryRecord) -> dict[str, Any]:
         **record.scope.as_dict(),
         "actor_id": record.actor_id,
         "role": record.role,
+        "attributed_to": attributed,
         "expiration_date": record.expiration_date,
     }
     item.update({k: v for k, v in promoted.items() if v is not None})

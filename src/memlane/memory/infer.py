@@ -18,15 +18,15 @@ from pydantic import BaseModel
 
 from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
-from memlane.errors import InvalidInputError, LLMError
+from memlane.errors import EmptyOutputError, InvalidInputError, LLMError
 from memlane.filters import Filter
 from memlane.graph import extraction as graph_extraction
 from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
-from memlane.memory.plan import Plan, make_plan, profile_plan
+from memlane.memory.plan import CopiedExampleError, Plan, drop_copies, make_plan, profile_plan
 from memlane.memory.search import search_hits
 from memlane.models import MemoryRecord, Message, Scope
 from memlane.prompts import fact_extraction, memory_update, procedural, update_decision, vision
-from memlane.prompts.common import conversation_lines, copied_from
+from memlane.prompts.common import MemoryOp, conversation_lines, normalize_fact, overlap
 from memlane.prompts.profile import ProfileFields, profile_block
 from memlane.store.base import MemoryStore
 
@@ -103,6 +103,7 @@ class Inference:
                     conversation, self.user_name, observation_date=observation_date
                 )
                 self._extras(plan, self.ask(built, graph_extraction.GraphExtraction))
+            attribute(plan, messages)
             return plan
         shown = self._shown(self._neighbours(conversation, self.config.infer_candidates))
         graph_text = graph_extraction.GRAPH_INSTRUCTIONS if self.graph else None
@@ -117,8 +118,19 @@ class Inference:
         )
         model = _UPDATE_MODELS[(self.graph, profile is not None)]
         answer = self.ask(memory_update.build_messages(data), model)
-        plan = make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS)
+        try:
+            plan = make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS, conversation=conversation)
+        except CopiedExampleError:
+            _retry_note()
+            answer = self.ask(memory_update.build_messages(data, example=False), model)
+            plan = make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS, conversation=conversation)
+        if answer.memory and plan.void == len(answer.memory):
+            raise LLMError(
+                f"the model answered {len(answer.memory)} operation(s) with no fact in them "
+                "(an ADD without text); nothing was stored"
+            )
         self._extras(plan, answer)
+        attribute(plan, messages)
         return plan
 
     def _extras(self, plan: Plan, answer: BaseModel) -> None:
@@ -140,7 +152,7 @@ class Inference:
         built = procedural.build_messages(_conversation(messages), prompt)
         summary = self.ask(built, procedural.ProceduralSummary).summary.strip()
         if not summary:
-            raise LLMError("the model returned an empty procedural summary; nothing was stored")
+            raise EmptyOutputError("the model returned an empty procedural summary; nothing was stored")
         return summary
 
     def _classic(
@@ -155,17 +167,26 @@ class Inference:
         )
         model = fact_extraction.Facts if profile is None else FactsWithProfile
         extracted = self.ask(fact_extraction.build_messages(data), model)
-        raw = [f.strip() for f in extracted.facts]
-        facts = [f for f in raw if f and not copied_from(f, fact_extraction.EXAMPLE_TEXTS)]
-        if raw and not facts:
-            raise LLMError("the model copied the prompt's example facts; nothing was stored")
+        facts = self._facts(extracted.facts, conversation)
+        if facts is None:
+            _retry_note()
+            extracted = self.ask(fact_extraction.build_messages(data, example=False), model)
+            facts = self._facts(extracted.facts, conversation)
+            if facts is None:
+                raise CopiedExampleError(
+                    "the model copied the prompt's example facts instead of reading the "
+                    "conversation; nothing was stored (a larger model may help)"
+                )
         if not facts:
             empty = Plan()
             self._extras(empty, extracted)
             return empty
+        near: dict[str, set[str]] = {}
         neighbours: dict[str, MemoryRecord] = {}
         for fact in facts:
-            for record in self._neighbours(fact, CLASSIC_NEIGHBOURS):
+            found = self._neighbours(fact, CLASSIC_NEIGHBOURS)
+            near[fact] = {record.id for record in found}
+            for record in found:
                 neighbours.setdefault(record.id, record)
         shown = self._shown(list(neighbours.values()))
         decision = update_decision.UpdateDecisionInput(
@@ -174,9 +195,26 @@ class Inference:
             custom_prompt=self.config.custom_update_memory_prompt,
         )
         answer = self.ask(update_decision.build_messages(decision), memory_update.MemoryUpdate)
-        plan = make_plan(answer.memory, shown, example_texts=fact_extraction.EXAMPLE_TEXTS)
+        examples = fact_extraction.EXAMPLE_TEXTS
+        try:
+            plan = make_plan(answer.memory, shown, example_texts=examples, conversation=conversation)
+        except CopiedExampleError:
+            plan = Plan()
+        _cover(plan, facts, answer.memory, shown, near)
         self._extras(plan, extracted)
         return plan
+
+    @staticmethod
+    def _facts(raw: Sequence[str], conversation: str) -> list[str] | None:
+        """The extracted facts without copies of the prompt's example; None if all were copies."""
+        texts = [f.strip() for f in raw if f.strip()]
+        kept, copies = drop_copies(texts, fact_extraction.EXAMPLE_TEXTS, conversation)
+        if copies and not kept:
+            return None
+        if copies:
+            shown = ", ".join(repr(text) for text in dict.fromkeys(copies))
+            logger.warning("memlane add: dropped %d fact(s) copied from the prompt's example: %s", len(copies), shown)
+        return kept
 
     def _neighbours(self, text: str, limit: int) -> list[MemoryRecord]:
         if limit <= 0:
@@ -211,6 +249,55 @@ def describe_images(messages: Sequence[Message], inference: Inference | None, de
             "the messages hold only images and vision is off: set enable_vision in the LLM config"
         )
     return out
+
+
+def _retry_note() -> None:
+    logger.warning("memlane add: the model copied the prompt's example; asking once more without it")
+
+
+def _cover(
+    plan: Plan,
+    facts: Sequence[str],
+    ops: Sequence[MemoryOp],
+    shown: dict[str, MemoryRecord],
+    near: dict[str, set[str]],
+) -> None:
+    """Classic pipeline: ADD every extracted fact that no decision covers (a decision covers a
+    fact when its text says the same, or when it acts on one of the fact's neighbours), with one
+    warning. A model that answers ``ADD`` without text, or no decision at all, loses nothing."""
+    acted = {shown[op.id.strip()].id for op in ops if op.id and op.id.strip() in shown}
+    texts = [op.text for op in ops if op.text.strip()]
+    planned = {normalize_fact(t) for t in [*plan.new_texts(), *(r.text for r in shown.values())]}
+    missing = [
+        fact
+        for fact in facts
+        if not near.get(fact, set()) & acted
+        and not any(overlap(fact, text) >= 0.5 for text in texts)
+        and normalize_fact(fact) not in planned
+    ]
+    if not missing:
+        return
+    for fact in missing:
+        if normalize_fact(fact) not in planned:
+            planned.add(normalize_fact(fact))
+            plan.adds.append(fact)
+    message = f"no decision covered {len(missing)} extracted fact(s): stored as new memories"
+    plan.warnings.append(message)
+    logger.warning("memlane add: %s", message)
+
+
+def attribute(plan: Plan, messages: Sequence[Message]) -> None:
+    """mem0's ``attributed_to`` for each new text: the role of the message that holds most of
+    its words (the only role when one spoke; "user" when nothing matches)."""
+    roles = {m.role for m in messages}
+    for text in plan.new_texts():
+        best = max(messages, key=lambda m: overlap(text, m.content), default=None)
+        if len(roles) == 1:
+            plan.attribution[text] = next(iter(roles))
+        elif best is not None and overlap(text, best.content) > 0:
+            plan.attribution[text] = best.role
+        else:
+            plan.attribution[text] = "user"
 
 
 def _conversation(messages: Sequence[Message]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import replace
 from typing import Any
@@ -13,7 +14,7 @@ from memlane.filters import Filter, and_
 from memlane.graph.base import GraphStore
 from memlane.graph.provider import build_graph_store
 from memlane.llm.base import LLM, Usage
-from memlane.memory import inputs
+from memlane.memory import inputs, pending
 from memlane.memory.add import Applied, add_verbatim, apply_plan, change_event
 from memlane.memory.format import add_result, record_item
 from memlane.memory.infer import Inference, describe_images
@@ -21,9 +22,9 @@ from memlane.memory.maintenance import DataSafety
 from memlane.memory.plan import Plan
 from memlane.memory.profile import ProfileMethods
 from memlane.memory.recall import SearchMethods
-from memlane.models import MemoryRecord, Message, Scope, now_iso, text_hash
+from memlane.models import MemoryRecord, Scope, now_iso, text_hash
 from memlane.rerank.base import Reranker, build_reranker
-from memlane.store.base import MemoryStore
+from memlane.store.base import MemoryStore, PendingAdd
 
 __all__ = ["Memory"]
 
@@ -107,11 +108,10 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         expires = inputs.parse_expiration(expiration_date)
         if memory_type is not None and memory_type != "procedural_memory":
             raise InvalidInputError(f"memory_type must be None or 'procedural_memory', got {memory_type!r}")
-        if memory_type is not None and scope.agent_id is None:
-            raise InvalidInputError("procedural memory needs an agent_id")
+        procedural = memory_type is not None and scope.agent_id is not None  # mem0: else ignored
         if infer is None:
             infer = self.llm is not None
-        if (infer or memory_type is not None) and self.llm is None:
+        if (infer or procedural) and self.llm is None:
             raise ConfigError(
                 "add(infer=True) needs an LLM: configure one, e.g. Memory.from_config({'llm': "
                 "{'provider': 'openai', 'config': {'model': 'gpt-4.1-mini', 'base_url': "
@@ -123,15 +123,11 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         inference = self._inference(inputs.owner_filter(scope), usage, scope)
         normalized = describe_images(normalized, inference if self._vision() else None, self._detail())
         try:
-            if memory_type is not None and inference is not None:
-                summary = inference.procedural_summary(normalized, prompt)
-                plan = Plan(adds=[summary])
-                metadata_used = {**clean, "memory_type": memory_type}
-                applied = self._apply(plan, scope, normalized, metadata_used, observed_at, expires)
-            elif infer and inference is not None:
-                date = (observed_at or now_iso())[:10]
-                plan = inference.plan(normalized, date, prompt)
-                applied = self._apply(plan, scope, normalized, clean, observed_at, expires)
+            if (infer or procedural) and inference is not None:
+                kind = memory_type if procedural else None
+                params = pending.params_of(clean, prompt, kind, observed_at, expires)
+                run = functools.partial(self._infer, inference)
+                applied = pending.add_inferred(self.store, scope, normalized, params, run)
             else:
                 records = add_verbatim(
                     self.store,
@@ -146,7 +142,30 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         finally:
             with self._lock:
                 self.llm_usage.add(usage)
-        return applied.response(graph=self.graph is not None, profile=self.config.profile.enabled)
+        return self._response(applied)
+
+    def reprocess(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> dict[str, Any]:
+        """Retry the adds whose LLM call failed (their messages were kept), oldest first, for a
+        scope (every id given must match) or all: ``{"results": [per add: id, scope ids,
+        messages, results...], "remaining": messages still waiting}``, plus ``error`` when the
+        LLM failed again (the retry stops there)."""
+        given = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
+        scope = Scope(**{k: inputs.validate_id(k, v) for k, v in given.items() if v is not None})
+        if self.llm is None:
+            raise ConfigError("reprocess() needs an LLM: configure the one the failed adds should use")
+        self._check_dimension()
+        usage = Usage()
+
+        def run(batch: PendingAdd) -> Applied:
+            return self._infer(self._inference(inputs.owner_filter(batch.scope), usage, batch.scope), batch)
+
+        try:
+            return pending.reprocess(self.store, scope, run, self._response)
+        finally:
+            with self._lock:
+                self.llm_usage.add(usage)
 
     def update(
         self,
@@ -224,6 +243,7 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
             if self.graph is not None:
                 self.graph.delete_scope(scope)
             tx.add_history([change_event(r, "DELETE", None, at=now) for r in records])
+            tx.drop_pending(scope)  # reprocess must not bring deleted conversations back
         return {"message": "Memories deleted successfully!"}
 
     # -- reads ---------------------------------------------------------------------------
@@ -309,27 +329,34 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
             profile_scope=self._profile_scope(scope),
         )
 
-    def _apply(
-        self,
-        plan: Plan,
-        scope: Scope,
-        messages: list[Message],
-        metadata: dict[str, Any],
-        observed_at: str | None,
-        expires: str | None,
-    ) -> Applied:
+    def _infer(self, inference: Inference | None, batch: PendingAdd) -> Applied:
+        """One pending add through the LLM (a procedural summary, or the configured pipeline)
+        and into the store, finishing the pending add in the same transaction."""
+        assert inference is not None  # callers check that an LLM is configured
+        p = batch.params
+        metadata: dict[str, Any] = dict(p.get("metadata") or {})
+        if p.get("memory_type"):
+            plan = Plan(adds=[inference.procedural_summary(batch.messages, p.get("prompt"))])
+            metadata["memory_type"] = p["memory_type"]
+        else:
+            date = (p.get("observed_at") or now_iso())[:10]
+            plan = inference.plan(batch.messages, date, p.get("prompt"))
         return apply_plan(
             self.store,
             self.embedder,
             plan,
-            scope,
-            messages,
+            batch.scope,
+            batch.messages,
             metadata=metadata,
-            observed_at=observed_at,
-            expiration_date=expires,
+            observed_at=p.get("observed_at"),
+            expiration_date=p.get("expiration_date"),
             graph=self.graph,
-            profile_scope=self._profile_scope(scope),
+            profile_scope=self._profile_scope(batch.scope),
+            pending_id=batch.id,
         )
+
+    def _response(self, applied: Applied) -> dict[str, Any]:
+        return applied.response(graph=self.graph is not None, profile=self.config.profile.enabled)
 
     def _vision(self) -> bool:
         return bool(self.config.llm and getattr(self.config.llm.parsed, "enable_vision", False))

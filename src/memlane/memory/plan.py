@@ -4,7 +4,8 @@ The model sees existing memories under small integer keys ("0", "1", ...). Whate
 answers, the plan only touches memories it was shown: an UPDATE or DELETE of an unknown key
 becomes an ADD of its text (with a warning), a second operation on the same memory is treated
 the same way, repeated facts are dropped, and facts copied from the prompt's own examples
-are never stored. Profile slots keep only the allowed keys (others are dropped with a warning).
+(equal to one and not supported by the conversation) are never stored; operations with nothing
+to write (an ADD without text) are counted as ``void``. Profile slots keep only the allowed keys (others are dropped with a warning).
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from memlane.models import MemoryRecord, profile_key, text_hash
 from memlane.prompts.common import MemoryOp, copied_from, normalize_fact
 from memlane.prompts.profile import ProfileItem, clean_value
 
-__all__ = ["Plan", "make_plan", "profile_plan"]
+__all__ = ["CopiedExampleError", "Plan", "drop_copies", "make_plan", "profile_plan"]
 
 logger = logging.getLogger("memlane")
+
+
+class CopiedExampleError(LLMError):
+    """Every fact the model gave is a copy of the prompt's example (the caller may retry once
+    without the example)."""
 
 
 @dataclass(slots=True)
@@ -37,6 +43,10 @@ class Plan:
     relations: list[ExtractedRelation] = field(default_factory=list)
     profile: list[tuple[str, str | None]] = field(default_factory=list)
     """Profile slots to set (key, value) or clear (key, None)."""
+    void: int = 0
+    """Operations that had nothing to write (an ADD or an unknown id without text)."""
+    attribution: dict[str, str] = field(default_factory=dict)
+    """New text -> the role it came from ("user", "assistant"), mem0's ``attributed_to``."""
 
     def new_texts(self) -> list[str]:
         """Texts to embed: additions first, then updated texts, in plan order."""
@@ -48,19 +58,25 @@ def make_plan(
     shown: Mapping[str, MemoryRecord],
     *,
     example_texts: Iterable[str] = (),
+    conversation: str = "",
 ) -> Plan:
-    """Validate ``ops`` against the memories ``shown`` to the model (by key)."""
+    """Validate ``ops`` against the memories ``shown`` to the model (by key); ``conversation``
+    tells a real fact that equals an example from a copy. Raises ``CopiedExampleError`` when
+    every operation is a copy."""
     plan = Plan()
-    examples = tuple(example_texts)
+    texts = [op.text.strip() for op in ops]
+    kept, copies = drop_copies(texts, example_texts, conversation)
+    if copies and not kept:
+        raise CopiedExampleError(
+            "the model copied the prompt's example instead of reading the conversation; "
+            "nothing was stored (a larger model, or the 'classic' pipeline, may help)"
+        )
+    _warn_copies(plan, copies)
     touched: set[str] = set()
     seen = {normalize_fact(r.text) for r in shown.values()}
     hashes = {r.hash for r in shown.values()}
-    copies = 0
-    for op in ops:
-        text = op.text.strip()
-        if text and copied_from(text, examples):
-            copies += 1
-            _warn(plan, f"dropped {text!r}: copied from the prompt's example")
+    for op, text in zip(ops, texts, strict=True):
+        if text in copies:
             continue
         target = shown.get(op.id.strip()) if op.id else None
         if op.event in ("UPDATE", "DELETE", "NONE") and target is None:
@@ -68,6 +84,7 @@ def make_plan(
                 _warn(plan, f"{op.event} of unknown id {op.id!r}: stored as a new memory")
                 _add(plan, text, seen, hashes)
             else:
+                plan.void += op.event != "NONE"
                 _warn(plan, f"{op.event} of unknown id {op.id!r} ignored")
             continue
         if target is not None and target.id in touched:
@@ -76,6 +93,9 @@ def make_plan(
                 _add(plan, text, seen, hashes)
             continue
         if op.event == "ADD" or target is None:
+            if not text:
+                plan.void += 1
+                _warn(plan, "an ADD without text ignored")
             _add(plan, text, seen, hashes)
         elif op.event == "UPDATE":
             touched.add(target.id)
@@ -91,12 +111,27 @@ def make_plan(
         else:
             touched.add(target.id)
             plan.unchanged.append(target)
-    if copies and copies == len(ops):
-        raise LLMError(
-            "the model copied the prompt's example instead of reading the conversation; "
-            "nothing was stored (a larger model, or the 'classic' pipeline, may help)"
-        )
     return plan
+
+
+def drop_copies(
+    texts: Sequence[str], example_texts: Iterable[str], conversation: str
+) -> tuple[list[str], list[str]]:
+    """``texts`` split into (kept, copies): a copy equals one of ``example_texts`` and is not
+    supported by ``conversation``. Empty texts are kept (they are not copies)."""
+    examples = tuple(example_texts)
+    kept: list[str] = []
+    copies: list[str] = []
+    for text in texts:
+        (copies if text and copied_from(text, examples, conversation) else kept).append(text)
+    return kept, copies
+
+
+def _warn_copies(plan: Plan, copies: Sequence[str]) -> None:
+    """One warning for every copy of the prompt's example in one answer."""
+    if copies:
+        shown = ", ".join(repr(text) for text in dict.fromkeys(copies))
+        _warn(plan, f"dropped {len(copies)} fact(s) copied from the prompt's example: {shown}")
 
 
 def profile_plan(plan: Plan, items: Sequence[ProfileItem], allowed: Collection[str]) -> None:

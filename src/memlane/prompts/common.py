@@ -12,10 +12,13 @@ __all__ = [
     "MAX_FACTS",
     "MAX_FACT_CHARS",
     "MemoryOp",
+    "content_words",
     "conversation_lines",
     "copied_from",
     "existing_lines",
     "normalize_fact",
+    "overlap",
+    "supported_by",
 ]
 
 MAX_FACTS = 20
@@ -64,7 +67,48 @@ def normalize_fact(text: str) -> str:
     return _SPACE.sub(" ", text).strip().strip(".!").casefold()
 
 
-def copied_from(text: str, sources: Iterable[str]) -> bool:
-    """Whether ``text`` repeats one of ``sources`` (prompt examples or instructions)."""
+def copied_from(text: str, sources: Iterable[str], conversation: str = "") -> bool:
+    """Whether ``text`` repeats one of ``sources`` (prompt examples) that ``conversation`` does
+    not support: a real fact that happens to equal an example ("Is allergic to peanuts" from
+    "I'm allergic to peanuts!") is not a copy."""
     key = normalize_fact(text)
-    return bool(key) and any(key == normalize_fact(s) for s in sources)
+    if not key or not any(key == normalize_fact(s) for s in sources):
+        return False
+    return not supported_by(text, conversation)
+
+
+_WORD = re.compile(r"[^\W_]+")
+_STOPWORDS = frozenset(
+    "a an and are as at be been but by for from has have he her his i in is it its me my of on or "
+    "our she since so that the their them they this to was we were who will with you your".split()
+)
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to match "allergic"/"allergy", "seats"/"seat" or "trains"/"training"."""
+    if len(word) > 3 and word.endswith("s"):
+        word = word[:-1]
+    return word[:5]
+
+
+def content_words(text: str) -> set[str]:
+    """The stems of ``text``'s words that carry meaning (stop words and 1-letter words out)."""
+    words = (w.casefold() for w in _WORD.findall(text))
+    return {_stem(w) for w in words if len(w) > 1 and w not in _STOPWORDS}
+
+
+def overlap(fact: str, text: str) -> float:
+    """The share of ``fact``'s content words that ``text`` holds (1.0 when it has none)."""
+    wanted = content_words(fact)
+    if not wanted:
+        return 1.0
+    return len(wanted & content_words(text)) / len(wanted)
+
+
+def supported_by(fact: str, conversation: str) -> bool:
+    """Whether ``conversation`` holds at least half of ``fact``'s content words and every name
+    in it (a capitalised word after the first): "Has a cat named Miso" is not supported by
+    "I have a cat named Tom"."""
+    names = {_stem(w.casefold()) for w in _WORD.findall(fact)[1:] if w[:1].isupper()}
+    said = content_words(conversation)
+    return names <= said and overlap(fact, conversation) >= 0.5

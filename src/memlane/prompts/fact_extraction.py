@@ -33,13 +33,17 @@ _SYSTEM = f"""You extract facts worth remembering from a conversation: preferenc
 details, relationships, plans, events, health, work, places and dates of the people in it. \
 Skip greetings, small talk and questions. Write each fact as one short self-contained sentence \
 in the conversation's language; turn relative dates into absolute ones using the observation \
-date. Answer with JSON only: {{"facts": ["...", ...]}} (at most {MAX_FACTS}; [] if none).
+date. Answer with JSON only: {{"facts": ["...", ...]}} (at most {MAX_FACTS}; [] if none)."""
+
+_EXAMPLE = f"""
 Example: "user: I'm training for the October marathon. Always book me a window seat." -> \
 {{"facts": ["{EXAMPLE_TEXTS[0]}", "{EXAMPLE_TEXTS[1]}"]}}. Never copy the example's facts."""
 
 
-def build_messages(data: FactsInput) -> list[ChatMessage]:
-    system = data.custom_prompt or _SYSTEM
+def build_messages(data: FactsInput, *, example: bool = True) -> list[ChatMessage]:
+    """The extraction request; ``example=False`` leaves the worked example out (the retry after a
+    small model copied it)."""
+    system = data.custom_prompt or (_SYSTEM + _EXAMPLE if example else _SYSTEM)
     if "json" not in system.lower():
         system += '\nAnswer with JSON only: {"facts": ["...", ...]}.'
     user = f"Observation date: {data.observation_date}\n\nConversation:\n{data.conversation}"

@@ -51,7 +51,9 @@ memory, text = the complete new memory.
 - NONE: an existing memory already says this; id = that memory.
 
 Answer with JSON only: {{"memory": [{{"event": ..., "id": ..., "text": ...}}]}}, at most \
-{MAX_FACTS} items, no item twice. If nothing is worth remembering, answer {{"memory": []}}.
+{MAX_FACTS} items, no item twice. If nothing is worth remembering, answer {{"memory": []}}."""
+
+_EXAMPLE = f"""
 
 Example. Existing memories: 0: Works as a nurse. 1: Has a dog. Conversation: "user: I got a \
 job at Lakeside Hospital in March 2024. Oh and the dog went to my sister, I adopted a cat, Miso. \
@@ -62,9 +64,10 @@ I can't eat peanuts." Answer:
 The example only shows the format: never copy its facts."""
 
 
-def build_messages(data: MemoryUpdateInput) -> list[ChatMessage]:
-    """System instructions, then the observation date, existing memories, the profile (when on)
-    and the conversation."""
+def build_messages(data: MemoryUpdateInput, *, example: bool = True) -> list[ChatMessage]:
+    """System instructions (with a worked example unless ``example`` is False: the retry after
+    a small model copied it), then the observation date, existing memories, the profile (when
+    on) and the conversation."""
     user = (
         f"Observation date: {data.observation_date}\n\n"
         f"Existing memories:\n{existing_lines(data.existing)}\n\n"
@@ -73,4 +76,5 @@ def build_messages(data: MemoryUpdateInput) -> list[ChatMessage]:
     )
     if data.instructions:
         user += f"\n\nAdditional instructions:\n{data.instructions}"
-    return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}]
+    system = _SYSTEM + _EXAMPLE if example else _SYSTEM
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

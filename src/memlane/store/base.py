@@ -7,12 +7,17 @@ compiles them into its own dialect.
 Profile slots belong to an exact scope (``set_profile``, ``profile``, ``profile_versions``);
 ``expire_profile``, ``purge`` and ``reset`` take a scope as a filter, as memories do (every id
 that is set must match).
+
+Pending adds keep the conversation of an ``add(infer=True)`` from before its LLM call until
+its memories are written (``add_pending`` ... ``finish_pending`` in that write's transaction);
+a failed call leaves them for ``Memory.reprocess``. Their scope arguments are filters too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from memlane.embed.base import Vectors
@@ -27,9 +32,27 @@ from memlane.models import (
     Scope,
 )
 
-__all__ = ["MemoryStore", "ScoredId", "StoreTransaction"]
+__all__ = ["MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction"]
 
 ScoredId = tuple[str, float]
+
+
+@dataclass(slots=True)
+class PendingAdd:
+    """The conversation of one ``add(infer=True)`` whose memories are not written yet."""
+
+    id: str
+    scope: Scope
+    messages: list[Message]
+    """In conversation order; each is also a provenance message (``add_messages``)."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The add's arguments to replay it: metadata, prompt, memory_type, observed_at,
+    expiration_date (JSON values)."""
+    created_at: str = ""
+    attempts: int = 0
+    """LLM attempts so far (the add's own included)."""
+    error: str | None = None
+    """Why the last attempt failed; None while the first is in flight."""
 
 
 class StoreTransaction(Protocol):
@@ -76,6 +99,20 @@ class StoreTransaction(Protocol):
     ) -> list[ProfileChange]:
         """Clear the current slots of ``scope`` (a filter) and those written from ``memory_ids``
         (``expired_at = at``; the versions stay); return what was cleared."""
+        ...
+
+    def add_pending(self, batch: PendingAdd) -> None:
+        """Record a pending add (claimed at ``batch.created_at``, one attempt); its messages are
+        written by ``add_messages`` in the same transaction."""
+
+    def finish_pending(self, pending_id: str) -> bool:
+        """The pending add is done (its memories are written in this transaction); False if it
+        was no longer pending (another process finished or dropped it)."""
+        ...
+
+    def drop_pending(self, scope: Scope | None) -> int:
+        """Forget the pending adds of ``scope`` (a filter; None: all); their messages stay as
+        provenance. Returns how many adds were dropped."""
         ...
 
 
@@ -150,10 +187,26 @@ class MemoryStore(Protocol):
         """Every value one slot of the exact ``scope`` had, oldest first (by ``valid_from``)."""
         ...
 
+    def pending(self, scope: Scope | None = None, *, limit: int | None = None) -> list[PendingAdd]:
+        """The pending adds of ``scope`` (a filter; None: all), oldest first, in flight or not."""
+        ...
+
+    def pending_count(self, scope: Scope | None = None) -> int:
+        """How many messages of ``scope`` (a filter; None: all) wait in pending adds."""
+        ...
+
+    def claim_pending(self, pending_id: str, at: str, *, stale_before: str) -> bool:
+        """Take a pending add to retry it (one more attempt): True unless another call holds
+        it (claimed at or after ``stale_before``) or it is gone."""
+        ...
+
+    def release_pending(self, pending_id: str, error: str) -> None:
+        """A claimed attempt failed with ``error``: the add waits for the next retry."""
+
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
         """Erase memories (deleted ones too), their versions, history, sources and the messages
-        only they cite, and the profile slots written from them, plus every memory, message and
-        profile slot of ``scope``; no copy of the text remains."""
+        only they cite, and the profile slots written from them, plus every memory, message,
+        pending add and profile slot of ``scope``; no copy of the text remains."""
         ...
 
     def dump(self) -> Iterator[dict[str, Any]]:
@@ -165,7 +218,7 @@ class MemoryStore(Protocol):
         ...
 
     def reset(self) -> None:
-        """Remove every record of every kind."""
+        """Remove every record of every kind (pending adds included)."""
 
     def close(self) -> None:
         """Release connections; the store cannot be used afterwards."""

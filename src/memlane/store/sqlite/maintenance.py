@@ -9,7 +9,7 @@ from typing import Any
 
 from memlane.errors import DimensionMismatchError, InvalidInputError, StoreError
 from memlane.models import Scope
-from memlane.store.sqlite import profile
+from memlane.store.sqlite import pending, profile
 
 __all__ = ["ERASED_BY_RESET", "TABLES", "backup", "compact", "dump", "load", "purge"]
 
@@ -37,17 +37,20 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "source": ("memory_sources", ("memory_id", "message_id")),
     "profile": ("profile_slots", profile.COLUMNS),
+    "pending": ("pending", pending.COLUMNS),
     "meta": ("meta", ("key", "value")),
 }  # fmt: skip
 """Record kind -> (table, columns) in dump order; a memory's ``embedding`` travels as base64."""
 
-ERASED_BY_RESET = ("memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots")
+ERASED_BY_RESET = (
+    "memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots", "pending",
+)  # fmt: skip
 
 
 def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | None) -> int:
     """Erase memories (deleted ones too) and every row that holds their text; return the count.
 
-    ``memory_ids`` and every memory, message and profile slot of ``scope`` go, with the profile
+    ``memory_ids`` and every memory, message, pending add and profile slot of ``scope`` go, with the profile
     slots written from those memories. Source messages are erased unless another memory still
     cites them. Runs inside the caller's transaction.
     """
@@ -67,6 +70,7 @@ def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | No
     if scope_sql != "0":
         conn.execute(f"DELETE FROM messages WHERE {scope_sql}", params)
         conn.execute(f"DELETE FROM profile_slots WHERE {scope_sql}", params)
+        conn.execute(f"DELETE FROM pending WHERE {scope_sql}", params)
     for table, column in (
         ("profile_slots", "memory_id"),
         ("memory_sources", "memory_id"),
@@ -95,7 +99,7 @@ def compact(conn: sqlite3.Connection) -> None:
 def dump(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     """Every record of every kind as ``{"kind": ..., "data": {...}}``."""
     for kind, (table, columns) in TABLES.items():
-        order = "seq" if table in ("memories", "history", "messages", "profile_slots") else "rowid"
+        order = "seq" if table in ("memories", "history", "messages", "profile_slots", "pending") else "rowid"
         if table == "memory_sources":
             order = "memory_id, message_id"
         for row in conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):

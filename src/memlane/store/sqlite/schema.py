@@ -176,7 +176,29 @@ CREATE UNIQUE INDEX profile_slots_current
 """Migration 4: profile slots, one row per version of a slot; at most one current (unexpired)
 row per scope and key."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+CREATE TABLE pending (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    message_ids TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    claimed_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX pending_user ON pending (user_id);
+CREATE INDEX pending_agent ON pending (agent_id) WHERE agent_id IS NOT NULL;
+CREATE INDEX pending_run ON pending (run_id) WHERE run_id IS NOT NULL;
+"""
+"""Migration 5: pending adds. ``add(infer=True)`` keeps its messages (in ``messages``) and one
+row here before the LLM call; the row goes in the transaction that writes the memories, so a
+failed call leaves the conversation waiting for ``Memory.reprocess``. ``message_ids`` is a JSON
+list in conversation order; ``params`` the add's arguments (metadata, prompt, memory_type,
+observed_at, expiration_date); ``claimed_at`` marks an add in flight."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -17,8 +17,8 @@ from memlane.embed.base import Vectors
 from memlane.errors import DimensionMismatchError, StoreError
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope
-from memlane.store.base import ScoredId
-from memlane.store.sqlite import maintenance
+from memlane.store.base import PendingAdd, ScoredId
+from memlane.store.sqlite import maintenance, pending
 from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.neighbours import conversation_neighbours
@@ -265,6 +265,22 @@ class SQLiteStore:
                 (memory_id, memory_id),
             ).fetchone()
         return row is not None
+
+    def pending(self, scope: Scope | None = None, *, limit: int | None = None) -> list[PendingAdd]:
+        with self._snapshot():
+            return pending.listing(self._conn, scope, limit)
+
+    def pending_count(self, scope: Scope | None = None) -> int:
+        with self._guard():
+            return pending.count(self._conn, scope)
+
+    def claim_pending(self, pending_id: str, at: str, *, stale_before: str) -> bool:
+        with self.transaction():
+            return pending.claim(self._conn, pending_id, at, stale_before)
+
+    def release_pending(self, pending_id: str, error: str) -> None:
+        with self.transaction():
+            pending.release(self._conn, pending_id, error)
 
     # -- maintenance ---------------------------------------------------------------------
 

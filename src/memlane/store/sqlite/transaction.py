@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from memlane.embed.base import Vectors
 from memlane.errors import NotFoundError
 from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope
-from memlane.store.sqlite import profile
+from memlane.store.base import PendingAdd
+from memlane.store.sqlite import pending, profile
 from memlane.store.sqlite.vectors import to_blob
 
 __all__ = ["SQLiteTransaction"]
@@ -120,6 +121,15 @@ class SQLiteTransaction:
         self, at: str, *, scope: Scope | None = None, memory_ids: Sequence[str] = ()
     ) -> list[ProfileChange]:
         return profile.expire(self._conn, at, scope, memory_ids)
+
+    def add_pending(self, batch: PendingAdd) -> None:
+        pending.add(self._conn, batch)
+
+    def finish_pending(self, pending_id: str) -> bool:
+        return pending.finish(self._conn, pending_id)
+
+    def drop_pending(self, scope: Scope | None) -> int:
+        return pending.drop(self._conn, scope)
 
     def _add_version(self, record: MemoryRecord, version: int, at: str) -> None:
         self._conn.execute(
