@@ -334,6 +334,26 @@ def history(settings: Settings, memory_id: str) -> None:
 
 
 @cli.command()
+@scope_options
+@json_option
+@pass_settings
+def reprocess(settings: Settings, user_id: str | None, agent_id: str | None, run_id: str | None) -> None:
+    """Retry the adds whose LLM call failed (their messages were kept), for a scope or all."""
+    result = settings.memory().reprocess(user_id=user_id, agent_id=agent_id, run_id=run_id)
+
+    def human() -> None:
+        changed = sum(len(batch["results"]) for batch in result["results"])
+        click.echo(f"{len(result['results'])} add(s) processed, {changed} memory change(s)")
+        if "error" in result:
+            click.echo(f"stopped: {result['error']}", err=True)
+        click.echo(f"{result['remaining']} message(s) still waiting")
+
+    emit(settings, result, human)
+    if "error" in result:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
 @yes_option
 @json_option
 @pass_settings
