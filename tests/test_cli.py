@@ -611,3 +611,25 @@ def test_eval_locomo_writes_reports(run: Run, tmp_path: Path) -> None:
     assert "R@10" in result.stdout and "single-hop" in result.stdout
     assert (out / "report.html").exists()
     assert json.loads((out / "results.json").read_text())["questions"]["overall"] == 3
+
+
+def test_reprocess_retries_the_adds_whose_llm_call_failed(run: Run, db: Path, tmp_path: Path) -> None:
+    from memlane import LLMError
+    from memlane.llm import FakeLLM
+
+    memory = Memory(
+        {"vector_store": {"provider": "sqlite", "config": {"path": str(db)}}, "embedder": {"provider": "hash"}},
+        llm=FakeLLM([LLMError("connection refused")]),
+    )
+    with pytest.raises(LLMError, match="memlane reprocess --user-id alice"):
+        memory.add("I like green tea", user_id="alice")
+    memory.close()
+    config = tmp_path / "llm.json"
+    reply = {"memory": [{"event": "ADD", "id": None, "text": "Likes green tea"}]}
+    config.write_text(json.dumps({"llm": {"provider": "fake", "config": {"responses": [reply]}}}))
+    out = run("--config", str(config), "reprocess", "-u", "alice")
+    assert out.exit_code == 0, out.output
+    assert "1 add(s) processed, 1 memory change(s)" in out.output and "0 message(s) still waiting" in out.output
+    config.write_text(json.dumps({"llm": {"provider": "fake", "config": {"responses": []}}}))
+    data = as_json(run("--config", str(config), "--json", "reprocess"))
+    assert data == {"results": [], "remaining": 0}
