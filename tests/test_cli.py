@@ -618,7 +618,10 @@ def test_reprocess_retries_the_adds_whose_llm_call_failed(run: Run, db: Path, tm
     from memlane.llm import FakeLLM
 
     memory = Memory(
-        {"vector_store": {"provider": "sqlite", "config": {"path": str(db)}}, "embedder": {"provider": "hash"}},
+        {
+            "vector_store": {"provider": "sqlite", "config": {"path": str(db)}},
+            "embedder": {"provider": "hash"},
+        },
         llm=FakeLLM([LLMError("connection refused")]),
     )
     with pytest.raises(LLMError, match="memlane reprocess --user-id alice"):
@@ -629,7 +632,9 @@ def test_reprocess_retries_the_adds_whose_llm_call_failed(run: Run, db: Path, tm
     config.write_text(json.dumps({"llm": {"provider": "fake", "config": {"responses": [reply]}}}))
     out = run("--config", str(config), "reprocess", "-u", "alice")
     assert out.exit_code == 0, out.output
-    assert "1 add(s) processed, 1 memory change(s)" in out.output and "0 message(s) still waiting" in out.output
+    assert (
+        "1 add(s) processed, 1 memory change(s)" in out.output and "0 message(s) still waiting" in out.output
+    )
     config.write_text(json.dumps({"llm": {"provider": "fake", "config": {"responses": []}}}))
     data = as_json(run("--config", str(config), "--json", "reprocess"))
     assert data == {"results": [], "remaining": 0}

@@ -17,8 +17,8 @@ One root, so ``except MemlaneError`` catches anything the library raises on purp
         └── StoreError
             └── DimensionMismatchError   the store holds vectors of another size
 
-Input errors (and ``EmptyOutputError``) subclass ``ValueError`` so that code written for mem0 (``except ValueError``)
-keeps working. Every error leaves the store as it was.
+Input errors (and ``EmptyOutputError``) subclass ``ValueError`` so that code written for mem0
+(``except ValueError``) keeps working. Every error leaves the store as it was.
 """
 
 from __future__ import annotations

@@ -88,7 +88,11 @@ def test_a_copying_model_is_asked_once_more_without_the_example(tmp_path: Path) 
 def test_classic_copying_model_is_asked_once_more_without_the_example(tmp_path: Path) -> None:
     copies = {"facts": list(fact_extraction.EXAMPLE_TEXTS)}
     m, llm = make(
-        tmp_path, copies, {"facts": ["Likes hiking"]}, {"memory": [op("ADD", "Likes hiking")]}, pipeline="classic"
+        tmp_path,
+        copies,
+        {"facts": ["Likes hiking"]},
+        {"memory": [op("ADD", "Likes hiking")]},
+        pipeline="classic",
     )
     assert [r["memory"] for r in m.add("I like hiking", user_id="u")["results"]] == ["Likes hiking"]
     assert "window" in llm.calls[0].text and "window" not in llm.calls[1].text
@@ -106,7 +110,9 @@ def test_the_copy_warning_is_logged_once_per_add(tmp_path: Path, caplog: pytest.
 # -- item 8: decisions with nothing in them ----------------------------------------------------
 
 
-def test_classic_add_without_text_falls_back_to_the_fact(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_classic_add_without_text_falls_back_to_the_fact(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     m, _ = make(
         tmp_path,
         {"facts": ["Likes jazz", "Plays the piano"]},
@@ -148,7 +154,9 @@ def test_single_answer_made_of_empty_adds_is_an_error_not_an_empty_result(tmp_pa
     assert m.store.count(All()) == 0 and m.store.pending_count() == 1
 
 
-def test_single_empty_add_beside_real_facts_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_single_empty_add_beside_real_facts_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     m, _ = make(tmp_path, {"memory": [op("ADD"), op("ADD", "Likes jazz")]})
     with caplog.at_level(logging.WARNING, logger="memlane"):
         assert [r["memory"] for r in m.add("I like jazz", user_id="u")["results"]] == ["Likes jazz"]

@@ -34,7 +34,10 @@ def adds(*texts: str) -> dict[str, Any]:
 def test_a_failed_call_keeps_the_conversation_and_says_how_to_retry(tmp_path: Path) -> None:
     m, llm = make(tmp_path, LLMError("connection refused"))
     with pytest.raises(LLMError, match="connection refused") as caught:
-        m.add([{"role": "user", "content": "I live in Pune"}, {"role": "assistant", "content": "Nice"}], user_id="u")
+        m.add(
+            [{"role": "user", "content": "I live in Pune"}, {"role": "assistant", "content": "Nice"}],
+            user_id="u",
+        )
     message = str(caught.value)
     assert "2 message(s)" in message and "Memory.reprocess(user_id='u')" in message
     assert "memlane reprocess --user-id u" in message and caught.value.pending == 2
@@ -99,7 +102,7 @@ def test_procedural_add_is_kept_and_replayed_too(tmp_path: Path) -> None:
 
 
 def test_purge_delete_all_and_reset_clear_pending_adds(tmp_path: Path) -> None:
-    m, llm = make(tmp_path, *(LLMError("down") for _ in range(4)))
+    m, _llm = make(tmp_path, *(LLMError("down") for _ in range(4)))
     for user in ("a", "b", "c"):
         with pytest.raises(LLMError):
             m.add(f"secret of {user}", user_id=user, metadata={"note": f"note-{user}"})
@@ -112,7 +115,7 @@ def test_purge_delete_all_and_reset_clear_pending_adds(tmp_path: Path) -> None:
 
 
 def test_export_and_import_keep_pending_adds(tmp_path: Path) -> None:
-    m, llm = make(tmp_path, LLMError("down"))
+    m, _llm = make(tmp_path, LLMError("down"))
     with pytest.raises(LLMError):
         m.add("I like tea", user_id="u")
     counts = m.export(tmp_path / "x.jsonl")

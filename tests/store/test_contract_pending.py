@@ -13,7 +13,9 @@ from tests.store.test_contract import ts
 
 def keep(store: MemoryStore, scope: Scope, *texts: str, at: int = 0, pid: str | None = None) -> PendingAdd:
     messages = [Message(role="user", content=t) for t in texts]
-    batch = PendingAdd(pid or f"p-{texts[0]}", scope, messages, {"prompt": "p", "metadata": {"k": 1}}, ts(at), 1)
+    batch = PendingAdd(
+        pid or f"p-{texts[0]}", scope, messages, {"prompt": "p", "metadata": {"k": 1}}, ts(at), 1
+    )
     with store.transaction() as tx:
         tx.add_messages(scope, messages, ts(at))
         tx.add_pending(batch)

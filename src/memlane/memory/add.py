@@ -188,7 +188,12 @@ def apply_plan(
         if graph is not None:  # a contradicted memory's relations are invalidated by the graph itself
             supported = [r["id"] for r in results if r["event"] in ("ADD", "UPDATE")]
             changes = graph.apply(
-                scope, plan.entities, plan.relations, memory_ids=supported, observed_at=at, vectors=name_vectors
+                scope,
+                plan.entities,
+                plan.relations,
+                memory_ids=supported,
+                observed_at=at,
+                vectors=name_vectors,
             )
         deleted = [r["id"] for r in results if r["event"] == "DELETE"]
         profile = (

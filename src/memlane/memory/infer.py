@@ -119,11 +119,15 @@ class Inference:
         model = _UPDATE_MODELS[(self.graph, profile is not None)]
         answer = self.ask(memory_update.build_messages(data), model)
         try:
-            plan = make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS, conversation=conversation)
+            plan = make_plan(
+                answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS, conversation=conversation
+            )
         except CopiedExampleError:
             _retry_note()
             answer = self.ask(memory_update.build_messages(data, example=False), model)
-            plan = make_plan(answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS, conversation=conversation)
+            plan = make_plan(
+                answer.memory, shown, example_texts=memory_update.EXAMPLE_TEXTS, conversation=conversation
+            )
         if answer.memory and plan.void == len(answer.memory):
             raise LLMError(
                 f"the model answered {len(answer.memory)} operation(s) with no fact in them "
@@ -213,7 +217,9 @@ class Inference:
             return None
         if copies:
             shown = ", ".join(repr(text) for text in dict.fromkeys(copies))
-            logger.warning("memlane add: dropped %d fact(s) copied from the prompt's example: %s", len(copies), shown)
+            logger.warning(
+                "memlane add: dropped %d fact(s) copied from the prompt's example: %s", len(copies), shown
+            )
         return kept
 
     def _neighbours(self, text: str, limit: int) -> list[MemoryRecord]:

@@ -63,7 +63,9 @@ def add_inferred(
         raise
 
 
-def reprocess(store: MemoryStore, scope: Scope, run: Run, respond: Callable[[Applied], dict[str, Any]]) -> dict[str, Any]:
+def reprocess(
+    store: MemoryStore, scope: Scope, run: Run, respond: Callable[[Applied], dict[str, Any]]
+) -> dict[str, Any]:
     """Retry the pending adds of ``scope`` (a filter; empty: all), oldest first; stop at the
     first ``LLMError`` (the endpoint is likely still down). Returns ``results`` (per add: its
     ``id``, scope ids, ``messages`` count and add()'s answer), ``remaining`` (messages still

@@ -5,7 +5,8 @@ answers, the plan only touches memories it was shown: an UPDATE or DELETE of an 
 becomes an ADD of its text (with a warning), a second operation on the same memory is treated
 the same way, repeated facts are dropped, and facts copied from the prompt's own examples
 (equal to one and not supported by the conversation) are never stored; operations with nothing
-to write (an ADD without text) are counted as ``void``. Profile slots keep only the allowed keys (others are dropped with a warning).
+to write (an ADD without text) are counted as ``void``. Profile slots keep only the allowed
+keys (others are dropped with a warning).
 """
 
 from __future__ import annotations

@@ -110,7 +110,8 @@ def dump(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
 
 
 def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """Insert dumped records (inside the caller's transaction); return counts by kind."""
+    """Insert dumped records (inside the caller's transaction); return counts by kind (the
+    kinds of older exports always, ``pending`` when there were any)."""
     counts = dict.fromkeys(TABLES, 0)
     for number, record in enumerate(records, start=1):
         kind = record.get("kind") if isinstance(record, dict) else None
@@ -135,6 +136,8 @@ def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[st
         except sqlite3.IntegrityError as exc:
             raise InvalidInputError(f"record {number} ({kind}) conflicts with the store: {exc}") from None
         counts[kind] += 1
+    if not counts["pending"]:
+        del counts["pending"]
     return counts
 
 
