@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from memlane import ConfigError, InvalidInputError, LLMError, Memory
+from memlane import ConfigError, EmptyOutputError, InvalidInputError, LLMError, Memory
 from memlane.filters import All
 from memlane.llm import FakeLLM
 from memlane.prompts import memory_update
@@ -313,3 +313,30 @@ def test_a_failed_add_still_counts_its_llm_spend(tmp_path: Path) -> None:
         m.add("I live in Pune", user_id="u")
     assert m.llm_usage.calls == len(llm.calls) == 2
     assert m.llm_usage.prompt_tokens > 0
+
+
+# -- mem0 compatibility (issue 11) ---------------------------------------------------------
+
+
+def test_inferred_memories_carry_attributed_to(tmp_path: Path) -> None:
+    m, _ = make(tmp_path, {"memory": [op("ADD", "Likes jazz"), op("ADD", "Recommended the Blue Note club")]})
+    conversation = [
+        {"role": "user", "content": "I like jazz"},
+        {"role": "assistant", "content": "Then I recommend the Blue Note club"},
+    ]
+    out = m.add(conversation, user_id="u")["results"]
+    by_text = {r["memory"]: r["id"] for r in out}
+    jazz = m.get(by_text["Likes jazz"])
+    assert jazz is not None and jazz["attributed_to"] == "user"
+    club = m.get(by_text["Recommended the Blue Note club"])
+    assert club is not None and club["attributed_to"] == "assistant"
+    assert {i["attributed_to"] for i in m.get_all(user_id="u")["results"]} == {"user", "assistant"}
+    hit = m.search("jazz", user_id="u")["results"][0]
+    assert hit["attributed_to"] == "user" and "attributed_to" not in (hit["metadata"] or {})
+
+
+def test_empty_procedural_summary_is_a_value_error(tmp_path: Path) -> None:
+    m, _ = make(tmp_path, {"summary": "  "})
+    with pytest.raises(ValueError, match="empty procedural summary") as caught:
+        m.add("step one", agent_id="bot", memory_type="procedural_memory")
+    assert isinstance(caught.value, EmptyOutputError) and isinstance(caught.value, LLMError)

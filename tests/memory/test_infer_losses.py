@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from memlane import EmptyOutputError, LLMError, Memory
+from memlane import LLMError, Memory
 from memlane.filters import All
 from memlane.llm import FakeLLM
 from memlane.llm.fake import FakeCall
@@ -235,30 +235,3 @@ def test_threaded_adds_on_one_scope_land_every_fact(tmp_path: Path) -> None:
     assert errors == []
     assert "Lives in Pune" in texts(m) or "Lives in Delhi, near the lake" in texts(m)
     assert len(texts(m)) == 2  # the first writer's change, and the second's fact as a new memory
-
-
-# -- mem0 compatibility ------------------------------------------------------------------------
-
-
-def test_inferred_memories_carry_attributed_to(tmp_path: Path) -> None:
-    m, _ = make(tmp_path, {"memory": [op("ADD", "Likes jazz"), op("ADD", "Recommended the Blue Note club")]})
-    conversation = [
-        {"role": "user", "content": "I like jazz"},
-        {"role": "assistant", "content": "Then I recommend the Blue Note club"},
-    ]
-    out = m.add(conversation, user_id="u")["results"]
-    by_text = {r["memory"]: r["id"] for r in out}
-    jazz = m.get(by_text["Likes jazz"])
-    assert jazz is not None and jazz["attributed_to"] == "user"
-    club = m.get(by_text["Recommended the Blue Note club"])
-    assert club is not None and club["attributed_to"] == "assistant"
-    assert {i["attributed_to"] for i in m.get_all(user_id="u")["results"]} == {"user", "assistant"}
-    hit = m.search("jazz", user_id="u")["results"][0]
-    assert hit["attributed_to"] == "user" and "attributed_to" not in (hit["metadata"] or {})
-
-
-def test_empty_procedural_summary_is_a_value_error(tmp_path: Path) -> None:
-    m, _ = make(tmp_path, {"summary": "  "})
-    with pytest.raises(ValueError, match="empty procedural summary") as caught:
-        m.add("step one", agent_id="bot", memory_type="procedural_memory")
-    assert isinstance(caught.value, EmptyOutputError) and isinstance(caught.value, LLMError)
