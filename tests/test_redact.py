@@ -36,7 +36,7 @@ def test_ordinary_keys(key: Any) -> None:
 
 
 def test_nested_dicts_lists_and_tuples() -> None:
-    data = {
+    data: dict[str, Any] = {
         "llm": {"provider": "openai", "config": {"api_key": SECRET, "model": "gpt", "max_tokens": 300}},
         "headers": [{"Authorization": f"Bearer {SECRET}"}, ("x", {"X-Api-Key": SECRET})],
         "credentials": {"user": "ann", "password": SECRET},
