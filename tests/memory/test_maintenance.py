@@ -239,3 +239,19 @@ def test_backup_into_a_missing_folder_is_a_clean_error(tmp_path: Path) -> None:
         m.backup(tmp_path / "missing" / "b.db")
     assert not (tmp_path / "missing").exists()
     m.close()
+
+
+def test_export_and_import_paths_that_cannot_be_used_are_typed_errors(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db")
+    m.add("fact", user_id="u")
+    with pytest.raises(InvalidInputError, match=r"cannot write the export to .*No such file or directory"):
+        m.export(tmp_path / "missing" / "x.jsonl")
+    with pytest.raises(InvalidInputError, match="cannot write the export to"):
+        m.export(tmp_path)  # a folder
+    with pytest.raises(InvalidInputError, match="cannot read the export"):
+        m.import_data(tmp_path / "missing.jsonl")
+    (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InvalidInputError, match="not UTF-8"):
+        m.import_data(tmp_path / "bin.jsonl")
+    assert len(m.get_all(user_id="u")["results"]) == 1
+    m.close()
