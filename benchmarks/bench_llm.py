@@ -59,7 +59,8 @@ from memlane.prompts.common import conversation_lines
 from memlane.registry import registry
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = Path("/work/shared/data/locomo/locomo5_public.json")
+DATA_ENV = "MEMLANE_LOCOMO"
+"""The variable that may name the LoCoMo JSON file instead of ``--data`` (LoCoMo is not in the repo)."""
 PROMPT_BUDGET = 2000
 T = TypeVar("T", bound=BaseModel)
 
@@ -427,7 +428,9 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="LoCoMo JSON file")
+    parser.add_argument(
+        "--data", type=Path, default=os.environ.get(DATA_ENV), help=f"LoCoMo JSON file (default: ${DATA_ENV})"
+    )
     parser.add_argument("--conversation", default="conv-26", help="sample_id of the conversation")
     parser.add_argument("--llama", action="store_true", help="also run against a local llama.cpp server")
     parser.add_argument("--sessions", type=int, default=3, help="sessions in llama mode (default 3)")
@@ -443,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.quiet:
             print(f"  {line}", file=sys.stderr, flush=True)
 
+    if args.data is None:
+        parser.error(f"give --data PATH or set {DATA_ENV} to a LoCoMo JSON file (e.g. locomo10.json)")
     conversations = {c.sample_id: c for c in load_locomo(args.data)}
     if args.conversation not in conversations:
         parser.error(f"no conversation {args.conversation!r} in {args.data}: {sorted(conversations)}")

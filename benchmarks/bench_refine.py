@@ -10,13 +10,14 @@ and the fused order was kept), never asserting anything.
 gemma-3-270m is far too small to judge relevance: read the recall as a check that the stages run
 end to end on a real server, not as what a capable model would reach.
 
-    python benchmarks/bench_refine.py --data ../shared/data/locomo/locomo5_public.json --questions 20
+    python benchmarks/bench_refine.py --data path/to/locomo10.json --questions 20
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import statistics
 import sys
@@ -83,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", default=str(REPO.parent / "shared/data/locomo/locomo5_public.json"))
+    parser.add_argument(
+        "--data", default=os.environ.get("MEMLANE_LOCOMO"), help="LoCoMo JSON file (default: $MEMLANE_LOCOMO)"
+    )
     parser.add_argument("--questions", type=int, default=20, help="questions of the first conversation")
     parser.add_argument("--candidates", type=int, default=20, help="hits the reranker scores")
     parser.add_argument("--rerank-weight", type=float, default=1.0, help="search.rerank_weight")
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", type=int, default=2, help="phrasings asked of the LLM")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("give --data PATH or set MEMLANE_LOCOMO to a LoCoMo JSON file (e.g. locomo10.json)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on `timeout` too
     sys.path.insert(0, str(REPO))
     from tests.llama_server import LlamaServer, missing_packages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,8 +16,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from memlane import Memory
+from memlane import Memory, __version__
 from memlane.cli import cli, format_table, merge_config
+from memlane.store.sqlite import SQLiteStore
 from tests.eval.test_locomo import sample
 
 Run = Callable[..., Result]
@@ -415,7 +417,7 @@ def test_reset(run: Run, seeded: dict[str, str]) -> None:
     result = run("reset", "--yes")
     assert result.exit_code == 0 and result.stdout == "All memories were removed.\n"
     assert as_json(run("--json", "list", "-u", "alice"))["results"] == []
-    assert json.loads(run("--json", "reset", "-y").stdout) is None
+    assert json.loads(run("--json", "reset", "-y").stdout) == {"message": "All memories were removed."}
 
 
 # -- global options ------------------------------------------------------------------------
@@ -638,3 +640,205 @@ def test_reprocess_retries_the_adds_whose_llm_call_failed(run: Run, db: Path, tm
     config.write_text(json.dumps({"llm": {"provider": "fake", "config": {"responses": []}}}))
     data = as_json(run("--config", str(config), "--json", "reprocess"))
     assert data == {"results": [], "remaining": 0}
+
+
+# -- issue 11: secrets, scratch stores, clean errors, id prefixes ---------------------------
+
+SECRET = "sk-proj-SECRET0123456789"
+
+
+def locomo_file(tmp_path: Path, sample_id: str = "conv-x", name: str = "locomo.json") -> Path:
+    data = sample()
+    data[0]["sample_id"] = sample_id
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_eval_report_hides_secrets_and_records_provenance(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    llm = {"model": "m", "api_key": SECRET, "base_url": f"http://ann:{SECRET}@localhost:9/v1"}
+    config.write_text(
+        json.dumps({"embedder": {"provider": "hash"}, "llm": {"provider": "openai", "config": llm}}),
+        encoding="utf-8",
+    )
+    data = locomo_file(tmp_path)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "eval", "locomo", "--data", str(data), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("results.json", "report.html"):
+        assert SECRET not in (out / name).read_text(encoding="utf-8"), name
+    assert SECRET not in result.output
+    report = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert report["settings"]["config"]["llm"]["config"]["api_key"] == "***"
+    assert report["settings"]["config"]["llm"]["config"]["model"] == "m"
+    assert report["memlane_version"] == __version__
+    assert report["started_at"][:4].isdigit()
+    assert report["data"] == {
+        "path": str(data.resolve()),
+        "sha256": hashlib.sha256(data.read_bytes()).hexdigest(),
+    }
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert __version__ in page and report["data"]["sha256"] in page
+
+
+def test_eval_never_touches_the_global_store(tmp_path: Path) -> None:
+    users = tmp_path / "mine.db"
+    with opened(users) as memory:
+        kept = memory.add("my own note about conv-26", user_id="conv-26", infer=False)["results"][0]["id"]
+    before = users.read_bytes()
+    data = locomo_file(tmp_path, "conv-26")
+    runner = CliRunner(env={"MEMLANE_DB": str(users)})
+    for extra in ([], ["--db", str(users)]):  # $MEMLANE_DB, and the global --db
+        args = [
+            *extra,
+            "--embedder",
+            "hash",
+            "eval",
+            "locomo",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    assert users.read_bytes() == before
+    with opened(users) as memory:
+        items = memory.get_all(user_id="conv-26")["results"]
+        assert [i["id"] for i in items] == [kept] and items[0]["memory"] == "my own note about conv-26"
+
+
+def test_eval_keeps_its_store_only_when_eval_is_given_one(tmp_path: Path) -> None:
+    data = locomo_file(tmp_path)
+    store = tmp_path / "eval-store.db"
+    args = ["--embedder", "hash", "eval", "locomo", "--data", str(data), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, [*args, "--db", str(store)])
+    assert result.exit_code == 0, result.output
+    with opened(store) as memory:
+        assert len(memory.get_all(user_id="conv-x")["results"]) == 5
+
+
+@pytest.mark.parametrize("count", ["-4", "0"])
+def test_eval_rejects_a_non_positive_conversation_count(run: Run, tmp_path: Path, count: str) -> None:
+    data = str(locomo_file(tmp_path))
+    result = run("eval", "locomo", "--data", data, "--conversations", count, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "--conversations" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[]", "holds no conversations"),
+        (b'{"a": 1}', "expected a JSON list of LoCoMo samples"),
+        (b'[{"x": 1}]', "missing 'sample_id'"),
+        (b'[{"sample_id": "c", "conversation": {}, "qa": []}]', "no session_<n> lists"),
+        (b"not json", "not JSON"),
+        (b"\xff\xfe[]", "not UTF-8"),
+    ],
+)
+def test_eval_on_data_that_is_not_locomo_is_one_line(
+    run: Run, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "data.json"
+    path.write_bytes(content)
+    out = tmp_path / "o"
+    result = run("eval", "locomo", "--data", str(path), "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_eval_on_a_missing_file_is_one_line(run: Run, tmp_path: Path) -> None:
+    result = run("eval", "locomo", "--data", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot read the LoCoMo file") and result.stderr.count("\n") == 1
+
+
+def test_export_to_a_missing_folder_is_one_line(run: Run, tmp_path: Path) -> None:
+    add_one(run, "a fact", "-u", "alice")
+    result = run("export", str(tmp_path / "nonexistent-dir" / "x.jsonl"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot write the export to") and result.stderr.count("\n") == 1
+
+
+def test_add_file_that_is_not_utf8_is_one_line(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(b'[{"role": "user", "content": "caf\xe9"}]')
+    result = run("add", "--file", str(path), "-u", "alice")
+    assert result.exit_code == 1
+    assert "not UTF-8 text" in result.stderr and result.stderr.count("\n") == 1
+    assert as_json(run("--json", "list", "-u", "alice"))["results"] == []
+
+
+def test_backup_refuses_existing_files_and_the_database(run: Run, db: Path, tmp_path: Path) -> None:
+    add_one(run, "I like green tea", "-u", "alice")
+    other = tmp_path / "other.db"
+    with opened(other) as memory:
+        memory.add("another store's memory", user_id="bob", infer=False)
+    before = other.read_bytes()
+    refused = run("backup", str(other))
+    assert refused.exit_code == 1 and "already exists" in refused.stderr and "--force" in refused.stderr
+    assert other.read_bytes() == before
+    itself = run("backup", str(db))
+    assert itself.exit_code == 1 and "is the database being backed up" in itself.stderr
+    assert run("backup", "--force", str(db)).exit_code == 1
+    assert run("backup", "--force", str(other)).exit_code == 0
+    with opened(other) as memory:
+        assert memory.get_all(user_id="bob")["results"] == []
+        assert [r["memory"] for r in memory.get_all(user_id="alice")["results"]] == ["I like green tea"]
+
+
+def test_commands_accept_the_id_prefix_tables_show(run: Run) -> None:
+    mid = add_one(run, "I like green tea", "-u", "alice")
+    listed = run("list", "-u", "alice").stdout
+    prefix = mid[:8]
+    assert prefix in listed
+    assert as_json(run("--json", "get", prefix))["id"] == mid
+    assert run("update", prefix, "I like black tea").exit_code == 0
+    assert [e["event"] for e in as_json(run("--json", "history", prefix))] == ["ADD", "UPDATE"]
+    assert run("delete", mid[:4]).exit_code == 0
+    assert run("get", mid).exit_code == 1
+    assert as_json(run("--json", "purge", prefix, "--yes"))["purged"] == 1
+
+
+def test_an_ambiguous_id_prefix_is_a_clear_error(run: Run, db: Path) -> None:
+    first = add_one(run, "one", "-u", "alice")
+    second = add_one(run, "two", "-u", "alice")
+    with opened(db) as memory:
+        store = memory.store
+        assert isinstance(store, SQLiteStore)
+        with store.locked() as conn:
+            for old, new in ((first, "abcd0001" + first[8:]), (second, "abcd0002" + second[8:])):
+                conn.execute("UPDATE memories SET id = ? WHERE id = ?", (new, old))
+    result = run("get", "abcd")
+    assert result.exit_code == 1
+    assert "matches 2 memories" in result.stderr and "give more characters" in result.stderr
+    assert as_json(run("--json", "get", "abcd0002"))["memory"] == "two"
+    assert run("get", "abc").exit_code == 1  # shorter than 4: taken as a whole id, not found
+
+
+def test_llm_add_shows_progress_on_stderr_only(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    config.write_text(
+        json.dumps({"llm": {"provider": "fake", "config": {"responses": []}}}), encoding="utf-8"
+    )
+    base = ["--config", str(config), "--db", str(tmp_path / "x.db"), "--embedder", "hash", "--json"]
+    result = CliRunner().invoke(cli, [*base, "add", "I like tea", "-u", "alice"])
+    assert result.stderr.startswith("extracting memories with FakeLLM...\n")
+    assert "extracting" not in result.stdout
+    verbatim = CliRunner().invoke(cli, [*base, "add", "I like tea", "-u", "alice", "--no-infer"])
+    assert verbatim.exit_code == 0 and verbatim.stderr == ""
+
+
+def test_errors_never_show_a_secret(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"llm": {"provider": "openai", "api_key": SECRET}}), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "--db", str(tmp_path / "x.db"), "list", "-u", "a"]
+    )
+    assert result.exit_code == 1 and "api_key" in result.stderr
+    assert SECRET not in result.stderr

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import click
 
-from memlane import MemlaneError, NotFoundError, __version__
+from memlane import InvalidInputError, MemlaneError, NotFoundError, __version__
 from memlane.cli_options import (
     Settings,
     emit,
@@ -45,6 +45,7 @@ from memlane.cli_tables import (
     score,
     when,
 )
+from memlane.redact import redact_text
 
 __all__ = ["cli", "format_table", "main", "merge_config"]
 
@@ -56,13 +57,13 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class _Group(click.Group):
-    """Turns library errors into one clean ``Error: ...`` line and exit code 1."""
+    """Turns library errors into one clean ``Error: ...`` line (secrets masked) and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MemlaneError as exc:
-            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            lines = [line.strip() for line in redact_text(str(exc)).splitlines() if line.strip()]
             raise click.ClickException("; ".join(lines) or type(exc).__name__) from None
 
 
@@ -143,14 +144,15 @@ def add(
     if (text is None) == (messages_file is None):
         raise click.UsageError("give either TEXT or --file (not both)")
     if messages_file is not None:
-        try:
-            messages: Any = json.load(messages_file)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="'--file'") from None
+        messages: Any = _read_messages(messages_file)
     else:
         messages = sys.stdin.read() if text == "-" else text
     stamp: Any = float(timestamp) if timestamp and _NUMBER.match(timestamp) else timestamp
-    result = settings.memory().add(
+    memory = settings.memory()
+    if memory.llm is not None and infer is not False:  # the LLM call may take a minute
+        label = getattr(memory.llm, "label", type(memory.llm).__name__)
+        click.echo(redact_text(f"extracting memories with {label}..."), err=True)
+    result = memory.add(
         messages,
         user_id=user_id,
         agent_id=agent_id,
@@ -167,6 +169,19 @@ def add(
             print_table(items, [("EVENT", field("event")), ID_COLUMN, ("ROLE", field("role")), MEMORY_COLUMN])
 
     emit(settings, result, human)
+
+
+def _read_messages(handle: IO[str]) -> Any:
+    """The messages of ``add --file``: JSON in UTF-8 (a usage error when not JSON)."""
+    try:
+        return json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint="'--file'") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"--file {handle.name}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "save the messages as UTF-8 JSON"
+        ) from None
 
 
 @cli.command()
@@ -256,7 +271,8 @@ def list_(
 @json_option
 @pass_settings
 def get(settings: Settings, memory_id: str) -> None:
-    """Show one memory in full."""
+    """Show one memory in full (ID: the id or a unique prefix, as tables show it)."""
+    memory_id = settings.resolve_id(memory_id)
     item = settings.memory().get(memory_id)
     if item is None:
         raise NotFoundError(memory_id)
@@ -279,6 +295,7 @@ def get(settings: Settings, memory_id: str) -> None:
 @pass_settings
 def update(settings: Settings, memory_id: str, text: str | None, metadata: Any) -> None:
     """Give memory ID a new TEXT (the old text stays in its history) and/or new --metadata."""
+    memory_id = settings.resolve_id(memory_id)
     result = settings.memory().update(memory_id, text=text, metadata=metadata)
     emit(settings, result, lambda: click.echo(result["message"]))
 
@@ -289,7 +306,7 @@ def update(settings: Settings, memory_id: str, text: str | None, metadata: Any) 
 @pass_settings
 def delete(settings: Settings, memory_id: str) -> None:
     """Delete memory ID (its history keeps a DELETE row)."""
-    result = settings.memory().delete(memory_id)
+    result = settings.memory().delete(settings.resolve_id(memory_id))
     emit(settings, result, lambda: click.echo(result["message"]))
 
 
@@ -318,6 +335,7 @@ def delete_all(
 @pass_settings
 def history(settings: Settings, memory_id: str) -> None:
     """Show every ADD / UPDATE / DELETE of memory ID, oldest first."""
+    memory_id = settings.resolve_id(memory_id)
     events = settings.memory().history(memory_id)
 
     def human() -> None:
@@ -362,7 +380,8 @@ def reset(settings: Settings, yes: bool) -> None:
     if not yes:
         click.confirm("Remove ALL memories of every user, agent and run?", abort=True, err=True)
     settings.memory().reset()
-    emit(settings, None, lambda: click.echo("All memories were removed."))
+    result = {"message": "All memories were removed."}
+    emit(settings, result, lambda: click.echo(result["message"]))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

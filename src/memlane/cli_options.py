@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from memlane import Memory
+from memlane import InvalidInputError, Memory
 
 __all__ = [
     "JsonType",
@@ -20,6 +20,7 @@ __all__ = [
     "merge_config",
     "metadata_option",
     "pass_settings",
+    "read_config",
     "scope_options",
     "top_k_option",
     "yes_option",
@@ -66,13 +67,48 @@ class Settings:
 
     def memory(self) -> Memory:
         if self._memory is None:
-            config = _read_config(self.config_file) if self.config_file else None
+            config = read_config(self.config_file) if self.config_file else None
             self._memory = Memory.from_config(merge_config(config, db=self.db, embedder=self.embedder))
             click.get_current_context().call_on_close(self._memory.close)
         return self._memory
 
+    def scratch_memory(self, path: str) -> Memory:
+        """A ``Memory`` with the config file's embedder, LLM and search settings but its store
+        on the SQLite file ``path``: never the global ``--db``/``MEMLANE_DB`` nor the config's
+        store or external graph server (for ``eval``). The caller closes it."""
+        config = merge_config(
+            read_config(self.config_file) if self.config_file else None, db=None, embedder=self.embedder
+        )
+        config["vector_store"] = {"provider": "sqlite", "config": {"path": path}}
+        graph = config.get("graph_store")
+        if isinstance(graph, dict) and graph.get("provider", "sqlite") != "sqlite":
+            del config["graph_store"]
+        return Memory.from_config(config)
 
-def _read_config(path: str) -> dict[str, Any]:
+    def resolve_id(self, value: str) -> str:
+        """The memory id that ``value`` names: the id itself, or a unique prefix of at least
+        ``MIN_ID_PREFIX`` characters (tables show the first 8). An ambiguous prefix is an
+        ``InvalidInputError``; an unknown one is passed on (the command reports it not found)."""
+        if len(value) < MIN_ID_PREFIX:
+            return value
+        found = self.memory().store.ids_with_prefix(value, limit=_SHOWN_CANDIDATES + 1)
+        if not found or value in found:
+            return value
+        if len(found) == 1:
+            return found[0]
+        count = f"more than {_SHOWN_CANDIDATES}" if len(found) > _SHOWN_CANDIDATES else str(len(found))
+        shown = ", ".join(found[:_SHOWN_CANDIDATES])
+        raise InvalidInputError(
+            f"the id prefix {value!r} matches {count} memories ({shown}); give more characters"
+        )
+
+
+MIN_ID_PREFIX = 4
+"""The shortest id prefix the commands accept for a memory id."""
+_SHOWN_CANDIDATES = 5
+
+
+def read_config(path: str) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)

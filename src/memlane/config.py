@@ -20,6 +20,7 @@ from pydantic import (
 
 from memlane.errors import ConfigError, MemlaneError
 from memlane.models import is_profile_key
+from memlane.redact import redact, redact_text
 from memlane.registry import Kind, registry
 
 __all__ = [
@@ -68,6 +69,10 @@ class ProviderSection(BaseModel):
     def build(self) -> Any:
         """A new back end from this section."""
         return registry.get(self.kind, self.provider).factory(self.parsed)
+
+    def __repr_args__(self) -> Any:  # repr() and str() never show a secret of the raw config
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if isinstance(value, (dict, str)) else value
 
 
 class VectorStoreSection(ProviderSection):
@@ -234,7 +239,7 @@ class ProfileConfig(BaseModel):
 class MemoryConfig(BaseModel):
     """The whole configuration; every field has a default, so ``MemoryConfig()`` works offline."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # errors never quote a secret
 
     vector_store: VectorStoreSection = Field(default_factory=VectorStoreSection)
     embedder: EmbedderSection = Field(default_factory=EmbedderSection)
@@ -276,4 +281,4 @@ class MemoryConfig(BaseModel):
                 cause = (error.get("ctx") or {}).get("error")
                 if isinstance(cause, MemlaneError):
                     raise cause from None
-            raise ConfigError(f"invalid memlane config: {exc}") from None
+            raise ConfigError(f"invalid memlane config: {redact_text(str(exc))}") from None

@@ -24,19 +24,38 @@ FORMAT_VERSION = 1
 
 
 def export_jsonl(store: MemoryStore, destination: str | Path | IO[str]) -> dict[str, int]:
-    """Write every record to ``destination`` (a path or a text file); return counts by kind."""
+    """Write every record to ``destination`` (a path or a text file); return counts by kind.
+
+    A path that cannot be written (missing folder, no permission, a folder) is an
+    ``InvalidInputError`` naming the path and the reason."""
     if isinstance(destination, (str, Path)):
-        with open(destination, "w", encoding="utf-8") as handle:
-            return _write(store, handle)
+        try:
+            with open(destination, "w", encoding="utf-8") as handle:
+                return _write(store, handle)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot write the export to {str(destination)!r}: {_reason(exc)}"
+            ) from exc
     return _write(store, destination)
 
 
 def import_jsonl(store: MemoryStore, source: str | Path | IO[str]) -> dict[str, int]:
     """Load an export into ``store`` in one transaction; return counts by kind."""
     if isinstance(source, (str, Path)):
-        with open(source, encoding="utf-8") as handle:
-            return store.load(_read(handle))
+        try:
+            with open(source, encoding="utf-8") as handle:
+                return store.load(_read(handle))
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read the export {str(source)!r}: {_reason(exc)}") from exc
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(
+                f"{str(source)!r} is not a memlane export (not UTF-8 text: {exc.reason})"
+            ) from exc
     return store.load(_read(source))
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 def _write(store: MemoryStore, handle: IO[str]) -> dict[str, int]:

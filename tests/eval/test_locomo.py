@@ -121,3 +121,70 @@ def test_progress_in_a_log_is_a_line_per_tenth(capsys: pytest.CaptureFixture[str
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 11 and "\r" not in "".join(lines)
     assert lines[-1].endswith("100/100")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "holds no conversations"),
+        ([{"sample_id": "c", "qa": []}], "sample 0 (c): missing 'conversation'"),
+        ([{"sample_id": "c", "conversation": {"session_1": []}, "qa": []}], "missing 'session_1_date_time'"),
+        (
+            [
+                {
+                    "sample_id": "c",
+                    "conversation": {"session_1_date_time": "soon", "session_1": [{}]},
+                    "qa": [],
+                }
+            ],
+            "unrecognised LoCoMo session date",
+        ),
+        (
+            [
+                {
+                    "sample_id": "c",
+                    "conversation": {
+                        "session_1_date_time": "1:56 pm on 8 May, 2023",
+                        "session_1": [{"text": "x"}],
+                    },
+                    "qa": [],
+                }
+            ],
+            "session_1[0]: missing 'speaker'",
+        ),
+        (
+            [{"sample_id": 7, "conversation": {}, "qa": []}],
+            "'sample_id' should be a JSON string, got a JSON number",
+        ),
+    ],
+)
+def test_load_names_what_is_wrong(tmp_path: Path, data: Any, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InvalidInputError) as caught:
+        load_locomo(path)
+    assert message in str(caught.value) and "bad.json" in str(caught.value)
+
+
+def test_load_of_a_missing_or_binary_file_is_a_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="cannot read the LoCoMo file"):
+        load_locomo(tmp_path / "missing.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\x00")
+    with pytest.raises(InvalidInputError, match="not UTF-8"):
+        load_locomo(tmp_path / "bin.json")
+
+
+def test_evaluate_needs_conversations(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="no LoCoMo conversations"):
+        evaluate_locomo(Memory(hash_config(tmp_path / "e.db")), [], progress=lambda *a: None)
+
+
+def test_result_records_provenance_and_masks_the_config(tmp_path: Path, data_file: Path) -> None:
+    config = hash_config(tmp_path / "e.db")
+    config["llm"] = {"provider": "fake", "config": {"responses": [{"api_key": "sk-SECRET-123"}]}}
+    memory = Memory(config)
+    result = evaluate_locomo(memory, load_locomo(data_file), progress=lambda *a: None, data_file=data_file)
+    text = json.dumps(result.to_dict()) + html_report(result)
+    assert "sk-SECRET-123" not in text
+    assert result.data["sha256"] and result.data["path"] == str(data_file.resolve())
+    assert result.memlane_version and result.started_at

@@ -191,3 +191,67 @@ def test_online_backup_while_writing(tmp_path: Path) -> None:
     got: dict[str, Any] = copy.get_all(user_id="u", top_k=100)
     assert len(got["results"]) == 50
     assert sqlite(copy).execute("PRAGMA integrity_check") == [("ok",)]
+
+
+def test_backup_refuses_an_existing_file_unless_overwrite(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db")
+    m.add("kept in a", user_id="u")
+    other = hash_memory(tmp_path / "other.db")
+    other.add("another app's memory", user_id="v")
+    other.close()
+    before = (tmp_path / "other.db").read_bytes()
+    with pytest.raises(InvalidInputError, match=r"already exists.*overwrite=True"):
+        m.backup(tmp_path / "other.db")
+    assert (tmp_path / "other.db").read_bytes() == before
+    plain = tmp_path / "notes.txt"
+    plain.write_text("mine", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="already exists"):
+        m.backup(plain)
+    assert plain.read_text(encoding="utf-8") == "mine"
+    m.backup(tmp_path / "other.db", overwrite=True)
+    copy = hash_memory(tmp_path / "other.db")
+    assert [r["memory"] for r in copy.get_all(user_id="u")["results"]] == ["kept in a"]
+    assert copy.get_all(user_id="v")["results"] == []
+    copy.close()
+    m.close()
+
+
+def test_backup_refuses_the_database_itself(tmp_path: Path) -> None:
+    source = tmp_path / "a.db"
+    m = hash_memory(source)
+    m.add("fact", user_id="u")
+    link = tmp_path / "link.db"
+    link.symlink_to(source)
+    hard = tmp_path / "hard.db"
+    hard.hardlink_to(source)
+    for target in (source, link, hard, tmp_path / "." / "a.db"):
+        for overwrite in (False, True):
+            with pytest.raises(InvalidInputError, match="is the database being backed up"):
+                m.backup(target, overwrite=overwrite)
+    assert [r["memory"] for r in m.get_all(user_id="u")["results"]] == ["fact"]
+    assert sqlite(m).execute("PRAGMA integrity_check") == [("ok",)]
+    m.close()
+
+
+def test_backup_into_a_missing_folder_is_a_clean_error(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db")
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        m.backup(tmp_path / "missing" / "b.db")
+    assert not (tmp_path / "missing").exists()
+    m.close()
+
+
+def test_export_and_import_paths_that_cannot_be_used_are_typed_errors(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db")
+    m.add("fact", user_id="u")
+    with pytest.raises(InvalidInputError, match=r"cannot write the export to .*No such file or directory"):
+        m.export(tmp_path / "missing" / "x.jsonl")
+    with pytest.raises(InvalidInputError, match="cannot write the export to"):
+        m.export(tmp_path)  # a folder
+    with pytest.raises(InvalidInputError, match="cannot read the export"):
+        m.import_data(tmp_path / "missing.jsonl")
+    (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InvalidInputError, match="not UTF-8"):
+        m.import_data(tmp_path / "bin.jsonl")
+    assert len(m.get_all(user_id="u")["results"]) == 1
+    m.close()

@@ -9,6 +9,7 @@ that have gold evidence; hit@k is the share of questions with at least one in th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -20,8 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from memlane import __version__
 from memlane.errors import InvalidInputError
 from memlane.memory.main import Memory
+from memlane.redact import redact
 
 __all__ = [
     "CATEGORIES",
@@ -30,6 +33,7 @@ __all__ = [
     "EvalResult",
     "Question",
     "Turn",
+    "describe_data",
     "evaluate_locomo",
     "load_locomo",
     "parse_evidence",
@@ -76,6 +80,9 @@ class EvalResult:
     """Figures of one run; ``per_question`` keeps every question's top results."""
 
     settings: dict[str, Any]
+    memlane_version: str = __version__
+    started_at: str = ""
+    data: dict[str, str] = field(default_factory=dict)
     recall: dict[str, dict[int, float]] = field(default_factory=dict)
     hit: dict[str, dict[int, float]] = field(default_factory=dict)
     questions: dict[str, int] = field(default_factory=dict)
@@ -91,7 +98,10 @@ class EvalResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "settings": self.settings,
+            "memlane_version": self.memlane_version,
+            "started_at": self.started_at,
+            "data": self.data,
+            "settings": redact(self.settings),
             "recall": self.recall,
             "hit": self.hit,
             "questions": self.questions,
@@ -126,37 +136,99 @@ def parse_session_date(text: str) -> str:
 
 
 def load_locomo(path: str | Path) -> list[Conversation]:
-    """The conversations of a LoCoMo JSON file, with questions of categories 1-4."""
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    """The conversations of a LoCoMo JSON file, with questions of categories 1-4.
+
+    A file that cannot be read, is not JSON, holds no conversation or does not have LoCoMo's
+    shape is an ``InvalidInputError`` that names the file and what is wrong.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read the LoCoMo file {str(path)!r}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{str(path)!r} is not a LoCoMo JSON file (not UTF-8 text)") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{str(path)!r} is not a LoCoMo JSON file (not JSON: {exc})") from exc
     if not isinstance(data, list):
-        raise InvalidInputError(f"{path}: expected a JSON list of LoCoMo samples")
-    return [_conversation(sample) for sample in data]
+        raise InvalidInputError(
+            f"{str(path)!r}: expected a JSON list of LoCoMo samples, got a JSON {_json_type(data)}"
+        )
+    if not data:
+        raise InvalidInputError(f"{str(path)!r} holds no conversations (an empty list)")
+    out: list[Conversation] = []
+    for index, sample in enumerate(data):
+        where = f"{str(path)!r}, sample {index}"
+        if isinstance(sample, dict) and isinstance(sample.get("sample_id"), str):
+            where += f" ({sample['sample_id']})"
+        try:
+            out.append(_conversation(sample, where))
+        except InvalidInputError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise InvalidInputError(f"{where} is not a LoCoMo sample: {exc!r}") from exc
+    return out
 
 
-def _conversation(sample: dict[str, Any]) -> Conversation:
-    conv = sample["conversation"]
+def _need(value: Any, key: str, kind: type, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{where}: expected a JSON object, got a JSON {_json_type(value)}")
+    if key not in value:
+        raise InvalidInputError(f"{where}: missing {key!r} (not a LoCoMo file?)")
+    found = value[key]
+    if not isinstance(found, kind) or isinstance(found, bool):
+        raise InvalidInputError(
+            f"{where}: {key!r} should be a JSON {_json_type(kind())}, got a JSON {_json_type(found)}"
+        )
+    return found
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _conversation(sample: Any, where: str) -> Conversation:
+    sample_id = _need(sample, "sample_id", str, where)
+    conv = _need(sample, "conversation", dict, where)
+    qas = _need(sample, "qa", list, where)
     sessions = sorted(int(m.group(1)) for k in conv if (m := re.fullmatch(r"session_(\d+)", k)))
+    if not sessions:
+        raise InvalidInputError(f"{where}: the conversation has no session_<n> lists")
     turns: list[Turn] = []
     for n in sessions:
-        observed = parse_session_date(conv[f"session_{n}_date_time"])
-        for t in conv[f"session_{n}"]:
-            text = f"{t['speaker']}: {t['text']}"
+        date = _need(conv, f"session_{n}_date_time", str, where)
+        try:
+            observed = parse_session_date(date)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{where}: {exc}") from None
+        for i, t in enumerate(_need(conv, f"session_{n}", list, where)):
+            at = f"{where}, session_{n}[{i}]"
+            text = f"{_need(t, 'speaker', str, at)}: {_need(t, 'text', str, at)}"
             if t.get("blip_caption"):
                 text += f" [shares a photo of {t['blip_caption']}]"
-            turns.append(Turn(t["dia_id"], n, text, observed))
+            turns.append(Turn(_need(t, "dia_id", str, at), n, text, observed))
+    if not turns:
+        raise InvalidInputError(f"{where}: the conversation has no turns")
     known = {t.dia_id for t in turns}
-    questions = tuple(
-        Question(
-            sample["sample_id"],
-            qa["question"],
-            qa["category"],
-            tuple(e for e in parse_evidence(qa.get("evidence", [])) if e in known),
-        )
-        for qa in sample["qa"]
-        if qa.get("category") in CATEGORIES
-    )
-    return Conversation(sample["sample_id"], tuple(turns), questions)
+    questions: list[Question] = []
+    for i, qa in enumerate(qas):
+        if not isinstance(qa, dict) or qa.get("category") not in CATEGORIES:
+            continue
+        evidence = qa.get("evidence") or []
+        gold = parse_evidence(evidence if isinstance(evidence, list) else [evidence])
+        question = _need(qa, "question", str, f"{where}, qa[{i}]")
+        questions.append(Question(sample_id, question, qa["category"], tuple(e for e in gold if e in known)))
+    return Conversation(sample_id, tuple(turns), tuple(questions))
+
+
+def describe_data(path: str | Path) -> dict[str, str]:
+    """The data file of a run, for its report: path (absolute) and SHA-256 of its bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(Path(path).resolve()), "sha256": digest.hexdigest()}
 
 
 Progress = Callable[[str, int, int], None]
@@ -168,11 +240,24 @@ def evaluate_locomo(
     *,
     search_options: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    data_file: str | Path | None = None,
 ) -> EvalResult:
-    """Ingest ``conversations`` into ``memory`` (infer=False) and score every question."""
+    """Ingest ``conversations`` into ``memory`` (infer=False) and score every question.
+
+    The result records memlane's version, the start time, the data file (``data_file``: path
+    and SHA-256) and the settings, with every secret of the config masked (``memlane.redact``).
+    Runs in whatever store ``memory`` has and clears the conversations' scopes first: give it a
+    scratch store (the CLI does).
+    """
+    if not conversations:
+        raise InvalidInputError("no LoCoMo conversations to evaluate")
     options = dict(search_options or {})
     report = progress or _StderrProgress()
-    result = EvalResult(settings={"search": options, "config": memory.config.model_dump(mode="json")})
+    result = EvalResult(
+        settings=redact({"search": options, "config": memory.config}),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        data=describe_data(data_file) if data_file is not None else {},
+    )
     total_turns = sum(len(c.turns) for c in conversations)
     start = time.perf_counter()
     done = 0

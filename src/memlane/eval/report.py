@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from memlane.eval.locomo import CATEGORIES, KS, EvalResult
+from memlane.redact import redact
 
-__all__ = ["html_report", "table", "write_reports"]
+__all__ = ["html_report", "provenance", "table", "write_reports"]
 
 _ROWS = ("overall", *CATEGORIES.values())
 _COLOURS = ("#222222", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
@@ -43,6 +44,16 @@ def table(result: EvalResult) -> str:
     return "\n".join(lines)
 
 
+def provenance(result: EvalResult) -> str:
+    """Which memlane ran, when, and on which data file (path and SHA-256)."""
+    parts = [f"memlane {result.memlane_version}"]
+    if result.started_at:
+        parts.append(f"run at {result.started_at}")
+    if result.data:
+        parts.append(f"data {result.data.get('path')} (sha256 {result.data.get('sha256')})")
+    return ", ".join(parts)
+
+
 def write_reports(result: EvalResult, folder: str | Path) -> dict[str, Path]:
     """``results.json`` and ``report.html`` in ``folder``; returns their paths."""
     out = Path(folder)
@@ -57,13 +68,14 @@ def html_report(result: EvalResult) -> str:
     """A self-contained page: the table, recall@k curves per category, a latency histogram."""
     body = [
         "<h1>memlane: LoCoMo evidence recall</h1>",
+        f"<p>{html.escape(provenance(result))}</p>",
         f"<pre>{html.escape(table(result))}</pre>",
         "<h2>Evidence recall@k</h2>",
         _recall_svg(result),
         "<h2>Search latency</h2>",
         _histogram_svg(result.latency_ms),
         "<h2>Settings</h2>",
-        f"<pre>{html.escape(json.dumps(result.settings, indent=1))}</pre>",
+        f"<pre>{html.escape(json.dumps(redact(result.settings), indent=1))}</pre>",
     ]
     style = "body{font-family:sans-serif;max-width:60em;margin:2em auto}pre{background:#f6f6f6;padding:1em}"
     head = f"<meta charset='utf-8'><title>memlane eval</title><style>{style}</style>"

@@ -34,6 +34,7 @@ from memlane.llm.structured import (
     add_system_text,
     reported_usage,
 )
+from memlane.redact import redact_url
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -127,7 +128,7 @@ class OpenAILLM(StructuredLLM):
 
     @property
     def label(self) -> str:
-        return f"{self._preset.name} LLM {self.model!r} at {self.base_url}"
+        return f"{self._preset.name} LLM {self.model!r} at {redact_url(self.base_url)}"
 
     @property
     def mode(self) -> Mode | None:

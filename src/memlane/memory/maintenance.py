@@ -63,9 +63,13 @@ class DataSafety:
         self._dimension_checked = False
         return counts
 
-    def backup(self, destination: str | Path) -> None:
-        """A consistent copy of the store while writers keep going (stores that support it)."""
+    def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
+        """A consistent copy of the store while writers keep going (stores that support it).
+
+        Never onto the database itself; an existing ``destination`` is replaced only with
+        ``overwrite=True``. Either refusal is an ``InvalidInputError`` that changes no file.
+        """
         method = getattr(self.store, "backup", None)
         if method is None:
             raise StoreError(f"{type(self.store).__name__} has no online backup; use export()")
-        method(destination)
+        method(destination, overwrite=overwrite)

@@ -166,6 +166,11 @@ class MemoryStore(Protocol):
         that match ``where``, as (memory id, distance) pairs."""
         ...
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """At most ``limit`` ids of stored memories (deleted ones too) that start with
+        ``prefix``, sorted (for short ids typed by people)."""
+        ...
+
     def history(self, memory_id: str) -> list[HistoryEvent]:
         """History rows of one memory, oldest first."""
         ...

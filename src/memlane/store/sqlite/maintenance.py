@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from memlane.errors import DimensionMismatchError, InvalidInputError, StoreError
@@ -149,13 +151,58 @@ def _check_meta(conn: sqlite3.Connection, data: dict[str, Any]) -> None:
         raise DimensionMismatchError(int(row[0]), int(str(data.get("value"))))
 
 
-def backup(conn: sqlite3.Connection, destination: str) -> None:
-    """A consistent copy of the live database (SQLite's online backup; writers may keep going)."""
+def backup(conn: sqlite3.Connection, destination: str, *, overwrite: bool = False) -> None:
+    """A consistent copy of the live database (SQLite's online backup; writers may keep going).
+
+    The copy is written beside ``destination`` and renamed onto it when complete, so a failed
+    backup leaves no half-written file. The database itself (the same path after resolving
+    symlinks, or the same file) is always refused; another existing file only unless
+    ``overwrite``. Both refusals are ``InvalidInputError`` and leave every file as it was.
+    """
+    target = Path(destination).expanduser()
+    _check_backup_target(conn, target, overwrite=overwrite)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        target = sqlite3.connect(destination)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the backup file {destination!r}: {exc}") from exc
+        copy = sqlite3.connect(partial)
+        try:
+            conn.backup(copy, pages=1024)
+        finally:
+            copy.close()
+        os.replace(partial, target)
+    except (sqlite3.Error, OSError) as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"cannot write the backup {str(target)!r}: {exc}") from exc
+
+
+def _check_backup_target(conn: sqlite3.Connection, target: Path, *, overwrite: bool) -> None:
+    source = _database_file(conn)
+    if source is not None and (
+        target.resolve() == source.resolve() or (target.exists() and _same_file(target, source))
+    ):
+        raise InvalidInputError(
+            f"{str(target)!r} is the database being backed up; give another path for the copy"
+        )
+    if target.is_dir():
+        raise InvalidInputError(f"{str(target)!r} is a folder; give a file path for the backup")
+    if target.exists() and not overwrite:
+        raise InvalidInputError(
+            f"{str(target)!r} already exists; choose a new path, or replace it with "
+            "overwrite=True (CLI: memlane backup --force)"
+        )
+    if not target.parent.is_dir():
+        raise InvalidInputError(f"the folder {str(target.parent)!r} of the backup does not exist")
+
+
+def _database_file(conn: sqlite3.Connection) -> Path | None:
+    """The main database's file, or None for an in-memory database."""
+    for _seq, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file) if file else None
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
     try:
-        conn.backup(target, pages=1024)
-    finally:
-        target.close()
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

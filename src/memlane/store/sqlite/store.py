@@ -282,6 +282,17 @@ class SQLiteStore:
         with self.transaction():
             pending.release(self._conn, pending_id, error)
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        if not prefix:
+            return []
+        upper = prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
+        with self._guard():
+            rows = self._conn.execute(
+                "SELECT id FROM memories WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                (prefix, upper, max(0, limit)),
+            ).fetchall()
+        return [str(r[0]) for r in rows if str(r[0]).startswith(prefix)]
+
     # -- maintenance ---------------------------------------------------------------------
 
     def reset(self) -> None:
@@ -320,9 +331,11 @@ class SQLiteStore:
         self._vectors.invalidate()
         return counts
 
-    def backup(self, destination: str | Path) -> None:
-        """A consistent copy of the database file while writers keep going."""
-        maintenance.backup(self._conn, str(destination))
+    def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
+        """A consistent copy of the database file while writers keep going (see
+        ``maintenance.backup``: never onto the database itself, an existing file only with
+        ``overwrite``)."""
+        maintenance.backup(self._conn, str(destination), overwrite=overwrite)
 
     def close(self) -> None:
         with self._guard():
