@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from memlane import Memory
 from memlane.cli import cli, format_table, merge_config
+from memlane.store.sqlite import SQLiteStore
 from tests.eval.test_locomo import sample
 
 Run = Callable[..., Result]
@@ -24,7 +25,10 @@ Run = Callable[..., Result]
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    return tmp_path / "cli.db"
+    """An empty memlane database: read commands refuse a missing file."""
+    path = tmp_path / "cli.db"
+    SQLiteStore(path).close()
+    return path
 
 
 @pytest.fixture

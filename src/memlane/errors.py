@@ -15,6 +15,7 @@ One root, so ``except MemlaneError`` catches anything the library raises on purp
         ├── RerankError                  the reranker failed or its scores could not be used
         └── StoreError
             └── DimensionMismatchError   the store holds vectors of another size
+                └── EmbedderMismatchError  ... or of another embedder (same size, other model)
 
 Input errors subclass ``ValueError`` so that code written for mem0 (``except ValueError``)
 keeps working. Every error leaves the store as it was.
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "DimensionMismatchError",
     "EmbedderError",
+    "EmbedderMismatchError",
     "InvalidFilterError",
     "InvalidInputError",
     "LLMError",
@@ -109,10 +111,30 @@ class StoreError(ProviderError):
 class DimensionMismatchError(StoreError):
     """The store was created with vectors of another dimension than the embedder gives."""
 
-    def __init__(self, stored: int, embedder: int) -> None:
+    def __init__(self, stored: int, embedder: int, message: str | None = None) -> None:
         self.stored = stored
         self.embedder = embedder
         super().__init__(
-            f"the store holds {stored}-dimensional vectors but the embedder gives {embedder}; "
+            message
+            or f"the store holds {stored}-dimensional vectors but the embedder gives {embedder}; "
             "use the embedder the store was created with, or a new database path"
+        )
+
+
+class EmbedderMismatchError(DimensionMismatchError):
+    """The store was written by another embedder: its vectors and the embedder's do not compare
+    even though their sizes agree. ``stored_embedder`` and ``embedder_identity`` name the two;
+    ``stored`` and ``embedder`` are the (equal) dimension, 0 when not known yet."""
+
+    def __init__(self, stored: str, embedder: str, dimension: int = 0, message: str | None = None) -> None:
+        self.stored_embedder = stored
+        self.embedder_identity = embedder
+        super().__init__(
+            dimension,
+            dimension,
+            message
+            or f"the store was written with the embedder {stored!r} but is opened with {embedder!r}; "
+            "their vectors do not compare. Open it with the embedder it was written with, or use "
+            "a new database path (moving a store to another embedder needs a re-index, which "
+            "memlane does not offer yet)",
         )
