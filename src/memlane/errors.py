@@ -52,13 +52,15 @@ class ConfigError(MemlaneError, ValueError):
 class UnknownProviderError(ConfigError):
     """A provider name that is not registered for its kind."""
 
-    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+    def __init__(self, kind: str, name: str, known: list[str], hint: str | None = None) -> None:
         self.kind = kind
         self.name = name
         self.known = known
-        super().__init__(
-            f"unknown {kind} provider {name!r}; known {kind} providers: {', '.join(known) or '(none)'}"
-        )
+        self.hint = hint
+        message = f"unknown {kind} provider {name!r}; known {kind} providers: {', '.join(known) or '(none)'}"
+        if hint:
+            message = f"{kind} provider {name!r} is not built into memlane: {hint}. Known {kind} providers: {', '.join(known)}"
+        super().__init__(message)
 
 
 class MissingDependencyError(ConfigError, ImportError):
