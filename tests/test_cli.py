@@ -620,7 +620,9 @@ def test_eval_locomo_writes_reports(run: Run, tmp_path: Path) -> None:
 # -- read commands never create or change a database -----------------------------------------
 
 
-@pytest.mark.parametrize("args", [["list", "-u", "a"], ["search", "q", "-u", "a"], ["get", "x"], ["history", "x"]])
+@pytest.mark.parametrize(
+    "args", [["list", "-u", "a"], ["search", "q", "-u", "a"], ["get", "x"], ["history", "x"]]
+)
 def test_read_commands_refuse_another_apps_database_unchanged(tmp_path: Path, args: list[str]) -> None:
     import sqlite3
 

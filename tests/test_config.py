@@ -160,7 +160,10 @@ def test_sqlite_default_path_without_memlane_dir(monkeypatch: pytest.MonkeyPatch
             {"embedder": {"provider": "openai", "config": {"bogus": 1, "batch_size": 0}}},
             ["config.batch_size: Input should be greater than or equal to 1", "config.bogus: unknown field"],
         ),
-        ({"search": {"dense_weight": -1, "x": 1}}, ["search.dense_weight: Input should be", "search.x: unknown field"]),
+        (
+            {"search": {"dense_weight": -1, "x": 1}},
+            ["search.dense_weight: Input should be", "search.x: unknown field"],
+        ),
         ({"embedder": "hash"}, ["embedder: must be an object"]),
         (
             {"llm": {"provider": "openai", "config": {"api_key": 5}}, "search": {"x": 1}},

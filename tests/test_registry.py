@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from memlane import ConfigError, UnknownProviderError, registry
 from memlane.embed.hash import HashEmbedder

@@ -59,7 +59,10 @@ class UnknownProviderError(ConfigError):
         self.hint = hint
         message = f"unknown {kind} provider {name!r}; known {kind} providers: {', '.join(known) or '(none)'}"
         if hint:
-            message = f"{kind} provider {name!r} is not built into memlane: {hint}. Known {kind} providers: {', '.join(known)}"
+            message = (
+                f"{kind} provider {name!r} is not built into memlane: {hint}. "
+                f"Known {kind} providers: {', '.join(known)}"
+            )
         super().__init__(message)
 
 

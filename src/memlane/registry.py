@@ -68,7 +68,9 @@ class Registry:
         except KeyError:
             hint = MEM0_ALTERNATIVES.get((kind, name)) or MEM0_ALTERNATIVES.get((kind, "*"))
             known = self.names(kind)
-            raise UnknownProviderError(kind, name, known, hint if name in MEM0_NAMES[kind] else None) from None
+            raise UnknownProviderError(
+                kind, name, known, hint if name in MEM0_NAMES[kind] else None
+            ) from None
 
     def validate(self, kind: Kind, name: str, config: dict[str, Any] | BaseModel) -> BaseModel:
         """Validate a provider's config into its config model."""
@@ -81,7 +83,8 @@ class Registry:
         except ValidationError as exc:
             lines = problems(exc.errors(), "config.", provider.config_model)
             raise ConfigError(
-                f"invalid config for the {kind} provider {name!r}:\n" + "\n".join(f"  {line}" for line in lines)
+                f"invalid config for the {kind} provider {name!r}:\n"
+                + "\n".join(f"  {line}" for line in lines)
             ) from None
 
     def create(self, kind: Kind, name: str, config: dict[str, Any] | BaseModel) -> Any:
@@ -148,16 +151,24 @@ MEM0_ALTERNATIVES: dict[tuple[str, str], str] = {
     ("embedder", "lmstudio"): _LOCAL_SERVER.format(url="http://localhost:1234/v1"),
     ("embedder", "together"): _LOCAL_SERVER.format(url="https://api.together.xyz/v1"),
     ("embedder", "azure_openai"): _LOCAL_SERVER.format(url="https://<resource>.openai.azure.com/openai/v1"),
-    ("embedder", "gemini"): _LOCAL_SERVER.format(url="https://generativelanguage.googleapis.com/v1beta/openai"),
+    ("embedder", "gemini"): _LOCAL_SERVER.format(
+        url="https://generativelanguage.googleapis.com/v1beta/openai"
+    ),
     ("embedder", "fastembed"): "use provider 'local' (sentence-transformers models, run by ONNX Runtime)",
     ("embedder", "*"): "use 'local' (a sentence-transformers model on this machine) or 'openai' with "
     "the base_url of an OpenAI-compatible embeddings endpoint",
-    ("llm", "azure_openai"): "use provider 'openai' with base_url https://<resource>.openai.azure.com/openai/v1 "
+    (
+        "llm",
+        "azure_openai",
+    ): "use provider 'openai' with base_url https://<resource>.openai.azure.com/openai/v1 "
     "and your Azure key, or 'litellm' with model 'azure/<deployment>'",
     ("llm", "azure_openai_structured"): "use provider 'openai' with base_url "
     "https://<resource>.openai.azure.com/openai/v1 and your Azure key",
     ("llm", "openai_structured"): "use provider 'openai' (structured output is on by default)",
-    ("llm", "gemini"): "use provider 'openai' with base_url https://generativelanguage.googleapis.com/v1beta/openai "
+    (
+        "llm",
+        "gemini",
+    ): "use provider 'openai' with base_url https://generativelanguage.googleapis.com/v1beta/openai "
     "and a Gemini key, or 'litellm' with model 'gemini/<model>'",
     ("llm", "xai"): "use provider 'openai' with base_url https://api.x.ai/v1",
     ("llm", "*"): "use 'openai' with the base_url of any OpenAI-compatible endpoint, or 'litellm' "

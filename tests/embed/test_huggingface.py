@@ -60,13 +60,23 @@ def test_huggingface_base_url_sends_the_model_and_key(server: EmbeddingHTTPServe
 
 def test_device_in_model_kwargs_is_the_device_setting() -> None:
     parsed = MemoryConfig.load(
-        {"embedder": {"provider": "huggingface", "config": {"model_kwargs": {"device": "cpu", "trust_remote_code": False}}}}
+        {
+            "embedder": {
+                "provider": "huggingface",
+                "config": {"model_kwargs": {"device": "cpu", "trust_remote_code": False}},
+            }
+        }
     ).embedder.parsed
     assert isinstance(parsed, LocalEmbedderConfig)
     assert parsed.device == "cpu" and parsed.model_kwargs == {"trust_remote_code": False}
     with pytest.raises(ConfigError, match="disagree"):
         MemoryConfig.load(
-            {"embedder": {"provider": "local", "config": {"device": "cuda", "model_kwargs": {"device": "cpu"}}}}
+            {
+                "embedder": {
+                    "provider": "local",
+                    "config": {"device": "cuda", "model_kwargs": {"device": "cpu"}},
+                }
+            }
         )
 
 

@@ -29,7 +29,9 @@ def written_under(home: Path) -> list[str]:
 def test_loading_onnx_runtime_through_memlane_writes_no_device_id(tmp_path: Path) -> None:
     if local_onnx.missing_package():
         pytest.skip("onnxruntime is not installed")
-    run_with_home(tmp_path, "from memlane.embed import local_onnx; assert local_onnx.missing_package() is None")
+    run_with_home(
+        tmp_path, "from memlane.embed import local_onnx; assert local_onnx.missing_package() is None"
+    )
     assert written_under(tmp_path) == []
 
 

@@ -89,11 +89,19 @@ def test_falkordb_without_a_server_is_a_store_error_and_memory_closes_its_store(
 
     closed: list[str] = []
     close = SQLiteStore.close
-    monkeypatch.setattr(SQLiteStore, "close", lambda self: (closed.append(self.path), close(self))[1])
+
+    def recording_close(self: SQLiteStore) -> None:
+        closed.append(self.path)
+        close(self)
+
+    monkeypatch.setattr(SQLiteStore, "close", recording_close)
     config = {
         "embedder": {"provider": "hash"},
         "vector_store": {"provider": "sqlite", "config": {"path": str(tmp_path / "m.db")}},
-        "graph_store": {"provider": "falkordb", "config": {"url": "redis://127.0.0.1:1", "password": "pw-secret"}},
+        "graph_store": {
+            "provider": "falkordb",
+            "config": {"url": "redis://127.0.0.1:1", "password": "pw-secret"},
+        },
     }
     with pytest.raises(StoreError, match=r"cannot reach the FalkorDB server at 127\.0\.0\.1:1") as info:
         Memory(config)

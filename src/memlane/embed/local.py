@@ -93,7 +93,9 @@ class LocalEmbedderConfig(BaseModel):
             return data
         device = kwargs.pop("device")
         if data.get("device") not in (None, device):
-            raise ValueError(f"device {data['device']!r} and model_kwargs.device {device!r} disagree; give one")
+            raise ValueError(
+                f"device {data['device']!r} and model_kwargs.device {device!r} disagree; give one"
+            )
         return {**data, "device": device, "model_kwargs": kwargs}
 
 
@@ -317,11 +319,13 @@ def _huggingface(config: HuggingFaceEmbedderConfig) -> Any:
         return LocalEmbedder(config)
     from memlane.embed.openai import OpenAIEmbedder, OpenAIEmbedderConfig
 
-    remote = OpenAIEmbedderConfig(
-        model=config.model or "tei",  # the server embeds with the one model it serves
-        api_key=config.api_key or SecretStr("none"),  # never $OPENAI_API_KEY: another service's
-        base_url=config.huggingface_base_url,
-        batch_size=config.batch_size,
+    remote = OpenAIEmbedderConfig.model_validate(
+        {
+            "model": config.model or "tei",  # the server embeds with the one model it serves
+            "api_key": config.api_key or SecretStr("none"),  # never $OPENAI_API_KEY: another service's
+            "openai_base_url": config.huggingface_base_url,
+            "batch_size": config.batch_size,
+        }
     )
     return OpenAIEmbedder(remote)
 

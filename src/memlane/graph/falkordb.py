@@ -9,6 +9,7 @@ Name similarity is exact (``vec.cosineDistance`` over the scope's entities, in t
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from collections.abc import Collection, Mapping, Sequence
@@ -32,6 +33,7 @@ def _unreachable(exc: BaseException | None) -> bool:
     """Whether a failure means the server could not be reached or refused us (not a bad query)."""
     names = {cls.__name__ for cls in type(exc).__mro__} if exc is not None else set()
     return bool(names & {"ConnectionError", "TimeoutError", "AuthenticationError", "OSError"})
+
 
 _BATCH = 500
 """Rows per UNWIND statement."""
@@ -80,10 +82,8 @@ class FalkorDBGraphStore:
     def _close_quietly(self) -> None:
         if self._db is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # closing a connection that never opened
             self._db.close()
-        except Exception:  # noqa: BLE001,S110 -- closing a connection that never opened
-            pass
 
     def _ensure_indexes(self) -> None:
         for statement in cypher.INDEXES:

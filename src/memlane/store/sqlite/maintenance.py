@@ -152,7 +152,9 @@ def _embedding(conn: sqlite3.Connection, encoded: Any, number: int) -> bytes:
         raise InvalidInputError(f"record {number} (memory): the embedding is not base64") from None
     dimension = _meta(conn, "dimension")
     if dimension is not None and len(blob) != 4 * int(dimension):
-        raise DimensionMismatchError(int(dimension), len(blob) // 4, _import_size(int(dimension), len(blob) // 4))
+        raise DimensionMismatchError(
+            int(dimension), len(blob) // 4, _import_size(int(dimension), len(blob) // 4)
+        )
     return blob
 
 

@@ -40,7 +40,9 @@ class SQLiteStoreConfig(BaseModel):
     embedding_model_dims: int | None = Field(
         default=None, ge=1, description="mem0's field: checked against the embedder's vector size"
     )
-    collection_name: str | None = Field(default=None, description="mem0's field; ignored (one store per file)")
+    collection_name: str | None = Field(
+        default=None, description="mem0's field; ignored (one store per file)"
+    )
     on_disk: bool | None = Field(default=None, description="mem0's field; ignored (always on disk)")
 
     @model_validator(mode="after")

@@ -20,9 +20,9 @@ from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, P
 from memlane.store.base import ScoredId
 from memlane.store.sqlite import maintenance
 from memlane.store.sqlite import profile as profile_rows
+from memlane.store.sqlite.connect import open_database
 from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.neighbours import conversation_neighbours
-from memlane.store.sqlite.connect import open_database
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
 from memlane.store.sqlite.vectors import Seqs, VectorIndex
