@@ -26,7 +26,10 @@ Run = Callable[..., Result]
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    return tmp_path / "cli.db"
+    """An empty memlane database: read commands refuse a missing file."""
+    path = tmp_path / "cli.db"
+    SQLiteStore(path).close()
+    return path
 
 
 @pytest.fixture
@@ -842,3 +845,35 @@ def test_errors_never_show_a_secret(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1 and "api_key" in result.stderr
     assert SECRET not in result.stderr
+
+
+# -- read commands never create or change a database -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [["list", "-u", "a"], ["search", "q", "-u", "a"], ["get", "x"], ["history", "x"]]
+)
+def test_read_commands_refuse_another_apps_database_unchanged(tmp_path: Path, args: list[str]) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    result = CliRunner().invoke(cli, ["--db", str(other), "--embedder", "hash", *args])
+    assert result.exit_code == 1
+    assert "is not a memlane database" in result.stderr and "Traceback" not in result.output
+    assert other.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["other.db"]
+
+
+@pytest.mark.parametrize("args", [["list", "-u", "a"], ["search", "q", "-u", "a"], ["export", "out.jsonl"]])
+def test_read_commands_do_not_create_a_database(tmp_path: Path, args: list[str]) -> None:
+    missing = tmp_path / "sub" / "none.db"
+    result = CliRunner().invoke(cli, ["--db", str(missing), "--embedder", "hash", *args])
+    assert result.exit_code == 1 and "no memlane database at" in result.stderr
+    assert not (tmp_path / "sub").exists()
+    writes = CliRunner().invoke(cli, ["--db", str(missing), "--embedder", "hash", "add", "x", "-u", "a"])
+    assert writes.exit_code == 0 and missing.exists()

@@ -148,3 +148,88 @@ def test_sqlite_default_path_follows_memlane_dir(tmp_path: Path, monkeypatch: py
 def test_sqlite_default_path_without_memlane_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MEMLANE_DIR", raising=False)
     assert default_path() == Path.home() / ".memlane" / "memlane.db"
+
+
+# -- mem0 configs: readable errors, what to use instead, mem0's harmless fields -------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        (
+            {"embedder": {"provider": "openai", "config": {"bogus": 1, "batch_size": 0}}},
+            ["config.batch_size: Input should be greater than or equal to 1", "config.bogus: unknown field"],
+        ),
+        (
+            {"search": {"dense_weight": -1, "x": 1}},
+            ["search.dense_weight: Input should be", "search.x: unknown field"],
+        ),
+        ({"embedder": "hash"}, ["embedder: must be an object"]),
+        (
+            {"llm": {"provider": "openai", "config": {"api_key": 5}}, "search": {"x": 1}},
+            ["config.api_key: Input should be a valid string", "search.x: unknown field"],
+        ),
+    ],
+)
+def test_validation_errors_are_one_readable_line_per_problem(data: dict[str, Any], lines: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        MemoryConfig.load(data)
+    text = str(info.value)
+    for line in lines:
+        assert line in text
+    assert "pydantic" not in text and "input_value" not in text and "[type=" not in text
+    assert len(text.splitlines()) == len(lines) + 1 + (1 if "llm" in data else 0)
+
+
+def test_a_secret_given_wrongly_is_not_repeated() -> None:
+    with pytest.raises(ConfigError) as info:
+        MemoryConfig.load({"embedder": {"provider": "openai", "config": {"api_key": ["sk-abc123"]}}})
+    assert "sk-abc123" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "advice"),
+    [
+        ("vector_store", "qdrant", "use provider 'sqlite'"),
+        ("vector_store", "pgvector", "not built in yet"),
+        ("vector_store", "chroma", "use provider 'sqlite'"),
+        ("graph_store", "neo4j", "'falkordb'"),
+        ("graph_store", "memgraph", "'sqlite'"),
+        ("llm", "azure_openai", "openai.azure.com/openai/v1"),
+        ("llm", "gemini", "'litellm' with model 'gemini/"),
+        ("embedder", "ollama", "use provider 'openai' with base_url http://localhost:11434/v1"),
+        ("embedder", "gemini", "use provider 'openai'"),
+        ("reranker", "cohere", "'sentence_transformer'"),
+    ],
+)
+def test_mem0_providers_memlane_lacks_say_what_to_use(kind: str, name: str, advice: str) -> None:
+    section: dict[str, Any] = {"provider": name, "config": {"collection_name": "mem0"}}
+    with pytest.raises(UnknownProviderError) as info:
+        MemoryConfig.load({kind: section})
+    assert advice in str(info.value)
+    assert info.value.hint and (info.value.kind, info.value.name) == (kind, name)
+
+
+def test_mem0_vector_store_fields_are_accepted(tmp_path: Path) -> None:
+    config = MemoryConfig.load(
+        {
+            "vector_store": {
+                "provider": "sqlite",
+                "config": {
+                    "path": str(tmp_path / "m.db"),
+                    "collection_name": "mem0",
+                    "embedding_model_dims": 384,
+                    "on_disk": True,
+                },
+            }
+        }
+    )
+    parsed = config.vector_store.parsed
+    assert isinstance(parsed, SQLiteStoreConfig) and parsed.embedding_model_dims == 384
+
+
+def test_mem0_huggingface_config_with_tei_url_loads() -> None:
+    parsed = MemoryConfig.load(
+        {"embedder": {"provider": "huggingface", "config": {"huggingface_base_url": "http://tei:3000/v1"}}}
+    ).embedder.parsed
+    assert getattr(parsed, "huggingface_base_url", None) == "http://tei:3000/v1"

@@ -56,6 +56,7 @@ def test_errors_module_exports_every_error_class() -> None:
         (memlane.RerankError, (memlane.ProviderError,)),
         (memlane.StoreError, (memlane.ProviderError,)),
         (memlane.DimensionMismatchError, (memlane.StoreError,)),
+        (memlane.EmbedderMismatchError, (memlane.DimensionMismatchError,)),
     ],
 )
 def test_error_tree(child: type[Exception], parents: tuple[type[Exception], ...]) -> None:

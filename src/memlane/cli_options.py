@@ -12,6 +12,7 @@ import click
 from memlane import InvalidInputError, Memory
 
 __all__ = [
+    "READ_COMMANDS",
     "JsonType",
     "Settings",
     "emit",
@@ -68,7 +69,10 @@ class Settings:
     def memory(self) -> Memory:
         if self._memory is None:
             config = read_config(self.config_file) if self.config_file else None
-            self._memory = Memory.from_config(merge_config(config, db=self.db, embedder=self.embedder))
+            merged = merge_config(config, db=self.db, embedder=self.embedder)
+            if click.get_current_context().command.name in READ_COMMANDS:
+                merged = _existing_store_only(merged)
+            self._memory = Memory.from_config(merged)
             click.get_current_context().call_on_close(self._memory.close)
         return self._memory
 
@@ -106,6 +110,19 @@ class Settings:
 MIN_ID_PREFIX = 4
 """The shortest id prefix the commands accept for a memory id."""
 _SHOWN_CANDIDATES = 5
+
+
+READ_COMMANDS = frozenset({"search", "list", "get", "history", "export", "backup"})
+"""Commands that only read: they open an existing memlane database and never create one."""
+
+
+def _existing_store_only(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with the SQLite store set to refuse a missing file (``create: false``)."""
+    section = config.get("vector_store") or {}
+    if not isinstance(section, dict) or section.get("provider", "sqlite") != "sqlite":
+        return config
+    store_config = {**(section.get("config") or {}), "create": False}
+    return {**config, "vector_store": {**section, "provider": "sqlite", "config": store_config}}
 
 
 def read_config(path: str) -> dict[str, Any]:

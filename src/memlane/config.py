@@ -21,7 +21,7 @@ from pydantic import (
 from memlane.errors import ConfigError, MemlaneError
 from memlane.models import is_profile_key
 from memlane.redact import redact, redact_text
-from memlane.registry import Kind, registry
+from memlane.registry import Kind, problems, registry
 
 __all__ = [
     "DEFAULT_PROFILE_SLOTS",
@@ -277,8 +277,20 @@ class MemoryConfig(BaseModel):
         try:
             return cls.model_validate(data or {})
         except ValidationError as exc:
-            for error in exc.errors():
-                cause = (error.get("ctx") or {}).get("error")
-                if isinstance(cause, MemlaneError):
-                    raise cause from None
-            raise ConfigError(f"invalid memlane config: {redact_text(str(exc))}") from None
+            raise _config_error(exc) from None
+
+
+def _config_error(exc: ValidationError) -> MemlaneError:
+    """One error for a config that did not validate: memlane's own when it is the only problem
+    (an unknown provider…), else a ``ConfigError`` with one line per problem."""
+    errors = exc.errors()
+    causes = [(error.get("ctx") or {}).get("error") for error in errors]
+    if len(errors) == 1 and isinstance(causes[0], MemlaneError):
+        return causes[0]
+    lines: list[str] = []
+    for error, cause in zip(errors, causes, strict=True):
+        if isinstance(cause, MemlaneError):
+            lines.extend(line.strip() for line in str(cause).splitlines() if line.strip())
+        else:
+            lines.extend(problems([error]))
+    return ConfigError(redact_text("invalid memlane config:\n" + "\n".join(f"  {line}" for line in lines)))

@@ -16,6 +16,7 @@ One root, so ``except MemlaneError`` catches anything the library raises on purp
         ├── RerankError                  the reranker failed or its scores could not be used
         └── StoreError
             └── DimensionMismatchError   the store holds vectors of another size
+                └── EmbedderMismatchError  ... or of another embedder (same size, other model)
 
 Input errors (and ``EmptyOutputError``) subclass ``ValueError`` so that code written for mem0
 (``except ValueError``) keeps working. Every error leaves the store as it was.
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "DimensionMismatchError",
     "EmbedderError",
+    "EmbedderMismatchError",
     "EmptyOutputError",
     "InvalidFilterError",
     "InvalidInputError",
@@ -52,13 +54,18 @@ class ConfigError(MemlaneError, ValueError):
 class UnknownProviderError(ConfigError):
     """A provider name that is not registered for its kind."""
 
-    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+    def __init__(self, kind: str, name: str, known: list[str], hint: str | None = None) -> None:
         self.kind = kind
         self.name = name
         self.known = known
-        super().__init__(
-            f"unknown {kind} provider {name!r}; known {kind} providers: {', '.join(known) or '(none)'}"
-        )
+        self.hint = hint
+        message = f"unknown {kind} provider {name!r}; known {kind} providers: {', '.join(known) or '(none)'}"
+        if hint:
+            message = (
+                f"{kind} provider {name!r} is not built into memlane: {hint}. "
+                f"Known {kind} providers: {', '.join(known)}"
+            )
+        super().__init__(message)
 
 
 class MissingDependencyError(ConfigError, ImportError):
@@ -120,10 +127,30 @@ class StoreError(ProviderError):
 class DimensionMismatchError(StoreError):
     """The store was created with vectors of another dimension than the embedder gives."""
 
-    def __init__(self, stored: int, embedder: int) -> None:
+    def __init__(self, stored: int, embedder: int, message: str | None = None) -> None:
         self.stored = stored
         self.embedder = embedder
         super().__init__(
-            f"the store holds {stored}-dimensional vectors but the embedder gives {embedder}; "
+            message
+            or f"the store holds {stored}-dimensional vectors but the embedder gives {embedder}; "
             "use the embedder the store was created with, or a new database path"
+        )
+
+
+class EmbedderMismatchError(DimensionMismatchError):
+    """The store was written by another embedder: its vectors and the embedder's do not compare
+    even though their sizes agree. ``stored_embedder`` and ``embedder_identity`` name the two;
+    ``stored`` and ``embedder`` are the (equal) dimension, 0 when not known yet."""
+
+    def __init__(self, stored: str, embedder: str, dimension: int = 0, message: str | None = None) -> None:
+        self.stored_embedder = stored
+        self.embedder_identity = embedder
+        super().__init__(
+            dimension,
+            dimension,
+            message
+            or f"the store was written with the embedder {stored!r} but is opened with {embedder!r}; "
+            "their vectors do not compare. Open it with the embedder it was written with, or use "
+            "a new database path (moving a store to another embedder needs a re-index, which "
+            "memlane does not offer yet)",
         )

@@ -1,6 +1,9 @@
 """Export and import: every record of a store as JSON Lines, in a versioned format.
 
-The first line is a header ``{"format": "memlane-export", "version": 1, ...}``; each other
+The first line is a header ``{"format": "memlane-export", "version": 1, "embedder": ...,
+"dimension": ..., ...}`` (the embedder that wrote the vectors, as the store's ``meta`` records
+also say: they come first, so an import into a store of another embedder is refused before
+anything is written); each other
 line is one record ``{"kind": "memory" | "version" | "history" | "message" | "source" |
 "profile" | "meta", "data": {...}}`` (``profile``: one version of a profile slot). Import is all
 or nothing; exports made before profile slots existed load unchanged.
@@ -8,14 +11,16 @@ or nothing; exports made before profile slots existed load unchanged.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from memlane.embed.base import Embedder
 from memlane.errors import InvalidInputError
 from memlane.models import now_iso
-from memlane.store.base import MemoryStore
+from memlane.store.base import MemoryStore, check_embedder
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "export_jsonl", "import_jsonl"]
 
@@ -39,8 +44,16 @@ def export_jsonl(store: MemoryStore, destination: str | Path | IO[str]) -> dict[
     return _write(store, destination)
 
 
-def import_jsonl(store: MemoryStore, source: str | Path | IO[str]) -> dict[str, int]:
-    """Load an export into ``store`` in one transaction; return counts by kind."""
+def import_jsonl(
+    store: MemoryStore, source: str | Path | IO[str], *, embedder: Embedder | None = None
+) -> dict[str, int]:
+    """Load an export into ``store`` in one transaction; return counts by kind.
+
+    With ``embedder`` (the one the store is opened with), the store is bound to it first, so an
+    export of another vector size or another embedder is refused before anything is written
+    (``DimensionMismatchError``, ``EmbedderMismatchError``): its vectors are not re-embedded."""
+    if embedder is not None:
+        check_embedder(store, embedder)
     if isinstance(source, (str, Path)):
         try:
             with open(source, encoding="utf-8") as handle:
@@ -59,10 +72,24 @@ def _reason(exc: OSError) -> str:
 
 
 def _write(store: MemoryStore, handle: IO[str]) -> dict[str, int]:
-    header = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": now_iso()}
+    records = iter(store.dump())
+    meta: list[dict[str, Any]] = []
+    for record in records:  # the store's meta records come first: they go into the header too
+        if record["kind"] != "meta":
+            records = itertools.chain([record], records)
+            break
+        meta.append(record)
+    info = {str(r["data"]["key"]): r["data"]["value"] for r in meta}
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "exported_at": now_iso(),
+        "embedder": info.get("embedder"),
+        "dimension": int(info["dimension"]) if "dimension" in info else None,
+    }
     handle.write(json.dumps(header) + "\n")
     counts: dict[str, int] = {}
-    for record in store.dump():
+    for record in itertools.chain(meta, records):
         handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         counts[record["kind"]] = counts.get(record["kind"], 0) + 1
     return counts

@@ -79,3 +79,34 @@ def test_the_falkordb_graph_from_config(falkordb_socket: str) -> None:
     finally:
         graph.reset()
         graph.close()
+
+
+def test_falkordb_without_a_server_is_a_store_error_and_memory_closes_its_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("falkordb")
+    from memlane import Memory, StoreError
+
+    closed: list[str] = []
+    close = SQLiteStore.close
+
+    def recording_close(self: SQLiteStore) -> None:
+        closed.append(self.path)
+        close(self)
+
+    monkeypatch.setattr(SQLiteStore, "close", recording_close)
+    config = {
+        "embedder": {"provider": "hash"},
+        "vector_store": {"provider": "sqlite", "config": {"path": str(tmp_path / "m.db")}},
+        "graph_store": {
+            "provider": "falkordb",
+            "config": {"url": "redis://127.0.0.1:1", "password": "pw-secret"},
+        },
+    }
+    with pytest.raises(StoreError, match=r"cannot reach the FalkorDB server at 127\.0\.0\.1:1") as info:
+        Memory(config)
+    assert "graph_store provider 'sqlite'" in str(info.value)
+    assert "pw-secret" not in str(info.value)
+    assert closed == [str(tmp_path / "m.db")]
+    with pytest.raises(StoreError, match="unix socket"):
+        build_graph_store("falkordb", {"unix_socket_path": str(tmp_path / "none.sock")}, object())

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from memlane import DimensionMismatchError, InvalidInputError, Memory, NotFoundError
+from memlane.errors import EmbedderMismatchError
 from memlane.models import Scope, now_iso
 from memlane.store.sqlite import SQLiteStore
 
@@ -255,3 +256,59 @@ def test_export_and_import_paths_that_cannot_be_used_are_typed_errors(tmp_path: 
         m.import_data(tmp_path / "bin.jsonl")
     assert len(m.get_all(user_id="u")["results"]) == 1
     m.close()
+
+
+def export_of(memory: Memory) -> str:
+    buffer = io.StringIO()
+    memory.export(buffer)
+    return buffer.getvalue()
+
+
+def test_the_export_header_names_the_embedder(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db", dims=64)
+    m.add("fact", user_id="u")
+    lines = export_of(m).splitlines()
+    header = json.loads(lines[0])
+    assert (header["embedder"], header["dimension"]) == ("hash:64", 64)
+    assert json.loads(lines[1])["kind"] == "meta"  # checked before any row is written
+
+
+def test_import_into_a_new_store_of_another_size_is_refused(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db", dims=384)
+    m.add("fact", user_id="u")
+    n = hash_memory(tmp_path / "b.db", dims=128)  # never used: nothing recorded yet
+    with pytest.raises(DimensionMismatchError, match="the export holds 384-dimensional vectors") as info:
+        n.import_data(io.StringIO(export_of(m)))
+    assert (info.value.stored, info.value.embedder) == (128, 384)
+    assert n.get_all(user_id="u")["results"] == []
+    n.add("still works", user_id="v")
+    assert n.search("works", user_id="v")["results"]
+
+
+def test_import_from_another_embedder_of_the_same_size_is_refused(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db", dims=64)
+    m.add("fact", user_id="u")
+    exported = export_of(m).replace("hash:64", "local:all-MiniLM-L6-v2")
+    n = hash_memory(tmp_path / "b.db", dims=64)
+    with pytest.raises(EmbedderMismatchError, match="local:all-MiniLM-L6-v2") as info:
+        n.import_data(io.StringIO(exported))
+    assert "hash:64" in str(info.value)
+    assert sqlite(n).execute("SELECT count(*) FROM memories") == [(0,)]
+
+
+def test_an_old_export_with_meta_last_is_checked_too(tmp_path: Path) -> None:
+    m = hash_memory(tmp_path / "a.db", dims=64)
+    m.add("fact", user_id="u")
+    header, *records = export_of(m).splitlines()
+    old_header = {k: v for k, v in json.loads(header).items() if k not in ("embedder", "dimension")}
+    meta = [r for r in records if json.loads(r)["kind"] == "meta"]
+    rest = [r for r in records if json.loads(r)["kind"] != "meta"]
+    old = "\n".join([json.dumps(old_header), *rest, *meta]).replace("hash:64", "hash:other")
+    n = hash_memory(tmp_path / "b.db", dims=64)
+    with pytest.raises(EmbedderMismatchError):
+        n.import_data(io.StringIO(old))
+    assert sqlite(n).execute("SELECT count(*) FROM memories") == [(0,)]
+    bigger = hash_memory(tmp_path / "c.db", dims=32)
+    with pytest.raises(DimensionMismatchError):
+        bigger.import_data(io.StringIO("\n".join([json.dumps(old_header), *rest])))
+    assert sqlite(bigger).execute("SELECT count(*) FROM memories") == [(0,)]

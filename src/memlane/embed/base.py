@@ -18,10 +18,20 @@ Vectors = npt.NDArray[np.float32]
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into vectors. ``dimension`` may load the model on first use."""
+    """Turns texts into vectors. ``dimension`` may load the model on first use.
+
+    ``identity`` names what makes the vectors comparable (provider and model, and where that
+    matters the size or the server), without loading anything: ``"local:all-MiniLM-L6-v2"``,
+    ``"hash:128"``, ``"openai:text-embedding-3-small@https://api.openai.com/v1"``. A store
+    records the identity of the embedder that wrote it and refuses another one. Two names of
+    the same model (an alias, a local copy) must give the same identity.
+    """
 
     @property
     def dimension(self) -> int: ...
+
+    @property
+    def identity(self) -> str: ...
 
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
         """One row per text, L2-normalised, dtype float32."""

@@ -36,6 +36,10 @@ class HashEmbedder:
     def dimension(self) -> int:
         return self._dims
 
+    @property
+    def identity(self) -> str:
+        return f"hash:{self._dims}"
+
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
         out = np.zeros((len(texts), self._dims), dtype=np.float32)
         for row, text in enumerate(texts):

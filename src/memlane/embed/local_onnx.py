@@ -65,6 +65,7 @@ __all__ = [
     "export_plan",
     "files_identity",
     "missing_package",
+    "no_telemetry",
     "remove_stale_temporaries",
     "start",
     "write_atomically",
@@ -82,8 +83,17 @@ CHECK_TOLERANCE = 1e-4
 logger = logging.getLogger("memlane")
 
 
+def no_telemetry() -> None:
+    """Turn off ONNX Runtime's telemetry before it loads: its official builds otherwise write a
+    device id and queued events under ``~/.cache/Microsoft/DeveloperTools/.onnxruntime`` (and
+    may upload them). ``ORT_DISABLE_TELEMETRY=1`` stops the uploader, the events and the device
+    id for the whole process; a value the user set is kept."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+
 def missing_package() -> str | None:
     """The first of onnxruntime and onnx that cannot be imported, or None."""
+    no_telemetry()
     for name in PACKAGES:
         try:
             importlib.import_module(name)
@@ -275,6 +285,7 @@ class OnnxEncoder:
         """The session with ``threads`` intra-op threads (0: one per core), created once."""
         with self._lock:
             if threads not in self._sessions:
+                no_telemetry()
                 import onnxruntime as ort
 
                 options = ort.SessionOptions()

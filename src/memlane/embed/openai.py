@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import numpy as np
@@ -52,6 +53,11 @@ class OpenAIEmbedder:
             base_url=base.rstrip("/"), headers=headers, timeout=config.timeout, transport=transport
         )
         self._dimension = config.embedding_dims
+        self._identity = f"openai:{config.model}@{_public_url(base)}"
+
+    @property
+    def identity(self) -> str:
+        return self._identity
 
     @property
     def dimension(self) -> int:
@@ -108,6 +114,15 @@ class OpenAIEmbedder:
                     f"embeddings endpoint answered with invalid JSON: {response.text[:200]!r}"
                 ) from exc
         raise EmbedderError(f"embeddings endpoint failed after retries ({last})")
+
+
+def _public_url(url: str) -> str:
+    """``url`` without credentials, query or trailing slash, its scheme and host lower-cased."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), "", ""))
 
 
 def register(registry: Registry) -> None:

@@ -9,6 +9,7 @@ Name similarity is exact (``vec.cosineDistance`` over the scope's entities, in t
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from collections.abc import Collection, Mapping, Sequence
@@ -26,6 +27,13 @@ from memlane.graph.settings import GraphSettings
 from memlane.models import Scope, now_iso
 
 __all__ = ["FalkorDBGraphStore"]
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    """Whether a failure means the server could not be reached or refused us (not a bad query)."""
+    names = {cls.__name__ for cls in type(exc).__mro__} if exc is not None else set()
+    return bool(names & {"ConnectionError", "TimeoutError", "AuthenticationError", "OSError"})
+
 
 _BATCH = 500
 """Rows per UNWIND statement."""
@@ -48,14 +56,34 @@ class FalkorDBGraphStore:
             sdk: Any = importlib.import_module("falkordb")
         except ImportError:
             raise MissingDependencyError("falkordb", "falkordb") from None
-        if unix_socket_path:
-            self._db: Any = sdk.FalkorDB(unix_socket_path=unix_socket_path, password=password)
-        else:
-            self._db = sdk.FalkorDB(host=host, port=port, password=password)
-        self._graph: Any = self._db.select_graph(graph_name)
-        self.settings = settings or GraphSettings()
-        self._lock = threading.RLock()
-        self._ensure_indexes()
+        address = f"unix socket {unix_socket_path}" if unix_socket_path else f"{host}:{port}"
+        self._db: Any = None
+        try:
+            if unix_socket_path:
+                self._db = sdk.FalkorDB(unix_socket_path=unix_socket_path, password=password)
+            else:
+                self._db = sdk.FalkorDB(host=host, port=port, password=password)
+            self._graph: Any = self._db.select_graph(graph_name)
+            self.settings = settings or GraphSettings()
+            self._lock = threading.RLock()
+            self._ensure_indexes()
+        except Exception as exc:  # the SDK's (redis') own errors: refused, timeout, auth…
+            self._close_quietly()
+            if isinstance(exc, StoreError) and not _unreachable(exc.__cause__):
+                raise
+            reason = exc.__cause__ if isinstance(exc, StoreError) else exc
+            raise StoreError(
+                f"cannot reach the FalkorDB server at {address} ({type(reason).__name__}: {reason}); "
+                "start it (e.g. docker run -p 6379:6379 falkordb/falkordb), fix graph_store.config "
+                "(host, port, unix_socket_path, password or url), or use the embedded graph "
+                "(graph_store provider 'sqlite')"
+            ) from None
+
+    def _close_quietly(self) -> None:
+        if self._db is None:
+            return
+        with contextlib.suppress(Exception):  # closing a connection that never opened
+            self._db.close()
 
     def _ensure_indexes(self) -> None:
         for statement in cypher.INDEXES:

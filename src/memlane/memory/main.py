@@ -58,7 +58,12 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         self.llm: LLM | None = llm
         section = self.config.graph_store or (GraphStoreSection() if self.config.enable_graph else None)
         if graph is None and section is not None:
-            graph = build_graph_store(section.provider, section.config, self.store)
+            try:
+                graph = build_graph_store(section.provider, section.config, self.store)
+            except BaseException:
+                if store is None:  # the store this Memory opened: not left open behind the error
+                    self.store.close()
+                raise
         self.graph: GraphStore | None = graph
         """Entities and relations, when the graph is on (``enable_graph`` or ``graph_store``)."""
         section_r = self.config.reranker

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
+from memlane.embed.base import Embedder
 from memlane.errors import InvalidInputError, NotFoundError, StoreError
 from memlane.graph.base import GraphStore
 from memlane.memory import inputs
@@ -20,6 +21,7 @@ class DataSafety:
     """``reset``, ``purge``, ``export``, ``import_data`` and ``backup`` over a store and graph."""
 
     store: MemoryStore
+    embedder: Embedder
     graph: GraphStore | None
     _dimension_checked: bool
 
@@ -59,7 +61,7 @@ class DataSafety:
 
     def import_data(self, source: str | Path | IO[str]) -> dict[str, int]:
         """Load an export (all or nothing); counts by kind."""
-        counts = import_jsonl(self.store, source)
+        counts = import_jsonl(self.store, source, embedder=self.embedder)
         self._dimension_checked = False
         return counts
 

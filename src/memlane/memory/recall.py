@@ -28,7 +28,7 @@ from memlane.memory.search import search_hits
 from memlane.models import Scope, now_iso
 from memlane.periods import find_period
 from memlane.rerank.base import Reranker
-from memlane.store.base import MemoryStore
+from memlane.store.base import MemoryStore, check_embedder
 
 __all__ = ["SEARCH_TOP_K", "SearchMethods"]
 
@@ -139,5 +139,5 @@ class SearchMethods:
     def _check_dimension(self) -> None:
         if not self._dimension_checked:
             with self._lock:
-                self.store.ensure_dimension(self.embedder.dimension)
+                check_embedder(self.store, self.embedder)  # the size and the model that wrote it
                 self._dimension_checked = True

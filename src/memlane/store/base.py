@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from memlane.embed.base import Vectors
+from memlane.embed.base import Embedder, Vectors
 from memlane.filters import Filter
 from memlane.models import (
     HistoryEvent,
@@ -32,7 +32,7 @@ from memlane.models import (
     Scope,
 )
 
-__all__ = ["MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction"]
+__all__ = ["MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "check_embedder"]
 
 ScoredId = tuple[str, float]
 
@@ -121,6 +121,10 @@ class MemoryStore(Protocol):
 
     def ensure_dimension(self, dimension: int) -> None:
         """Record the vector size on first use; raise ``DimensionMismatchError`` if it differs."""
+
+    def ensure_embedder(self, identity: str) -> None:
+        """Record the embedder's identity on first use (a store without one adopts it); raise
+        ``EmbedderMismatchError`` if another embedder wrote the store."""
 
     def transaction(self) -> AbstractContextManager[StoreTransaction]:
         """One atomic unit of writes."""
@@ -227,3 +231,12 @@ class MemoryStore(Protocol):
 
     def close(self) -> None:
         """Release connections; the store cannot be used afterwards."""
+
+
+def check_embedder(store: MemoryStore, embedder: Embedder) -> None:
+    """Bind ``store`` to ``embedder``: the same vector size and the same model, or an error
+    (``DimensionMismatchError``, ``EmbedderMismatchError``). Loads the embedder's model."""
+    store.ensure_dimension(embedder.dimension)
+    identity = getattr(embedder, "identity", None)  # embedders written before the contract had it
+    if isinstance(identity, str) and identity:
+        store.ensure_embedder(identity)

@@ -9,13 +9,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from memlane.errors import DimensionMismatchError, InvalidInputError, StoreError
+from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError, StoreError
 from memlane.models import Scope
 from memlane.store.sqlite import pending, profile
 
 __all__ = ["ERASED_BY_RESET", "TABLES", "backup", "compact", "dump", "load", "purge"]
 
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "meta": ("meta", ("key", "value")),
     "memory": (
         "memories",
         (
@@ -40,9 +41,10 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "source": ("memory_sources", ("memory_id", "message_id")),
     "profile": ("profile_slots", profile.COLUMNS),
     "pending": ("pending", pending.COLUMNS),
-    "meta": ("meta", ("key", "value")),
 }  # fmt: skip
-"""Record kind -> (table, columns) in dump order; a memory's ``embedding`` travels as base64."""
+"""Record kind -> (table, columns) in dump order; a memory's ``embedding`` travels as base64.
+``meta`` (the vector size and the embedder that wrote the store) comes first, so an import is
+refused before any row is written when the embedders differ."""
 
 ERASED_BY_RESET = (
     "memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots", "pending",
@@ -113,7 +115,10 @@ def dump(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
 
 def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Insert dumped records (inside the caller's transaction); return counts by kind (the
-    kinds of older exports always, ``pending`` when there were any)."""
+    kinds of older exports always, ``pending`` when there were any).
+
+    Vectors of another size, or of another embedder than the store's (the ``meta`` records),
+    are refused: they would not compare with the store's."""
     counts = dict.fromkeys(TABLES, 0)
     for number, record in enumerate(records, start=1):
         kind = record.get("kind") if isinstance(record, dict) else None
@@ -126,7 +131,7 @@ def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[st
             raise InvalidInputError(f"record {number} ({kind}) lacks {', '.join(missing)}")
         values = [data[c] for c in columns]
         if kind == "memory" and values[-1] is not None:
-            values[-1] = base64.b64decode(values[-1])
+            values[-1] = _embedding(conn, values[-1], number)
         if kind == "meta":
             _check_meta(conn, data)
         verb = "INSERT OR REPLACE" if kind == "meta" else "INSERT"
@@ -143,12 +148,45 @@ def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[st
     return counts
 
 
+def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _embedding(conn: sqlite3.Connection, encoded: Any, number: int) -> bytes:
+    """A memory's vector from its base64 text, refused unless it has the store's size."""
+    try:
+        blob = base64.b64decode(str(encoded), validate=True)
+    except ValueError:
+        raise InvalidInputError(f"record {number} (memory): the embedding is not base64") from None
+    dimension = _meta(conn, "dimension")
+    if dimension is not None and len(blob) != 4 * int(dimension):
+        raise DimensionMismatchError(
+            int(dimension), len(blob) // 4, _import_size(int(dimension), len(blob) // 4)
+        )
+    return blob
+
+
+def _import_size(stored: int, exported: int) -> str:
+    return (
+        f"the export holds {exported}-dimensional vectors but this store holds {stored} (its "
+        "embedder's); import into a new store opened with the embedder that made the export"
+    )
+
+
 def _check_meta(conn: sqlite3.Connection, data: dict[str, Any]) -> None:
-    if data.get("key") != "dimension":
+    key, value = data.get("key"), str(data.get("value"))
+    stored = _meta(conn, str(key))
+    if stored is None or stored == value:
         return
-    row = conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
-    if row is not None and str(row[0]) != str(data.get("value")):
-        raise DimensionMismatchError(int(row[0]), int(str(data.get("value"))))
+    if key == "dimension":
+        raise DimensionMismatchError(int(stored), int(value), _import_size(int(stored), int(value)))
+    if key == "embedder":
+        message = (
+            f"the export was made with the embedder {value!r} but this store uses {stored!r}; "
+            "their vectors do not compare: import into a new store opened with the export's embedder"
+        )
+        raise EmbedderMismatchError(stored, value, int(_meta(conn, "dimension") or 0), message)
 
 
 def backup(conn: sqlite3.Connection, destination: str, *, overwrite: bool = False) -> None:

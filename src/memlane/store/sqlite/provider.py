@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from memlane.store.sqlite.store import SQLiteStore
 
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from memlane.registry import Registry
 
 __all__ = ["SQLiteStoreConfig", "default_path", "register"]
+
+logger = logging.getLogger("memlane")
 
 
 def default_path() -> Path:
@@ -29,10 +32,34 @@ class SQLiteStoreConfig(BaseModel):
         "None means $MEMLANE_DIR/memlane.db (default ~/.memlane/memlane.db)"
     )  # fmt: skip
     busy_timeout_ms: int = Field(default=30_000, ge=0, le=3_600_000)
+    create: bool = Field(
+        default=True,
+        description="False: refuse a missing or empty file instead of creating the store (the "
+        "CLI's read commands use it)",
+    )
+    embedding_model_dims: int | None = Field(
+        default=None, ge=1, description="mem0's field: checked against the embedder's vector size"
+    )
+    collection_name: str | None = Field(
+        default=None, description="mem0's field; ignored (one store per file)"
+    )
+    on_disk: bool | None = Field(default=None, description="mem0's field; ignored (always on disk)")
+
+    @model_validator(mode="after")
+    def _log_ignored(self) -> SQLiteStoreConfig:
+        for name in ("collection_name", "on_disk"):
+            if getattr(self, name) is not None:
+                logger.debug("vector_store.config.%s is mem0's; the sqlite store ignores it", name)
+        return self
 
 
 def _build(config: SQLiteStoreConfig) -> SQLiteStore:
-    return SQLiteStore(config.path or default_path(), busy_timeout_ms=config.busy_timeout_ms)
+    return SQLiteStore(
+        config.path or default_path(),
+        busy_timeout_ms=config.busy_timeout_ms,
+        create=config.create,
+        expected_dimension=config.embedding_model_dims,
+    )
 
 
 def register(registry: Registry) -> None:

@@ -6,7 +6,7 @@ import sqlite3
 
 from memlane.errors import StoreError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "foreign_reason", "migrate"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -201,11 +201,42 @@ observed_at, expiration_date); ``claimed_at`` marks an add in flight."""
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
+APPLICATION_ID = 0x4D4C4E45
+"""SQLite's ``application_id`` header field of a memlane database ("MLNE"); set when the schema
+is created or migrated. Files from before it have 0 and are recognised by their tables."""
+
+_OWN_TABLES = ("meta", "memories", "history")
+
+
+def foreign_reason(conn: sqlite3.Connection) -> str | None:
+    """Why the open database is not memlane's (another application's file), or None when it is
+    memlane's or empty. Reads only; call it before anything writes to the file."""
+    application = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if application not in (0, APPLICATION_ID):
+        return f"its SQLite application_id is {application:#x}, another application's"
+    tables = {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite%'"
+        )
+    }
+    if not tables:
+        return None
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    missing = [t for t in _OWN_TABLES if t not in tables]
+    if version == 0 or missing:
+        shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+        return f"it holds other tables ({shown}) and no memlane schema"
+    return None
+
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the database to ``SCHEMA_VERSION``; refuse one made by a newer memlane."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        reason = foreign_reason(conn)  # again, under the write lock: no other writer got in between
+        if reason:
+            raise StoreError(f"not a memlane database ({reason}); memlane leaves it unchanged")
         current = int(conn.execute("PRAGMA user_version").fetchone()[0])
         if current > SCHEMA_VERSION:
             raise StoreError(
@@ -217,6 +248,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 conn.execute(statement)
         if current != SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if int(conn.execute("PRAGMA application_id").fetchone()[0]) != APPLICATION_ID:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 
 from memlane.embed.base import Vectors
-from memlane.errors import DimensionMismatchError, StoreError
+from memlane.errors import ConfigError, DimensionMismatchError, EmbedderMismatchError, StoreError
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope
 from memlane.store.base import PendingAdd, ScoredId
 from memlane.store.sqlite import maintenance, pending
 from memlane.store.sqlite import profile as profile_rows
+from memlane.store.sqlite.connect import open_database
 from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.neighbours import conversation_neighbours
-from memlane.store.sqlite.schema import migrate
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
 from memlane.store.sqlite.vectors import Seqs, VectorIndex
@@ -44,41 +44,39 @@ _Selection = tuple[dict[int, str], Seqs]
 class SQLiteStore:
     """The embedded store. Thread-safe within a process; many processes may share the file."""
 
-    def __init__(self, path: str | Path = ":memory:", *, busy_timeout_ms: int = 30_000) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.path = str(Path(self.path).expanduser())
-        try:
-            self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}") from exc
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        busy_timeout_ms: int = 30_000,
+        create: bool = True,
+        expected_dimension: int | None = None,
+    ) -> None:
+        """Open (``create``: or create) memlane's database at ``path``.
+
+        ``create=False`` refuses a missing or empty file (read commands must not create one);
+        a file holding another application's tables is always refused, unchanged.
+        ``expected_dimension`` (mem0's ``embedding_model_dims``) is checked against the embedder.
+        """
+        self._conn, self.path = open_database(str(path), busy_timeout_ms, create=create)
         self._lock = threading.RLock()
         self._vectors = VectorIndex()
         self._selections: OrderedDict[tuple[str, str], tuple[tuple[int | None, int], _Selection]]
         self._selections = OrderedDict()
         self._dimension: int | None = None
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            with self._lock:
-                migrate(self._conn)
-        except sqlite3.Error as exc:  # not a database, locked, read-only…
-            self._conn.close()
-            raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}") from exc
-        except BaseException:
-            self._conn.close()
-            raise
+        self._expected_dimension = expected_dimension
+        self._embedder: str | None = None
 
     # -- setup ---------------------------------------------------------------------------
 
     def ensure_dimension(self, dimension: int) -> None:
         if self._dimension == dimension:
             return
+        if self._expected_dimension is not None and dimension != self._expected_dimension:
+            raise ConfigError(
+                f"vector_store.config.embedding_model_dims is {self._expected_dimension} but the "
+                f"embedder gives {dimension}-dimensional vectors; set it to {dimension} or remove it"
+            )
         with self._guard():
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
             if row is None:
@@ -90,6 +88,18 @@ class SQLiteStore:
             if stored != dimension:
                 raise DimensionMismatchError(stored, dimension)
             self._dimension = dimension
+
+    def ensure_embedder(self, identity: str) -> None:
+        """Record which embedder writes this store on first use (stores from before the record
+        adopt the first one); raise ``EmbedderMismatchError`` when another one opens it."""
+        if self._embedder == identity:
+            return
+        with self._guard():
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('embedder', ?)", (identity,))
+            stored = str(self._conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()[0])
+            if stored != identity:
+                raise EmbedderMismatchError(stored, identity, self._dimension or 0)
+            self._embedder = identity
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
@@ -300,8 +310,9 @@ class SQLiteStore:
             for table in maintenance.ERASED_BY_RESET:
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('delete-all')")
-            self._conn.execute("DELETE FROM meta WHERE key = 'dimension'")
+            self._conn.execute("DELETE FROM meta WHERE key IN ('dimension', 'embedder')")
         self._dimension = None
+        self._embedder = None
         self._vectors.invalidate()
 
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
@@ -328,6 +339,7 @@ class SQLiteStore:
             counts = maintenance.load(self._conn, records)
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
             self._dimension = None if row is None else int(row[0])
+            self._embedder = None
         self._vectors.invalidate()
         return counts
 
