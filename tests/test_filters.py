@@ -53,7 +53,9 @@ def test_star_is_never_an_id_value(key: str, filters: Any) -> None:
         parse_filters(filters(key))
 
 
-@pytest.mark.parametrize("value", ["a\u200bb", "\u202eab", "a\u2066b", "\ufeffab", "a\x1fb", "", "  ", True, 1.5, None])
+@pytest.mark.parametrize(
+    "value", ["a\u200bb", "\u202eab", "a\u2066b", "\ufeffab", "a\x1fb", "", "  ", True, 1.5, None]
+)
 def test_id_values_follow_the_id_rule(value: Any) -> None:
     for filters in ({"user_id": value}, {"agent_id": {"in": [value]}}, {"actor_id": {"ne": value}}):
         with pytest.raises(InvalidFilterError):
@@ -63,7 +65,9 @@ def test_id_values_follow_the_id_rule(value: Any) -> None:
 def test_id_values_are_trimmed_and_ints_become_strings() -> None:
     assert parse_filters({"user_id": 7}) == Cond("user_id", "eq", "7")
     assert parse_filters({"run_id": {"in": [1, " r2 "]}}) == Cond("run_id", "in", ("1", "r2"))
-    assert parse_filters({"actor_id": " Alice Smith "}) == Cond("actor_id", "eq", "Alice Smith")  # names have spaces
+    assert parse_filters({"actor_id": " Alice Smith "}) == Cond(
+        "actor_id", "eq", "Alice Smith"
+    )  # names have spaces
     with pytest.raises(InvalidFilterError, match="whitespace"):
         parse_filters({"user_id": "alice smith"})
 

@@ -31,9 +31,7 @@ def test_ids_are_trimmed_and_ints_become_strings(value: Any, expected: str) -> N
     assert inputs.validate_id("user_id", value) == expected
 
 
-@pytest.mark.parametrize(
-    "value", ["", " ", "a b", "tab\there", "nul\x00", "del\x7f", "x" * 257, "*", " * "]
-)
+@pytest.mark.parametrize("value", ["", " ", "a b", "tab\there", "nul\x00", "del\x7f", "x" * 257, "*", " * "])
 def test_invalid_id_strings(value: str) -> None:
     with pytest.raises(InvalidInputError, match="user_id"):
         inputs.validate_id("user_id", value)

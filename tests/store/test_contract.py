@@ -463,7 +463,9 @@ LIST_CASES: list[tuple[dict[str, Any], set[str]]] = [
 
 
 @pytest.mark.parametrize(("filters", "expected"), LIST_CASES, ids=[str(c[0]) for c in LIST_CASES])
-def test_list_metadata_filters(contract_store: MemoryStore, filters: dict[str, Any], expected: set[str]) -> None:
+def test_list_metadata_filters(
+    contract_store: MemoryStore, filters: dict[str, Any], expected: set[str]
+) -> None:
     put(contract_store, *list_dataset())
     where = parse_filters(filters)
     assert found(contract_store, where) == expected
