@@ -101,12 +101,12 @@ def test_star_is_refused_as_an_id_in_either_place(key: str, where: str) -> None:
     # "*" from an untrusted caller must never become "every tenant"
     top = {key: "*"} if where in ("top", "both") else {}
     inner = {key: "*"} if where in ("filters", "both") else {}
-    with pytest.raises(InvalidInputError, match="'\\*'"):
+    with pytest.raises(InvalidInputError, match=r"'\*'"):
         inputs.resolve_scope({**ids("alice"), **top} if key != "user_id" else {**ids(), **top}, inner)
 
 
 def test_ids_inside_filters_are_trimmed_and_coerced() -> None:
-    scope, where = inputs.resolve_scope(ids(), {"user_id": 42, "agent_id": " helper "})
+    scope, _ = inputs.resolve_scope(ids(), {"user_id": 42, "agent_id": " helper "})
     assert scope == Scope(user_id="42", agent_id="helper")
     assert inputs.resolve_scope(ids(" 42 "), {"user_id": 42})[0] == Scope(user_id="42")
 
@@ -169,11 +169,11 @@ def test_bad_top_k(top_k: Any, limit: Any) -> None:
 
 
 def test_top_k_errors_name_the_parameter_given() -> None:
-    with pytest.raises(InvalidInputError, match="^limit must be between 0 and 10,000, got 100,000$"):
+    with pytest.raises(InvalidInputError, match=r"^limit must be between 0 and 10,000, got 100,000$"):
         inputs.validate_top_k(None, 100_000, 20)
-    with pytest.raises(InvalidInputError, match="^limit must be 0 or more"):
+    with pytest.raises(InvalidInputError, match=r"^limit must be 0 or more"):
         inputs.validate_top_k(None, -1, 20, maximum=None)
-    with pytest.raises(InvalidInputError, match="^top_k must be an int"):
+    with pytest.raises(InvalidInputError, match=r"^top_k must be an int"):
         inputs.validate_top_k("5", None, 20)
 
 
@@ -357,7 +357,7 @@ def test_size_limits_say_the_limit_the_size_and_what_to_do() -> None:
         "message 0 holds 100,001 characters, more than the limit of 100,000: "
         "split the text into several messages or add() calls"
     )
-    with pytest.raises(InvalidInputError, match="1,000,001 characters in all.*limit of 1,000,000 per add"):
+    with pytest.raises(InvalidInputError, match=r"1,000,001 characters in all.*limit of 1,000,000 per add"):
         inputs.normalize_messages([{"role": "user", "content": "x" * 100_000}] * 10 + [{"content": "!"}])
     assert len(inputs.normalize_messages([{"role": "user", "content": "x" * 100_000}] * 10)) == 10
 
