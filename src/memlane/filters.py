@@ -225,30 +225,30 @@ def clean_name(name: str, value: Any, error: type[InvalidInputError] = InvalidIn
         value = str(value)
     if not isinstance(value, str):
         raise error(f"{name} must be a string (or an int), got {type(value).__name__}: {value!r}")
-    value = value.strip()
-    if not value:
+    text: str = value.strip()
+    if not text:
         raise error(f"{name} must not be empty")
-    if value == "*":
+    if text == "*":
         raise error(
             f"{name} must not be '*': an id is a value, never a pattern; to match any {name} "
             f"in filters, write {{{name!r}: {{'exists': True}}}}"
         )
-    if not is_utf8(value):
+    if not is_utf8(text):
         raise error(f"{name} is not valid Unicode (it holds a lone surrogate)")
-    if any(unicodedata.category(c) in _INVISIBLE for c in value):
-        raise error(f"{name} must not contain control, zero-width or bidi-override characters: {value!r}")
-    return value
+    if any(unicodedata.category(c) in _INVISIBLE for c in text):
+        raise error(f"{name} must not contain control, zero-width or bidi-override characters: {text!r}")
+    return text
 
 
 def clean_id(name: str, value: Any, error: type[InvalidInputError] = InvalidInputError) -> str:
     """A user, agent, run or memory id: as ``clean_name``, and with no whitespace inside and at
     most ``MAX_ID_LENGTH`` characters."""
-    value = clean_name(name, value, error)
-    if _WHITESPACE.search(value):
-        raise error(f"{name} must not contain whitespace: {value!r}")
-    if len(value) > MAX_ID_LENGTH:
+    text = clean_name(name, value, error)
+    if _WHITESPACE.search(text):
+        raise error(f"{name} must not contain whitespace: {text!r}")
+    if len(text) > MAX_ID_LENGTH:
         raise error(f"{name} is longer than {MAX_ID_LENGTH} characters")
-    return value
+    return text
 
 
 def _id_value(key: str, value: Any) -> str:

@@ -615,14 +615,14 @@ def test_ids_with_invisible_characters_are_refused_everywhere(memory: Memory, sn
 
 def test_int_ids_become_strings_and_ids_are_trimmed(memory: Memory) -> None:
     # as mem0 does
-    mid = memory.add("tea", user_id=42, agent_id=" helper ", infer=False)["results"][0]["id"]
+    mid = memory.add("tea", user_id=42, agent_id=" helper ", infer=False)["results"][0]["id"]  # type: ignore[arg-type]
     item = memory.get(f" {mid}\n")
     assert item is not None and (item["user_id"], item["agent_id"]) == ("42", "helper")
     assert memories(memory.get_all(user_id="42")) == ["tea"]
     assert memories(memory.search("tea", filters={"user_id": 42, "agent_id": "helper "})) == ["tea"]
     memory.update(f"{mid} ", text="green tea")
     assert [h["event"] for h in memory.history(f" {mid}")] == ["ADD", "UPDATE"]
-    assert memory.delete_all(user_id=42)["deleted"] == 1
+    assert memory.delete_all(user_id=42)["deleted"] == 1  # type: ignore[arg-type]
 
 
 def test_update_with_text_and_data_stores_text(memory: Memory) -> None:
