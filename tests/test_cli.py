@@ -117,6 +117,21 @@ def test_add_unix_timestamp_is_accepted(run: Run) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("bad", ["-5", "1800-01-01", "-1e3"])
+def test_times_before_the_range_are_refused_by_add_and_search(run: Run, bad: str) -> None:
+    added = run("add", "hello", "-u", "alice", "--timestamp", bad)
+    assert added.exit_code == 1 and added.stderr.startswith("Error: timestamp")
+    searched = run("search", "hello", "-u", "alice", "--reference-date", bad)
+    assert searched.exit_code == 1 and searched.stderr.startswith("Error: reference_date")
+    assert as_json(run("--json", "list", "-u", "alice"))["results"] == []
+
+
+def test_search_takes_unix_seconds_as_reference_date_like_add(run: Run) -> None:
+    add_one(run, "hello there", "-u", "alice", "--timestamp", "1700000000")
+    result = run("--json", "search", "hello", "-u", "alice", "--reference-date", "1700000000")
+    assert [r["memory"] for r in as_json(result)["results"]] == ["hello there"]
+
+
 def test_add_messages_file(run: Run, tmp_path: Path) -> None:
     messages = [
         {"role": "system", "content": "You are helpful."},
@@ -253,7 +268,8 @@ def test_search_filters_can_carry_the_scope(run: Run, seeded: dict[str, str]) ->
 def test_list_json_and_table(run: Run, db: Path, seeded: dict[str, str]) -> None:
     data = as_json(run("--json", "list", "-u", "alice"))
     with opened(db) as memory:
-        assert data == memory.get_all(filters={"user_id": "alice"})
+        assert data == memory.get_all(filters={"user_id": "alice"}, page=1)
+    assert (data["count"], data["page"], data["page_size"], data["next"]) == (2, 1, 100, None)
     assert [r["id"] for r in data["results"]] == [seeded["acme"], seeded["bangalore"]]
     assert all("score" not in r for r in data["results"])
     limited = as_json(run("--json", "list", "-u", "alice", "-k", "1"))
@@ -269,6 +285,28 @@ def test_list_shows_agent_and_run_columns_when_present(run: Run) -> None:
     add_one(run, "Prefers short answers", "-u", "alice", "--agent-id", "helper", "--run-id", "s1")
     header = run("list", "-u", "alice").stdout.splitlines()[0].split()
     assert header == ["ID", "MEMORY", "USER", "AGENT", "RUN", "CREATED"]
+
+
+def test_list_pages_and_says_when_it_is_cut(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "many.json"
+    path.write_text(
+        json.dumps([{"role": "user", "content": f"fact {i}"} for i in range(250)]), encoding="utf-8"
+    )
+    assert run("add", "--file", str(path), "-u", "alice", "--no-infer").exit_code == 0
+    first = run("list", "-u", "alice").stdout.splitlines()
+    assert len(first) == 2 + 100 + 1
+    assert first[-1] == "showing 100 of 250 (use --page 2 for more)"
+    assert "fact 249" in first[2]
+    last = run("list", "-u", "alice", "--page", "3").stdout.splitlines()
+    assert last[-1] == "showing 50 of 250 (page 3)" and "fact 0" in last[-2]
+    small = run("list", "-u", "alice", "--limit", "10", "--page", "2").stdout.splitlines()
+    assert small[-1] == "showing 10 of 250 (use --page 3 for more)" and "fact 239" in small[2]
+    assert as_json(run("--json", "list", "-u", "alice", "--page-size", "1000"))["next"] is None
+    assert len(as_json(run("--json", "list", "-u", "alice", "-k", "300"))["results"]) == 250
+    whole = run("list", "-u", "bob").stdout
+    assert "showing" not in whole
+    bad = run("list", "-u", "alice", "--page", "0")
+    assert bad.exit_code == 1 and bad.stderr == "Error: page must be 1 or more, got 0\n"
 
 
 def test_list_empty_scope(run: Run) -> None:
@@ -304,6 +342,15 @@ def test_update_then_history(run: Run, seeded: dict[str, str]) -> None:
     assert table[0] == f"History of {memory_id}"
     assert table[1].split() == ["WHEN", "EVENT", "OLD", "MEMORY", "NEW", "MEMORY"]
     assert "I work at Acme as a designer" in table[4]
+
+
+def test_update_metadata_merges_and_identity_keys_wipe_nothing(run: Run) -> None:
+    memory_id = add_one(run, "tea", "-u", "alice", "--metadata", '{"k": "drink", "n": 1}')
+    assert run("update", memory_id, "--metadata", '{"user_id": "x"}').exit_code == 0
+    item = as_json(run("--json", "get", memory_id))
+    assert (item["metadata"], item["user_id"]) == ({"k": "drink", "n": 1}, "alice")
+    assert run("update", memory_id, "--metadata", '{"n": 2}').exit_code == 0
+    assert as_json(run("--json", "get", memory_id))["metadata"] == {"k": "drink", "n": 2}
 
 
 def test_update_needs_text_or_metadata(run: Run, seeded: dict[str, str]) -> None:
@@ -395,14 +442,14 @@ def test_delete_all_asks_for_confirmation(run: Run, seeded: dict[str, str]) -> N
 
     accepted = run("delete-all", "-u", "alice", input="y\n")
     assert accepted.exit_code == 0, accepted.output
-    assert accepted.stdout == "Memories deleted successfully!\n"
+    assert accepted.stdout == "Memories deleted successfully! (2 memories)\n"
     assert as_json(run("--json", "list", "-u", "alice"))["results"] == []
     assert len(as_json(run("--json", "list", "-u", "bob"))["results"]) == 1
 
 
 def test_delete_all_yes_and_json(run: Run, seeded: dict[str, str]) -> None:
     data = as_json(run("--json", "delete-all", "-u", "bob", "--yes"))
-    assert data == {"message": "Memories deleted successfully!"}
+    assert data == {"message": "Memories deleted successfully!", "deleted": 1}
     assert as_json(run("--json", "list", "-u", "bob"))["results"] == []
 
 

@@ -23,8 +23,58 @@ def test_plain_value_is_equality() -> None:
     assert parse_filters({"x": 1.5}) == Cond("x", "eq", 1.5)
 
 
-def test_star_means_the_key_is_set() -> None:
-    assert parse_filters({"agent_id": "*"}) == Cond("agent_id", "exists")
+def test_star_means_the_key_is_set_on_metadata_keys() -> None:
+    assert parse_filters({"category": "*"}) == Cond("category", "exists")
+
+
+def test_exists_is_the_explicit_wildcard() -> None:
+    assert parse_filters({"agent_id": {"exists": True}}) == Cond("agent_id", "exists")
+    assert parse_filters({"agent_id": {"$exists": False}}) == Not(Cond("agent_id", "exists"))
+    assert parse_filters({"category": {"exists": True}}) == Cond("category", "exists")
+
+
+@pytest.mark.parametrize("key", ["user_id", "agent_id", "run_id", "actor_id", "id"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        lambda k: {k: "*"},
+        lambda k: {k: " * "},
+        lambda k: {k: {"eq": "*"}},
+        lambda k: {k: {"ne": "*"}},
+        lambda k: {k: {"in": ["alice", "*"]}},
+        lambda k: {k: {"nin": ["*"]}},
+        lambda k: {"OR": [{k: "*"}]},
+        lambda k: {"NOT": [{k: "*"}]},
+    ],
+)
+def test_star_is_never_an_id_value(key: str, filters: Any) -> None:
+    # an untrusted id that happens to be "*" must not widen a call to every tenant
+    with pytest.raises(InvalidFilterError, match="exists"):
+        parse_filters(filters(key))
+
+
+@pytest.mark.parametrize(
+    "value", ["a\u200bb", "\u202eab", "a\u2066b", "\ufeffab", "a\x1fb", "", "  ", True, 1.5, None]
+)
+def test_id_values_follow_the_id_rule(value: Any) -> None:
+    for filters in ({"user_id": value}, {"agent_id": {"in": [value]}}, {"actor_id": {"ne": value}}):
+        with pytest.raises(InvalidFilterError):
+            parse_filters(filters)
+
+
+def test_id_values_are_trimmed_and_ints_become_strings() -> None:
+    assert parse_filters({"user_id": 7}) == Cond("user_id", "eq", "7")
+    assert parse_filters({"run_id": {"in": [1, " r2 "]}}) == Cond("run_id", "in", ("1", "r2"))
+    assert parse_filters({"actor_id": " Alice Smith "}) == Cond(
+        "actor_id", "eq", "Alice Smith"
+    )  # names have spaces
+    with pytest.raises(InvalidFilterError, match="whitespace"):
+        parse_filters({"user_id": "alice smith"})
+
+
+def test_contains_on_an_id_stays_a_substring_test() -> None:
+    # an operator the caller wrote on purpose, not an id value
+    assert parse_filters({"user_id": {"contains": "*"}}) == Cond("user_id", "contains", "*")
 
 
 def test_several_keys_are_anded_in_order() -> None:
@@ -33,7 +83,7 @@ def test_several_keys_are_anded_in_order() -> None:
     )
 
 
-@pytest.mark.parametrize("op", OPERATORS)
+@pytest.mark.parametrize("op", [o for o in OPERATORS if o != "exists"])
 def test_every_operator_parses(op: str) -> None:
     value: Any = "x"
     if op in ("in", "nin"):
@@ -96,7 +146,9 @@ def test_keys_with_dots_and_dashes_are_allowed() -> None:
     [
         {"k": {"regex": "x"}},
         {"k": {"like": "x"}},
-        {"k": {"exists": True}},  # internal operator, not part of mem0's language
+        {"k": {"exists": "yes"}},
+        {"k": {"exists": 1}},
+        {"k": {"exists": None}},
         {"k": {}},
         {"k": {1: "x"}},
         {"k": None},

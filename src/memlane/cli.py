@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
@@ -48,9 +47,6 @@ from memlane.cli_tables import (
 from memlane.redact import redact_text
 
 __all__ = ["cli", "format_table", "main", "merge_config"]
-
-
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -120,7 +116,10 @@ def cli(
 )
 @scope_options
 @metadata_option
-@click.option("--timestamp", help="When the messages were said: ISO-8601 or Unix seconds (default: now).")
+@click.option(
+    "--timestamp",
+    help="When the messages were said: ISO-8601 or Unix seconds, years 1900-9999 (default: now).",
+)
 @click.option(
     "--infer/--no-infer",
     default=None,
@@ -147,7 +146,6 @@ def add(
         messages: Any = _read_messages(messages_file)
     else:
         messages = sys.stdin.read() if text == "-" else text
-    stamp: Any = float(timestamp) if timestamp and _NUMBER.match(timestamp) else timestamp
     memory = settings.memory()
     if memory.llm is not None and infer is not False:  # the LLM call may take a minute
         label = getattr(memory.llm, "label", type(memory.llm).__name__)
@@ -158,7 +156,7 @@ def add(
         agent_id=agent_id,
         run_id=run_id,
         metadata=metadata,
-        timestamp=stamp,
+        timestamp=timestamp,
         infer=infer,
     )
 
@@ -195,7 +193,7 @@ def _read_messages(handle: IO[str]) -> Any:
 @click.option("--explain", is_flag=True, help="Show how each score was made (semantic and keyword parts).")
 @click.option(
     "--reference-date",
-    help='What "now" is for dates in QUERY ("last week"): ISO date or time; default: now.',
+    help='What "now" is for dates in QUERY ("last week"): ISO-8601 or Unix seconds; default: now.',
 )
 @click.option("--rerank", is_flag=True, help="Reorder with the configured reranker.")
 @json_option
@@ -243,6 +241,10 @@ def search(
 @cli.command("list")
 @scope_options
 @top_k_option
+@click.option("--page", type=int, default=1, show_default=True, help="Which page of the list (1-based).")
+@click.option(
+    "--page-size", "--limit", "page_size", type=int, help="Memories per page (default: --top-k, else 100)."
+)
 @filters_option
 @json_option
 @pass_settings
@@ -252,16 +254,27 @@ def list_(
     agent_id: str | None,
     run_id: str | None,
     top_k: int | None,
+    page: int,
+    page_size: int | None,
     filters: Any,
 ) -> None:
-    """List the memories of a scope, newest first (get_all)."""
+    """List the memories of a scope, newest first (get_all), one page at a time."""
     result = settings.memory().get_all(
-        user_id=user_id, agent_id=agent_id, run_id=run_id, top_k=top_k, filters=filters
+        user_id=user_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        top_k=top_k,
+        filters=filters,
+        page=page,
+        page_size=page_size,
     )
 
     def human() -> None:
         items = result["results"]
         print_table(items, [ID_COLUMN, MEMORY_COLUMN, *scope_columns(items), CREATED_COLUMN])
+        if result["count"] > len(items):
+            more = f"use --page {result['next']} for more" if result["next"] else f"page {result['page']}"
+            click.echo(f"showing {len(items)} of {result['count']} ({more})")
 
     emit(settings, result, human)
 
@@ -326,7 +339,12 @@ def delete_all(
     if not yes:
         click.confirm(f"Delete every memory of {given}?", abort=True, err=True)
     result = settings.memory().delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id)
-    emit(settings, result, lambda: click.echo(result["message"]))
+    count = result["deleted"]
+    emit(
+        settings,
+        result,
+        lambda: click.echo(f"{result['message']} ({count} memor{'y' if count == 1 else 'ies'})"),
+    )
 
 
 @cli.command()
@@ -337,6 +355,8 @@ def history(settings: Settings, memory_id: str) -> None:
     """Show every ADD / UPDATE / DELETE of memory ID, oldest first."""
     memory_id = settings.resolve_id(memory_id)
     events = settings.memory().history(memory_id)
+    if not events:  # the API returns [] for an unknown id, as mem0 does; here it is a typo
+        raise NotFoundError(memory_id)
 
     def human() -> None:
         columns: list[Column] = [

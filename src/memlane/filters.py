@@ -5,20 +5,36 @@ A filter is a dict. ``{"key": value}`` means equality, ``{"key": "*"}`` means th
 ``{"AND": [...]}``, ``{"OR": [...]}``, ``{"NOT": [...]}`` combine filters. Keys are memory
 columns (``user_id``, ``agent_id``, ``run_id``, ``actor_id``, ``role``, ``hash``,
 ``created_at``, ``updated_at``) or metadata keys.
+
+Ids are values, never patterns. On the id keys (``user_id``, ``agent_id``, ``run_id``,
+``actor_id``, ``id``) every value of ``eq``, ``ne``, ``in`` and ``nin`` must be a valid id
+(``clean_id``), and ``"*"`` is refused: an untrusted id that happens to be ``"*"`` must never
+widen a call to every tenant. "Any value" on an id key is written explicitly:
+``{"agent_id": {"exists": True}}`` (``{"exists": False}``: the key is not set). Metadata keys keep
+mem0's ``"*"`` wildcard.
+
+Lists in metadata (``{"tags": ["x", "y"]}``): ``contains`` / ``icontains`` hold when some string
+element equals the value (case-insensitively for ``icontains``), never for a substring of the
+list's JSON; ``in`` holds when some element is one of the values (``nin``: none is); ``eq``, ``ne``
+and the comparisons see the whole list, which equals no scalar (so ``eq`` never holds, ``ne``
+always does). On a string, ``contains`` is a substring test, as in mem0.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, cast, get_args
 
-from memlane.errors import InvalidFilterError
+from memlane.errors import InvalidFilterError, InvalidInputError
 from memlane.text import is_utf8
 
 __all__ = [
     "COLUMN_FIELDS",
+    "ID_FIELDS",
+    "MAX_ID_LENGTH",
     "OPERATORS",
     "RECORD_FIELDS",
     "All",
@@ -29,11 +45,13 @@ __all__ = [
     "Op",
     "Or",
     "and_",
+    "clean_id",
+    "clean_name",
     "parse_filters",
 ]
 
 Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "contains", "icontains", "exists"]
-OPERATORS: tuple[str, ...] = tuple(o for o in get_args(Op) if o != "exists")
+OPERATORS: tuple[str, ...] = get_args(Op)
 
 COLUMN_FIELDS = frozenset(
     {"user_id", "agent_id", "run_id", "actor_id", "role", "hash", "created_at", "updated_at"}
@@ -41,6 +59,9 @@ COLUMN_FIELDS = frozenset(
 RECORD_FIELDS = COLUMN_FIELDS | {"expiration_date", "valid_from", "id"}
 """Every field a store must filter on: the user's ``COLUMN_FIELDS`` and the ones memlane's own
 conditions use (expiry, the observation time for the time signal, ids for the profile's)."""
+ID_FIELDS = frozenset({"user_id", "agent_id", "run_id", "actor_id", "id"})
+"""The keys whose values are ids: ``"*"`` and invisible characters are refused there."""
+MAX_ID_LENGTH = 256
 _FIELD_RE = re.compile(r"^[\w\-.]{1,100}$")
 _SCALARS = (str, int, float, bool)
 
@@ -133,12 +154,14 @@ def _bad_sub(name: str, value: Any) -> Filter:
 def _parse_field(key: str, value: Any) -> Filter:
     if not _FIELD_RE.match(key):
         raise InvalidFilterError(f"invalid filter key {key!r}: use 1-100 letters, digits, '_', '-' or '.'")
-    if value == "*":
-        return Cond(key, "exists")
     if isinstance(value, Mapping):
         if not value:
             raise InvalidFilterError(f"filter on {key!r} has no operator")
         return and_(*(_parse_op(key, op, v) for op, v in value.items()))
+    if key in ID_FIELDS:
+        return Cond(key, "eq", _id_value(key, value))
+    if value == "*":
+        return Cond(key, "exists")
     _check_scalar(key, "eq", value)
     return Cond(key, "eq", value)
 
@@ -150,12 +173,20 @@ def _parse_op(key: str, op: Any, value: Any) -> Filter:
             f"unknown filter operator {op!r} on {key!r}; use one of: {', '.join(OPERATORS)}"
         )
     name = cast(Op, text)
+    if name == "exists":
+        if not isinstance(value, bool):
+            raise InvalidFilterError(f"'exists' on {key!r} takes true or false, got {value!r}")
+        return Cond(key, "exists") if value else Not(Cond(key, "exists"))
     if name in ("in", "nin"):
         if not isinstance(value, (list, tuple)) or not value:
             raise InvalidFilterError(f"{name!r} on {key!r} takes a non-empty list, got {value!r}")
+        if key in ID_FIELDS:
+            return Cond(key, name, tuple(_id_value(key, item) for item in value))
         for item in value:
             _check_scalar(key, name, item)
         return Cond(key, name, tuple(value))
+    if key in ID_FIELDS and name in ("eq", "ne"):
+        return Cond(key, name, _id_value(key, value))
     _check_scalar(key, name, value)
     if name in ("contains", "icontains") and not isinstance(value, str):
         raise InvalidFilterError(f"{name!r} on {key!r} takes a string, got {value!r}")
@@ -175,3 +206,52 @@ def _check_scalar(key: str, op: str, value: Any) -> None:
         raise InvalidFilterError(f"filter {op!r} on {key!r}: the value is not valid Unicode")
     if isinstance(value, str) and "\x00" in value:
         raise InvalidFilterError(f"filter {op!r} on {key!r}: values must not contain NUL characters")
+
+
+# -- ids -------------------------------------------------------------------------------------
+
+_WHITESPACE = re.compile(r"\s")
+_INVISIBLE = frozenset({"Cc", "Cf"})
+"""Unicode categories refused in ids and names: controls (Cc) and format characters (Cf: the
+zero-width U+200B-U+200D, U+2060, U+FEFF, the bidi marks and overrides U+200E, U+200F,
+U+202A-U+202E, U+2066-U+2069, and the like). They make two ids that print the same differ."""
+
+
+def clean_name(name: str, value: Any, error: type[InvalidInputError] = InvalidInputError) -> str:
+    """An id-like name (``actor_id``, a message's ``name``): a string (an int is turned into one,
+    as mem0 does) with surrounding whitespace trimmed; never empty, never ``"*"``, no control,
+    zero-width or bidi-override characters. Inner spaces are allowed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise error(f"{name} must be a string (or an int), got {type(value).__name__}: {value!r}")
+    text: str = value.strip()
+    if not text:
+        raise error(f"{name} must not be empty")
+    if text == "*":
+        raise error(
+            f"{name} must not be '*': an id is a value, never a pattern; to match any {name} "
+            f"in filters, write {{{name!r}: {{'exists': True}}}}"
+        )
+    if not is_utf8(text):
+        raise error(f"{name} is not valid Unicode (it holds a lone surrogate)")
+    if any(unicodedata.category(c) in _INVISIBLE for c in text):
+        raise error(f"{name} must not contain control, zero-width or bidi-override characters: {text!r}")
+    return text
+
+
+def clean_id(name: str, value: Any, error: type[InvalidInputError] = InvalidInputError) -> str:
+    """A user, agent, run or memory id: as ``clean_name``, and with no whitespace inside and at
+    most ``MAX_ID_LENGTH`` characters."""
+    text = clean_name(name, value, error)
+    if _WHITESPACE.search(text):
+        raise error(f"{name} must not contain whitespace: {text!r}")
+    if len(text) > MAX_ID_LENGTH:
+        raise error(f"{name} is longer than {MAX_ID_LENGTH} characters")
+    return text
+
+
+def _id_value(key: str, value: Any) -> str:
+    if key == "actor_id":
+        return clean_name(key, value, InvalidFilterError)
+    return clean_id(key, value, InvalidFilterError)

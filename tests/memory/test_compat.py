@@ -136,7 +136,10 @@ def test_add_needs_an_id(memory: Memory, snapshot: Snapshot) -> None:
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("filters", [{"user_id": "*"}, {"user_id": {"in": ["a", "b"]}}, {"agent_id": "*"}])
+@pytest.mark.parametrize(
+    "filters",
+    [{"user_id": {"exists": True}}, {"user_id": {"in": ["a", "b"]}}, {"agent_id": {"exists": True}}],
+)
 def test_add_needs_a_plain_id_not_a_pattern(
     memory: Memory, snapshot: Snapshot, filters: dict[str, Any]
 ) -> None:
@@ -313,8 +316,8 @@ def test_filters_combine_ids_and_metadata(seeded: Memory) -> None:
     assert memories(found) == ["I like oolong tea"]
 
 
-def test_a_wildcard_id_in_filters_spans_users(seeded: Memory) -> None:
-    found = seeded.get_all(filters={"user_id": "*"})
+def test_an_explicit_exists_on_an_id_spans_users(seeded: Memory) -> None:
+    found = seeded.get_all(filters={"user_id": {"exists": True}})
     assert len(found["results"]) == 5
 
 
@@ -402,7 +405,8 @@ def test_update_metadata_only(memory: Memory) -> None:
     memory.update(mid, metadata={"b": 2, "user_id": "mallory"})
     item = memory.get(mid)
     assert item is not None
-    assert item["memory"] == "tea" and item["metadata"] == {"b": 2} and item["user_id"] == "alice"
+    # merged into the stored metadata, as mem0 does; identity keys still stripped
+    assert item["memory"] == "tea" and item["metadata"] == {"a": 1, "b": 2} and item["user_id"] == "alice"
     assert len(sqlite_of(memory).versions(mid)) == 1
 
 
@@ -448,7 +452,7 @@ def test_delete_all(memory: Memory) -> None:
     for i in range(3):
         add_one(memory, f"alice {i}")
     keep = add_one(memory, "bob's", user_id="bob")
-    assert memory.delete_all(user_id="alice") == {"message": "Memories deleted successfully!"}
+    assert memory.delete_all(user_id="alice") == {"message": "Memories deleted successfully!", "deleted": 3}
     assert memory.get_all(user_id="alice")["results"] == []
     assert [i["id"] for i in memory.get_all(user_id="bob")["results"]] == [keep]
 
@@ -499,15 +503,18 @@ def test_history_rows(memory: Memory) -> None:
     assert all(r["memory_id"] == mid for r in rows)
     assert len({r["id"] for r in rows}) == 4
     assert all((r["actor_id"], r["role"]) == ("alice", "user") for r in rows)
-    assert rows[0]["updated_at"] is None
-    assert rows[1]["updated_at"] is not None and utc(rows[1]["updated_at"]) >= utc(rows[0]["created_at"])
-    times = [utc(r["created_at"]) for r in rows]
-    assert times[0] <= times[3]
+    # mem0 #4467: the ADD row is updated when created; every later row keeps the memory's
+    # created_at and has the time of its change as updated_at
+    assert rows[0]["updated_at"] == rows[0]["created_at"]
+    assert all(r["created_at"] == rows[0]["created_at"] for r in rows)
+    changed = [utc(r["updated_at"]) for r in rows]
+    assert changed == sorted(changed) and changed[3] > changed[0]
 
 
-def test_history_of_unknown_raises(memory: Memory) -> None:
-    with pytest.raises(NotFoundError):
-        memory.history(str(uuid.uuid4()))
+def test_history_of_an_unknown_id_is_empty(memory: Memory) -> None:
+    # as mem0 does
+    assert memory.history(str(uuid.uuid4())) == []
+    assert memory.history("never-existed") == []
 
 
 def test_reset(memory: Memory) -> None:
@@ -546,3 +553,222 @@ def test_context_manager_closes_and_data_persists(db_dir: Path) -> None:
         item = second.get(mid)
         assert item is not None and item["memory"] == "remember me"
         assert memories(second.search("remember", user_id="alice")) == ["remember me"]
+
+
+# -- issue 11: ids, paging, times, sizes ---------------------------------------------------
+
+SCOPE_KEYS = ("user_id", "agent_id", "run_id")
+
+
+def _star_calls(key: str) -> list[Any]:
+    """Every way an untrusted "*" could reach a read or a delete of ``key``."""
+    return [
+        lambda m: m.search("tea", **{key: "*"}),
+        lambda m: m.search("tea", filters={key: "*"}),
+        lambda m: m.search("tea", filters={key: " * "}),
+        lambda m: m.get_all(**{key: "*"}),
+        lambda m: m.get_all(filters={key: "*"}),
+        lambda m: m.get_all(filters={key: {"in": ["*"]}}),
+        lambda m: m.delete_all(**{key: "*"}),
+        lambda m: m.delete_all(filters={key: "*"}),
+        lambda m: m.delete_all(filters={key: {"exists": True}}),
+        lambda m: m.add("mine now", infer=False, **{key: "*"}),
+    ]
+
+
+@pytest.mark.parametrize("key", SCOPE_KEYS)
+def test_an_untrusted_star_never_widens_a_call_beyond_the_tenant(
+    seeded: Memory, snapshot: Snapshot, key: str
+) -> None:
+    before = snapshot()
+    everyone = seeded.get_all(filters={"user_id": {"exists": True}})["results"]
+    for call in _star_calls(key):
+        with pytest.raises(InvalidInputError, match=r"'\*'|exists"):
+            call(seeded)
+        # with the tenant's own id given as well, "*" still cannot reach further
+        with pytest.raises(InvalidInputError):
+            seeded.search(
+                "tea", user_id="alice", filters={key: "*"} if key != "user_id" else {"agent_id": "*"}
+            )
+    assert snapshot() == before
+    assert seeded.get_all(filters={"user_id": {"exists": True}})["results"] == everyone
+
+
+def test_ids_with_invisible_characters_are_refused_everywhere(memory: Memory, snapshot: Snapshot) -> None:
+    mid = add_one(memory, "tea")
+    before = snapshot()
+    calls: list[Any] = [
+        lambda bad: memory.add("x", user_id=bad, infer=False),
+        lambda bad: memory.search("x", filters={"user_id": bad}),
+        lambda bad: memory.get_all(user_id=bad),
+        lambda bad: memory.delete_all(user_id=bad),
+        lambda bad: memory.add({"role": "user", "content": "x", "name": bad}, user_id="alice", infer=False),
+        lambda bad: memory.get(mid + bad),
+        lambda bad: memory.history(bad + mid),
+    ]
+    for char in ("\u200b", "\u202e", "\u2066", "\ufeff", "\u2060", "\x1b"):
+        for call in calls:
+            with pytest.raises(InvalidInputError, match="zero-width or bidi-override"):
+                call(f"ali{char}ce")
+    assert snapshot() == before
+
+
+def test_int_ids_become_strings_and_ids_are_trimmed(memory: Memory) -> None:
+    # as mem0 does
+    mid = memory.add("tea", user_id=42, agent_id=" helper ", infer=False)["results"][0]["id"]  # type: ignore[arg-type]
+    item = memory.get(f" {mid}\n")
+    assert item is not None and (item["user_id"], item["agent_id"]) == ("42", "helper")
+    assert memories(memory.get_all(user_id="42")) == ["tea"]
+    assert memories(memory.search("tea", filters={"user_id": 42, "agent_id": "helper "})) == ["tea"]
+    memory.update(f"{mid} ", text="green tea")
+    assert [h["event"] for h in memory.history(f" {mid}")] == ["ADD", "UPDATE"]
+    assert memory.delete_all(user_id=42)["deleted"] == 1  # type: ignore[arg-type]
+
+
+def test_update_with_text_and_data_stores_text(memory: Memory) -> None:
+    # data is mem0's deprecated alias: text wins
+    mid = add_one(memory, "one")
+    memory.update(mid, text="two", data="three")
+    item = memory.get(mid)
+    assert item is not None and item["memory"] == "two"
+
+
+def test_update_metadata_merges_and_an_empty_dict_changes_nothing(memory: Memory) -> None:
+    mid = add_one(memory, "tea", metadata={"a": 1, "b": 2})
+    memory.update(mid, metadata={"b": 3, "c": 4})
+    item = memory.get(mid)
+    assert item is not None and item["metadata"] == {"a": 1, "b": 3, "c": 4}
+    memory.update(mid, metadata={})
+    again = memory.get(mid)
+    assert again == item
+    assert [h["event"] for h in memory.history(mid)] == ["ADD", "UPDATE"]
+
+
+def test_metadata_created_at_becomes_the_memory_created_at(memory: Memory) -> None:
+    # imports and migrations from mem0 give the original creation time this way
+    old = add_one(memory, "from 2020", metadata={"created_at": "2020-05-01T10:00:00+02:00", "k": "v"})
+    epoch = add_one(memory, "from 2021", metadata={"created_at": 1609459200})
+    new = add_one(memory, "today")
+    first = memory.get(old)
+    assert first is not None
+    assert (first["created_at"], first["updated_at"]) == ("2020-05-01T08:00:00+00:00",) * 2
+    assert first["metadata"] == {"k": "v"}
+    second = memory.get(epoch)
+    assert second is not None and second["created_at"] == "2021-01-01T00:00:00+00:00"
+    assert second["metadata"] is None
+    listed = [i["id"] for i in memory.get_all(user_id="alice")["results"]]
+    assert listed == [new, epoch, old]  # newest first, by the given times
+    [added] = memory.history(old)
+    assert (added["created_at"], added["updated_at"]) == ("2020-05-01T08:00:00+00:00",) * 2
+
+
+@pytest.mark.parametrize("bad", ["last year", -5, "1800-01-01", True, [2020]])
+def test_a_bad_metadata_created_at_is_refused(memory: Memory, snapshot: Snapshot, bad: Any) -> None:
+    before = snapshot()
+    with pytest.raises(InvalidInputError, match="created_at"):
+        add_one(memory, "x", metadata={"created_at": bad})
+    assert snapshot() == before
+
+
+def test_metadata_created_at_applies_to_inferred_memories(tmp_path: Path) -> None:
+    from memlane.llm import FakeLLM
+
+    reply = {"memory": [{"event": "ADD", "id": None, "text": "Likes green tea"}]}
+    m = Memory(hash_config(tmp_path / "infer.db"), llm=FakeLLM([reply]))
+    try:
+        out = m.add("I like green tea", user_id="alice", metadata={"created_at": "2019-03-04"})
+        item = m.get(out["results"][0]["id"])
+        assert item is not None
+        assert (item["created_at"], item["updated_at"]) == ("2019-03-04T00:00:00+00:00",) * 2
+        assert item["metadata"] is None
+    finally:
+        m.close()
+
+
+def test_delete_history_row_keeps_the_memory_created_at(memory: Memory) -> None:
+    mid = add_one(memory, "tea", metadata={"created_at": "2020-01-01"})
+    memory.delete(mid)
+    add_row, delete_row = memory.history(mid)
+    assert delete_row["event"] == "DELETE"
+    assert delete_row["created_at"] == "2020-01-01T00:00:00+00:00"
+    assert utc(delete_row["updated_at"]) > utc(add_row["updated_at"])
+
+
+def test_delete_all_says_how_many_it_deleted(memory: Memory) -> None:
+    for i in range(3):
+        add_one(memory, f"alice {i}")
+    assert memory.delete_all(user_id="nobody") == {"message": "Memories deleted successfully!", "deleted": 0}
+    assert memory.delete_all(user_id="alice")["deleted"] == 3
+
+
+@pytest.fixture
+def many(memory: Memory) -> Memory:
+    memory.add([{"role": "user", "content": f"fact {i}"} for i in range(250)], user_id="alice", infer=False)
+    add_one(memory, "bob's", user_id="bob")
+    return memory
+
+
+def test_get_all_takes_a_large_limit(many: Memory) -> None:
+    # mem0 code often passes a large limit to mean "all"
+    assert len(many.get_all(user_id="alice", limit=100_000)["results"]) == 250
+    assert len(many.get_all(filters={"user_id": "alice"}, top_k=10**30)["results"]) == 250
+
+
+def test_limit_errors_name_the_parameter_given(many: Memory) -> None:
+    with pytest.raises(InvalidInputError, match=r"^limit must be 0 or more, got -1$"):
+        many.get_all(user_id="alice", limit=-1)
+    with pytest.raises(InvalidInputError, match=r"^limit must be between 0 and 10,000"):
+        many.search("fact", user_id="alice", limit=100_000)
+
+
+def test_get_all_pages(many: Memory) -> None:
+    everything = [i["id"] for i in many.get_all(user_id="alice", limit=1000)["results"]]
+    first = many.get_all(user_id="alice", page=1, page_size=100)
+    assert {k: v for k, v in first.items() if k != "results"} == {
+        "count": 250, "page": 1, "page_size": 100, "next": 2, "previous": None
+    }  # fmt: skip
+    pages = [first, *(many.get_all(filters={"user_id": "alice"}, page=p, page_size=100) for p in (2, 3))]
+    assert [len(p["results"]) for p in pages] == [100, 100, 50]
+    assert [i["id"] for p in pages for i in p["results"]] == everything
+    assert (pages[2]["next"], pages[2]["previous"]) == (None, 2)
+    assert many.get_all(user_id="alice", page=4, page_size=100)["results"] == []
+    assert len(many.get_all(user_id="alice", page=2)["results"]) == 100  # page_size defaults to 100
+    assert many.get_all(user_id="alice", page=2, limit=30)["page_size"] == 30
+    assert set(many.get_all(user_id="alice")) == {"results"}  # no paging asked: mem0's shape
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"page": 0}, {"page": "2"}, {"page_size": 0}, {"page": 1, "page_size": 10, "limit": 20}]
+)
+def test_bad_paging_is_refused(many: Memory, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInputError):
+        many.get_all(user_id="alice", **kwargs)
+
+
+def test_unix_seconds_are_accepted_by_every_time_argument(memory: Memory) -> None:
+    mid = add_one(memory, "tea", timestamp="1700000000", expiration_date="4102444800")
+    item = memory.get(mid)
+    assert item is not None and item["expiration_date"] == "2100-01-01"
+    assert sqlite_of(memory).get(mid).valid_from == "2023-11-14T22:13:20+00:00"  # type: ignore[union-attr]
+    assert memories(memory.search("tea", user_id="alice", reference_date=1700000000)) == ["tea"]
+    assert memories(memory.search("tea", user_id="alice", reference_date="1700000000")) == ["tea"]
+
+
+@pytest.mark.parametrize("bad", [-5, "-5", "1850-01-01"])
+def test_times_before_the_range_are_refused(memory: Memory, snapshot: Snapshot, bad: Any) -> None:
+    before = snapshot()
+    with pytest.raises(InvalidInputError, match="timestamp"):
+        add_one(memory, "x", timestamp=bad)
+    with pytest.raises(InvalidInputError, match="reference_date"):
+        memory.search("x", user_id="alice", reference_date=bad)
+    assert snapshot() == before
+
+
+def test_a_huge_add_is_refused_with_the_limit_and_what_to_do(memory: Memory, snapshot: Snapshot) -> None:
+    before = snapshot()
+    with pytest.raises(InvalidInputError, match=r"100,001 characters.*limit of 100,000.*split the text"):
+        memory.add("x" * 100_001, user_id="alice", infer=False)
+    mid = add_one(memory, "x")
+    with pytest.raises(InvalidInputError, match="limit of 100,000"):
+        memory.update(mid, text="y" * 100_001)
+    assert snapshot()["memories"] == before["memories"] + 1

@@ -17,20 +17,44 @@ from memlane.models import Scope
 # -- ids and scope -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["alice", "a", "user-1_x.y@z", "o'brien", "ünï", "x" * 256, "*"])
+@pytest.mark.parametrize("value", ["alice", "a", "user-1_x.y@z", "o'brien", "ünï", "x" * 256, "a*", "שלום"])
 def test_valid_ids(value: str) -> None:
     assert inputs.validate_id("user_id", value) == value
 
 
 @pytest.mark.parametrize(
-    "value", ["", " ", "a b", " alice", "alice\n", "tab\there", "nul\x00", "del\x7f", "x" * 257]
+    ("value", "expected"),
+    [(" alice", "alice"), ("alice\n", "alice"), ("\talice ", "alice"), (7, "7"), (0, "0"), (-3, "-3")],
 )
+def test_ids_are_trimmed_and_ints_become_strings(value: Any, expected: str) -> None:
+    # as mem0 does
+    assert inputs.validate_id("user_id", value) == expected
+
+
+@pytest.mark.parametrize("value", ["", " ", "a b", "tab\there", "nul\x00", "del\x7f", "x" * 257, "*", " * "])
 def test_invalid_id_strings(value: str) -> None:
     with pytest.raises(InvalidInputError, match="user_id"):
         inputs.validate_id("user_id", value)
 
 
-@pytest.mark.parametrize("value", [1, 0, True, None, ["a"], {"a": 1}, b"alice", 1.5])
+@pytest.mark.parametrize(
+    "char",
+    ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+     "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f", "\x85", "\x1b"],
+)  # fmt: skip
+def test_ids_with_invisible_characters_are_refused(char: str) -> None:
+    # two ids that print the same must not name two tenants
+    with pytest.raises(InvalidInputError, match="zero-width or bidi-override"):
+        inputs.validate_id("user_id", f"ali{char}ce")
+
+
+def test_star_is_never_an_id_and_the_error_says_how_to_match_any() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        inputs.validate_id("agent_id", "*")
+    assert "{'agent_id': {'exists': True}}" in str(info.value)
+
+
+@pytest.mark.parametrize("value", [True, False, None, ["a"], {"a": 1}, b"alice", 1.5])
 def test_ids_must_be_strings(value: Any) -> None:
     with pytest.raises(InvalidInputError, match="must be a string"):
         inputs.validate_id("user_id", value)
@@ -62,13 +86,29 @@ def test_an_id_given_twice_with_different_values_raises() -> None:
         inputs.resolve_scope(ids("alice"), {"user_id": "bob"})
 
 
-def test_a_wildcard_or_operator_on_an_id_stays_a_condition() -> None:
-    scope, where = inputs.resolve_scope(ids(), {"user_id": "*"})
-    assert scope == Scope()
-    assert where == Cond("user_id", "exists")
+def test_an_operator_on_an_id_stays_a_condition() -> None:
     scope, where = inputs.resolve_scope(ids(), {"user_id": {"in": ["a", "b"]}})
     assert scope == Scope()
     assert where == Cond("user_id", "in", ("a", "b"))
+    scope, where = inputs.resolve_scope(ids(), {"user_id": {"exists": True}})
+    assert scope == Scope()
+    assert where == Cond("user_id", "exists")
+
+
+@pytest.mark.parametrize("key", ["user_id", "agent_id", "run_id"])
+@pytest.mark.parametrize("where", ["top", "filters", "both"])
+def test_star_is_refused_as_an_id_in_either_place(key: str, where: str) -> None:
+    # "*" from an untrusted caller must never become "every tenant"
+    top = {key: "*"} if where in ("top", "both") else {}
+    inner = {key: "*"} if where in ("filters", "both") else {}
+    with pytest.raises(InvalidInputError, match=r"'\*'"):
+        inputs.resolve_scope({**ids("alice"), **top} if key != "user_id" else {**ids(), **top}, inner)
+
+
+def test_ids_inside_filters_are_trimmed_and_coerced() -> None:
+    scope, _ = inputs.resolve_scope(ids(), {"user_id": 42, "agent_id": " helper "})
+    assert scope == Scope(user_id="42", agent_id="helper")
+    assert inputs.resolve_scope(ids(" 42 "), {"user_id": 42})[0] == Scope(user_id="42")
 
 
 def test_some_id_is_required() -> None:
@@ -84,7 +124,7 @@ def test_filters_must_be_a_dict() -> None:
         inputs.resolve_scope(ids("a"), [("user_id", "a")])  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value", [5, True, ["alice"], 1.5])
+@pytest.mark.parametrize("value", [True, ["alice"], 1.5])
 def test_ids_inside_filters_must_be_strings(value: Any) -> None:
     with pytest.raises(InvalidInputError, match="user_id"):
         inputs.resolve_scope(ids(), {"user_id": value})
@@ -126,6 +166,56 @@ def test_top_k_and_limit() -> None:
 def test_bad_top_k(top_k: Any, limit: Any) -> None:
     with pytest.raises(InvalidInputError):
         inputs.validate_top_k(top_k, limit, 20)
+
+
+def test_top_k_errors_name_the_parameter_given() -> None:
+    with pytest.raises(InvalidInputError, match=r"^limit must be between 0 and 10,000, got 100,000$"):
+        inputs.validate_top_k(None, 100_000, 20)
+    with pytest.raises(InvalidInputError, match=r"^limit must be 0 or more"):
+        inputs.validate_top_k(None, -1, 20, maximum=None)
+    with pytest.raises(InvalidInputError, match=r"^top_k must be an int"):
+        inputs.validate_top_k("5", None, 20)
+
+
+def test_a_listing_takes_any_size() -> None:
+    assert inputs.validate_top_k(None, 100_000, 100, maximum=None) == 100_000
+    assert inputs.validate_top_k(10**30, None, 100, maximum=None) == 2**62  # "all", within SQL's range
+
+
+def test_paging() -> None:
+    assert inputs.validate_paging(None, None, None) is None
+    assert inputs.validate_paging(None, None, 50) is None
+    assert inputs.validate_paging(2, None, None) == (2, 100)
+    assert inputs.validate_paging(2, None, 30) == (2, 30)
+    assert inputs.validate_paging(None, 25, None) == (1, 25)
+    assert inputs.validate_paging(3, 25, 25) == (3, 25)
+
+
+@pytest.mark.parametrize(
+    ("page", "page_size", "top_k", "message"),
+    [
+        (0, None, None, "page must be 1 or more"),
+        (-1, 10, None, "page must be 1 or more"),
+        ("2", None, None, "page must be an int"),
+        (True, None, None, "page must be an int"),
+        (1, 0, None, "page_size must be 1 or more"),
+        (1, 2.5, None, "page_size must be an int"),
+        (1, 10, 20, "disagree"),
+        (1, None, 0, "page size"),
+    ],
+)
+def test_bad_paging(page: Any, page_size: Any, top_k: int | None, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        inputs.validate_paging(page, page_size, top_k)
+
+
+def test_page_links() -> None:
+    assert inputs.page_links(1, 100, 250) == {
+        "count": 250, "page": 1, "page_size": 100, "next": 2, "previous": None
+    }  # fmt: skip
+    assert inputs.page_links(3, 100, 250)["next"] is None
+    assert inputs.page_links(3, 100, 250)["previous"] == 2
+    assert inputs.page_links(1, 100, 0)["next"] is None
 
 
 def test_threshold() -> None:
@@ -245,6 +335,10 @@ def test_a_single_part_dict_as_content() -> None:
         {"role": "", "content": "x"},
         {"role": "user", "content": "x", "name": ""},
         {"role": "user", "content": "x", "name": 5},
+        {"role": "user", "content": "x", "name": "*"},
+        {"role": "user", "content": "x", "name": "al\u202eice"},
+        {"role": "user", "content": "x" * (inputs.MAX_MESSAGE_CHARS + 1)},
+        [{"role": "user", "content": "x" * inputs.MAX_MESSAGE_CHARS}] * 11,
         "",
         "   ",
         {"role": "system", "content": "only a system prompt"},
@@ -254,6 +348,18 @@ def test_a_single_part_dict_as_content() -> None:
 def test_bad_messages(messages: Any) -> None:
     with pytest.raises(InvalidInputError):
         inputs.normalize_messages(messages)
+
+
+def test_size_limits_say_the_limit_the_size_and_what_to_do() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        inputs.normalize_messages("x" * 100_001)
+    assert str(info.value) == (
+        "message 0 holds 100,001 characters, more than the limit of 100,000: "
+        "split the text into several messages or add() calls"
+    )
+    with pytest.raises(InvalidInputError, match=r"1,000,001 characters in all.*limit of 1,000,000 per add"):
+        inputs.normalize_messages([{"role": "user", "content": "x" * 100_000}] * 10 + [{"content": "!"}])
+    assert len(inputs.normalize_messages([{"role": "user", "content": "x" * 100_000}] * 10)) == 10
 
 
 # -- times -------------------------------------------------------------------------------
@@ -274,11 +380,44 @@ def test_timestamps_become_utc_iso() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["yesterday", "2024-13-01", "", True, math.nan, math.inf, 1e20, [2024], {"t": 1}, object()]
+    ("value", "expected"),
+    [
+        ("1700000000", "2023-11-14T22:13:20+00:00"),
+        (" 1700000000.5 ", "2023-11-14T22:13:20.500000+00:00"),
+        ("0", "1970-01-01T00:00:00+00:00"),
+        ("1900-01-01", "1900-01-01T00:00:00+00:00"),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59+00:00"),
+        (253402300799, "9999-12-31T23:59:59+00:00"),
+    ],
 )
+def test_unix_seconds_as_a_string_and_the_bounds(value: Any, expected: str) -> None:
+    assert inputs.parse_timestamp(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["yesterday", "2024-13-01", "", True, math.nan, math.inf, 1e20, [2024], {"t": 1}, object(),
+     -5, -0.5, "-5", "1899-12-31", "0001-01-01", datetime(1800, 1, 1), date(1066, 10, 14), 253402300800,
+     "9999-12-31T23:59:59-05:00"],
+)  # fmt: skip
 def test_bad_timestamps(value: Any) -> None:
     with pytest.raises(InvalidInputError, match="timestamp"):
         inputs.parse_timestamp(value)
+
+
+def test_a_negative_unix_time_says_why() -> None:
+    with pytest.raises(InvalidInputError, match="negative: Unix seconds start at 0"):
+        inputs.parse_timestamp(-5, "reference_date")
+
+
+def test_one_parser_for_every_time_argument() -> None:
+    # timestamp, reference_date and expiration_date read the same forms
+    assert inputs.parse_expiration(1700000000) == "2023-11-14"
+    assert inputs.parse_expiration("1700000000") == "2023-11-14"
+    for name in ("reference_date", "as_of"):
+        assert inputs.parse_timestamp("1700000000", name) == "2023-11-14T22:13:20+00:00"
+        with pytest.raises(InvalidInputError, match=name):
+            inputs.parse_timestamp("-1", name)
 
 
 def test_expiration_dates() -> None:
@@ -290,7 +429,7 @@ def test_expiration_dates() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["soon", "2030-02-30", "", "30-01-2030", 20300102, True, 1.5, ["2030-01-02"]]
+    "value", ["soon", "2030-02-30", "", "30-01-2030", -20300102, True, -1.5, ["2030-01-02"], "1800-01-01"]
 )
 def test_bad_expiration_dates(value: Any) -> None:
     with pytest.raises(InvalidInputError, match="expiration_date"):

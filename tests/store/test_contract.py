@@ -290,6 +290,16 @@ def test_list_records_of_one_instant_are_newest_insert_first(contract_store: Mem
     assert [r.text for r in contract_store.list_records(All())] == ["second", "first"]
 
 
+def test_list_records_pages_with_offset(contract_store: MemoryStore) -> None:
+    records = [rec(f"m{i}", at=i) for i in range(7)]
+    put(contract_store, *records)
+    newest_first = [f"m{i}" for i in reversed(range(7))]
+    pages = [[r.text for r in contract_store.list_records(All(), limit=3, offset=o)] for o in (0, 3, 6, 9)]
+    assert pages == [newest_first[0:3], newest_first[3:6], newest_first[6:], []]
+    assert [r.text for r in contract_store.list_records(All(), offset=5)] == newest_first[5:]
+    assert contract_store.list_records(All(), limit=2**62, offset=2**62) == []
+
+
 def test_count(contract_store: MemoryStore) -> None:
     put(contract_store, rec("a"), rec("b"), rec("c", user_id="u2"))
     assert contract_store.count(All()) == 3
@@ -332,10 +342,11 @@ FILTER_CASES: list[tuple[dict[str, Any], set[str]]] = [
     ({"user_id": {"eq": "u2"}}, {"charlie", "delta"}),
     ({"user_id": {"ne": "u1"}}, {"charlie", "delta"}),
     ({"agent_id": {"ne": "a1"}}, {"bravo", "delta"}),
-    ({"agent_id": "*"}, {"alpha", "charlie", "delta"}),
-    ({"run_id": "*"}, {"bravo", "delta"}),
+    ({"agent_id": {"exists": True}}, {"alpha", "charlie", "delta"}),
+    ({"run_id": {"exists": True}}, {"bravo", "delta"}),
+    ({"run_id": {"exists": False}}, {"alpha", "charlie"}),
     ({"actor_id": "alice"}, {"alpha"}),
-    ({"actor_id": "*"}, {"alpha", "bravo"}),
+    ({"actor_id": {"exists": True}}, {"alpha", "bravo"}),
     ({"role": {"in": ["assistant"]}}, {"bravo", "delta"}),
     ({"role": {"nin": ["assistant"]}}, {"alpha", "charlie"}),
     ({"agent_id": {"in": ["a1", "a2"]}}, {"alpha", "charlie", "delta"}),
@@ -393,7 +404,8 @@ FILTER_CASES: list[tuple[dict[str, Any], set[str]]] = [
     ({"NOT": [{"n": {"gt": 1}}]}, {"alpha", "delta"}),
     ({"NOT": [{"OR": [{"kind": "fact"}, {"run_id": "r1"}]}]}, {"charlie"}),
     ({"NOT": [{"NOT": [{"kind": "fact"}]}]}, {"alpha"}),
-    ({"NOT": [{"run_id": "*"}]}, {"alpha", "charlie"}),
+    ({"NOT": [{"run_id": {"exists": True}}]}, {"alpha", "charlie"}),
+    ({"kind": {"exists": False}}, {"charlie", "delta"}),
 ]
 
 
@@ -407,6 +419,57 @@ def test_filters(contract_store: MemoryStore, filters: dict[str, Any], expected:
     assert {mid for mid, _ in contract_store.vector_search(vec("alpha"), where, everything)} == {
         r.id for r in contract_store.list_records(where)
     }
+
+
+def list_dataset() -> list[MemoryRecord]:
+    return [
+        rec("xy", metadata={"tags": ["x", "y"]}),
+        rec("banana", metadata={"tags": ["banana"]}),
+        rec("mixed", metadata={"tags": ["Red", 3, True, None, ["x"], {"x": 1}]}),
+        rec("empty", metadata={"tags": []}),
+        rec("string", metadata={"tags": "x, y"}),
+        rec("object", metadata={"tags": {"x": "y"}}),
+        rec("none"),
+    ]
+
+
+LIST_CASES: list[tuple[dict[str, Any], set[str]]] = [
+    # contains / icontains on a list: some string element equals the value (never a piece of
+    # the list's JSON); on a string: a substring
+    ({"tags": {"contains": "x"}}, {"xy", "string"}),
+    ({"tags": {"contains": "banana"}}, {"banana"}),
+    ({"tags": {"contains": "ban"}}, set()),
+    ({"tags": {"contains": ","}}, {"string"}),
+    ({"tags": {"contains": '"'}}, set()),
+    ({"tags": {"contains": "["}}, set()),
+    ({"tags": {"contains": "red"}}, set()),
+    ({"tags": {"icontains": "RED"}}, {"mixed"}),
+    ({"tags": {"contains": "3"}}, set()),
+    # in / nin: some element (or the scalar) is one of the values
+    ({"tags": {"in": ["banana"]}}, {"banana"}),
+    ({"tags": {"in": ["y", "z"]}}, {"xy"}),
+    ({"tags": {"in": [3]}}, {"mixed"}),
+    ({"tags": {"in": ["x, y"]}}, {"string"}),
+    ({"tags": {"in": ['["x", "y"]', '["x","y"]']}}, set()),
+    ({"tags": {"nin": ["x", "banana"]}}, {"mixed", "empty", "string", "object", "none"}),
+    # eq / ne / comparisons see the whole list, which equals no scalar
+    ({"tags": "x"}, set()),
+    ({"tags": '["x","y"]'}, set()),
+    ({"tags": {"ne": "x"}}, {"xy", "banana", "mixed", "empty", "string", "object", "none"}),
+    ({"tags": {"gt": ""}}, {"string"}),
+    ({"tags": "*"}, {"xy", "banana", "mixed", "empty", "string", "object"}),
+    ({"NOT": [{"tags": {"contains": "x"}}]}, {"banana", "mixed", "empty", "object", "none"}),
+]
+
+
+@pytest.mark.parametrize(("filters", "expected"), LIST_CASES, ids=[str(c[0]) for c in LIST_CASES])
+def test_list_metadata_filters(
+    contract_store: MemoryStore, filters: dict[str, Any], expected: set[str]
+) -> None:
+    put(contract_store, *list_dataset())
+    where = parse_filters(filters)
+    assert found(contract_store, where) == expected
+    assert contract_store.count(where) == len(expected)
 
 
 def test_filters_apply_to_keyword_search(contract_store: MemoryStore) -> None:

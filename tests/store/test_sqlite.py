@@ -313,14 +313,18 @@ HOSTILE = [
 def test_filter_values_are_parameters(store: SQLiteStore, value: str) -> None:
     put(store, rec("a", user_id="u1", metadata={"k": "v"}), rec("b", user_id="u2"))
     before = table_counts(store)
+    # (a column holding no id: values on the id keys must also be valid ids, and those with
+    # whitespace are refused before any SQL; actor_id takes names, spaces included)
     for filters in (
-        {"user_id": value},
+        {"role": value},
+        {"actor_id": value},
         {"k": value},
-        {"user_id": {"in": [value, "zzz"]}},
+        {"role": {"in": [value, "zzz"]}},
         {"k": {"contains": value}},
         {"k": {"icontains": value}},
         {"k": {"gt": value}},
-        {"OR": [{"user_id": value}, {"k": {"ne": value}}]},
+        {"k": {"in": [value]}},
+        {"OR": [{"role": value}, {"k": {"ne": value}}]},
     ):
         where = parse_filters(filters)
         sql, params = compile_filter(where)
@@ -330,7 +334,7 @@ def test_filter_values_are_parameters(store: SQLiteStore, value: str) -> None:
         store.count(where)
         store.vector_search(vec("a"), where, 5)
         store.keyword_search([value, "a"], where, 5)
-    assert store.list_records(parse_filters({"user_id": value})) == []
+    assert store.list_records(parse_filters({"role": value})) == []
     assert table_counts(store) == before
 
 

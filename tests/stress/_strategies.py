@@ -267,10 +267,19 @@ _plain_ops = st.sampled_from(
 )
 
 
+_ID_KEYS = frozenset({"user_id", "agent_id", "run_id", "actor_id"})
+
+
 def _cond(key: str, op: str, value: Any) -> dict[str, Any]:
+    if key in _ID_KEYS and value == "*":
+        return {key: {"exists": True}}  # "*" is never an id: the wildcard on an id key is explicit
     if op in ("in", "nin"):
         return {key: {op: [value]}}
     return {key: {op: value}}
+
+
+def _explicit_wildcards(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: {"exists": True} if k in _ID_KEYS and v == "*" else v for k, v in node.items()}
 
 
 def _plain_filters(strings: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
@@ -279,7 +288,7 @@ def _plain_filters(strings: st.SearchStrategy[str]) -> st.SearchStrategy[dict[st
     )
     return st.recursive(
         st.one_of(
-            st.dictionaries(_plain_keys, values, max_size=3),
+            st.dictionaries(_plain_keys, values, max_size=3).map(_explicit_wildcards),
             st.builds(_cond, _plain_keys, _plain_ops, values),
         ),
         lambda inner: st.dictionaries(

@@ -29,7 +29,7 @@ from memlane.models import (
 from memlane.prompts.common import normalize_fact
 from memlane.store.base import MemoryStore, StoreTransaction
 
-__all__ = ["Applied", "add_verbatim", "added_event", "apply_plan", "change_event"]
+__all__ = ["Applied", "add_verbatim", "added_event", "apply_plan", "change_event", "created_at_of"]
 
 logger = logging.getLogger("memlane")
 
@@ -65,39 +65,49 @@ def add_verbatim(
     """Store each message as its own memory; return the new records in message order."""
     vectors = embedder.embed([m.content for m in messages], purpose="add")
     now = now_iso()
-    records = [
-        MemoryRecord(
+    records = []
+    for m in messages:
+        meta, created = created_at_of({**metadata, **m.metadata})
+        record = MemoryRecord(
             id=new_id(),
             text=m.content,
             scope=scope,
-            created_at=now,
-            updated_at=now,
+            created_at=created or now,
+            updated_at=created or now,
             actor_id=m.name,
             role=m.role,
-            metadata={**metadata, **m.metadata},
-            valid_from=observed_at or now,
+            metadata=meta,
+            valid_from=observed_at or created or now,
             expiration_date=expiration_date,
             sources=[m.id],
         )
-        for m in messages
-    ]
+        records.append(record)
     with store.transaction() as tx:
         tx.add_messages(scope, messages, observed_at or now)
         for record, vector in zip(records, vectors, strict=False):
             tx.insert(record, vector)
-        tx.add_history([added_event(r, now) for r in records])
+        tx.add_history([added_event(r) for r in records])
     return records
 
 
-def added_event(record: MemoryRecord, at: str) -> HistoryEvent:
-    """The history row of a new memory."""
+def created_at_of(metadata: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The metadata without its ``created_at`` (checked by ``inputs.clean_metadata``), and that
+    time: mem0's way to give a new memory its creation time (imports, migrations)."""
+    rest = dict(metadata)
+    created = rest.pop("created_at", None)
+    return rest, None if created is None else str(created)
+
+
+def added_event(record: MemoryRecord) -> HistoryEvent:
+    """The history row of a new memory: created and updated when the memory was (mem0 #4467)."""
     return HistoryEvent(
         id=new_id(),
         memory_id=record.id,
         old_memory=None,
         new_memory=record.text,
         event="ADD",
-        created_at=at,
+        created_at=record.created_at,
+        updated_at=record.created_at,
         actor_id=record.actor_id,
         role=record.role,
     )
@@ -132,7 +142,8 @@ def apply_plan(
     text_vectors = dict(zip(texts, vectors[: len(texts)], strict=True))
     changes: GraphChanges | None = None
     now = now_iso()
-    at = observed_at or now
+    metadata, created = created_at_of(metadata)
+    at = observed_at or created or now
     sources = [m.id for m in messages]
     results: list[dict[str, Any]] = []
     with store.transaction() as tx:
@@ -175,15 +186,15 @@ def apply_plan(
                 id=new_id(),
                 text=text,
                 scope=scope,
-                created_at=now,
-                updated_at=now,
+                created_at=created or now,
+                updated_at=created or now,
                 metadata=_attributed(metadata, plan, text),
                 valid_from=at,
                 expiration_date=expiration_date,
                 sources=sources,
             )
             tx.insert(record, text_vectors[text])
-            tx.add_history([added_event(record, now)])
+            tx.add_history([added_event(record)])
             results.append({"id": record.id, "memory": text, "event": "ADD"})
         if graph is not None:  # a contradicted memory's relations are invalidated by the graph itself
             supported = [r["id"] for r in results if r["event"] in ("ADD", "UPDATE")]
@@ -261,15 +272,16 @@ def _source_of(value: str, results: list[dict[str, Any]]) -> str | None:
 
 
 def change_event(record: MemoryRecord, event: EventName, new_text: str | None, *, at: str) -> HistoryEvent:
-    """The history row of an UPDATE (created_at stays the memory's) or a DELETE."""
+    """The history row of an UPDATE or a DELETE: ``created_at`` stays the memory's, ``updated_at``
+    is the time of the change (mem0 #4467)."""
     return HistoryEvent(
         id=new_id(),
         memory_id=record.id,
         old_memory=record.text,
         new_memory=new_text,
         event=event,
-        created_at=record.created_at if event == "UPDATE" else at,
-        updated_at=at if event == "UPDATE" else None,
+        created_at=record.created_at,
+        updated_at=at,
         is_deleted=event == "DELETE",
         actor_id=record.actor_id,
         role=record.role,

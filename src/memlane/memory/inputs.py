@@ -11,24 +11,32 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from memlane.errors import InvalidInputError
-from memlane.filters import Cond, Filter, Not, Or, and_, parse_filters
+from memlane.filters import Cond, Filter, Not, Or, and_, clean_id, clean_name, parse_filters
 from memlane.models import IDENTITY_KEYS, SCOPE_KEYS, Message, Scope, is_profile_key, profile_key
 from memlane.text import is_utf8
 
 __all__ = [
+    "CREATED_AT",
+    "MAX_ADD_CHARS",
+    "MAX_MESSAGE_CHARS",
+    "check_size",
     "check_text",
     "clean_metadata",
     "expiration_filter",
     "normalize_messages",
     "owner_filter",
     "owner_scope",
+    "page_links",
     "parse_expiration",
     "parse_timestamp",
     "require_plain_scope",
     "resolve_scope",
+    "update_metadata",
     "validate_id",
     "validate_profile_key",
     "validate_query",
+    "validate_paging",
+    "validate_text",
     "validate_threshold",
     "validate_top_k",
 ]
@@ -36,21 +44,40 @@ __all__ = [
 logger = logging.getLogger("memlane")
 
 MAX_TOP_K = 10_000
-_BAD_ID = re.compile(r"[\s\x00-\x1f\x7f]")
+"""The largest ``top_k`` of a search (a listing takes any size, and pages)."""
+LIST_PAGE_SIZE = 100
+"""A page's size when ``get_all(page=...)`` is given no ``page_size`` nor ``top_k``."""
+_ALL = 2**62
+"""Sizes above this mean "all" (and stay within what SQL's LIMIT takes)."""
+MAX_MESSAGE_CHARS = 100_000
+"""The most characters one message (or an ``update`` text) may hold."""
+MAX_ADD_CHARS = 1_000_000
+"""The most characters the messages of one ``add()`` call may hold together."""
 _ROLES_DROPPED = frozenset({"system"})
 
 
 def validate_id(name: str, value: Any) -> str:
-    """A non-empty id string with no whitespace or control characters, at most 256 chars."""
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{name} must be a string, got {type(value).__name__}: {value!r}")
-    if not value:
-        raise InvalidInputError(f"{name} must not be empty")
-    if _BAD_ID.search(value):
-        raise InvalidInputError(f"{name} must not contain whitespace or control characters: {value!r}")
-    if len(value) > 256:
-        raise InvalidInputError(f"{name} is longer than 256 characters")
+    """An id (``filters.clean_id``): a string, or an int turned into one (as mem0 does), trimmed;
+    non-empty, never ``"*"``, no whitespace, control, zero-width or bidi-override characters,
+    at most 256 characters."""
+    return clean_id(name, value)
+
+
+def validate_text(name: str, value: Any) -> str:
+    """A non-empty (not only whitespace) string that can be stored."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{name} must be a non-empty string")
     return check_text(name, value)
+
+
+def check_size(name: str, value: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``value`` unchanged, or ``InvalidInputError`` when it holds more than ``limit`` characters."""
+    if len(value) > limit:
+        raise InvalidInputError(
+            f"{name} holds {len(value):,} characters, more than the limit of {limit:,}: "
+            "split the text into several messages or add() calls"
+        )
+    return value
 
 
 def check_text(name: str, value: str) -> str:
@@ -81,12 +108,8 @@ def resolve_scope(
         inner = rest.get(key)
         if top is not None:
             top = validate_id(key, top)
-        if inner is not None and not isinstance(inner, (str, Mapping)):
-            # an id, "*" or an operator dict; anything else would match nothing, silently
-            raise InvalidInputError(
-                f"{key} in filters must be a string, '*' or an operator dict, got {inner!r}"
-            )
-        if isinstance(inner, str) and inner != "*":
+        if inner is not None and not isinstance(inner, Mapping):
+            # a plain value is an id, never a pattern: "*" is refused like any other bad id
             rest.pop(key)
             inner = validate_id(key, inner)
             if top is not None and top != inner:
@@ -111,17 +134,54 @@ def validate_query(query: Any) -> str:
     return check_text("query", query)
 
 
-def validate_top_k(top_k: Any, limit: Any, default: int) -> int:
-    """``top_k`` (2.x) or ``limit`` (1.x): an int from 0 to 10,000."""
+def validate_top_k(top_k: Any, limit: Any, default: int, *, maximum: int | None = MAX_TOP_K) -> int:
+    """``top_k`` (2.x) or ``limit`` (1.x): an int from 0 to ``maximum`` (None: any size).
+
+    Errors name the parameter the caller gave."""
     if top_k is not None and limit is not None and top_k != limit:
         raise InvalidInputError(f"top_k={top_k!r} and limit={limit!r} disagree; give one of them")
-    value = top_k if top_k is not None else limit
+    name, value = ("top_k", top_k) if top_k is not None else ("limit", limit)
     if value is None:
         return default
+    value = _count(name, value, 0)
+    if maximum is not None and value > maximum:
+        raise InvalidInputError(f"{name} must be between 0 and {maximum:,}, got {value:,}")
+    return min(value, _ALL)
+
+
+def validate_paging(page: Any, page_size: Any, top_k: int | None) -> tuple[int, int] | None:
+    """``(page, page_size)`` of a paged listing (page 1-based; page_size default ``top_k``, else
+    100), or None when neither is given."""
+    if page is None and page_size is None:
+        return None
+    number = 1 if page is None else _count("page", page, 1)
+    if page_size is not None:
+        size = _count("page_size", page_size, 1)
+        if top_k is not None and size != top_k:
+            raise InvalidInputError(f"page_size={size} and top_k/limit={top_k} disagree; give one of them")
+    elif top_k is not None:
+        size = _count("top_k/limit (the page size)", top_k, 1)
+    else:
+        size = LIST_PAGE_SIZE
+    return number, min(size, _ALL)
+
+
+def page_links(page: int, page_size: int, count: int) -> dict[str, Any]:
+    """The paging keys of a paged listing: the total ``count`` and the neighbouring pages."""
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "next": page + 1 if page * page_size < count else None,
+        "previous": page - 1 if page > 1 else None,
+    }
+
+
+def _count(name: str, value: Any, least: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"top_k must be an int, got {type(value).__name__}: {value!r}")
-    if not 0 <= value <= MAX_TOP_K:
-        raise InvalidInputError(f"top_k must be between 0 and {MAX_TOP_K}, got {value}")
+        raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
+    if value < least:
+        raise InvalidInputError(f"{name} must be {least} or more, got {value}")
     return value
 
 
@@ -136,8 +196,14 @@ def validate_threshold(threshold: Any) -> float | None:
     return float(threshold)
 
 
+CREATED_AT = "created_at"
+"""The metadata key that sets a new memory's ``created_at`` (mem0's; imports rely on it)."""
+
+
 def clean_metadata(metadata: Any) -> dict[str, Any]:
-    """A JSON-serialisable copy of caller metadata with identity keys stripped (and logged)."""
+    """A JSON-serialisable copy of caller metadata with identity keys stripped (and logged), and
+    its ``created_at``, if any, checked and made UTC ISO-8601 (``add`` takes it out of the
+    metadata: it becomes the memory's ``created_at``)."""
     if metadata is None:
         return {}
     if not isinstance(metadata, Mapping):
@@ -149,7 +215,7 @@ def clean_metadata(metadata: Any) -> dict[str, Any]:
         if key in IDENTITY_KEYS:
             logger.warning("metadata key %r ignored: identity keys are set by arguments only", key)
             continue
-        out[key] = value
+        out[key] = parse_timestamp(value, "metadata created_at") if key == CREATED_AT else value
     try:  # the round trip also turns nested non-string keys into strings, as storage would
         encoded = json.dumps(out, allow_nan=False, ensure_ascii=False)
         out = json.loads(check_text("metadata", encoded))
@@ -159,6 +225,15 @@ def clean_metadata(metadata: Any) -> dict[str, Any]:
         raise InvalidInputError(f"metadata must be JSON-serialisable: {exc}") from None
     if _has_nul(out):  # SQLite's JSON functions cut strings at NUL; PostgreSQL's jsonb refuses it
         raise InvalidInputError("metadata keys and values must not contain NUL characters")
+    return out
+
+
+def update_metadata(metadata: Any) -> dict[str, Any]:
+    """``clean_metadata`` for ``update()``: a memory's ``created_at`` is set when it is added, so
+    a ``created_at`` key is dropped (and logged)."""
+    out = clean_metadata(metadata)
+    if out.pop(CREATED_AT, None) is not None:
+        logger.warning("metadata key 'created_at' ignored: a memory's creation time is set by add()")
     return out
 
 
@@ -186,12 +261,19 @@ def normalize_messages(messages: Any) -> list[Message]:
             f"got {type(messages).__name__}"
         )
     out: list[Message] = []
+    total = 0
     for index, item in enumerate(raw):
         message = _message(index, item)
         if message is not None:
             out.append(message)
+            total += len(message.content)
     if not out:
         raise InvalidInputError("messages hold no user or assistant text to remember")
+    if total > MAX_ADD_CHARS:
+        raise InvalidInputError(
+            f"the messages hold {total:,} characters in all, more than the limit of {MAX_ADD_CHARS:,} "
+            "per add() call: split the text into several add() calls"
+        )
     return out
 
 
@@ -204,15 +286,18 @@ def _message(index: int, item: Any) -> Message | None:
     if "content" not in item:
         raise InvalidInputError(f"message {index} has no 'content'")
     name = item.get("name")
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise InvalidInputError(f"message {index}: name must be a non-empty string, got {name!r}")
+    if name is not None:  # the name becomes the memory's actor_id: an id-like value
+        if not isinstance(name, str):
+            raise InvalidInputError(f"message {index}: name must be a string, got {name!r}")
+        name = clean_name(f"message {index}: name", name)
     content, images = _content_parts(index, item["content"])
     for label, text in (("role", role), ("name", name or ""), ("content", content)):
         check_text(f"message {index} {label}", text)
+    check_size(f"message {index}", content)
     if role in _ROLES_DROPPED or not (content.strip() or images):
         return None
     extra = clean_metadata(item.get("metadata"))
-    return Message(role, content, name.strip() if name else None, images=images, metadata=extra)
+    return Message(role, content, name, images=images, metadata=extra)
 
 
 def _content_parts(index: int, content: Any) -> tuple[str, tuple[str, ...]]:
@@ -246,49 +331,79 @@ def _image_url(index: int, value: Any) -> str:
     return url
 
 
+_UNIX_SECONDS = re.compile(r"^[+-]?\d+(\.\d+)?$")
+MIN_YEAR, MAX_YEAR = 1900, 9999
+"""The years a date or time may name (Unix seconds: from 0, 1970-01-01, to the end of 9999)."""
+_MAX_UNIX = datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+_TIME_FORMS = "a datetime, a date, an ISO-8601 string or Unix seconds"
+
+
 def parse_timestamp(value: Any, name: str = "timestamp") -> str | None:
-    """An observation time (datetime, date, ISO string or Unix seconds) as UTC ISO-8601."""
+    """A time (``add``'s ``timestamp``, ``search``'s ``reference_date``, ``as_of``) as UTC ISO-8601.
+
+    Takes a datetime (naive means UTC), a date, an ISO-8601 string or Unix seconds (an int, a
+    float or a string of digits); years 1900 to 9999, Unix seconds from 0.
+    """
     if value is None:
         return None
+    moment = _moment(value, name)
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(f"{name} {value!r} is out of range") from None
+    _check_year(name, value, utc)
+    return utc.isoformat()
+
+
+def parse_expiration(value: Any) -> str | None:
+    """An expiration date as YYYY-MM-DD: the date a datetime or ISO string names (as written),
+    a date, or the UTC date of Unix seconds."""
+    if value is None:
+        return None
+    moment = _moment(value, "expiration_date")
+    return (moment.date() if isinstance(moment, datetime) else moment).isoformat()
+
+
+def _moment(value: Any, name: str) -> datetime | date:
+    """``value`` as a datetime (as given: aware or naive) or a date, its year in range."""
+    if isinstance(value, str) and _UNIX_SECONDS.match(value.strip()):
+        value = float(value)
     if isinstance(value, bool):
-        raise InvalidInputError(f"{name} must be a datetime, ISO string or Unix time, got {value!r}")
+        raise InvalidInputError(f"{name} must be {_TIME_FORMS}, got {value!r}")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise InvalidInputError(f"{name} must be finite, got {value!r}")
-        try:
-            return datetime.fromtimestamp(value, tz=UTC).isoformat()
-        except (OverflowError, OSError, ValueError) as exc:
-            raise InvalidInputError(f"{name} {value!r} is out of range: {exc}") from None
+        return _from_unix(value, name)
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInputError(f"{name} {value!r} is not an ISO-8601 date or time") from None
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        try:
-            return moment.astimezone(UTC).isoformat()
-        except OverflowError:
-            raise InvalidInputError(f"{name} {value!r} is out of range") from None
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC).isoformat()
-    raise InvalidInputError(f"{name} must be a datetime, ISO string or Unix time, got {value!r}")
+    if not isinstance(value, (datetime, date)):
+        raise InvalidInputError(f"{name} must be {_TIME_FORMS}, got {value!r}")
+    _check_year(name, value, value)
+    return value
 
 
-def parse_expiration(value: Any) -> str | None:
-    """An expiration date (YYYY-MM-DD string, date or datetime) as YYYY-MM-DD."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10]).isoformat()
-        except ValueError:
-            pass
-    raise InvalidInputError(f"expiration_date must be YYYY-MM-DD, a date or a datetime, got {value!r}")
+def _from_unix(value: float, name: str) -> datetime:
+    if not math.isfinite(value):
+        raise InvalidInputError(f"{name} must be finite, got {value!r}")
+    if value < 0:
+        raise InvalidInputError(
+            f"{name} {value!r} is negative: Unix seconds start at 0 (1970-01-01); "
+            "give an earlier time as an ISO-8601 date"
+        )
+    if value > _MAX_UNIX:
+        raise InvalidInputError(
+            f"{name} {value!r} is out of range: Unix seconds end at {_MAX_UNIX:.0f} (year {MAX_YEAR})"
+        )
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _check_year(name: str, given: Any, moment: date) -> None:
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise InvalidInputError(f"{name} {given!r} is out of range: use a year from {MIN_YEAR} to {MAX_YEAR}")
 
 
 def owner_filter(scope: Scope) -> Filter:
@@ -319,10 +434,11 @@ def validate_profile_key(key: Any) -> str:
 
 
 def require_plain_scope(scope: Scope, call: str) -> None:
-    """``call`` writes or deletes: it needs a plain id, never only a pattern like ``"*"``."""
+    """``call`` writes or deletes: it needs a plain id, never only a condition on one."""
     if scope.is_empty():
         raise InvalidInputError(
-            f"{call}() needs a plain user_id, agent_id or run_id (a pattern like '*' is not enough)"
+            f"{call}() needs a plain user_id, agent_id or run_id (an operator such as 'in' or "
+            "'exists' is not enough)"
         )
 
 

@@ -180,18 +180,18 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         expiration_date: Any = _UNSET,
         data: str | None = None,
     ) -> dict[str, str]:
-        """Change a memory's text (a new version; the old one stays in history) or metadata."""
+        """Change a memory's text (a new version; the old one stays in history) or metadata.
+
+        ``metadata`` is merged into the stored metadata (as mem0 does; ``{}`` changes nothing).
+        ``data`` is mem0 1.x's name for ``text``; when both are given, ``text`` wins.
+        """
         memory_id = inputs.validate_id("memory_id", memory_id)
-        if text is not None and data is not None and text != data:
-            raise InvalidInputError("give the new text as text= or data=, not both")
         text = text if text is not None else data
         if text is None and metadata is None and expiration_date is _UNSET:
             raise InvalidInputError("update() needs text, metadata or expiration_date")
-        if text is not None and (not isinstance(text, str) or not text.strip()):
-            raise InvalidInputError("text must be a non-empty string")
         if text is not None:
-            inputs.check_text("text", text)
-        clean = inputs.clean_metadata(metadata) if metadata is not None else None
+            inputs.check_size("text", inputs.validate_text("text", text))
+        clean = inputs.update_metadata(metadata) if metadata is not None else None
         expires = None if expiration_date is _UNSET else inputs.parse_expiration(expiration_date)
         old = self._require(memory_id)
         now = now_iso()
@@ -199,11 +199,13 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
             old,
             text=text if text is not None else old.text,
             hash=text_hash(text) if text is not None else old.hash,
-            metadata=clean if clean is not None else old.metadata,
+            metadata={**old.metadata, **clean} if clean is not None else old.metadata,
             expiration_date=old.expiration_date if expiration_date is _UNSET else expires,
             updated_at=now,
             sources=[],
         )
+        if (new.text, new.metadata, new.expiration_date) == (old.text, old.metadata, old.expiration_date):
+            return {"message": "Memory updated successfully!"}  # nothing changes: no new version
         vector = None
         if new.text != old.text:
             self._check_dimension()
@@ -233,8 +235,11 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         run_id: str | None = None,
         *,
         filters: dict[str, Any] | None = None,
-    ) -> dict[str, str]:
-        """Delete every memory of a scope (all of them, in one transaction)."""
+    ) -> dict[str, Any]:
+        """Delete every memory of a scope (all of them, in one transaction); say how many.
+
+        It needs a plain id: an operator on an id (``in``, ``exists``) names no one to delete.
+        """
         scope, where = inputs.resolve_scope(
             {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
         )
@@ -249,7 +254,7 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
                 self.graph.delete_scope(scope)
             tx.add_history([change_event(r, "DELETE", None, at=now) for r in records])
             tx.drop_pending(scope)  # reprocess must not bring deleted conversations back
-        return {"message": "Memories deleted successfully!"}
+        return {"message": "Memories deleted successfully!", "deleted": len(records)}
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -268,27 +273,37 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         top_k: int | None = None,
         limit: int | None = None,
         show_expired: bool = False,
+        page: int | None = None,
+        page_size: int | None = None,
     ) -> dict[str, Any]:
-        """The memories of a scope, newest first."""
+        """The memories of a scope, newest first: the first ``top_k`` (or ``limit``; any size).
+
+        With ``page`` (1-based) and/or ``page_size`` (default: ``top_k`` or 100), one page of
+        them, plus ``count`` (how many match in all), ``page``, ``page_size`` and the ``next``
+        and ``previous`` page numbers (None at the ends), as mem0's platform pages.
+        """
         scope, where = inputs.resolve_scope(
             {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}, filters
         )
-        k = inputs.validate_top_k(top_k, limit, LIST_TOP_K)
+        k = inputs.validate_top_k(top_k, limit, LIST_TOP_K, maximum=None)
+        given = top_k is not None or limit is not None
+        paging = inputs.validate_paging(page, page_size, k if given else None)
         if not show_expired:
             where = and_(where, inputs.expiration_filter())
-        out: dict[str, Any] = {"results": [record_item(r) for r in self.store.list_records(where, limit=k)]}
+        number, k = paging or (1, k)
+        records = self.store.list_records(where, limit=k, offset=(number - 1) * k)
+        out: dict[str, Any] = {"results": [record_item(r) for r in records]}
+        if paging is not None:
+            out.update(inputs.page_links(number, k, self.store.count(where)))
         if self.graph is not None:
             relations = self.graph.list_relations(scope, limit=k) if not scope.is_empty() else []
             out["relations"] = [r.triple("target") for r in relations]
         return out
 
     def history(self, memory_id: str) -> list[dict[str, Any]]:
-        """Every ADD / UPDATE / DELETE of a memory, oldest first."""
+        """Every ADD / UPDATE / DELETE of a memory, oldest first ([] for an unknown id, as mem0)."""
         memory_id = inputs.validate_id("memory_id", memory_id)
-        events = self.store.history(memory_id)
-        if not events:
-            raise NotFoundError(memory_id)
-        return [e.as_dict() for e in events]
+        return [e.as_dict() for e in self.store.history(memory_id)]
 
     def chat(self, query: str) -> Any:
         raise NotImplementedError("chat() is not available yet; use search() and your own LLM")

@@ -138,8 +138,9 @@ class MemoryStore(Protocol):
         """The current memories among ``memory_ids``, by id."""
         ...
 
-    def list_records(self, where: Filter, *, limit: int | None = None) -> list[MemoryRecord]:
-        """Current memories matching ``where``, newest first."""
+    def list_records(self, where: Filter, *, limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:
+        """Current memories matching ``where``, newest first (ties: the latest insert first);
+        ``offset`` skips that many of them first (paging)."""
         ...
 
     def count(self, where: Filter) -> int:

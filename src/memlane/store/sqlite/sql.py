@@ -1,4 +1,11 @@
-"""Compiling parsed filters into parameterised SQLite WHERE clauses (no value or key is inlined)."""
+"""Compiling parsed filters into parameterised SQLite WHERE clauses (no value or key is inlined).
+
+Columns compare directly. A metadata key is read with SQLite's JSON functions: a scalar compares
+as itself; a list or an object is never equal to, or ordered against, a scalar, and a list's
+elements are what ``contains`` / ``icontains`` (some string element equals the value) and
+``in`` / ``nin`` (some element is one of the values) look at, through ``json_each``. The
+semantics are the filter language's (``memlane.filters``).
+"""
 
 from __future__ import annotations
 
@@ -28,35 +35,65 @@ def _compile(node: Filter, alias: str, params: list[Any]) -> str:
         # a condition on a missing key is NULL, not false: without coalesce, NOT would drop
         # the memories that lack the key instead of keeping them
         return f"(NOT coalesce({_compile(node.item, alias, params)}, 0))"
-    return _cond(node, alias, params)
+    if node.field in RECORD_FIELDS:
+        return _column_cond(node, f"{alias}.{node.field}", params)
+    return _metadata_cond(node, alias, params)
 
 
-def _field(name: str, alias: str) -> tuple[str, list[Any]]:
-    if name in RECORD_FIELDS:
-        return f"{alias}.{name}", []
-    return f"json_extract({alias}.metadata, ?)", ['$."' + name + '"']
-
-
-def _cond(cond: Cond, alias: str, params: list[Any]) -> str:
-    column, path = _field(cond.field, alias)
+def _column_cond(cond: Cond, column: str, params: list[Any]) -> str:
     op, value = cond.op, cond.value
     if op == "exists":
-        params.extend(path)
         return f"({column} IS NOT NULL)"
     if op in _COMPARE:
-        params.extend([*path, value])
+        params.append(value)
         return f"({column} {_COMPARE[op]} ?)"
     if op == "ne":
-        params.extend([*path, *path, value])
+        params.append(value)
         return f"({column} IS NULL OR {column} != ?)"
     if op in ("in", "nin"):
+        params.extend(value)
         marks = ", ".join("?" for _ in value)
         if op == "in":
-            params.extend([*path, *value])
             return f"({column} IN ({marks}))"
-        params.extend([*path, *path, *value])
         return f"({column} IS NULL OR {column} NOT IN ({marks}))"
-    params.extend([*path, value])
+    params.append(value)
     if op == "contains":
         return f"(instr(CAST({column} AS TEXT), ?) > 0)"
     return f"(instr(lower(CAST({column} AS TEXT)), lower(?)) > 0)"
+
+
+def _metadata_cond(cond: Cond, alias: str, params: list[Any]) -> str:
+    """A condition on a metadata key; the key's JSON path is always a parameter."""
+    path = '$."' + cond.field + '"'
+    meta = f"{alias}.metadata"
+    # the key's value when it is a scalar; NULL when it is missing, null, a list or an object
+    scalar = (
+        f"(CASE json_type({meta}, ?) WHEN 'array' THEN NULL WHEN 'object' THEN NULL "
+        f"ELSE json_extract({meta}, ?) END)"
+    )
+    elements = f"json_type({meta}, ?) = 'array' AND EXISTS (SELECT 1 FROM json_each({meta}, ?) AS e WHERE"
+    op, value = cond.op, cond.value
+    if op == "exists":
+        params.append(path)
+        return f"(json_extract({meta}, ?) IS NOT NULL)"
+    if op in _COMPARE:
+        params.extend([path, path, value])
+        return f"({scalar} {_COMPARE[op]} ?)"
+    if op == "ne":
+        params.extend([path, path, path, path, value])
+        return f"({scalar} IS NULL OR {scalar} != ?)"
+    if op in ("in", "nin"):
+        marks = ", ".join("?" for _ in value)
+        params.extend([path, path, *value, path, path, *value])
+        member = (
+            f"({scalar} IN ({marks}) "
+            f"OR ({elements} e.type NOT IN ('array', 'object') AND e.value IN ({marks}))))"
+        )
+        return member if op == "in" else f"(NOT coalesce({member}, 0))"
+    params.extend([path, path, value, path, path, value])
+    if op == "contains":
+        return f"(instr(CAST({scalar} AS TEXT), ?) > 0 OR ({elements} e.type = 'text' AND e.value = ?)))"
+    return (
+        f"(instr(lower(CAST({scalar} AS TEXT)), lower(?)) > 0 "
+        f"OR ({elements} e.type = 'text' AND lower(e.value) = lower(?))))"
+    )

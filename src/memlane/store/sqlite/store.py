@@ -36,6 +36,10 @@ _RECORD_COLUMNS = (
 )
 
 
+_SQL_MAX = 2**63 - 1
+"""SQLite's largest integer: a larger LIMIT or OFFSET means "all" or "none"."""
+
+
 _SELECTIONS = 32
 """Filters whose matching memories the vector search keeps between writes."""
 _Selection = tuple[dict[int, str], Seqs]
@@ -159,12 +163,10 @@ class SQLiteStore:
                 out[record.id] = record
         return out
 
-    def list_records(self, where: Filter, *, limit: int | None = None) -> list[MemoryRecord]:
+    def list_records(self, where: Filter, *, limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:
         sql, params = compile_filter(where)
-        tail = " ORDER BY m.created_at DESC, m.seq DESC"
-        if limit is not None:
-            tail += " LIMIT ?"
-            params.append(limit)
+        tail = " ORDER BY m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else min(limit, _SQL_MAX), min(offset, _SQL_MAX)]
         return self._records(sql, params, tail)
 
     def count(self, where: Filter) -> int:
