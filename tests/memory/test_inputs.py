@@ -440,3 +440,9 @@ def test_expiration_filter_keeps_undated_and_not_yet_passed() -> None:
     assert inputs.expiration_filter("2030-01-01") == Or(
         (Not(Cond("expiration_date", "exists")), Cond("expiration_date", "gte", "2030-01-01"))
     )
+
+
+def test_eight_digits_are_an_iso_basic_date_not_unix_seconds() -> None:
+    assert inputs.parse_timestamp("20240501") == "2024-05-01T00:00:00+00:00"
+    assert inputs.parse_expiration("20300102") == "2030-01-02"
+    assert inputs.parse_timestamp("1700000000") == "2023-11-14T22:13:20+00:00"

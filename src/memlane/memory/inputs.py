@@ -332,6 +332,8 @@ def _image_url(index: int, value: Any) -> str:
 
 
 _UNIX_SECONDS = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_BASIC_DATE = re.compile(r"^\d{8}$")
+"""Eight digits are an ISO-8601 basic date (``20240501``), never Unix seconds (that is 1970-08-23)."""
 MIN_YEAR, MAX_YEAR = 1900, 9999
 """The years a date or time may name (Unix seconds: from 0, 1970-01-01, to the end of 9999)."""
 _MAX_UNIX = datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
@@ -341,8 +343,9 @@ _TIME_FORMS = "a datetime, a date, an ISO-8601 string or Unix seconds"
 def parse_timestamp(value: Any, name: str = "timestamp") -> str | None:
     """A time (``add``'s ``timestamp``, ``search``'s ``reference_date``, ``as_of``) as UTC ISO-8601.
 
-    Takes a datetime (naive means UTC), a date, an ISO-8601 string or Unix seconds (an int, a
-    float or a string of digits); years 1900 to 9999, Unix seconds from 0.
+    Takes a datetime (naive means UTC), a date, an ISO-8601 string (``20240501`` included) or
+    Unix seconds (an int, a float or a string of digits other than eight); years 1900 to 9999,
+    Unix seconds from 0.
     """
     if value is None:
         return None
@@ -369,7 +372,7 @@ def parse_expiration(value: Any) -> str | None:
 
 def _moment(value: Any, name: str) -> datetime | date:
     """``value`` as a datetime (as given: aware or naive) or a date, its year in range."""
-    if isinstance(value, str) and _UNIX_SECONDS.match(value.strip()):
+    if isinstance(value, str) and _UNIX_SECONDS.match(value.strip()) and not _BASIC_DATE.match(value.strip()):
         value = float(value)
     if isinstance(value, bool):
         raise InvalidInputError(f"{name} must be {_TIME_FORMS}, got {value!r}")
