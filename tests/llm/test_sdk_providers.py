@@ -240,7 +240,9 @@ def test_translate_error_by_status_and_name() -> None:
     error = translate_error(StatusError(429), "provider")
     assert isinstance(error, TransientLLMError) and error.retry_after == 0.0
     assert str(error) == "provider: StatusError: status 429"
-    assert not isinstance(translate_error(StatusError(500, "response_format invalid"), "x"), TransientLLMError)
+    assert not isinstance(
+        translate_error(StatusError(500, "response_format invalid"), "x"), TransientLLMError
+    )
     assert isinstance(translate_error(StatusError(500, "crashed"), "x"), TransientLLMError)
     assert not isinstance(translate_error(StatusError(501), "x"), TransientLLMError)
     assert str(translate_error(StatusError(401, "key sk-abcdef"), "x", ["sk-abcdef"])) == (

@@ -150,7 +150,8 @@ class StructuredLLM(ABC):
             except TransientLLMError as exc:
                 delay = self.retry.delay(attempt, exc.retry_after)
                 if attempt + 1 >= attempts:
-                    message = f"failed after {attempts} attempts; last error: {exc}"
+                    tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
+                    message = f"failed after {tries}; last error: {exc}"
                     raise self._error(message) from self._cause(exc)
                 if deadline is not None and time.monotonic() + delay >= deadline:
                     message = (
