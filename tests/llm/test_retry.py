@@ -170,7 +170,7 @@ def test_url_credentials_never_show() -> None:
 def test_retry_helpers() -> None:
     assert retryable_status(500, "crash") and not retryable_status(500, "response_format is invalid")
     assert retryable_status(529) and not retryable_status(400) and not retryable_status(505)
-    assert redact(f"key {KEY} and Bearer abc", [KEY]) == "key *** and Bearer ***"
+    assert redact(f"key {KEY} and Bearer abcdefgh1", [KEY]) == "key *** and Bearer ***"
     assert public_url("https://u:p@h:1/v1") == "https://***@h:1/v1"
     assert public_url("http://h/v1") == "http://h/v1"
 
@@ -199,3 +199,8 @@ def test_lmstudio_response_format_is_validated_and_an_explicit_mode_wins() -> No
         {"lmstudio_response_format": {"type": "json_object"}, "structured_output": "tools"}
     )
     assert config.structured_output == "tools"
+
+
+def test_redact_leaves_ordinary_words() -> None:
+    assert redact("Bearer token required", []) == "Bearer token required"
+    assert redact("Authorization: Bearer abc.DEF-123_456", []) == "Authorization: Bearer ***"

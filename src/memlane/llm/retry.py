@@ -41,6 +41,8 @@ _INVALID_REQUEST_WORDS = (
     "not supported",
 )
 _REDACTED = "***"
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+"""An ``Authorization: Bearer <token>`` value, whatever the token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, _REDACTED)
-    return re.sub(r"(?i)(bearer\s+)\S+", rf"\1{_REDACTED}", text)
+    return _BEARER.sub(rf"\1{_REDACTED}", text)
 
 
 def secrets_of_url(url: str | None) -> list[str]:
