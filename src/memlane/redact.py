@@ -20,12 +20,20 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
-__all__ = ["REDACTED", "is_secret_key", "redact", "redact_text", "redact_url", "redacted_config"]
+__all__ = [
+    "REDACTED",
+    "is_secret_key",
+    "redact",
+    "redact_secrets",
+    "redact_text",
+    "redact_url",
+    "redacted_config",
+]
 
 REDACTED = "***"
 """What a secret is replaced with."""
@@ -43,7 +51,7 @@ _KEY_CHARS = r"[A-Za-z0-9_.\-]"
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/?#@\s]*):(?P<pw>[^/?#\s]*)@")
 _URL_TOKEN_ONLY = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/?#@\s]+)@")
 _QUERY_PARAM = re.compile(rf"(?P<sep>[?&;])(?P<key>{_KEY_CHARS}+)=(?P<value>[^&#\s'\"]*)")
-_BEARER = re.compile(r"\b(?P<kind>Bearer)\s+(?P<value>[A-Za-z0-9._~+/=\-]{4,})", re.IGNORECASE)
+_BEARER = re.compile(r"\b(?P<kind>Bearer)\s+(?P<value>[A-Za-z0-9._~+/=\-]{8,})", re.IGNORECASE)
 _PAIR = re.compile(
     rf"(?P<q1>['\"]?)(?P<key>{_KEY_CHARS}+)(?P=q1)(?P<sep>\s*[:=]\s*)"
     r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,;}\])'\"]+)"
@@ -72,6 +80,15 @@ def redact_text(text: str) -> str:
     text = _redact_urls(text)
     text = _BEARER.sub(lambda m: f"{m.group('kind')} {REDACTED}", text)
     return _PAIR.sub(_mask_pair, text)
+
+
+def redact_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each known secret value (an API key, a URL password) masked wherever it
+    appears, then :func:`redact_text`'s rules (for an error echoing a request)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return redact_text(text)
 
 
 def redact(obj: Any) -> Any:

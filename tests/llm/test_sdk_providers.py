@@ -24,8 +24,8 @@ GOOD = {"facts": ["Lives in Bangalore"]}
 
 
 class StatusError(Exception):
-    def __init__(self, status_code: int) -> None:
-        super().__init__(f"status {status_code}")
+    def __init__(self, status_code: int, text: str = "") -> None:
+        super().__init__(f"status {status_code}" + (f": {text}" if text else ""))
         self.status_code = status_code
         self.response = SimpleNamespace(headers={"retry-after": "0"})
 
@@ -101,6 +101,32 @@ def test_anthropic_bad_request_is_not_retried() -> None:
     with pytest.raises(LLMError, match="StatusError: status 400"):
         llm.complete(ASK, Facts)
     assert len(messages.calls) == 1
+
+
+def test_anthropic_retries_only_what_can_succeed_on_retry() -> None:
+    llm, messages = make_anthropic(StatusError(500, "invalid_request_error: tools.0.input_schema"))
+    with pytest.raises(LLMError, match="status 500"):
+        llm.complete(ASK, Facts)
+    assert len(messages.calls) == 1
+    llm, messages = make_anthropic(StatusError(501))
+    with pytest.raises(LLMError, match="status 501"):
+        llm.complete(ASK, Facts)
+    assert len(messages.calls) == 1
+    llm, messages = make_anthropic(StatusError(502), StatusError(500, "boom"), anthropic_reply(GOOD))
+    assert llm.complete(ASK, Facts).value.facts == GOOD["facts"]
+    assert len(messages.calls) == 3
+
+
+def test_anthropic_requests_get_the_deadline_and_errors_hide_the_key() -> None:
+    key = "sk-ant-api03-secretsecret"
+    llm, messages = make_anthropic(
+        StatusError(401, f"invalid x-api-key {key}"), api_key=key, timeout=30, deadline=5
+    )
+    with pytest.raises(LLMError) as info:
+        llm.complete(ASK, Facts)
+    assert 0 < messages.calls[0]["timeout"] <= 5
+    assert key not in str(info.value) and "invalid x-api-key ***" in str(info.value)
+    assert info.value.__cause__ is None  # the SDK error shows the key
 
 
 def test_anthropic_max_tokens_stop_marks_truncation() -> None:
@@ -193,6 +219,19 @@ def test_litellm_retries_transient_errors() -> None:
     assert not replies
 
 
+def test_litellm_requests_get_the_deadline() -> None:
+    calls: list[dict[str, Any]] = []
+
+    def completion(**params: Any) -> Any:
+        calls.append(params)
+        return litellm_response(json.dumps(GOOD))
+
+    LiteLLM(LiteLLMConfig(timeout=30, deadline=4), completion=completion).complete(ASK, Facts)
+    assert 0 < calls[0]["timeout"] <= 4
+    LiteLLM(LiteLLMConfig(timeout=2, deadline=None), completion=completion).complete(ASK, Facts)
+    assert calls[1]["timeout"] == 2
+
+
 def test_translate_error_by_status_and_name() -> None:
     assert isinstance(translate_error(StatusError(503), "x"), TransientLLMError)
     assert isinstance(translate_error(ConnectionError("reset"), "x"), TransientLLMError)
@@ -201,6 +240,14 @@ def test_translate_error_by_status_and_name() -> None:
     error = translate_error(StatusError(429), "provider")
     assert isinstance(error, TransientLLMError) and error.retry_after == 0.0
     assert str(error) == "provider: StatusError: status 429"
+    assert not isinstance(
+        translate_error(StatusError(500, "response_format invalid"), "x"), TransientLLMError
+    )
+    assert isinstance(translate_error(StatusError(500, "crashed"), "x"), TransientLLMError)
+    assert not isinstance(translate_error(StatusError(501), "x"), TransientLLMError)
+    assert str(translate_error(StatusError(401, "key sk-abcdef"), "x", ["sk-abcdef"])) == (
+        "x: StatusError: status 401: key ***"
+    )
 
 
 def test_anthropic_through_the_real_sdk_and_a_local_server(server: ScriptedServer) -> None:

@@ -296,3 +296,25 @@ def test_classic_pipeline_end_to_end(llama: LlamaServer, tmp_path: Path) -> None
             assert all(item["event"] == "ADD" for item in outcome.results), outcome.results
         print(f"classic llm_usage: {memory.llm_usage}; mode {getattr(recorder.inner, 'mode', None)}")
         print(f"near-copies of the prompt's example (not asserted): {near_copies(memory, [FIRST])}")
+
+
+def test_procedural_memory_does_not_crash_the_server(llama: LlamaServer, tmp_path: Path) -> None:
+    """The summary's schema (maxLength 8000) once made llama.cpp's grammar builder segfault."""
+    config = memory_config(tmp_path, llama)
+    config["llm"]["config"]["max_tokens"] = 60
+    run = [
+        {"role": "user", "content": "Open example.com and read its title."},
+        {"role": "assistant", "content": "Opened https://example.com; the title is 'Example Domain'."},
+    ]
+    with Memory(config) as memory:
+        started = time.perf_counter()
+        try:
+            answer = memory.add(run, agent_id="agent-1", memory_type="procedural_memory")
+        except LLMError as exc:  # a tiny model may not finish in 60 tokens; the server must live on
+            print(f"procedural: {time.perf_counter() - started:.2f}s, LLMError: {exc}")
+            assert "connection" not in str(exc), exc
+        else:
+            print(f"procedural: {time.perf_counter() - started:.2f}s, {answer}")
+            (item,) = answer["results"]
+            assert item["event"] == "ADD" and item["memory"].strip()
+    assert llama.proc.poll() is None, llama.log_tail()

@@ -7,17 +7,18 @@ tool input goes through the same parser as every other provider's output.
 from __future__ import annotations
 
 import json
+import os
 import weakref
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
 from memlane.llm.base import ChatMessage
+from memlane.llm.retry import RetrySettings, secrets_of_url
 from memlane.llm.sdk import import_sdk, translate_error
 from memlane.llm.structured import (
     ChatReply,
     ChatRequest,
-    RetryPolicy,
     StructuredLLM,
     message_text,
     reported_usage,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["AnthropicLLM", "AnthropicLLMConfig", "register"]
 
 
-class AnthropicLLMConfig(BaseModel):
+class AnthropicLLMConfig(RetrySettings):
     """Config of the ``anthropic`` provider (mem0's field names)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -47,9 +48,6 @@ class AnthropicLLMConfig(BaseModel):
     top_k: int | None = Field(default=None, ge=1)
     enable_vision: bool = False
     vision_details: Literal["low", "high", "auto"] = "auto"
-    timeout: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0, le=10)
-    backoff: float = Field(default=0.5, ge=0)
 
 
 class AnthropicLLM(StructuredLLM):
@@ -57,7 +55,7 @@ class AnthropicLLM(StructuredLLM):
 
     def __init__(self, config: AnthropicLLMConfig | None = None, *, client: Any = None) -> None:
         self.config = config = config or AnthropicLLMConfig()
-        super().__init__(retry=RetryPolicy(max_retries=config.max_retries, backoff=config.backoff))
+        super().__init__(retry=config.retry_policy(), secrets=_secrets(config))
         self._client = client
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
@@ -87,9 +85,9 @@ class AnthropicLLM(StructuredLLM):
         client = self._sdk_client()
         params = self._params(request)
         try:
-            response = client.messages.create(**params)
+            response = client.messages.create(**params, timeout=request.timeout_within(self.config.timeout))
         except Exception as exc:
-            raise translate_error(exc, self.label) from exc
+            raise translate_error(exc, self.label, self._secrets) from exc
         text = _output(getattr(response, "content", None) or [], request.schema.name)
         reported = getattr(response, "usage", None)
         prompt = getattr(reported, "input_tokens", None)
@@ -175,6 +173,11 @@ def _output(blocks: list[Any], tool_name: str) -> str:
 
 def _field(block: Any, name: str) -> Any:
     return block.get(name) if isinstance(block, dict) else getattr(block, name, None)
+
+
+def _secrets(config: AnthropicLLMConfig) -> list[str]:
+    key = config.api_key.get_secret_value() if config.api_key else os.environ.get("ANTHROPIC_API_KEY", "")
+    return [key, *secrets_of_url(config.base_url)]
 
 
 def register(registry: Registry) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
+from memlane.llm.retry import RetrySettings, secrets_of_url
 from memlane.llm.schema import schema_instruction
 from memlane.llm.sdk import import_sdk, translate_error
 from memlane.llm.structured import (
     ChatReply,
     ChatRequest,
-    RetryPolicy,
     StructuredLLM,
     add_system_text,
     reported_usage,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["LiteLLM", "LiteLLMConfig", "register"]
 
 
-class LiteLLMConfig(BaseModel):
+class LiteLLMConfig(RetrySettings):
     """Config of the ``litellm`` provider (mem0's field names)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -42,9 +42,6 @@ class LiteLLMConfig(BaseModel):
     structured_output: Literal["json_object", "json_schema"] = "json_object"
     enable_vision: bool = False
     vision_details: Literal["low", "high", "auto"] = "auto"
-    timeout: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0, le=10)
-    backoff: float = Field(default=0.5, ge=0)
 
 
 class LiteLLM(StructuredLLM):
@@ -54,7 +51,7 @@ class LiteLLM(StructuredLLM):
         self, config: LiteLLMConfig | None = None, *, completion: Callable[..., Any] | None = None
     ) -> None:
         self.config = config = config or LiteLLMConfig()
-        super().__init__(retry=RetryPolicy(max_retries=config.max_retries, backoff=config.backoff))
+        super().__init__(retry=config.retry_policy(), secrets=_secrets(config))
         self._completion = completion
 
     @property
@@ -67,7 +64,7 @@ class LiteLLM(StructuredLLM):
         try:
             response = self._completion(**self._params(request))
         except Exception as exc:
-            raise translate_error(exc, self.label) from exc
+            raise translate_error(exc, self.label, self._secrets) from exc
         choice = _get(_get(response, "choices") or [{}], 0)
         content = _get(_get(choice, "message"), "content")
         text = content if isinstance(content, str) else ""
@@ -92,7 +89,7 @@ class LiteLLM(StructuredLLM):
             "max_tokens": request.max_tokens or cfg.max_tokens,
             "temperature": cfg.temperature,
             "response_format": response_format,
-            "timeout": cfg.timeout,
+            "timeout": request.timeout_within(cfg.timeout),
             "num_retries": 0,
         }
         if cfg.top_p is not None:
@@ -113,6 +110,11 @@ def _get(obj: Any, key: str | int) -> Any:
     if isinstance(obj, dict):
         return obj.get(key)
     return getattr(obj, key, None)
+
+
+def _secrets(config: LiteLLMConfig) -> list[str]:
+    key = config.api_key.get_secret_value() if config.api_key else ""
+    return [key, *secrets_of_url(config.base_url)]
 
 
 def register(registry: Registry) -> None:

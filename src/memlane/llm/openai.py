@@ -17,18 +17,19 @@ from __future__ import annotations
 import json
 import weakref
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from memlane.errors import LLMError
 from memlane.llm.base import ChatMessage
 from memlane.llm.presets import PRESETS, Preset
+from memlane.llm.retry import RetrySettings, retryable_status, secrets_of_url
 from memlane.llm.schema import ResponseSchema, schema_instruction
 from memlane.llm.structured import (
     ChatReply,
     ChatRequest,
-    RetryPolicy,
     StructuredLLM,
     TransientLLMError,
     add_system_text,
@@ -44,12 +45,12 @@ __all__ = ["AUTO_ORDER", "Mode", "OpenAILLM", "OpenAILLMConfig", "StructuredMode
 Mode = Literal["json_schema", "json_object_schema", "tools", "json_object"]
 StructuredMode = Literal["auto", "json_schema", "json_object_schema", "tools", "json_object"]
 AUTO_ORDER: tuple[Mode, ...] = ("json_schema", "json_object_schema", "tools", "json_object")
-_RETRY_STATUS = {408, 409, 425, 429}
+_LMSTUDIO_MODES: dict[str, Mode] = {"json_schema": "json_schema", "json_object": "json_object"}
 _NOT_FORMAT_WORDS = ("context length", "context_length", "maximum context", "model_not_found", "api key")
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "tool", "function", "grammar")
 
 
-class OpenAILLMConfig(BaseModel):
+class OpenAILLMConfig(RetrySettings):
     """Config of the ``openai`` provider and its OpenAI-compatible aliases (mem0's names accepted)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -90,9 +91,27 @@ class OpenAILLMConfig(BaseModel):
     http_client_proxies: str | dict[str, str] | None = None
     extra_headers: dict[str, str] = Field(default_factory=dict)
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request")
-    timeout: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0, le=10)
-    backoff: float = Field(default=0.5, ge=0, description="first retry delay in seconds; doubles each time")
+    lmstudio_response_format: dict[str, Any] | None = Field(
+        default=None,
+        description="mem0's LM Studio field: its type (json_schema or json_object) picks structured_output "
+        "when that is auto; memlane sends each call's own schema",
+    )
+
+    @field_validator("lmstudio_response_format")
+    @classmethod
+    def _known_format(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and value.get("type") not in _LMSTUDIO_MODES:
+            raise ValueError(
+                f"lmstudio_response_format type {value.get('type')!r} is not supported: use "
+                '{"type": "json_schema"} or {"type": "json_object"}, or leave it out'
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _lmstudio_mode(self) -> OpenAILLMConfig:
+        if self.lmstudio_response_format is not None and self.structured_output == "auto":
+            self.structured_output = _LMSTUDIO_MODES[self.lmstudio_response_format["type"]]
+        return self
 
 
 class _Rejected(Exception):
@@ -110,10 +129,10 @@ class OpenAILLM(StructuredLLM):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.config = config = config or OpenAILLMConfig()
-        super().__init__(retry=RetryPolicy(max_retries=config.max_retries, backoff=config.backoff))
         self.model = config.model or preset.model
         self.base_url = preset.resolve_base_url(config.base_url)
         key = config.api_key.get_secret_value() if config.api_key else preset.env_key()
+        super().__init__(retry=config.retry_policy(), secrets=[key or "", *secrets_of_url(self.base_url)])
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(
             base_url=self.base_url,
@@ -150,7 +169,7 @@ class OpenAILLM(StructuredLLM):
         rejections: list[str] = []
         for mode in AUTO_ORDER if self._mode is None else (self._mode,):
             try:
-                data = self._post(self._body(request, mode), probing=probing)
+                data = self._post(self._body(request, mode), request, probing=probing)
             except _Rejected as exc:
                 rejections.append(f"{mode}: {exc}")
                 continue
@@ -191,25 +210,43 @@ class OpenAILLM(StructuredLLM):
             messages = add_system_text(messages, schema_instruction(request.schema))
         return messages
 
-    def _post(self, body: dict[str, Any], *, probing: bool) -> Any:
+    def _post(self, body: dict[str, Any], request: ChatRequest, *, probing: bool) -> Any:
+        timeout = request.timeout_within(self.config.timeout)
         try:
-            response = self._client.post("/chat/completions", json=body)
+            response = self._client.post("/chat/completions", json=body, timeout=timeout)
         except httpx.TimeoutException as exc:
-            raise TransientLLMError(f"timeout after {self.config.timeout}s: {exc}") from exc
+            raise TransientLLMError(f"no answer within {timeout:.3g}s: {exc}") from exc
         except httpx.TransportError as exc:
-            raise TransientLLMError(f"connection failed: {exc}") from exc
+            raise TransientLLMError(f"connection failed: {self._redact(str(exc))}") from exc
         status = response.status_code
         if status < 400:
             try:
                 return response.json()
             except ValueError as exc:
-                raise LLMError(f"{self.label}: the reply is not JSON: {response.text[:200]!r}") from exc
-        text = response.text[:400]
+                shown = self._redact(response.text[:200])
+                raise LLMError(f"{self.label}: the reply is not JSON: {shown!r}") from exc
+        text = self._redact(response.text[:400])
         if probing and _rejects_format(status, text):
             raise _Rejected(f"HTTP {status}: {text[:200]}")
-        if status in _RETRY_STATUS or status >= 500:
+        if retryable_status(status, text):
             raise TransientLLMError(f"HTTP {status}: {text}", retry_after=_retry_after(response))
-        raise LLMError(f"{self.label}: HTTP {status}: {text}")
+        raise LLMError(f"{self.label}: HTTP {status}: {text}{self._hint(status, text)}")
+
+    def _hint(self, status: int, text: str) -> str:
+        """What to change in the config for an error answer that no retry can fix."""
+        path = urlsplit(self.base_url).path.rstrip("/")
+        if status == 404 and not path.endswith("/v1"):
+            return (
+                f" (POST {redact_url(self.base_url)}/chat/completions was not found; did you mean "
+                f"{redact_url(self.base_url)}/v1? OpenAI-compatible servers serve the API under /v1)"
+            )
+        mode = self.config.structured_output
+        if mode != "auto" and _rejects_format(status, text) and _names_format(text):
+            return (
+                f" (the endpoint seems to refuse structured_output {mode!r}; set structured_output "
+                "to 'auto' to find the form it accepts)"
+            )
+        return ""
 
     def _reply(self, data: Any, mode: Mode, request: ChatRequest) -> ChatReply:
         try:
@@ -260,10 +297,15 @@ def _message_output(message: Any, mode: Mode) -> str:
 
 def _rejects_format(status: int, text: str) -> bool:
     """Whether an error answer refuses the structured-output form rather than the request."""
-    lowered = text.lower()
     if status in (400, 422):
+        lowered = text.lower()
         return not any(word in lowered for word in _NOT_FORMAT_WORDS)
-    return status == 500 and any(word in lowered for word in _FORMAT_WORDS)
+    return status == 500 and _names_format(text)
+
+
+def _names_format(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in _FORMAT_WORDS)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

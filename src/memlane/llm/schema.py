@@ -3,6 +3,15 @@
 The schema keeps the model's bounds (``maxItems``, ``maxLength``…): small models loop until
 ``max_tokens`` unless every array and string is bounded, and grammar-constrained servers
 (llama.cpp) enforce them.
+
+Up to what grammar engines can build: llama.cpp turns ``maxLength: n`` (and ``maxItems: n``) into
+``n`` nested grammar rules; past about 1000 its grammar parser refuses them and
+llama-cpp-python's server then segfaults (measured with 0.3.36: ``maxLength`` 1000 builds, 1010
+kills the server, and so did the procedural summary's 8000). So a bound above
+``GRAMMAR_MAX_LENGTH`` (``GRAMMAR_MAX_ITEMS`` for arrays), well under that limit, is left out of
+the schema that is sent, not shortened: the grammar would then cut the answer short unnoticed.
+The response model still validates the answer against its full bounds (an answer past them gets
+the repair request), and ``max_tokens`` still ends a runaway answer.
 """
 
 from __future__ import annotations
@@ -15,9 +24,26 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["ResponseSchema", "response_schema", "schema_instruction"]
+__all__ = [
+    "GRAMMAR_MAX_ITEMS",
+    "GRAMMAR_MAX_LENGTH",
+    "ResponseSchema",
+    "response_schema",
+    "schema_instruction",
+]
 
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
+
+GRAMMAR_MAX_LENGTH = 500
+"""The largest ``maxLength``/``minLength`` sent; larger ones are left to validation."""
+GRAMMAR_MAX_ITEMS = 100
+"""The largest ``maxItems``/``minItems`` sent; larger ones are left to validation."""
+_GRAMMAR_LIMITS = {
+    "maxLength": GRAMMAR_MAX_LENGTH,
+    "minLength": GRAMMAR_MAX_LENGTH,
+    "maxItems": GRAMMAR_MAX_ITEMS,
+    "minItems": GRAMMAR_MAX_ITEMS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +66,7 @@ class ResponseSchema:
 def response_schema(model: type[BaseModel]) -> ResponseSchema:
     """The schema of ``model`` with local ``$ref``s inlined (unless recursive)."""
     raw = model.model_json_schema()
-    schema = _inline(raw)
+    schema = _grammar_safe(_inline(raw))
     name = _NAME_CHARS.sub("_", model.__name__)[:64] or "response"
     strict = all(_strict_ok(node) for node in _objects(schema))
     return ResponseSchema(name=name, schema=schema, strict=strict)
@@ -78,6 +104,26 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = resolve(schema, ())
     except _RecursiveSchemaError:
         return schema
+    return result
+
+
+def _grammar_safe(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the length and item bounds grammar engines cannot build (see above)."""
+
+    def bound(node: Any) -> Any:
+        if isinstance(node, list):
+            return [bound(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        kept: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("properties", "$defs") and isinstance(value, dict):  # names, not keywords
+                kept[key] = {name: bound(sub) for name, sub in value.items()}
+            elif not (key in _GRAMMAR_LIMITS and isinstance(value, int) and value > _GRAMMAR_LIMITS[key]):
+                kept[key] = bound(value)
+        return kept
+
+    result: dict[str, Any] = bound(schema)
     return result
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
 from memlane.errors import LLMError, MissingDependencyError
+from memlane.llm.retry import retryable_status
 from memlane.llm.structured import TransientLLMError
+from memlane.redact import redact_secrets
 
 __all__ = ["import_sdk", "translate_error"]
 
@@ -29,18 +32,20 @@ def import_sdk(module: str, package: str, extra: str) -> ModuleType:
         raise MissingDependencyError(package, extra) from exc
 
 
-def translate_error(exc: BaseException, label: str) -> LLMError:
-    """An SDK exception as ``TransientLLMError`` (worth a retry) or ``LLMError``.
+def translate_error(exc: BaseException, label: str, secrets: Sequence[str] = ()) -> LLMError:
+    """An SDK exception as ``TransientLLMError`` (worth a retry) or ``LLMError``, secrets masked.
 
-    Judged by the HTTP status the SDKs attach (``status_code``) and by class name, so no SDK
-    type is needed at import time.
+    Judged by the HTTP status the SDKs attach (``status_code``) with the rule every provider
+    shares (``retryable_status``), and by class name when there is no status (timeouts,
+    dropped connections), so no SDK type is needed at import time.
     """
+    message = redact_secrets(f"{label}: {type(exc).__name__}: {exc}", secrets)
     status = getattr(exc, "status_code", None)
-    names = [cls.__name__ for cls in type(exc).__mro__]
-    transient = (isinstance(status, int) and (status in (408, 409, 425, 429) or status >= 500)) or any(
-        marker in name for name in names for marker in _TRANSIENT_NAMES
-    )
-    message = f"{label}: {type(exc).__name__}: {exc}"
+    if isinstance(status, int):
+        transient = retryable_status(status, str(exc))
+    else:
+        names = [cls.__name__ for cls in type(exc).__mro__]
+        transient = any(marker in name for name in names for marker in _TRANSIENT_NAMES)
     if transient:
         return TransientLLMError(message, retry_after=_retry_after(exc))
     return LLMError(message)

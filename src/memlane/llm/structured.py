@@ -1,9 +1,10 @@
 """``StructuredLLM``: ``LLM.complete`` implemented once for every provider.
 
 A provider implements only ``raw_chat`` (one request, the reply's text and usage). This base
-retries transient failures (rate limits, 5xx, timeouts) with exponential backoff, parses the
-reply with ``parse_output``, and on a parse or validation failure makes ONE repair request
-that shows the model its output and the error. Usage adds up over every attempt.
+retries transient failures (``memlane.llm.retry``: what may succeed when sent again) with
+exponential backoff within the call's deadline, parses the reply with ``parse_output``, and on
+a parse or validation failure makes ONE repair request that shows the model its output and
+the error. Usage adds up over every attempt. No error it raises shows the provider's secrets.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pydantic import BaseModel
 from memlane.errors import LLMError, MemlaneError
 from memlane.llm.base import ChatMessage, LLMResult, Usage
 from memlane.llm.parse import OutputParseError, TruncatedOutputError, parse_output
+from memlane.llm.retry import RetryPolicy
 from memlane.llm.schema import ResponseSchema, response_schema
+from memlane.redact import redact_secrets
 
 __all__ = [
     "ChatReply",
@@ -60,6 +63,12 @@ class ChatRequest:
     max_tokens: int | None = None
     repair: bool = False
     """True for the repair request that follows unusable output."""
+    timeout: float | None = None
+    """Seconds left of the call's deadline: the provider waits no longer (None: its own timeout)."""
+
+    def timeout_within(self, configured: float) -> float:
+        """The provider's ``configured`` request timeout, shortened to the call's deadline."""
+        return configured if self.timeout is None else max(0.001, min(configured, self.timeout))
 
 
 @dataclass(slots=True)
@@ -71,30 +80,20 @@ class ChatReply:
     truncated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff for transient failures: ``backoff * 2**attempt`` seconds, capped."""
-
-    max_retries: int = 3
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number ``attempt + 1`` (a server's Retry-After wins, capped)."""
-        wait = min(self.max_backoff, self.backoff * 2.0**attempt)
-        if retry_after is not None:
-            wait = max(wait, min(retry_after, 4 * self.max_backoff))
-        return wait
-
-
 class StructuredLLM(ABC):
     """The shared implementation of ``LLM``; subclasses implement ``raw_chat``."""
 
     def __init__(
-        self, *, retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        secrets: Sequence[str] = (),
     ) -> None:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._secrets = tuple(s for s in secrets if s)
+        """Values (API keys, URL passwords) that never appear in an error this instance raises."""
 
     @property
     def label(self) -> str:
@@ -120,14 +119,15 @@ class StructuredLLM(ABC):
         usage = Usage()
         schema = response_schema(response_model)
         request = ChatRequest(list(messages), response_model, schema, max_tokens)
-        reply = self._send(request, usage)
+        deadline = None if self.retry.deadline is None else time.monotonic() + self.retry.deadline
+        reply = self._send(request, usage, deadline)
         try:
             return LLMResult(parse_output(reply.text, response_model), reply.text, usage)
         except OutputParseError as exc:
             first = _with_truncation(exc, reply)
         logger.info("%s: unusable output (%s); asking once for corrected JSON", self.label, first.reason)
         repair = replace(request, messages=repair_messages(request.messages, reply.text, first), repair=True)
-        second = self._send(repair, usage)
+        second = self._send(repair, usage, deadline)
         try:
             value = parse_output(second.text, response_model)
         except OutputParseError as exc:
@@ -139,28 +139,73 @@ class StructuredLLM(ABC):
             raise final from exc
         return LLMResult(value, second.text, usage)
 
-    def _send(self, request: ChatRequest, usage: Usage) -> ChatReply:
-        """``raw_chat`` with retries on transient failures; other errors become ``LLMError``."""
+    def _send(self, request: ChatRequest, usage: Usage, deadline: float | None = None) -> ChatReply:
+        """``raw_chat`` with retries on transient failures, within ``deadline`` (a monotonic time).
+
+        Other errors become ``LLMError``; no error raised here carries a secret of this instance.
+        """
         attempts = self.retry.max_retries + 1
         for attempt in range(attempts):
             try:
-                reply = self.raw_chat(request)
+                reply = self.raw_chat(replace(request, timeout=self._time_left(deadline)))
             except TransientLLMError as exc:
-                if attempt + 1 >= attempts:
-                    raise LLMError(
-                        f"{self.label}: failed after {attempts} attempts; last error: {exc}"
-                    ) from exc
                 delay = self.retry.delay(attempt, exc.retry_after)
-                logger.info("%s: %s; retrying in %.2fs", self.label, exc, delay)
+                if attempt + 1 >= attempts:
+                    tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
+                    message = f"failed after {tries}; last error: {exc}"
+                    raise self._error(message) from self._cause(exc)
+                if deadline is not None and time.monotonic() + delay >= deadline:
+                    message = (
+                        f"gave up after {attempt + 1} attempt(s): the call's deadline of "
+                        f"{self.retry.deadline:g}s (`deadline` in the LLM config) ends before the "
+                        f"next one; last error: {exc}"
+                    )
+                    raise self._error(message) from self._cause(exc)
+                logger.info("%s: %s; retrying in %.2fs", self.label, self._redact(str(exc)), delay)
                 self._sleep(delay)
                 continue
-            except MemlaneError:
+            except MemlaneError as exc:
+                if self._leaks(exc):
+                    raise self._error(str(exc).removeprefix(f"{self.label}: ")) from None
                 raise
             except Exception as exc:
-                raise LLMError(f"{self.label}: {type(exc).__name__}: {exc}") from exc
+                if self._leaks(exc):
+                    raise self._error(f"{type(exc).__name__}: {exc}") from None
+                raise self._error(f"{type(exc).__name__}: {exc}") from exc
             usage.add(reply.usage)
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _time_left(self, deadline: float | None) -> float | None:
+        if deadline is None:
+            return None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LLMError(
+                f"{self.label}: no answer within the call's deadline of {self.retry.deadline:g}s "
+                "(`deadline` in the LLM config)"
+            )
+        return left
+
+    def _redact(self, text: str) -> str:
+        return redact_secrets(text, self._secrets)
+
+    def _leaks(self, exc: BaseException) -> bool:
+        """Whether ``exc`` or an exception it was raised from shows a secret."""
+        seen: BaseException | None = exc
+        while seen is not None:
+            if self._redact(str(seen)) != str(seen):
+                return True
+            seen = seen.__cause__ or seen.__context__
+        return False
+
+    def _error(self, message: str) -> LLMError:
+        """``LLMError(label: message)`` with the secrets masked."""
+        return LLMError(self._redact(f"{self.label}: {message}"))
+
+    def _cause(self, exc: BaseException) -> BaseException | None:
+        """``exc`` to chain an error to, or None when its chain would show a secret."""
+        return None if self._leaks(exc) else exc
 
 
 def _with_truncation(error: OutputParseError, reply: ChatReply) -> OutputParseError:
