@@ -311,6 +311,16 @@ def test_reference_date_is_validated(alice: Memory) -> None:
         assert alice.search("tea yesterday", user_id="alice", reference_date=when)["results"]
 
 
+@pytest.mark.parametrize("query", ["what did I do yesterday", "next year", "last week", "today", "recently"])
+@pytest.mark.parametrize(
+    "reference", ["9999-12-25", "9999-12-31T23:59:59+00:00", "0001-01-01", "0001-01-03T12:00:00+00:00"]
+)
+def test_periods_at_the_ends_of_the_calendar_never_raise(alice: Memory, query: str, reference: str) -> None:
+    """A valid reference date never makes search fail: a period off the calendar is dropped,
+    one at its edge is kept (and its "talked about afterwards" window stops at year 9999)."""
+    assert len(alice.search(query, user_id="alice", reference_date=reference)["results"]) == len(TEXTS)
+
+
 # -- diversity -------------------------------------------------------------------------
 
 

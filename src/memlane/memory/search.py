@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from memlane.config import SearchConfig
 from memlane.embed.base import Embedder, Vectors
@@ -96,7 +96,7 @@ def search_hits(
     timed = period is not None and config.time_weight > 0
     if timed:
         assert period is not None
-        after = period.end + timedelta(days=config.time_after_days)
+        after = _later(period.end, timedelta(days=config.time_after_days))
         for share, start, end in ((1.0, period.start, period.end), (0.5, period.end, after)):
             within = and_(where, Cond("valid_from", "gte", start.isoformat()))
             within = and_(within, Cond("valid_from", "lt", end.isoformat()))
@@ -252,6 +252,14 @@ def _lift(found: dict[str, _Candidate], graph_scores: Mapping[str, float], weigh
         if mid in found:
             found[mid].graph = value / best
             found[mid].fused += weight * found[mid].graph
+
+
+def _later(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, at most the last moment of year 9999."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return datetime.max.replace(tzinfo=moment.tzinfo)
 
 
 def _near(cand: _Candidate, distance: int, fused: float) -> None:
