@@ -1,7 +1,7 @@
 """The search pipeline: candidates from every signal, fused, smoothed over conversation turns.
 
 1. Candidates: the best ``candidates`` memories by vector similarity and by BM25 full text.
-2. Relevance (absolute, in [0, 1]; what ``threshold`` gates): with ``d`` the cosine similarity
+2. Relevance (absolute, in [0, 1]; in the details): with ``d`` the cosine similarity
    clipped to [0, 1] and ``k = b / (b + keyword_saturation)`` the calibrated BM25 score ``b``,
    ``relevance = d + (1 - d) * k``: the cosine when no keyword matches, towards 1 when they do.
 3. Fusion (relative, for ranking): each signal divided by its best value among the candidates
@@ -10,8 +10,12 @@
 4. Conversation context: a memory also gets ``neighbour_weight`` times the best fused score
    of the memories from the turns next to its source message, at each distance up to
    ``neighbour_window`` turns (same conversation), so the turn that answers or sets up a
-   strong hit rises with it. The sum is divided by its maximum, ``1 + neighbour_weight *
-   neighbour_window``, so ``score`` stays in [0, 1].
+   strong hit rises with it. A neighbour passes on only what it scores above the query's
+   background (the median fused score of the candidates): a turn that matches the query no
+   better than any other ("Noted!", "ok") lifts nothing. The sum (``raw_score``) is divided by
+   its maximum (``max_possible_score``: ``1 + neighbour_weight * neighbour_window``, plus the
+   weights below when their signal is on), so ``score`` stays in [0, 1]; ``threshold`` is a
+   minimum ``score``.
 5. Time: when the query names a period (``memlane.periods``: "last weekend", "in May 2023",
    "two weeks before 11 August 2023", resolved against ``reference_date``), the memories
    observed in it are candidates too (the best ``candidates`` of them by vector similarity)
@@ -28,6 +32,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -119,10 +124,9 @@ def search_hits(
         _smooth(store, vector, config, found, scale, where)
     ranked: list[tuple[float, str, _Candidate]] = []
     for mid, cand in found.items():
-        relevance = scale.relevance(cand)
-        if threshold is not None and relevance < threshold:
+        score = scale.raw(cand) / scale.top
+        if threshold is not None and score < threshold:
             continue
-        score = (cand.fused + config.neighbour_weight * cand.boost) / scale.top
         ranked.append((score, mid, cand))
     ranked.sort(key=lambda row: -row[0])
     if config.mmr_lambda is not None:
@@ -152,6 +156,10 @@ class _Scale:
         self.wk = config.keyword_weight / total if total else 0.5
         self.top = 1.0 + config.neighbour_weight * config.neighbour_window
         """The highest possible score before normalisation."""
+
+    def raw(self, cand: _Candidate) -> float:
+        """The weighted sum of every signal, at most ``top``."""
+        return cand.fused + self.config.neighbour_weight * cand.boost
 
     def fused(self, cand: _Candidate) -> float:
         return self.wd * max(cand.dense, 0.0) / self.dense_max + self.wk * cand.bm25 / self.bm25_max
@@ -207,7 +215,9 @@ def _smooth(
     scale: _Scale,
     where: Filter,
 ) -> None:
-    """Give each memory a share of its conversation neighbours' fused scores."""
+    """Give each memory a share of its conversation neighbours' fused scores above the
+    query's background (the median fused score of the candidates)."""
+    background = statistics.median(c.fused for c in found.values()) if found else 0.0
     top = sorted(found, key=lambda m: -found[m].fused)[:_EXPAND]
     links = store.neighbours(top, config.neighbour_window, where)
     new = sorted({n for pairs in links.values() for n, _ in pairs if n not in found})
@@ -219,8 +229,8 @@ def _smooth(
     for mid in top:
         for other, distance in links.get(mid, []):
             if other in found:
-                _near(found[other], distance, found[mid].fused)
-                _near(found[mid], distance, found[other].fused)
+                _near(found[other], distance, found[mid].fused - background)
+                _near(found[mid], distance, found[other].fused - background)
 
 
 def _diversify(
@@ -262,8 +272,8 @@ def _later(moment: datetime, delta: timedelta) -> datetime:
         return datetime.max.replace(tzinfo=moment.tzinfo)
 
 
-def _near(cand: _Candidate, distance: int, fused: float) -> None:
-    cand.near[distance] = max(cand.near.get(distance, 0.0), fused)
+def _near(cand: _Candidate, distance: int, lift: float) -> None:
+    cand.near[distance] = max(cand.near.get(distance, 0.0), lift)
 
 
 def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | None) -> dict[str, float]:
@@ -278,6 +288,9 @@ def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | N
         "profile_score": cand.profile,
         "redundancy": cand.redundancy,
         "neighbour_boost": cand.boost,
+        "entity_boost": scale.config.graph_weight * cand.graph,
+        "raw_score": scale.raw(cand),
+        "max_possible_score": scale.top,
         "final_score": score,
     }
     if threshold is not None:
