@@ -146,8 +146,6 @@ def test_valid_intervals_of_a_slot_never_overlap(
         assert len(live) == 1  # values only: exactly one current
 
 
-
-
 def test_as_of_reads_record_time(contract_store: MemoryStore) -> None:
     put_slot(contract_store, "home_city", "Delhi", 1)
     put_slot(contract_store, "employer", "Acme", 2)
