@@ -235,28 +235,6 @@ def test_neighbours_respect_filters(db_dir: Path) -> None:
         memory.close()
 
 
-def test_a_weak_neighbour_lifts_nothing(db_dir: Path) -> None:
-    """A turn that matches the query no better than the background (the median candidate)
-    passes nothing on to its neighbours: "Noted today" does not lift the message before it."""
-    memory = Memory({**hash_config(db_dir / "weak.db"), "search": {"neighbour_weight": 1.0}})
-    try:
-        memory.add("I moved to Bangalore last month", user_id="u", infer=False)
-        memory.add(
-            [{"role": "user", "content": "I'm vegetarian"}, {"role": "assistant", "content": "Noted today"}],
-            user_id="u",
-            infer=False,
-        )
-        for text in ("grey weather today again", "a film today again", "a flat tyre today again"):
-            memory.add(text, user_id="u", infer=False)
-        results = search(memory, "Bangalore today again", user_id="u")
-        by_text = {r["memory"]: r["score_details"] for r in results}
-        fused = sorted(d["fused_score"] for d in by_text.values())
-        assert 0 < by_text["Noted today"]["fused_score"] <= fused[len(fused) // 2]
-        assert by_text["I'm vegetarian"]["neighbour_boost"] == 0.0
-    finally:
-        memory.close()
-
-
 @pytest.mark.integration
 def test_the_quick_tour_finds_where_alice_lives(db_dir: Path) -> None:
     """The README's quick tour on the embedded default (the local model): the move ranks first,

@@ -10,12 +10,9 @@
 4. Conversation context: a memory also gets ``neighbour_weight`` times the best fused score
    of the memories from the turns next to its source message, at each distance up to
    ``neighbour_window`` turns (same conversation), so the turn that answers or sets up a
-   strong hit rises with it. A neighbour passes on only what it scores above the query's
-   background (the median fused score of the candidates): a turn that matches the query no
-   better than any other ("Noted!", "ok") lifts nothing. The sum (``raw_score``) is divided by
-   its maximum (``max_possible_score``: ``1 + neighbour_weight * neighbour_window``, plus the
-   weights below when their signal is on), so ``score`` stays in [0, 1]; ``threshold`` is a
-   minimum ``score``.
+   strong hit rises with it. The sum (``raw_score``) is divided by its maximum
+   (``max_possible_score``: ``1 + neighbour_weight * neighbour_window``, plus the weights below
+   when their signal is on), so ``score`` stays in [0, 1]; ``threshold`` is a minimum ``score``.
 5. Time: when the query names a period (``memlane.periods``: "last weekend", "in May 2023",
    "two weeks before 11 August 2023", resolved against ``reference_date``), the memories
    observed in it are candidates too (the best ``candidates`` of them by vector similarity)
@@ -32,7 +29,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -215,9 +211,7 @@ def _smooth(
     scale: _Scale,
     where: Filter,
 ) -> None:
-    """Give each memory a share of its conversation neighbours' fused scores above the
-    query's background (the median fused score of the candidates)."""
-    background = statistics.median(c.fused for c in found.values()) if found else 0.0
+    """Give each memory a share of its conversation neighbours' fused scores."""
     top = sorted(found, key=lambda m: -found[m].fused)[:_EXPAND]
     links = store.neighbours(top, config.neighbour_window, where)
     new = sorted({n for pairs in links.values() for n, _ in pairs if n not in found})
@@ -229,8 +223,8 @@ def _smooth(
     for mid in top:
         for other, distance in links.get(mid, []):
             if other in found:
-                _near(found[other], distance, found[mid].fused - background)
-                _near(found[mid], distance, found[other].fused - background)
+                _near(found[other], distance, found[mid].fused)
+                _near(found[mid], distance, found[other].fused)
 
 
 def _diversify(
@@ -272,8 +266,8 @@ def _later(moment: datetime, delta: timedelta) -> datetime:
         return datetime.max.replace(tzinfo=moment.tzinfo)
 
 
-def _near(cand: _Candidate, distance: int, lift: float) -> None:
-    cand.near[distance] = max(cand.near.get(distance, 0.0), lift)
+def _near(cand: _Candidate, distance: int, fused: float) -> None:
+    cand.near[distance] = max(cand.near.get(distance, 0.0), fused)
 
 
 def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | None) -> dict[str, float]:
