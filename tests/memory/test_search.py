@@ -235,6 +235,18 @@ def test_neighbours_respect_filters(db_dir: Path) -> None:
         memory.close()
 
 
+def test_the_scope_users_name_in_a_query_is_read_as_the_user(alice: Memory) -> None:
+    """The vector of "where does Alice live?" in alice's memories is that of "where does the
+    user live?" (the name tells alice's memories apart no better than chance); BM25 is unchanged."""
+
+    def semantic(query: str, user: str = "alice") -> dict[str, float]:
+        return {r["memory"]: r["score_details"]["semantic_score"] for r in search(alice, query, user_id=user)}
+
+    assert semantic("where does Alice live?") == semantic("where does the user live?")
+    assert semantic("alice's cat") == semantic("the user's cat")
+    assert semantic("where does alicea live?") != semantic("where does the user live?")
+
+
 @pytest.mark.integration
 def test_the_quick_tour_finds_where_alice_lives(db_dir: Path) -> None:
     """The README's quick tour on the embedded default (the local model): the move ranks first,
