@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memlane.periods import find_period
 
@@ -94,3 +96,66 @@ def test_the_reference_time_of_day_and_zone_do_not_matter() -> None:
     naive = datetime(2023, 8, 14, 1, 0)
     periods = {find_period("yesterday", ref) for ref in (MONDAY, late, naive)}
     assert len({(p.start, p.end) for p in periods if p}) == 1
+
+
+EDGES = [
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(1, 1, 3, 12, tzinfo=UTC),
+    datetime(1, 2, 15, tzinfo=UTC),
+    datetime(9999, 12, 25, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    datetime(9999, 3, 1, tzinfo=UTC),
+    datetime(1, 1, 1),  # naive: read as UTC
+    datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),  # past 9999 in UTC
+]
+"""Reference dates at both ends of the calendar (years 1 and 9999)."""
+
+PHRASES = [
+    "yesterday", "today", "tonight", "the day before yesterday", "last night", "recently",
+    "this week", "last week", "next week", "this weekend", "last weekend", "next weekend",
+    "this month", "last month", "next month", "this year", "last year", "next year",
+    "last summer", "this winter", "next winter", "during the summer", "last Saturday",
+    "next Friday", "on Monday", "three days ago", "a few months ago", "99 years ago",
+    "99 years later", "in May", "May 8", "since May 2023", "after 2022",
+    "two weeks before August 11, 2023", "recently, as mentioned on 3 June, 2023",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "reference"),
+    [
+        ("what did I do today", datetime(9999, 12, 31, tzinfo=UTC)),
+        ("next year", datetime(9999, 12, 25, tzinfo=UTC)),
+        ("last week", datetime(1, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_a_period_off_the_calendar_is_dropped(query: str, reference: datetime) -> None:
+    assert find_period(query, reference) is None
+
+
+def test_a_period_on_the_calendar_at_its_edge_is_kept() -> None:
+    period = find_period("what did I do yesterday", datetime(9999, 12, 25, tzinfo=UTC))
+    assert period is not None and period.end == datetime(9999, 12, 25, tzinfo=UTC)
+    period = find_period("last week", datetime(9999, 12, 25, tzinfo=UTC))
+    assert period is not None and period.start == datetime(9999, 12, 13, tzinfo=UTC)
+    period = find_period("next week", datetime(1, 1, 1, tzinfo=UTC))
+    assert period is not None and period.start == datetime(1, 1, 8, tzinfo=UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    phrase=st.sampled_from(PHRASES),
+    around=st.text(max_size=12),
+    reference=st.one_of(
+        st.sampled_from(EDGES),
+        st.datetimes(timezones=st.just(UTC)),
+        st.datetimes(timezones=st.sampled_from([timezone(timedelta(hours=h)) for h in (-12, -5, 5, 14)])),
+    ),
+)
+def test_any_query_on_any_reference_date_gives_a_period_or_none(
+    phrase: str, around: str, reference: datetime
+) -> None:
+    period = find_period(f"{around} {phrase} {around}", reference)
+    if period is not None:
+        assert period.start < period.end
+        assert period.start.tzinfo is not None and period.end.tzinfo is not None

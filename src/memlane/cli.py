@@ -187,7 +187,9 @@ def _read_messages(handle: IO[str]) -> Any:
 @scope_options
 @top_k_option
 @click.option(
-    "--threshold", type=float, help="Only results scoring at least this (0 to 1, higher is closer)."
+    "--threshold",
+    type=float,
+    help="Only results whose score (the SCORE column, 0 to 1, higher is closer) is at least this.",
 )
 @filters_option
 @click.option("--explain", is_flag=True, help="Show how each score was made (semantic and keyword parts).")

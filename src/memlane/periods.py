@@ -19,13 +19,17 @@ When a query names a date and also a relative expression ("recently, as mentione
 it and the period also covers that day (the conversation that mentions an event usually
 happens on the anchor day or soon after). Amounts are approximate in conversation, so
 "N units ago" covers half a unit on either side (one day for days).
+
+A period that does not fit the calendar (years 1 to 9999: "next year" read on 25 December 9999,
+"last week" on 1 January 0001) is dropped: ``find_period`` returns None, never an error, for
+any reference date.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, datetime, timedelta
 
 __all__ = ["Period", "find_period"]
 
@@ -98,12 +102,31 @@ _RELATIVE = re.compile(
     r"(?:on\s+)?(?P<weekday>" + _WEEKDAY_NAMES + r"))\b"
 )
 _DAY_DELTA = timedelta(days=1)
+_FIXED = {
+    "today": (0, 1), "tonight": (0, 1), "this morning": (0, 1), "this afternoon": (0, 1),
+    "this evening": (0, 1), "yesterday": (-1, 0), "last night": (-1, 1),
+    "the day before yesterday": (-2, -1), "recently": (-30, 1), "lately": (-30, 1),
+    "these days": (-30, 1), "nowadays": (-30, 1),
+}  # fmt: skip
+"""Phrases that name the days from ``first`` to ``last`` (excluded) relative to the reference."""
 _AGO = ("ago", "earlier")
 """Directions of a quantity that count back from the reference date itself."""
 
 
+class _OffCalendar(Exception):
+    """A year outside the calendar (1 to 9999) while resolving a period."""
+
+
 def find_period(text: str, reference: datetime) -> Period | None:
-    """The period ``text`` names, resolved against ``reference`` (UTC), or None."""
+    """The period ``text`` names, resolved against ``reference`` (UTC), or None (also when the
+    period falls off the calendar)."""
+    try:
+        return _find(text, reference)
+    except (OverflowError, _OffCalendar):  # datetime arithmetic past year 1 or 9999
+        return None
+
+
+def _find(text: str, reference: datetime) -> Period | None:
     ref = _day(reference)
     lowered = text.lower()
     dates = _dates(text, lowered, ref)
@@ -145,6 +168,8 @@ def _period(start: datetime, end: datetime, text: str) -> Period:
 
 
 def _at(year: int, month: int, day: int = 1) -> datetime:
+    if not MINYEAR <= year <= MAXYEAR:
+        raise _OffCalendar(year)
     return datetime(year, month, day, tzinfo=UTC)
 
 
@@ -261,23 +286,9 @@ def _around(quantity: re.Match[str], anchor: datetime) -> tuple[datetime, dateti
 
 def _named(match: re.Match[str], ref: datetime) -> tuple[datetime, datetime]:
     phrase = re.sub(r"\s+", " ", match.group(0))
-    tomorrow = ref + _DAY_DELTA
-    fixed = {
-        "today": (ref, tomorrow),
-        "tonight": (ref, tomorrow),
-        "this morning": (ref, tomorrow),
-        "this afternoon": (ref, tomorrow),
-        "this evening": (ref, tomorrow),
-        "yesterday": (ref - _DAY_DELTA, ref),
-        "last night": (ref - _DAY_DELTA, tomorrow),
-        "the day before yesterday": (ref - 2 * _DAY_DELTA, ref - _DAY_DELTA),
-        "recently": (ref - timedelta(days=30), tomorrow),
-        "lately": (ref - timedelta(days=30), tomorrow),
-        "these days": (ref - timedelta(days=30), tomorrow),
-        "nowadays": (ref - timedelta(days=30), tomorrow),
-    }
-    if phrase in fixed:
-        return fixed[phrase]
+    if phrase in _FIXED:
+        first, last = _FIXED[phrase]
+        return ref + timedelta(days=first), ref + timedelta(days=last)
     if match.group("season"):
         return _latest_season(match.group("season"), ref, ended=False)
     which = match.group("which")

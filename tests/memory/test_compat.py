@@ -300,6 +300,22 @@ def test_explain_adds_score_details(seeded: Memory) -> None:
     assert details["final_score"] == pytest.approx(item["score"])
 
 
+def test_explain_has_mem0s_score_detail_keys(seeded: Memory) -> None:
+    """mem0 2.x documents ``entity_boost``, ``raw_score`` and ``max_possible_score`` beside the
+    scores: here ``raw_score`` is the sum of the weighted signals, ``max_possible_score`` the
+    highest sum this search could give, ``final_score == score == raw / max_possible``, and
+    ``entity_boost`` the graph's (entities') part of ``raw_score`` (0 with the graph off)."""
+    results = seeded.search("green tea", user_id="alice", explain=True, threshold=0.0)["results"]
+    for item in results:
+        details = item["score_details"]
+        assert {"entity_boost", "raw_score", "max_possible_score", "threshold"} <= set(details)
+        assert details["max_possible_score"] >= 1.0
+        assert 0.0 <= details["raw_score"] <= details["max_possible_score"]
+        assert details["raw_score"] / details["max_possible_score"] == pytest.approx(item["score"])
+        assert details["final_score"] == pytest.approx(item["score"])
+        assert details["entity_boost"] == 0.0
+
+
 def test_ids_scope_search_and_get_all(seeded: Memory) -> None:
     assert memories(seeded.search("tea", agent_id="helper")) == ["agent note about tea"]
     assert memories(seeded.get_all(filters={"user_id": "bob"})) == ["I like green tea too"]
@@ -335,18 +351,18 @@ def test_top_k_zero_returns_nothing(seeded: Memory) -> None:
     assert seeded.search("tea", user_id="alice", limit=0) == {"results": []}
 
 
-def test_threshold_filters_by_relevance(seeded: Memory) -> None:
-    """``threshold`` gates the absolute relevance (cosine lifted by keyword matches), not the
-    per-query ranking score, so an unrelated query cannot pass it by being the best of a bad lot."""
+def test_threshold_gates_the_reported_score(seeded: Memory) -> None:
+    """``threshold`` is a minimum ``score`` (as in mem0): every hit returned scores at least the
+    threshold, and no hit that does is dropped."""
     everything = seeded.search("green tea", user_id="alice", explain=True)["results"]
     scores = [item["score"] for item in everything]
     assert scores == sorted(scores, reverse=True)
     assert len(set(scores)) > 2
-    relevance = sorted((i["score_details"]["relevance"] for i in everything), reverse=True)
-    cut = (relevance[0] + relevance[1]) / 2
-    kept = seeded.search("green tea", user_id="alice", threshold=cut, explain=True)["results"]
-    assert len(kept) == 1 and kept[0]["score_details"]["relevance"] == relevance[0]
-    assert kept[0]["score_details"]["threshold"] == cut
+    for cut in (scores[1], (scores[0] + scores[1]) / 2, scores[-1], 0.5 * scores[0]):
+        kept = seeded.search("green tea", user_id="alice", threshold=cut, explain=True)["results"]
+        assert all(item["score"] >= cut for item in kept)
+        assert [item["id"] for item in kept] == [item["id"] for item in everything if item["score"] >= cut]
+        assert all(item["score_details"]["threshold"] == cut for item in kept)
     assert seeded.search("green tea", user_id="alice", threshold=1.0)["results"] == []
     assert len(seeded.search("green tea", user_id="alice", threshold=0.0)["results"]) == len(everything)
 

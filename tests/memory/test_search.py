@@ -235,6 +235,38 @@ def test_neighbours_respect_filters(db_dir: Path) -> None:
         memory.close()
 
 
+def test_the_scope_users_name_in_a_query_is_read_as_the_user(alice: Memory) -> None:
+    """The vector of "where does Alice live?" in alice's memories is that of "where does the
+    user live?" (the name tells alice's memories apart no better than chance); BM25 is unchanged."""
+
+    def semantic(query: str, user: str = "alice") -> dict[str, float]:
+        return {r["memory"]: r["score_details"]["semantic_score"] for r in search(alice, query, user_id=user)}
+
+    assert semantic("where does Alice live?") == semantic("where does the user live?")
+    assert semantic("alice's cat") == semantic("the user's cat")
+    assert semantic("where does alicea live?") != semantic("where does the user live?")
+
+
+@pytest.mark.integration
+def test_the_quick_tour_finds_where_alice_lives(db_dir: Path) -> None:
+    """The README's quick tour on the embedded default (the local model): the move ranks first,
+    not the turn that "Noted!" answers (issue 11 #16)."""
+    config = {"vector_store": {"provider": "sqlite", "config": {"path": str(db_dir / "tour.db")}}}
+    with Memory(config) as memory:
+        memory.add("I moved from Delhi to Bangalore last month", user_id="alice")
+        memory.add(
+            [
+                {"role": "user", "content": "I'm vegetarian", "name": "alice"},
+                {"role": "assistant", "content": "Noted!"},
+            ],
+            user_id="alice",
+        )
+        hits = memory.search("where does alice live?", filters={"user_id": "alice"}, top_k=5)["results"]
+        assert hits[0]["memory"] == "I moved from Delhi to Bangalore last month"
+        eats = memory.search("what does alice eat?", filters={"user_id": "alice"}, top_k=5)["results"]
+        assert eats[0]["memory"] == "I'm vegetarian"
+
+
 # -- time ------------------------------------------------------------------------------
 
 MONDAY = "2023-08-14T15:00:00+00:00"
@@ -309,6 +341,16 @@ def test_reference_date_is_validated(alice: Memory) -> None:
     # a date, a datetime and Unix seconds all work; the default is now
     for when in (date(2023, 8, 14), datetime(2023, 8, 14, tzinfo=UTC), 1692000000, None):
         assert alice.search("tea yesterday", user_id="alice", reference_date=when)["results"]
+
+
+@pytest.mark.parametrize("query", ["what did I do yesterday", "next year", "last week", "today", "recently"])
+@pytest.mark.parametrize(
+    "reference", ["9999-12-25", "9999-12-31T23:59:59+00:00", "0001-01-01", "0001-01-03T12:00:00+00:00"]
+)
+def test_periods_at_the_ends_of_the_calendar_never_raise(alice: Memory, query: str, reference: str) -> None:
+    """A valid reference date never makes search fail: a period off the calendar is dropped,
+    one at its edge is kept (and its "talked about afterwards" window stops at year 9999)."""
+    assert len(alice.search(query, user_id="alice", reference_date=reference)["results"]) == len(TEXTS)
 
 
 # -- diversity -------------------------------------------------------------------------

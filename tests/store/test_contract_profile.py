@@ -3,7 +3,11 @@ purge, dump/load and reset. Runs over every factory in ``conftest.STORE_FACTORIE
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from memlane.errors import InvalidInputError
 from memlane.models import ProfileChange, Scope
@@ -81,6 +85,65 @@ def test_an_older_observation_is_kept_as_history_only(contract_store: MemoryStor
     assert [v.value for v in versions] == ["Delhi", "Bangalore"]  # oldest first by valid time
     assert (versions[0].valid_from, versions[0].valid_to) == (ts(2), ts(10))
     assert current(contract_store, as_of=11) == {"home_city": "Bangalore"}  # never current
+
+
+def test_an_older_observation_ends_before_the_next_later_version(contract_store: MemoryStore) -> None:
+    """Issue 11 #19: an observation older than several versions ends where the next one begins."""
+    put_slot(contract_store, "home_city", "Delhi", 10, observed=10)
+    put_slot(contract_store, "home_city", "Bangalore", 20, observed=20)
+    assert put_slot(contract_store, "home_city", "Pune", 21, observed=2) is None
+    assert put_slot(contract_store, "home_city", "Mumbai", 22, observed=15) is None
+    versions = contract_store.profile_versions(ALICE, "home_city")
+    assert [(v.value, v.valid_from, v.valid_to) for v in versions] == [
+        ("Pune", ts(2), ts(10)),
+        ("Delhi", ts(10), ts(15)),  # Mumbai was observed while Delhi held
+        ("Mumbai", ts(15), ts(20)),
+        ("Bangalore", ts(20), None),
+    ]
+    assert current(contract_store) == {"home_city": "Bangalore"}
+
+
+def test_an_observation_after_a_clear_ends_with_the_clear(contract_store: MemoryStore) -> None:
+    put_slot(contract_store, "employer", "Acme", 10, observed=10)
+    put_slot(contract_store, "employer", None, 20, observed=20)
+    assert put_slot(contract_store, "employer", "Initech", 21, observed=15) is None  # inside Acme's time
+    assert put_slot(contract_store, "employer", "Globex", 22, observed=5) is None  # before it
+    versions = contract_store.profile_versions(ALICE, "employer")
+    assert [(v.value, v.valid_from, v.valid_to) for v in versions] == [
+        ("Globex", ts(5), ts(10)),
+        ("Acme", ts(10), ts(15)),
+        ("Initech", ts(15), ts(20)),
+    ]
+    assert current(contract_store) == {}
+    assert put_slot(contract_store, "employer", "Hooli", 23, observed=25) is not None
+    assert current(contract_store) == {"employer": "Hooli"}
+
+
+_SCOPES = itertools.count()
+_OBSERVATIONS = st.lists(
+    st.tuples(st.integers(0, 12), st.sampled_from(["Delhi", "Bangalore", "Pune", None])), max_size=12
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(observations=_OBSERVATIONS)
+def test_valid_intervals_of_a_slot_never_overlap(
+    contract_store: MemoryStore, observations: list[tuple[int, str | None]]
+) -> None:
+    """Observations (values and clears) in any order: the versions are sorted by valid time,
+    their intervals never overlap, at most one is current and it is the open one."""
+    scope = Scope(user_id=f"prop-{next(_SCOPES)}")
+    for recorded, (observed, value) in enumerate(observations, start=100):
+        put_slot(contract_store, "home_city", value, recorded, scope=scope, observed=observed)
+    versions = contract_store.profile_versions(scope, "home_city")
+    starts = [v.valid_from or "" for v in versions]
+    assert starts == sorted(starts)
+    for earlier, later in itertools.pairwise(versions):
+        assert earlier.valid_to is not None and earlier.valid_to <= starts[versions.index(later)]
+    live = [v for v in versions if v.expired_at is None]
+    assert len(live) <= 1 and all(v is versions[-1] and v.valid_to is None for v in live)
+    if observations and all(value is not None for _, value in observations):
+        assert len(live) == 1  # values only: exactly one current
 
 
 def test_as_of_reads_record_time(contract_store: MemoryStore) -> None:

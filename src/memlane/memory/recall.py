@@ -4,11 +4,18 @@ One search: validate, read the period the query names against ``reference_date``
 for other phrasings (``search.expand_queries``), embed them in one batch, look the query up in
 the graph and the profile, fuse every signal per phrasing (``memlane.memory.search``), merge the
 phrasings and rerank (``memlane.memory.refine``).
+
+The vector of a query that names the scope's own user ("where does alice live?" searched in
+alice's memories) is taken with the name read as "the user": every memory searched is about
+that user, so the name tells them apart no better than chance, yet in a short query it decides
+the vector (all-MiniLM-L6-v2: "alice" alone is closer to "I'm vegetarian" than to "I moved to
+Bangalore"). Full-text search still sees the name.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import date, datetime
 from typing import Any
@@ -82,7 +89,7 @@ class SearchMethods:
         self._check_dimension()
         moment = datetime.fromisoformat(reference or now_iso())
         phrasings = [query, *self._phrasings(query, moment)] if k > 0 else [query]
-        vectors = self.embedder.embed(phrasings, purpose="search")
+        vectors = self.embedder.embed([_as_user(p, scope) for p in phrasings], purpose="search")
         linked = None
         if self.graph is not None and not scope.is_empty() and k > 0:
             linked = self.graph.search(scope, query, vectors[0], limit=max(k, 10))
@@ -141,3 +148,11 @@ class SearchMethods:
             with self._lock:
                 check_embedder(self.store, self.embedder)  # the size and the model that wrote it
                 self._dimension_checked = True
+
+
+def _as_user(query: str, scope: Scope) -> str:
+    """``query`` with the scope's user id, where it is a word of it, read as "the user"."""
+    name = scope.user_id
+    if not name or not re.fullmatch(r"\w[\w .'-]*", name):
+        return query
+    return re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "the user", query, flags=re.IGNORECASE)

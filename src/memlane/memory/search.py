@@ -1,7 +1,7 @@
 """The search pipeline: candidates from every signal, fused, smoothed over conversation turns.
 
 1. Candidates: the best ``candidates`` memories by vector similarity and by BM25 full text.
-2. Relevance (absolute, in [0, 1]; what ``threshold`` gates): with ``d`` the cosine similarity
+2. Relevance (absolute, in [0, 1]; in the details): with ``d`` the cosine similarity
    clipped to [0, 1] and ``k = b / (b + keyword_saturation)`` the calibrated BM25 score ``b``,
    ``relevance = d + (1 - d) * k``: the cosine when no keyword matches, towards 1 when they do.
 3. Fusion (relative, for ranking): each signal divided by its best value among the candidates
@@ -10,8 +10,9 @@
 4. Conversation context: a memory also gets ``neighbour_weight`` times the best fused score
    of the memories from the turns next to its source message, at each distance up to
    ``neighbour_window`` turns (same conversation), so the turn that answers or sets up a
-   strong hit rises with it. The sum is divided by its maximum, ``1 + neighbour_weight *
-   neighbour_window``, so ``score`` stays in [0, 1].
+   strong hit rises with it. The sum (``raw_score``) is divided by its maximum
+   (``max_possible_score``: ``1 + neighbour_weight * neighbour_window``, plus the weights below
+   when their signal is on), so ``score`` stays in [0, 1]; ``threshold`` is a minimum ``score``.
 5. Time: when the query names a period (``memlane.periods``: "last weekend", "in May 2023",
    "two weeks before 11 August 2023", resolved against ``reference_date``), the memories
    observed in it are candidates too (the best ``candidates`` of them by vector similarity)
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from memlane.config import SearchConfig
 from memlane.embed.base import Embedder, Vectors
@@ -96,7 +97,7 @@ def search_hits(
     timed = period is not None and config.time_weight > 0
     if timed:
         assert period is not None
-        after = period.end + timedelta(days=config.time_after_days)
+        after = _later(period.end, timedelta(days=config.time_after_days))
         for share, start, end in ((1.0, period.start, period.end), (0.5, period.end, after)):
             within = and_(where, Cond("valid_from", "gte", start.isoformat()))
             within = and_(within, Cond("valid_from", "lt", end.isoformat()))
@@ -119,10 +120,9 @@ def search_hits(
         _smooth(store, vector, config, found, scale, where)
     ranked: list[tuple[float, str, _Candidate]] = []
     for mid, cand in found.items():
-        relevance = scale.relevance(cand)
-        if threshold is not None and relevance < threshold:
+        score = scale.raw(cand) / scale.top
+        if threshold is not None and score < threshold:
             continue
-        score = (cand.fused + config.neighbour_weight * cand.boost) / scale.top
         ranked.append((score, mid, cand))
     ranked.sort(key=lambda row: -row[0])
     if config.mmr_lambda is not None:
@@ -152,6 +152,10 @@ class _Scale:
         self.wk = config.keyword_weight / total if total else 0.5
         self.top = 1.0 + config.neighbour_weight * config.neighbour_window
         """The highest possible score before normalisation."""
+
+    def raw(self, cand: _Candidate) -> float:
+        """The weighted sum of every signal, at most ``top``."""
+        return cand.fused + self.config.neighbour_weight * cand.boost
 
     def fused(self, cand: _Candidate) -> float:
         return self.wd * max(cand.dense, 0.0) / self.dense_max + self.wk * cand.bm25 / self.bm25_max
@@ -254,6 +258,14 @@ def _lift(found: dict[str, _Candidate], graph_scores: Mapping[str, float], weigh
             found[mid].fused += weight * found[mid].graph
 
 
+def _later(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, at most the last moment of year 9999."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return datetime.max.replace(tzinfo=moment.tzinfo)
+
+
 def _near(cand: _Candidate, distance: int, fused: float) -> None:
     cand.near[distance] = max(cand.near.get(distance, 0.0), fused)
 
@@ -270,6 +282,9 @@ def _details(scale: _Scale, cand: _Candidate, score: float, threshold: float | N
         "profile_score": cand.profile,
         "redundancy": cand.redundancy,
         "neighbour_boost": cand.boost,
+        "entity_boost": scale.config.graph_weight * cand.graph,
+        "raw_score": scale.raw(cand),
+        "max_possible_score": scale.top,
         "final_score": score,
     }
     if threshold is not None:

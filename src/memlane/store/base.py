@@ -90,8 +90,9 @@ class StoreTransaction(Protocol):
         The current version is kept: it gets ``expired_at = at`` and ``valid_to = observed_at``,
         and the new one starts with ``valid_from = observed_at``, ``recorded_at = at``. An
         observation older than the current value's ``valid_from`` changes nothing current: its
-        value is kept as a past version (``valid_to`` = the current ``valid_from``, recorded
-        and expired at ``at``)."""
+        value is kept as a past version (recorded and expired at ``at``) valid until the next
+        later version begins; a past version that held at ``observed_at`` now ends there. The
+        valid-time intervals of one slot never overlap."""
         ...
 
     def expire_profile(

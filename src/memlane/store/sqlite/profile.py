@@ -3,13 +3,20 @@
 Writes run inside the caller's transaction (``SQLiteTransaction``); reads take the store's
 lock. A slot of the exact scope has at most one current row (``expired_at`` NULL), which a
 partial unique index enforces.
+
+Valid time: the versions of a slot form one timeline of half-open intervals ``[valid_from,
+valid_to)`` that never overlap (the current version's is open). A new value observed at ``t``
+ends the version whose interval holds ``t`` there and takes over the rest of it; observed in a
+gap (before the first version, or after a clear), it lasts until the next version begins, and
+becomes current only when none does. Versions retracted by ``expire`` (record time only:
+``valid_to`` NULL) are no part of the timeline.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from memlane.models import ProfileChange, ProfileSlot, Scope, new_id
 
@@ -59,25 +66,59 @@ def set_slot(
     memory_id: str | None,
 ) -> ProfileChange | None:
     """Set or clear one slot (see ``StoreTransaction.set_profile``)."""
-    row = conn.execute(
-        f"SELECT seq, value, valid_from FROM profile_slots WHERE {_EXACT} AND key = ? AND expired_at IS NULL",
-        [*_ids(scope), key],
-    ).fetchone()
-    if row is None and value is None:
-        return None
-    if row is not None and value is not None and _same(row[1], value):
-        return None
-    if row is not None and row[2] is not None and observed_at < row[2]:
-        if value is not None:  # an older observation: history, never the current value
-            _insert(conn, scope, key, value, memory_id, observed_at, row[2], at, at)
-        return None
-    if row is not None:
+    timeline = _timeline(conn, scope, key)
+    current = next((v for v in timeline if v.current), None)
+    if value is None:  # a clear ends the current value; an older one changes nothing
+        if current is None or observed_at < current.start:
+            return None
         conn.execute(
-            "UPDATE profile_slots SET expired_at = ?, valid_to = ? WHERE seq = ?", (at, observed_at, row[0])
+            "UPDATE profile_slots SET expired_at = ?, valid_to = ? WHERE seq = ?",
+            (at, observed_at, current.seq),
         )
-    if value is not None:
-        _insert(conn, scope, key, value, memory_id, observed_at, None, at, None)
-    return ProfileChange(key, value, None if row is None else row[1], memory_id)
+        return ProfileChange(key, None, current.value, memory_id)
+    holder = next((v for v in reversed(timeline) if v.holds(observed_at)), None)
+    later = [v for v in timeline if v.start > observed_at]
+    if holder is not None:
+        if _same(holder.value, value):
+            return None
+        until = holder.end
+        conn.execute(  # the holder's validity ends where the new value's begins
+            "UPDATE profile_slots SET valid_to = ?, expired_at = coalesce(expired_at, ?) WHERE seq = ?",
+            (observed_at, at, holder.seq),
+        )
+    elif later:
+        if _same(later[0].value, value):
+            return None
+        until = later[0].start
+    else:
+        until = None
+    if until is not None:  # an older observation: history, never the current value
+        _insert(conn, scope, key, value, memory_id, observed_at, until, at, at)
+        return None
+    _insert(conn, scope, key, value, memory_id, observed_at, None, at, None)
+    return ProfileChange(key, value, None if holder is None else holder.value, memory_id)
+
+
+class _Version(NamedTuple):
+    seq: int
+    value: str
+    start: str
+    end: str | None
+    current: bool
+
+    def holds(self, moment: str) -> bool:
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+
+def _timeline(conn: sqlite3.Connection, scope: Scope, key: str) -> list[_Version]:
+    """The versions of one slot in valid time, oldest first (retracted ones left out)."""
+    rows = conn.execute(
+        "SELECT seq, value, coalesce(valid_from, recorded_at), valid_to, expired_at IS NULL "
+        f"FROM profile_slots WHERE {_EXACT} AND key = ? AND (expired_at IS NULL OR valid_to IS NOT NULL) "
+        "ORDER BY coalesce(valid_from, recorded_at), seq",
+        [*_ids(scope), key],
+    ).fetchall()
+    return [_Version(seq, value, start, end, bool(live)) for seq, value, start, end, live in rows]
 
 
 def expire(
