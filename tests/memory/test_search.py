@@ -345,12 +345,20 @@ def test_reference_date_is_validated(alice: Memory) -> None:
 
 @pytest.mark.parametrize("query", ["what did I do yesterday", "next year", "last week", "today", "recently"])
 @pytest.mark.parametrize(
-    "reference", ["9999-12-25", "9999-12-31T23:59:59+00:00", "0001-01-01", "0001-01-03T12:00:00+00:00"]
+    "reference", ["9999-12-25", "9999-12-31T23:59:59+00:00", "1900-01-01", "1900-01-03T12:00:00+00:00"]
 )
 def test_periods_at_the_ends_of_the_calendar_never_raise(alice: Memory, query: str, reference: str) -> None:
     """A valid reference date never makes search fail: a period off the calendar is dropped,
     one at its edge is kept (and its "talked about afterwards" window stops at year 9999)."""
     assert len(alice.search(query, user_id="alice", reference_date=reference)["results"]) == len(TEXTS)
+
+
+@pytest.mark.parametrize("reference", ["0001-01-01", "0001-01-03T12:00:00+00:00", "1899-12-31"])
+def test_reference_dates_before_1900_are_refused_cleanly(alice: Memory, reference: str) -> None:
+    """Times are taken from 1900 to 9999 (one rule for every time argument); periods.py itself
+    stays safe down to year 1 (tests/test_periods.py)."""
+    with pytest.raises(InvalidInputError, match="reference_date"):
+        alice.search("last week", user_id="alice", reference_date=reference)
 
 
 # -- diversity -------------------------------------------------------------------------
