@@ -22,6 +22,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
@@ -33,6 +34,7 @@ __all__ = [
     "redact_text",
     "redact_url",
     "redacted_config",
+    "secrets_of_url",
 ]
 
 REDACTED = "***"
@@ -89,6 +91,15 @@ def redact_secrets(text: str, secrets: Iterable[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     return redact_text(text)
+
+
+def secrets_of_url(url: str | None) -> list[str]:
+    """The user name and password a URL carries (``http://user:pass@host``), if any: the values
+    :func:`redact_secrets` should mask in what an endpoint answers."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    return [s for s in (parts.password, parts.username) if s]
 
 
 def redact(obj: Any) -> Any:

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -276,3 +277,24 @@ def test_memory_on_the_openai_embedder(server: EmbeddingHTTPServer, tmp_path: Pa
         results = memory.search("Bangalore", filters={"user_id": "alice"})["results"]
     assert results[0]["memory"] == TEXTS[0]
     assert all(r.body["model"] == "text-embedding-3-small" for r in server.state.requests)
+
+
+def test_errors_never_show_the_key_or_url_credentials() -> None:
+    secret = "sk-embed-SECRET-0123456789"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, text=f"invalid key {secret} for Bearer {secret}")
+
+    config = OpenAIEmbedderConfig.model_validate(
+        {
+            "model": "m",
+            "api_key": secret,
+            "base_url": "http://ann:pw-SECRET@localhost:9/v1",
+            "embedding_dims": 3,
+        }
+    )
+    embedder = OpenAIEmbedder(config, transport=httpx.MockTransport(handler))
+    with pytest.raises(EmbedderError) as info:
+        embedder.embed(["x"])
+    assert secret not in str(info.value) and "pw-SECRET" not in str(info.value)
+    assert "401" in str(info.value)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
 from memlane.errors import EmbedderError
+from memlane.redact import redact_secrets, secrets_of_url
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -53,6 +54,7 @@ class OpenAIEmbedder:
             base_url=base.rstrip("/"), headers=headers, timeout=config.timeout, transport=transport
         )
         self._dimension = config.embedding_dims
+        self._secrets = [key or "", *secrets_of_url(base)]
         self._identity = f"openai:{config.model}@{_public_url(base)}"
 
     @property
@@ -99,21 +101,26 @@ class OpenAIEmbedder:
                 last = f"timeout: {exc}"
                 continue
             except httpx.HTTPError as exc:
-                raise EmbedderError(f"embeddings request failed: {exc}") from exc
+                raise EmbedderError(self._redact(f"embeddings request failed: {exc}")) from None
             if response.status_code in _RETRY_STATUS:
                 last = f"HTTP {response.status_code}: {response.text[:200]}"
                 continue
             if response.status_code >= 400:
                 raise EmbedderError(
-                    f"embeddings endpoint answered HTTP {response.status_code}: {response.text[:300]}"
+                    self._redact(
+                        f"embeddings endpoint answered HTTP {response.status_code}: {response.text[:300]}"
+                    )
                 )
             try:
                 return response.json()
             except ValueError as exc:
                 raise EmbedderError(
-                    f"embeddings endpoint answered with invalid JSON: {response.text[:200]!r}"
+                    self._redact(f"embeddings endpoint answered with invalid JSON: {response.text[:200]!r}")
                 ) from exc
-        raise EmbedderError(f"embeddings endpoint failed after retries ({last})")
+        raise EmbedderError(self._redact(f"embeddings endpoint failed after retries ({last})"))
+
+    def _redact(self, text: str) -> str:
+        return redact_secrets(text, self._secrets)
 
 
 def _public_url(url: str) -> str:

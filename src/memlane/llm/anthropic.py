@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
 from memlane.llm.base import ChatMessage
-from memlane.llm.retry import RetrySettings, secrets_of_url
+from memlane.llm.retry import RetrySettings
 from memlane.llm.sdk import import_sdk, translate_error
 from memlane.llm.structured import (
     ChatReply,
@@ -23,6 +23,7 @@ from memlane.llm.structured import (
     message_text,
     reported_usage,
 )
+from memlane.redact import secrets_of_url
 
 if TYPE_CHECKING:
     from memlane.registry import Registry

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
-from memlane.llm.retry import RetrySettings, secrets_of_url
+from memlane.llm.retry import RetrySettings
 from memlane.llm.schema import schema_instruction
 from memlane.llm.sdk import import_sdk, translate_error
 from memlane.llm.structured import (
@@ -21,6 +21,7 @@ from memlane.llm.structured import (
     add_system_text,
     reported_usage,
 )
+from memlane.redact import secrets_of_url
 
 if TYPE_CHECKING:
     from memlane.registry import Registry

@@ -25,7 +25,7 @@ from pydantic import AliasChoices, ConfigDict, Field, SecretStr, field_validator
 from memlane.errors import LLMError
 from memlane.llm.base import ChatMessage
 from memlane.llm.presets import PRESETS, Preset
-from memlane.llm.retry import RetrySettings, retryable_status, secrets_of_url
+from memlane.llm.retry import RetrySettings, retryable_status
 from memlane.llm.schema import ResponseSchema, schema_instruction
 from memlane.llm.structured import (
     ChatReply,
@@ -35,7 +35,7 @@ from memlane.llm.structured import (
     add_system_text,
     reported_usage,
 )
-from memlane.redact import redact_url
+from memlane.redact import redact_url, secrets_of_url
 
 if TYPE_CHECKING:
     from memlane.registry import Registry

@@ -11,7 +11,6 @@ neither is any other 4xx or 5xx.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -20,7 +19,6 @@ __all__ = [
     "RetrySettings",
     "refuses_request",
     "retryable_status",
-    "secrets_of_url",
 ]
 
 _RETRY_ALWAYS = frozenset({408, 409, 425, 429, 502, 503, 504, 529})
@@ -89,11 +87,3 @@ def retryable_status(status: int, text: str = "") -> bool:
     if status in _RETRY_ALWAYS:
         return True
     return status == 500 and not refuses_request(text)
-
-
-def secrets_of_url(url: str | None) -> list[str]:
-    """The user name and password a URL carries (``http://user:pass@host``), if any."""
-    if not url:
-        return []
-    parts = urlsplit(url)
-    return [s for s in (parts.password, parts.username) if s]
