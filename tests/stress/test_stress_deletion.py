@@ -98,7 +98,7 @@ def test_delete_all_removes_every_memory_of_a_10k_scope(tmp_path: Path) -> None:
             },
             ok=ok,
         )
-        assert result == {"message": "Memories deleted successfully!"}
+        assert result == {"message": "Memories deleted successfully!", "deleted": SCOPE_SIZE}
         assert after == 0, f"{after} memories survived delete_all"
         assert listed == [] and fresh_after == 0
         assert not any(found) and fresh_hits == 0, "search still finds deleted memories"
