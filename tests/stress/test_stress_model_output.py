@@ -1,4 +1,5 @@
-"""Bad model output through add(): 200+ malformed answers, 0 crashes but LLMError, 0 silent losses.
+"""Bad model output through add(): 200+ malformed answers, 0 crashes but LLMError, 0 silent losses
+(no memory written after an LLMError; the conversation kept, pending, for reprocess).
 
 Each raw answer is scripted twice (the first reply and the repair reply), so an answer that does
 not parse exhausts the repair and must raise ``LLMError`` with nothing written; an answer that
@@ -69,9 +70,11 @@ def corpus() -> list[tuple[str, str, bool]]:
 
 
 def rows(memory: Memory) -> tuple[int, ...]:
+    """Counts of memories, history rows, kept messages and pending adds."""
     assert isinstance(memory.store, SQLiteStore)
     return tuple(
-        memory.store.execute(f"SELECT count(*) FROM {t}")[0][0] for t in ("memories", "history", "messages")
+        memory.store.execute(f"SELECT count(*) FROM {t}")[0][0]
+        for t in ("memories", "history", "messages", "pending")
     )
 
 
@@ -94,8 +97,11 @@ def test_bad_model_output_is_loud_and_never_partial(tmp_path: Path) -> None:
             out = memory.add("I play the cello every Sunday", user_id=f"u{index}")
         except LLMError:
             raised += 1
-            if rows(memory) != before:
+            memories, history, messages, pending = rows(memory)
+            if (memories, history) != before[:2]:
                 losses.append(f"{name}: partial write after LLMError")
+            if (messages, pending) != (before[2] + 1, before[3] + 1):
+                losses.append(f"{name}: the conversation was not kept for reprocess after LLMError")
             if usable:
                 losses.append(f"{name}: a usable answer was rejected")
         except Exception as exc:  # noqa: BLE001 - any other exception is what this test counts
