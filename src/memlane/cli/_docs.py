@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import click
 
+from memlane.cli._app import cli  # complete: memlane.cli (which registers the commands) loads first
+
 __all__ = ["REGENERATE", "render"]
 
 REGENERATE = "python -m memlane.cli._docs > docs/cli.md"
@@ -23,8 +25,6 @@ _WIDTH = 78
 
 def render() -> str:
     """The whole reference as Markdown: the group's help, then each command's, in help order."""
-    from memlane.cli import cli  # the group with every command registered
-
     parts = [
         "# CLI reference\n",
         f"<!-- Generated from each command's --help by `{REGENERATE}`; do not edit by hand. -->\n",

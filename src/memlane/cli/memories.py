@@ -85,8 +85,9 @@ def add(
         messages = sys.stdin.read() if text == "-" else text
     memory = context.memory()
     # public-api: Memory.describe_llm() -> str | None (the LLM's redacted label; None without an LLM)
-    if memory.llm is not None and infer is not False:  # the LLM call may take a minute
-        label = getattr(memory.llm, "label", type(memory.llm).__name__)
+    llm = memory.llm
+    if llm is not None and infer is not False:  # the LLM call may take a minute
+        label = getattr(llm, "label", type(llm).__name__)
         click.echo(redact_text(f"extracting memories with {label}..."), err=True)
     result = memory.add(
         messages,
