@@ -1,33 +1,28 @@
-"""Global settings, option types and shared option decorators of the ``memlane`` CLI."""
+"""The ``memlane`` click group, its global options and the per-invocation ``CliContext``.
+
+Command modules import the group's pieces from here (never from ``memlane.cli``), so the
+package has no import cycle: ``_app`` <- ``_options`` <- command modules <- ``__init__``.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from memlane import InvalidInputError, Memory
+from memlane import InvalidInputError, MemlaneError, Memory, __version__
+from memlane.redact import redact_text  # public-api: memlane.redact_text (faces mask secrets in errors)
 
 __all__ = [
+    "MIN_ID_PREFIX",
     "READ_COMMANDS",
-    "JsonType",
-    "Settings",
-    "emit",
-    "filters_option",
-    "json_option",
+    "CliContext",
+    "cli",
     "merge_config",
-    "metadata_option",
-    "pass_settings",
     "read_config",
-    "scope_options",
-    "top_k_option",
-    "yes_option",
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 # -- configuration -----------------------------------------------------------------------
@@ -57,8 +52,8 @@ def merge_config(config: dict[str, Any] | None, *, db: str | None, embedder: str
 
 
 @dataclass
-class Settings:
-    """The global options; builds the ``Memory`` on first use and closes it at exit."""
+class CliContext:
+    """The global options of one invocation; builds the ``Memory`` on first use and closes it at exit."""
 
     db: str | None
     config_file: str | None
@@ -95,6 +90,7 @@ class Settings:
         ``InvalidInputError``; an unknown one is passed on (the command reports it not found)."""
         if len(value) < MIN_ID_PREFIX:
             return value
+        # public-api: Memory.resolve_id(id_or_prefix: str) -> str (this method's logic, in the facade)
         found = self.memory().store.ids_with_prefix(value, limit=_SHOWN_CANDIDATES + 1)
         if not found or value in found:
             return value
@@ -138,67 +134,57 @@ def read_config(path: str) -> dict[str, Any]:
     return data
 
 
-pass_settings = click.make_pass_decorator(Settings)
+# -- the group -----------------------------------------------------------------------------
 
 
-# -- option types and shared decorators ----------------------------------------------------
+class _Group(click.Group):
+    """Turns library errors into one clean ``Error: ...`` line (secrets masked) and exit code 1."""
 
-
-class JsonType(click.ParamType[Any]):
-    """A JSON value given on the command line."""
-
-    name = "JSON"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            self.fail(f"not valid JSON ({exc.msg} at column {exc.colno}): {value!r}", param, ctx)
+            return super().invoke(ctx)
+        except MemlaneError as exc:
+            lines = [line.strip() for line in redact_text(str(exc)).splitlines() if line.strip()]
+            raise click.ClickException("; ".join(lines) or type(exc).__name__) from None
 
 
-def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
-    def apply(func: F) -> F:
-        for decorator in reversed(decorators):
-            func = decorator(func)
-        return func
-
-    return apply
-
-
-def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    settings = ctx.find_object(Settings)
-    if value and settings is not None:
-        settings.json = True
-
-
-scope_options = _compose(
-    click.option("--user-id", "-u", metavar="ID", help="The user the memories belong to."),
-    click.option("--agent-id", metavar="ID", help="The agent the memories belong to."),
-    click.option("--run-id", metavar="ID", help="The run (session) the memories belong to."),
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    envvar="MEMLANE_DB",
+    show_envvar=True,
+    help="SQLite database file. Default: the config's, else $MEMLANE_DIR/memlane.db (~/.memlane/memlane.db).",
 )
-top_k_option = click.option("--top-k", "-k", type=int, help="How many memories to return at most.")
-filters_option = click.option(
-    "--filters",
-    type=JsonType(),
-    help='A mem0 filter as JSON, e.g. \'{"category": "food"}\' or \'{"created_at": {"gte": "2025-01-01"}}\'.',
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A JSON config file for Memory.from_config (memlane's or mem0's shape); --db overrides its path.",
 )
-metadata_option = click.option(
-    "--metadata", type=JsonType(), help='Metadata as a JSON object, e.g. \'{"category": "food"}\'.'
+@click.option(
+    "--embedder",
+    type=click.Choice(["local", "hash"]),
+    help="local: all-MiniLM-L6-v2 on this machine (default, unless the config says otherwise); "
+    "hash: a deterministic test embedder with no model.",
 )
-yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-json_option = click.option(
-    "--json",
-    is_flag=True,
-    expose_value=False,
-    callback=_set_json,
-    help="Print the API's result as JSON (same as the global --json).",
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print each result as JSON, exactly as the API returns it."
 )
+@click.version_option(__version__, prog_name="memlane")
+@click.pass_context
+def cli(
+    ctx: click.Context, db: str | None, config_file: str | None, embedder: str | None, as_json: bool
+) -> None:
+    """memlane: long-term memory for LLM agents, from the command line.
 
+    Memories live in one SQLite file and are searched with a local embedding model:
+    no server, no key, no network.
 
-def emit(settings: Settings, result: Any, human: Callable[[], None]) -> None:
-    if settings.json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    else:
-        human()
+    \b
+    Examples:
+      memlane add "I moved to Bangalore last month" -u alice
+      memlane search "where does alice live?" -u alice
+      memlane --json list -u alice
+    """
+    ctx.obj = CliContext(db=db, config_file=config_file, embedder=embedder, json=as_json)

@@ -7,7 +7,21 @@ from typing import Any
 
 import click
 
-__all__ = ["MEMORY_WIDTH", "Column", "Row", "format_table", "print_table"]
+__all__ = [
+    "CREATED_COLUMN",
+    "ID_COLUMN",
+    "MEMORY_COLUMN",
+    "MEMORY_WIDTH",
+    "Column",
+    "Row",
+    "cut",
+    "field",
+    "format_table",
+    "print_table",
+    "scope_columns",
+    "score",
+    "when",
+]
 
 Row = dict[str, Any]
 

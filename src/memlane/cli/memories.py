@@ -1,36 +1,30 @@
-"""The ``memlane`` command line: thin commands over the public ``Memory`` API.
+"""The commands over one scope's memories: add, search, list, get, update, delete, delete-all, history.
 
-Every command builds one ``Memory`` from the global options, calls one method and prints its
-result: an aligned plain-text table for people, or with ``--json`` the exact dict or list the
-Python API returned. A ``MemlaneError`` becomes one ``Error: <message>`` line on stderr and
-exit code 1; a malformed command line (a missing argument, JSON that does not parse) exits
-with 2, click's usage-error code.
+Each command calls one ``Memory`` method and prints its result: an aligned plain-text table for
+people, or with ``--json`` the exact dict or list the Python API returned.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Sequence
 from typing import IO, Any
 
 import click
 
-from memlane import InvalidInputError, MemlaneError, NotFoundError, __version__
-from memlane.cli_options import (
-    Settings,
+from memlane import InvalidInputError, NotFoundError
+from memlane.cli._app import CliContext
+from memlane.cli._options import (
     emit,
     filters_option,
     json_option,
-    merge_config,
     metadata_option,
-    pass_settings,
+    pass_cli_context,
     scope_options,
     top_k_option,
     yes_option,
 )
-from memlane.cli_tables import (
+from memlane.cli._tables import (
     CREATED_COLUMN,
     ID_COLUMN,
     MEMORY_COLUMN,
@@ -38,74 +32,17 @@ from memlane.cli_tables import (
     Column,
     cut,
     field,
-    format_table,
     print_table,
     scope_columns,
     score,
     when,
 )
-from memlane.redact import redact_text
+from memlane.redact import redact_text  # public-api: Memory.describe_llm() (already redacted)
 
-__all__ = ["cli", "format_table", "main", "merge_config"]
-
-
-# -- commands ------------------------------------------------------------------------------
+__all__ = ["COMMANDS", "add", "delete", "delete_all", "get", "history", "list_", "search", "update"]
 
 
-class _Group(click.Group):
-    """Turns library errors into one clean ``Error: ...`` line (secrets masked) and exit code 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except MemlaneError as exc:
-            lines = [line.strip() for line in redact_text(str(exc)).splitlines() if line.strip()]
-            raise click.ClickException("; ".join(lines) or type(exc).__name__) from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    envvar="MEMLANE_DB",
-    show_envvar=True,
-    help="SQLite database file. Default: the config's, else $MEMLANE_DIR/memlane.db (~/.memlane/memlane.db).",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="A JSON config file for Memory.from_config (memlane's or mem0's shape); --db overrides its path.",
-)
-@click.option(
-    "--embedder",
-    type=click.Choice(["local", "hash"]),
-    help="local: all-MiniLM-L6-v2 on this machine (default, unless the config says otherwise); "
-    "hash: a deterministic test embedder with no model.",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print each result as JSON, exactly as the API returns it."
-)
-@click.version_option(__version__, prog_name="memlane")
-@click.pass_context
-def cli(
-    ctx: click.Context, db: str | None, config_file: str | None, embedder: str | None, as_json: bool
-) -> None:
-    """memlane: long-term memory for LLM agents, from the command line.
-
-    Memories live in one SQLite file and are searched with a local embedding model:
-    no server, no key, no network.
-
-    \b
-    Examples:
-      memlane add "I moved to Bangalore last month" -u alice
-      memlane search "where does alice live?" -u alice
-      memlane --json list -u alice
-    """
-    ctx.obj = Settings(db=db, config_file=config_file, embedder=embedder, json=as_json)
-
-
-@cli.command()
+@click.command()
 @click.argument("text", required=False)
 @click.option(
     "--file",
@@ -127,9 +64,9 @@ def cli(
     "Default: infer if an LLM is configured.",
 )
 @json_option
-@pass_settings
+@pass_cli_context
 def add(
-    settings: Settings,
+    context: CliContext,
     text: str | None,
     messages_file: IO[str] | None,
     user_id: str | None,
@@ -146,9 +83,11 @@ def add(
         messages: Any = _read_messages(messages_file)
     else:
         messages = sys.stdin.read() if text == "-" else text
-    memory = settings.memory()
-    if memory.llm is not None and infer is not False:  # the LLM call may take a minute
-        label = getattr(memory.llm, "label", type(memory.llm).__name__)
+    memory = context.memory()
+    # public-api: Memory.describe_llm() -> str | None (the LLM's redacted label; None without an LLM)
+    llm = memory.llm
+    if llm is not None and infer is not False:  # the LLM call may take a minute
+        label = getattr(llm, "label", type(llm).__name__)
         click.echo(redact_text(f"extracting memories with {label}..."), err=True)
     result = memory.add(
         messages,
@@ -166,7 +105,7 @@ def add(
         if items:
             print_table(items, [("EVENT", field("event")), ID_COLUMN, ("ROLE", field("role")), MEMORY_COLUMN])
 
-    emit(settings, result, human)
+    emit(context, result, human)
 
 
 def _read_messages(handle: IO[str]) -> Any:
@@ -182,7 +121,7 @@ def _read_messages(handle: IO[str]) -> Any:
         ) from None
 
 
-@cli.command()
+@click.command()
 @click.argument("query")
 @scope_options
 @top_k_option
@@ -199,9 +138,9 @@ def _read_messages(handle: IO[str]) -> Any:
 )
 @click.option("--rerank", is_flag=True, help="Reorder with the configured reranker.")
 @json_option
-@pass_settings
+@pass_cli_context
 def search(
-    settings: Settings,
+    context: CliContext,
     query: str,
     user_id: str | None,
     agent_id: str | None,
@@ -214,7 +153,7 @@ def search(
     rerank: bool,
 ) -> None:
     """Find the memories that best match QUERY, best first."""
-    result = settings.memory().search(
+    result = context.memory().search(
         query,
         user_id=user_id,
         agent_id=agent_id,
@@ -237,10 +176,10 @@ def search(
         columns += [ID_COLUMN, MEMORY_COLUMN, *scope_columns(items), CREATED_COLUMN]
         print_table(items, columns, right=right)
 
-    emit(settings, result, human)
+    emit(context, result, human)
 
 
-@cli.command("list")
+@click.command("list")
 @scope_options
 @top_k_option
 @click.option("--page", type=int, default=1, show_default=True, help="Which page of the list (1-based).")
@@ -249,9 +188,9 @@ def search(
 )
 @filters_option
 @json_option
-@pass_settings
+@pass_cli_context
 def list_(
-    settings: Settings,
+    context: CliContext,
     user_id: str | None,
     agent_id: str | None,
     run_id: str | None,
@@ -261,7 +200,7 @@ def list_(
     filters: Any,
 ) -> None:
     """List the memories of a scope, newest first (get_all), one page at a time."""
-    result = settings.memory().get_all(
+    result = context.memory().get_all(
         user_id=user_id,
         agent_id=agent_id,
         run_id=run_id,
@@ -278,17 +217,17 @@ def list_(
             more = f"use --page {result['next']} for more" if result["next"] else f"page {result['page']}"
             click.echo(f"showing {len(items)} of {result['count']} ({more})")
 
-    emit(settings, result, human)
+    emit(context, result, human)
 
 
-@cli.command()
+@click.command()
 @click.argument("memory_id", metavar="ID")
 @json_option
-@pass_settings
-def get(settings: Settings, memory_id: str) -> None:
+@pass_cli_context
+def get(context: CliContext, memory_id: str) -> None:
     """Show one memory in full (ID: the id or a unique prefix, as tables show it)."""
-    memory_id = settings.resolve_id(memory_id)
-    item = settings.memory().get(memory_id)
+    memory_id = context.resolve_id(memory_id)
+    item = context.memory().get(memory_id)
     if item is None:
         raise NotFoundError(memory_id)
 
@@ -299,39 +238,39 @@ def get(settings: Settings, memory_id: str) -> None:
             text = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
             click.echo(f"{key + ':':<{width + 1}}  {text}")
 
-    emit(settings, item, human)
+    emit(context, item, human)
 
 
-@cli.command()
+@click.command()
 @click.argument("memory_id", metavar="ID")
 @click.argument("text", required=False)
 @metadata_option
 @json_option
-@pass_settings
-def update(settings: Settings, memory_id: str, text: str | None, metadata: Any) -> None:
+@pass_cli_context
+def update(context: CliContext, memory_id: str, text: str | None, metadata: Any) -> None:
     """Give memory ID a new TEXT (the old text stays in its history) and/or new --metadata."""
-    memory_id = settings.resolve_id(memory_id)
-    result = settings.memory().update(memory_id, text=text, metadata=metadata)
-    emit(settings, result, lambda: click.echo(result["message"]))
+    memory_id = context.resolve_id(memory_id)
+    result = context.memory().update(memory_id, text=text, metadata=metadata)
+    emit(context, result, lambda: click.echo(result["message"]))
 
 
-@cli.command()
+@click.command()
 @click.argument("memory_id", metavar="ID")
 @json_option
-@pass_settings
-def delete(settings: Settings, memory_id: str) -> None:
+@pass_cli_context
+def delete(context: CliContext, memory_id: str) -> None:
     """Delete memory ID (its history keeps a DELETE row)."""
-    result = settings.memory().delete(settings.resolve_id(memory_id))
-    emit(settings, result, lambda: click.echo(result["message"]))
+    result = context.memory().delete(context.resolve_id(memory_id))
+    emit(context, result, lambda: click.echo(result["message"]))
 
 
-@cli.command("delete-all")
+@click.command("delete-all")
 @scope_options
 @yes_option
 @json_option
-@pass_settings
+@pass_cli_context
 def delete_all(
-    settings: Settings, user_id: str | None, agent_id: str | None, run_id: str | None, yes: bool
+    context: CliContext, user_id: str | None, agent_id: str | None, run_id: str | None, yes: bool
 ) -> None:
     """Delete every memory of a scope (give --user-id, --agent-id and/or --run-id)."""
     scope = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
@@ -340,23 +279,23 @@ def delete_all(
         raise click.UsageError("give --user-id, --agent-id or --run-id ('memlane reset' removes everything)")
     if not yes:
         click.confirm(f"Delete every memory of {given}?", abort=True, err=True)
-    result = settings.memory().delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id)
+    result = context.memory().delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id)
     count = result["deleted"]
     emit(
-        settings,
+        context,
         result,
         lambda: click.echo(f"{result['message']} ({count} memor{'y' if count == 1 else 'ies'})"),
     )
 
 
-@cli.command()
+@click.command()
 @click.argument("memory_id", metavar="ID")
 @json_option
-@pass_settings
-def history(settings: Settings, memory_id: str) -> None:
+@pass_cli_context
+def history(context: CliContext, memory_id: str) -> None:
     """Show every ADD / UPDATE / DELETE of memory ID, oldest first."""
-    memory_id = settings.resolve_id(memory_id)
-    events = settings.memory().history(memory_id)
+    memory_id = context.resolve_id(memory_id)
+    events = context.memory().history(memory_id)
     if not events:  # the API returns [] for an unknown id, as mem0 does; here it is a typo
         raise NotFoundError(memory_id)
 
@@ -370,49 +309,8 @@ def history(settings: Settings, memory_id: str) -> None:
         click.echo(f"History of {memory_id}")
         print_table(events, columns)
 
-    emit(settings, events, human)
+    emit(context, events, human)
 
 
-@cli.command()
-@scope_options
-@json_option
-@pass_settings
-def reprocess(settings: Settings, user_id: str | None, agent_id: str | None, run_id: str | None) -> None:
-    """Retry the adds whose LLM call failed (their messages were kept), for a scope or all."""
-    result = settings.memory().reprocess(user_id=user_id, agent_id=agent_id, run_id=run_id)
-
-    def human() -> None:
-        changed = sum(len(batch["results"]) for batch in result["results"])
-        click.echo(f"{len(result['results'])} add(s) processed, {changed} memory change(s)")
-        if "error" in result:
-            click.echo(f"stopped: {result['error']}", err=True)
-        click.echo(f"{result['remaining']} message(s) still waiting")
-
-    emit(settings, result, human)
-    if "error" in result:
-        raise click.exceptions.Exit(1)
-
-
-@cli.command()
-@yes_option
-@json_option
-@pass_settings
-def reset(settings: Settings, yes: bool) -> None:
-    """Remove every memory, version, history row and message of every scope."""
-    if not yes:
-        click.confirm("Remove ALL memories of every user, agent and run?", abort=True, err=True)
-    settings.memory().reset()
-    result = {"message": "All memories were removed."}
-    emit(settings, result, lambda: click.echo(result["message"]))
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """The ``memlane`` console script."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no model-loading bars on stderr
-    cli.main(args=list(argv) if argv is not None else None, prog_name="memlane")
-
-
-from memlane import cli_admin  # noqa: E402, F401  (registers purge, export, import, backup, eval)
-
-if __name__ == "__main__":
-    main()
+COMMANDS: tuple[click.Command, ...] = (add, search, list_, get, update, delete, delete_all, history)
+"""The commands this module adds to the ``memlane`` group."""

@@ -1,0 +1,60 @@
+"""``memlane eval``: benchmarks a user runs on their own machine, each in a scratch store."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from memlane import Memory
+from memlane.cli._app import CliContext
+from memlane.cli._options import pass_cli_context
+from memlane.eval import evaluate_locomo, load_locomo
+
+# public-api: memlane.eval exports provenance, table and write_reports (today only in memlane.eval.report)
+from memlane.eval.report import provenance, table, write_reports
+
+__all__ = ["COMMANDS", "eval_group", "eval_locomo"]
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Benchmarks you can run on your own machine."""
+
+
+@eval_group.command("locomo")
+@click.option("--data", "data", required=True, type=click.Path(dir_okay=False),
+              help="A LoCoMo JSON file (e.g. locomo10.json).")  # fmt: skip
+@click.option("--out", "out", default="locomo-report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for results.json and report.html.")  # fmt: skip
+@click.option("--conversations", "limit", type=click.IntRange(min=1), help="Only the first N conversations.")
+@click.option("--db", "store", type=click.Path(dir_okay=False),
+              help="Keep the evaluated store in this SQLite file (its LoCoMo scopes are cleared first). "
+              "Default: a fresh store in a temporary folder, removed afterwards.")  # fmt: skip
+@pass_cli_context
+def eval_locomo(context: CliContext, data: str, out: str, limit: int | None, store: str | None) -> None:
+    """Evidence recall@k of search on LoCoMo (turns stored verbatim; categories 1-4).
+
+    Runs in a fresh database in a temporary folder unless this command's own --db is given;
+    the global --db and $MEMLANE_DB are never used. --config still chooses the embedder and
+    search settings.
+    """
+    conversations = load_locomo(data)[:limit]
+    with tempfile.TemporaryDirectory(prefix="memlane-eval-") as scratch:
+        memory: Memory = context.scratch_memory(store or str(Path(scratch) / "eval.db"))
+        try:
+            result = evaluate_locomo(memory, conversations, data_file=data)
+        finally:
+            memory.close()
+    paths = write_reports(result, out)
+    if context.json:
+        click.echo(paths["json"].read_text(encoding="utf-8"))
+        return
+    click.echo(provenance(result))
+    click.echo(table(result))
+    click.echo(f"\nwrote {paths['json']} and {paths['html']}")
+
+
+COMMANDS: tuple[click.Command, ...] = (eval_group,)
+"""The commands this module adds to the ``memlane`` group."""

@@ -1,0 +1,137 @@
+"""``memlane eval locomo``: reports, provenance, secrets, a scratch store, bad data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from memlane import __version__
+from memlane.cli import cli
+from tests.cli._support import SECRET, Run, opened
+from tests.eval.test_locomo import sample
+
+
+def locomo_file(tmp_path: Path, sample_id: str = "conv-x", name: str = "locomo.json") -> Path:
+    data = sample()
+    data[0]["sample_id"] = sample_id
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_eval_locomo_writes_reports(run: Run, tmp_path: Path) -> None:
+    data = tmp_path / "locomo.json"
+    data.write_text(json.dumps(sample()), encoding="utf-8")
+    out = tmp_path / "report"
+    result = run("eval", "locomo", "--data", str(data), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "R@10" in result.stdout and "single-hop" in result.stdout
+    assert (out / "report.html").exists()
+    assert json.loads((out / "results.json").read_text())["questions"]["overall"] == 3
+
+
+def test_eval_report_hides_secrets_and_records_provenance(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    llm = {"model": "m", "api_key": SECRET, "base_url": f"http://ann:{SECRET}@localhost:9/v1"}
+    config.write_text(
+        json.dumps({"embedder": {"provider": "hash"}, "llm": {"provider": "openai", "config": llm}}),
+        encoding="utf-8",
+    )
+    data = locomo_file(tmp_path)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "eval", "locomo", "--data", str(data), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("results.json", "report.html"):
+        assert SECRET not in (out / name).read_text(encoding="utf-8"), name
+    assert SECRET not in result.output
+    report = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert report["settings"]["config"]["llm"]["config"]["api_key"] == "***"
+    assert report["settings"]["config"]["llm"]["config"]["model"] == "m"
+    assert report["memlane_version"] == __version__
+    assert report["started_at"][:4].isdigit()
+    assert report["data"] == {
+        "path": str(data.resolve()),
+        "sha256": hashlib.sha256(data.read_bytes()).hexdigest(),
+    }
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert __version__ in page and report["data"]["sha256"] in page
+
+
+def test_eval_never_touches_the_global_store(tmp_path: Path) -> None:
+    users = tmp_path / "mine.db"
+    with opened(users) as memory:
+        kept = memory.add("my own note about conv-26", user_id="conv-26", infer=False)["results"][0]["id"]
+    before = users.read_bytes()
+    data = locomo_file(tmp_path, "conv-26")
+    runner = CliRunner(env={"MEMLANE_DB": str(users)})
+    for extra in ([], ["--db", str(users)]):  # $MEMLANE_DB, and the global --db
+        args = [
+            *extra,
+            "--embedder",
+            "hash",
+            "eval",
+            "locomo",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    assert users.read_bytes() == before
+    with opened(users) as memory:
+        items = memory.get_all(user_id="conv-26")["results"]
+        assert [i["id"] for i in items] == [kept] and items[0]["memory"] == "my own note about conv-26"
+
+
+def test_eval_keeps_its_store_only_when_eval_is_given_one(tmp_path: Path) -> None:
+    data = locomo_file(tmp_path)
+    store = tmp_path / "eval-store.db"
+    args = ["--embedder", "hash", "eval", "locomo", "--data", str(data), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, [*args, "--db", str(store)])
+    assert result.exit_code == 0, result.output
+    with opened(store) as memory:
+        assert len(memory.get_all(user_id="conv-x")["results"]) == 5
+
+
+@pytest.mark.parametrize("count", ["-4", "0"])
+def test_eval_rejects_a_non_positive_conversation_count(run: Run, tmp_path: Path, count: str) -> None:
+    data = str(locomo_file(tmp_path))
+    result = run("eval", "locomo", "--data", data, "--conversations", count, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "--conversations" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[]", "holds no conversations"),
+        (b'{"a": 1}', "expected a JSON list of LoCoMo samples"),
+        (b'[{"x": 1}]', "missing 'sample_id'"),
+        (b'[{"sample_id": "c", "conversation": {}, "qa": []}]', "no session_<n> lists"),
+        (b"not json", "not JSON"),
+        (b"\xff\xfe[]", "not UTF-8"),
+    ],
+)
+def test_eval_on_data_that_is_not_locomo_is_one_line(
+    run: Run, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "data.json"
+    path.write_bytes(content)
+    out = tmp_path / "o"
+    result = run("eval", "locomo", "--data", str(path), "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_eval_on_a_missing_file_is_one_line(run: Run, tmp_path: Path) -> None:
+    result = run("eval", "locomo", "--data", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot read the LoCoMo file") and result.stderr.count("\n") == 1
