@@ -1,8 +1,7 @@
-"""Registration of the graph back ends as ``graph_store`` providers ``sqlite`` and ``falkordb``.
+"""Registration of the FalkorDB graph as the ``falkordb`` graph_store provider.
 
-A ``graph_store`` factory returns a ``GraphStoreBuilder``: call it with the memory store. The
-``sqlite`` graph then shares an ``SQLiteStore``'s file, connection and transactions (or opens
-``path`` when one is given); ``falkordb`` connects to its server and ignores the memory store.
+Its factory returns a ``GraphStoreBuilder`` (``memlane.graph.base``) that connects to the server
+and ignores the memory store. The SDK is imported only when a store is built.
 """
 
 from __future__ import annotations
@@ -11,21 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
-from memlane.errors import ConfigError
 from memlane.graph.base import GraphStore, GraphStoreBuilder
 from memlane.graph.settings import GraphSettings
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
 
-__all__ = ["FalkorDBGraphConfig", "SQLiteGraphConfig", "build_graph_store", "register"]
-
-
-class SQLiteGraphConfig(GraphSettings):
-    path: str | None = Field(
-        default=None,
-        description="database file; None means the memory store's own file (an SQLite memory store)",
-    )
+__all__ = ["FalkorDBGraphConfig", "register"]
 
 
 class FalkorDBGraphConfig(GraphSettings):
@@ -53,26 +44,9 @@ class FalkorDBGraphConfig(GraphSettings):
         return data
 
 
-def _sqlite(config: SQLiteGraphConfig) -> GraphStoreBuilder:
+def _build(config: FalkorDBGraphConfig) -> GraphStoreBuilder:
     def build(memory_store: object) -> GraphStore:
-        from memlane.graph.sqlite import SQLiteGraphStore
-        from memlane.store.sqlite import SQLiteStore
-
-        if config.path is not None:
-            return SQLiteGraphStore(config.path, config)
-        if isinstance(memory_store, SQLiteStore):
-            return SQLiteGraphStore(memory_store, config)
-        raise ConfigError(
-            "the sqlite graph store shares an SQLite memory store's file; with another memory "
-            "store, set graph_store.config.path"
-        )
-
-    return build
-
-
-def _falkordb(config: FalkorDBGraphConfig) -> GraphStoreBuilder:
-    def build(memory_store: object) -> GraphStore:
-        from memlane.graph.falkordb import FalkorDBGraphStore
+        from memlane.store.falkordb.graph import FalkorDBGraphStore
 
         return FalkorDBGraphStore(
             unix_socket_path=config.unix_socket_path,
@@ -86,14 +60,5 @@ def _falkordb(config: FalkorDBGraphConfig) -> GraphStoreBuilder:
     return build
 
 
-def build_graph_store(name: str, config: dict[str, Any] | GraphSettings, memory_store: object) -> GraphStore:
-    """The graph back end ``name`` from its config, bound to ``memory_store``."""
-    from memlane.registry import registry
-
-    builder: GraphStoreBuilder = registry.create("graph_store", name, config)
-    return builder(memory_store)
-
-
 def register(registry: Registry) -> None:
-    registry.register("graph_store", "sqlite", SQLiteGraphConfig, _sqlite)
-    registry.register("graph_store", "falkordb", FalkorDBGraphConfig, _falkordb)
+    registry.register("graph_store", "falkordb", FalkorDBGraphConfig, _build)

@@ -1,170 +1,54 @@
-"""The SQLite graph's rows: reads and writes on one connection, and the entity-vector cache.
+"""``SQLiteOps``: the SQLite graph's ``GraphOps`` on one connection (``memlane.graph.ops``).
 
 Tables (migration 2 of ``memlane.store.sqlite.schema``): ``graph_entities`` (with the name
 embedding as a float32 BLOB), ``graph_names`` (each entity's normalised name and aliases, for
 exact matches), ``graph_relations`` and ``graph_relation_memories`` (the supporting memories,
-in the order they came).
+in the order they came). Multi-hop search is one recursive CTE that walks best-first (an
+ordered queue with a row limit); entity name vectors are scored exactly with numpy.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from memlane.embed.base import Vectors
-from memlane.errors import DimensionMismatchError
 from memlane.graph.models import Entity, Relation
+from memlane.graph.rank import Candidate
 from memlane.graph.resolve import normalize_name, scope_key
-from memlane.models import SCOPE_KEYS, Scope
+from memlane.models import Scope
+from memlane.store.sqlite.graph_rows import (
+    CHUNK,
+    ENTITY_COLUMNS,
+    EntityVectors,
+    chunks,
+    entity,
+    relations,
+    scope_sql,
+    time_sql,
+)
 from memlane.store.sqlite.vectors import to_blob
 
-__all__ = ["ENTITY_COLUMNS", "EntityVectors", "SQLiteOps", "chunks", "relations", "scope_sql", "time_sql"]
+__all__ = ["TABLES", "SQLiteOps"]
 
-ENTITY_COLUMNS = (
-    "e.id, e.name, e.type, e.aliases, e.user_id, e.agent_id, e.run_id, e.created_at, e.updated_at"
-)
-_RELATION_SELECT = (
-    "SELECT r.id, s.name, r.relationship, d.name, r.source_id, r.destination_id, r.user_id, "
-    "r.agent_id, r.run_id, r.created_at, r.updated_at, r.valid_from, r.valid_to, r.invalidated_at, "
-    "r.mentions FROM graph_relations r JOIN graph_entities s ON s.id = r.source_id "
-    "JOIN graph_entities d ON d.id = r.destination_id"
-)
-CHUNK = 500
-
-
-def chunks(items: Sequence[str]) -> Iterator[tuple[list[str], str]]:
-    """Slices of at most 500 items, each with its ``?, ?, ...`` placeholders."""
-    for start in range(0, len(items), CHUNK):
-        part = list(items[start : start + CHUNK])
-        yield part, ", ".join("?" for _ in part)
-
-
-def scope_sql(scope: Scope, alias: str) -> tuple[str, list[Any]]:
-    """``alias.user_id = ? AND ...`` for the ids the scope sets (a read or delete filter)."""
-    ids = scope.as_dict()
-    prefix = f"{alias}." if alias else ""
-    return " AND ".join(f"{prefix}{key} = ?" for key in ids if key in SCOPE_KEYS), list(ids.values())
-
-
-def time_sql(alias: str, as_of: str | None) -> tuple[str, list[Any]]:
-    """Relations current now, or current at record time ``as_of``."""
-    if as_of is None:
-        return f"{alias}.invalidated_at IS NULL", []
-    return (
-        f"{alias}.created_at <= ? AND ({alias}.invalidated_at IS NULL OR {alias}.invalidated_at > ?)",
-        [as_of, as_of],
-    )
-
-
-def entity(row: Sequence[Any]) -> Entity:
-    return Entity(
-        id=row[0],
-        name=row[1],
-        type=row[2],
-        aliases=tuple(json.loads(row[3])),
-        scope=Scope(row[4], row[5], row[6]),
-        created_at=row[7],
-        updated_at=row[8],
-    )
-
-
-def relations(conn: sqlite3.Connection, where: str, params: Sequence[Any], tail: str = "") -> list[Relation]:
-    """Relations matching ``where`` (on ``r``), with their endpoints' names and memory ids."""
-    rows = conn.execute(f"{_RELATION_SELECT} WHERE {where}{tail}", list(params)).fetchall()
-    support: dict[str, list[str]] = {}
-    for ids, marks in chunks([r[0] for r in rows]):
-        for relation_id, memory_id in conn.execute(
-            "SELECT relation_id, memory_id FROM graph_relation_memories "
-            f"WHERE relation_id IN ({marks}) ORDER BY rowid",
-            ids,
-        ):
-            support.setdefault(relation_id, []).append(memory_id)
-    return [
-        Relation(
-            id=r[0], source=r[1], relationship=r[2], destination=r[3], source_id=r[4],
-            destination_id=r[5], scope=Scope(r[6], r[7], r[8]), created_at=r[9], updated_at=r[10],
-            valid_from=r[11], valid_to=r[12], invalidated_at=r[13], mentions=r[14],
-            memory_ids=tuple(support.get(r[0], ())),
-        )
-        for r in rows
-    ]  # fmt: skip
-
-
-class EntityVectors:
-    """Unit name vectors of every entity, sorted by ``seq``, kept in step with this process's
-    writes and reloaded when another connection commits (``PRAGMA data_version``)."""
-
-    def __init__(self) -> None:
-        self._seqs: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self._matrix: Vectors = np.zeros((0, 0), dtype=np.float32)
-        self._stale = True
-        self._version: int | None = None
-        self.generation = 0
-        """Changes whenever the cached vectors do (for caches derived from them)."""
-
-    def invalidate(self) -> None:
-        self._stale = True
-        self.generation += 1
-
-    def sync(self, conn: sqlite3.Connection) -> None:
-        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
-        if self._stale or version != self._version:
-            rows = conn.execute(
-                "SELECT seq, embedding FROM graph_entities WHERE embedding IS NOT NULL ORDER BY seq"
-            ).fetchall()
-            self._seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            dim = len(rows[0][1]) // 4 if rows else 0
-            blob = b"".join(r[1] for r in rows)
-            self._matrix = np.frombuffer(blob, dtype="<f4").astype(np.float32).reshape(len(rows), dim)
-            self._version, self._stale = version, False
-            self.generation += 1
-
-    def append(self, rows: Sequence[tuple[int, Vectors]]) -> None:
-        """Record this process's committed inserts; anything out of order reloads later."""
-        if self._stale or not rows:
-            return
-        seqs = np.asarray([s for s, _ in rows], dtype=np.int64)
-        matrix = np.stack([np.asarray(v, dtype=np.float32).reshape(-1) for _, v in rows])
-        in_order = not len(self._seqs) or int(seqs.min()) > int(self._seqs[-1])
-        same_dim = not len(self._seqs) or matrix.shape[1] == self._matrix.shape[1]
-        if not (in_order and same_dim and bool(np.all(np.diff(seqs) > 0))):
-            self._stale = True
-            return
-        self._seqs = np.concatenate([self._seqs, seqs])
-        self._matrix = matrix if not len(self._matrix) else np.concatenate([self._matrix, matrix])
-        self.generation += 1
-
-    def scores(self, queries: Vectors, seqs: Sequence[int]) -> tuple[npt.NDArray[np.int64], Vectors]:
-        """(the seqs among ``seqs`` that have a vector, a len(queries) x len(found) score matrix)."""
-        queries = np.asarray(queries, dtype=np.float32).reshape(-1, queries.shape[-1])
-        wanted = np.asarray(seqs, dtype=np.int64)
-        if not len(self._seqs) or not wanted.size:
-            return np.zeros(0, dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
-        if queries.shape[1] != self._matrix.shape[1]:
-            raise DimensionMismatchError(self._matrix.shape[1], queries.shape[1])
-        pos = np.searchsorted(self._seqs, wanted)
-        pos[pos >= len(self._seqs)] = 0
-        hit = self._seqs[pos] == wanted
-        rows = pos[hit]
-        if len(rows) * 4 >= len(self._seqs):  # most rows: score them all rather than copy them
-            found: Vectors = (queries @ self._matrix.T)[:, rows]
-        else:
-            found = queries @ self._matrix[rows].T
-        return wanted[hit], found
+TABLES = ("graph_relation_memories", "graph_relations", "graph_names", "graph_entities")
 
 
 class SQLiteOps:
-    """``GraphOps`` on one connection, inside the caller's transaction (see ``engine.write``)."""
+    """``GraphOps`` on one connection, inside the caller's unit of work (``SQLiteGraphStore``)."""
 
     def __init__(self, conn: sqlite3.Connection, cache: EntityVectors) -> None:
         self.conn = conn
         self.cache = cache
         self.new_vectors: list[tuple[int, Vectors]] = []
+        """Name vectors of the entities this unit inserted (for the cache, once committed)."""
+        self.deleted = False
+        """Whether this unit deleted entities (the cache reloads)."""
+
+    # -- entity resolution and relation writes ---------------------------------------------
 
     def entities_by_names(self, skey: str, norms: Sequence[str]) -> dict[str, Entity]:
         out: dict[str, Entity] = {}
@@ -295,3 +179,154 @@ class SQLiteOps:
             (at, at, valid_to, relation.id),
         )
         return relations(self.conn, "r.id = ?", (relation.id,))[0]
+
+    # -- search ----------------------------------------------------------------------------
+
+    def named_entities(self, scope: Scope, norms: Sequence[str]) -> list[str]:
+        where, params = scope_sql(scope, "e")
+        out: list[str] = []
+        for part, marks in chunks(list(norms)):
+            out += [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT DISTINCT n.entity_id FROM graph_names n CROSS JOIN graph_entities e "
+                    f"ON e.id = n.entity_id WHERE n.norm IN ({marks}) AND {where}",
+                    [*part, *params],
+                )
+            ]
+        return out
+
+    def similar_entities(
+        self, scope: Scope, vector: Vectors, threshold: float, limit: int
+    ) -> list[tuple[str, float]]:
+        ids = self.cache.scope_entities(self.conn, scope)
+        seqs, scores = self.cache.scores(np.asarray(vector, dtype=np.float32).reshape(1, -1), list(ids))
+        if not len(seqs):
+            return []
+        row = scores[0]
+        top = np.argsort(-row, kind="stable")[:limit]
+        return [(ids[int(seqs[i])], float(row[i])) for i in top if row[i] >= threshold]
+
+    def walk(
+        self,
+        seeds: Mapping[str, float],
+        stems: Sequence[str],
+        *,
+        hops: int,
+        decay: float,
+        as_of: str | None,
+        limit: int,
+    ) -> dict[str, Candidate]:
+        """The best-first walk of ``rank.walk`` as one recursive query (keep the two in step)."""
+        lexical = "0.75"
+        if stems:
+            matched = " + ".join("(instr(r.relationship, ?) > 0)" for _ in stems)
+            lexical = f"(0.75 + 0.25 * ({matched}) / {len(stems)}.0)"
+        when, when_params = time_sql("r", as_of)
+        query = (
+            "WITH RECURSIVE walk(entity_id, depth, score, via, source, destination, mentions, created) AS ("
+            " SELECT key, 0, value, '', '', '', 0, '' FROM json_each(?)"
+            " UNION ALL"
+            " SELECT CASE WHEN r.source_id = w.entity_id THEN r.destination_id ELSE r.source_id END,"
+            f"  w.depth + 1, w.score * (CASE WHEN w.depth = 0 THEN 1.0 ELSE ? END) * {lexical},"
+            "  r.id, r.source_id, r.destination_id, r.mentions, r.created_at"
+            " FROM walk w JOIN graph_relations r"
+            "  ON (r.source_id = w.entity_id OR r.destination_id = w.entity_id)"
+            f" WHERE w.depth < ? AND r.id != w.via AND {when}"
+            " ORDER BY 3 DESC, 7 DESC, 8 DESC LIMIT ?)"
+            " SELECT via, min(depth), max(score), source, destination, mentions, created"
+            " FROM walk WHERE depth > 0 GROUP BY via"
+        )
+        # the queue holds the seeds' rows too
+        params = [json.dumps(dict(seeds)), decay, *stems, hops, *when_params, len(seeds) + limit]
+        return {
+            row[0]: Candidate(int(row[1]), float(row[2]), row[3], row[4], int(row[5]), row[6])
+            for row in self.conn.execute(query, params)
+        }
+
+    def relations_by_ids(self, ids: Sequence[str]) -> list[Relation]:
+        out: list[Relation] = []
+        for part, marks in chunks(ids):
+            out += relations(self.conn, f"r.id IN ({marks})", part)
+        return out
+
+    def list_relations(
+        self, scope: Scope, *, limit: int | None, as_of: str | None, include_invalidated: bool
+    ) -> list[Relation]:
+        where, params = scope_sql(scope, "r")
+        if not include_invalidated:
+            when, more = time_sql("r", as_of)
+            where, params = f"{where} AND {when}", [*params, *more]
+        tail = " ORDER BY r.created_at DESC, r.seq DESC"
+        if limit is not None:
+            tail += " LIMIT ?"
+            params.append(max(limit, 0))
+        return relations(self.conn, where, params, tail)
+
+    # -- deletes ---------------------------------------------------------------------------
+
+    def remove_memories(self, memory_ids: Sequence[str]) -> int:
+        self.deleted = True
+        touched: list[str] = []
+        for part, marks in chunks(memory_ids):
+            touched += [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT DISTINCT relation_id FROM graph_relation_memories WHERE memory_id IN ({marks})",
+                    part,
+                )
+            ]
+            self.conn.execute(f"DELETE FROM graph_relation_memories WHERE memory_id IN ({marks})", part)
+        unsupported = (
+            "NOT EXISTS (SELECT 1 FROM graph_relation_memories m WHERE m.relation_id = graph_relations.id)"
+        )
+        gone: list[str] = []
+        endpoints: list[str] = []
+        for part, marks in chunks(list(dict.fromkeys(touched))):
+            for rel_id, source_id, destination_id in self.conn.execute(
+                f"SELECT id, source_id, destination_id FROM graph_relations "
+                f"WHERE id IN ({marks}) AND {unsupported}",
+                part,
+            ):
+                gone.append(rel_id)
+                endpoints += [source_id, destination_id]
+        for part, marks in chunks(gone):
+            self.conn.execute(f"DELETE FROM graph_relations WHERE id IN ({marks})", part)
+        self._drop_orphans(list(dict.fromkeys(endpoints)))
+        return len(gone)
+
+    def _drop_orphans(self, entity_ids: Sequence[str]) -> None:
+        """Delete the given entities (and their names) that no relation uses any more."""
+        for part, marks in chunks(entity_ids):
+            self.conn.execute(
+                f"DELETE FROM graph_entities WHERE id IN ({marks}) "
+                "AND NOT EXISTS (SELECT 1 FROM graph_relations r WHERE r.source_id = graph_entities.id) "
+                "AND NOT EXISTS (SELECT 1 FROM graph_relations r WHERE r.destination_id = graph_entities.id)",
+                part,
+            )
+            self.conn.execute(
+                f"DELETE FROM graph_names WHERE entity_id IN ({marks}) "
+                "AND NOT EXISTS (SELECT 1 FROM graph_entities e WHERE e.id = graph_names.entity_id)",
+                part,
+            )
+
+    def delete_scope(self, scope: Scope) -> int:
+        self.deleted = True
+        where, params = scope_sql(scope, "")
+        self.conn.execute(
+            "DELETE FROM graph_relation_memories WHERE relation_id IN "
+            f"(SELECT id FROM graph_relations WHERE {where})",
+            params,
+        )
+        count = self.conn.execute(f"DELETE FROM graph_relations WHERE {where}", params).rowcount
+        self.conn.execute(
+            f"DELETE FROM graph_names WHERE entity_id IN (SELECT id FROM graph_entities WHERE {where})",
+            params,
+        )
+        self.conn.execute(f"DELETE FROM graph_entities WHERE {where}", params)
+        return int(count)
+
+    def reset(self) -> None:
+        self.deleted = True
+        for table in TABLES:
+            self.conn.execute(f"DELETE FROM {table}")
