@@ -27,12 +27,12 @@ broken deterministically, so a search or an ``apply`` gives the same answer ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from memlane.embed.base import Vectors
 from memlane.graph.models import Entity, Relation
-from memlane.graph.rank import Candidate
+from memlane.graph.rank import Candidate, WalkRequest
 from memlane.models import Scope
 
 __all__ = ["GraphOps"]
@@ -97,20 +97,11 @@ class GraphOps(Protocol):
         (cosine ``>= threshold``), best first, as (id, cosine)."""
         ...
 
-    def walk(
-        self,
-        seeds: Mapping[str, float],
-        stems: Sequence[str],
-        *,
-        hops: int,
-        decay: float,
-        as_of: str | None,
-        limit: int,
-    ) -> dict[str, Candidate]:
-        """The relations reached by the best-first walk of ``rank.walk`` from ``seeds`` (entity
-        id -> score): relations current now (or at record time ``as_of``), either direction, up
-        to ``hops`` away, scored with ``decay`` and ``resolve.lexical_factor(name, stems)``, at
-        most ``limit`` steps. By relation id; each keeps its fewest hops and best path score."""
+    def walk(self, request: WalkRequest) -> dict[str, Candidate]:
+        """The relations reached by the best-first walk of ``rank.walk`` from the request's
+        seeds: relations current now (or at record time ``as_of``), either direction, up to
+        ``hops`` away, scored with ``decay`` and ``resolve.lexical_factor(name, stems)``, at most
+        ``limit`` steps. By relation id; each keeps its fewest hops and best path score."""
         ...
 
     def relations_by_ids(self, ids: Sequence[str]) -> list[Relation]:

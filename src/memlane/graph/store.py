@@ -21,7 +21,7 @@ from memlane.graph.models import (
     Relation,
 )
 from memlane.graph.ops import GraphOps
-from memlane.graph.rank import rank, result, seed_scores, walk_rows
+from memlane.graph.rank import WalkRequest, rank, result, seed_scores, walk_rows
 from memlane.graph.resolve import prepare, query_terms
 from memlane.graph.settings import GraphSettings
 from memlane.models import Scope, now_iso
@@ -124,10 +124,11 @@ class OpsGraphStore(ABC):
             seeds = seed_scores(named, similar)
             if not seeds or limit <= 0:
                 return GraphSearchResult(seeds=seeds)
-            candidates = ops.walk(
+            walk = WalkRequest(
                 seeds, terms.stems, hops=depth, decay=settings.hop_decay, as_of=as_of,
                 limit=walk_rows(settings.walk_limit, limit),
             )  # fmt: skip
+            candidates = ops.walk(walk)
             ranked = rank(candidates, seeds, limit)
             found = ops.relations_by_ids([rel_id for rel_id, _, _ in ranked])
         return result(ranked, {r.id: r for r in found}, seeds)

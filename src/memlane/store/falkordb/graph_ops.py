@@ -8,7 +8,7 @@ from typing import Any
 
 from memlane.embed.base import Vectors
 from memlane.graph.models import Entity, Relation
-from memlane.graph.rank import Candidate, Step, walk
+from memlane.graph.rank import Candidate, Step, WalkRequest, walk
 from memlane.graph.resolve import normalize_name, scope_key
 from memlane.models import Scope
 from memlane.store.falkordb import cypher
@@ -121,29 +121,21 @@ class CypherOps:
         }  # fmt: skip
         return [(r[0], float(r[1])) for r in self._query(cypher.seed_similar(scope), params)]
 
-    def walk(
-        self,
-        seeds: Mapping[str, float],
-        stems: Sequence[str],
-        *,
-        hops: int,
-        decay: float,
-        as_of: str | None,
-        limit: int,
-    ) -> dict[str, Candidate]:
+    def walk(self, request: WalkRequest) -> dict[str, Candidate]:
         """``rank.walk`` driven from Python, one ``cypher.expand`` statement per hop."""
-        statement = cypher.expand(as_of)
+        statement = cypher.expand(request.as_of)
+        stems, as_of = list(request.stems), request.as_of
 
         def expand(
             frontier: Mapping[str, float], factor: float, seen: Collection[str], limit: int
         ) -> list[Step]:
             params = {
                 "frontier": [[k, v] for k, v in frontier.items()], "factor": factor, "seen": list(seen),
-                "stems": list(stems), "stem_count": max(len(stems), 1), "limit": limit, "as_of": as_of,
+                "stems": stems, "stem_count": max(len(stems), 1), "limit": limit, "as_of": as_of,
             }  # fmt: skip
             return [(float(r[0]), r[1], r[2], int(r[3]), r[4]) for r in self._query(statement, params)]
 
-        hits = walk(expand, seeds, hops=hops, decay=decay, limit=limit)
+        hits = walk(expand, request.seeds, hops=request.hops, decay=request.decay, limit=request.limit)
         return {
             row[0]: Candidate(*hits[row[0]], row[1], row[2], int(row[3]), row[4])
             for row in self._query(cypher.RELATION_FACTS, {"ids": list(hits)})

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from memlane.embed.base import Vectors
 from memlane.graph.models import Entity, Relation
-from memlane.graph.rank import Candidate
+from memlane.graph.rank import Candidate, WalkRequest
 from memlane.graph.resolve import normalize_name, scope_key
 from memlane.models import Scope
 from memlane.store.sqlite.graph_rows import (
@@ -207,22 +207,14 @@ class SQLiteOps:
         top = np.argsort(-row, kind="stable")[:limit]
         return [(ids[int(seqs[i])], float(row[i])) for i in top if row[i] >= threshold]
 
-    def walk(
-        self,
-        seeds: Mapping[str, float],
-        stems: Sequence[str],
-        *,
-        hops: int,
-        decay: float,
-        as_of: str | None,
-        limit: int,
-    ) -> dict[str, Candidate]:
+    def walk(self, request: WalkRequest) -> dict[str, Candidate]:
         """The best-first walk of ``rank.walk`` as one recursive query (keep the two in step)."""
+        stems, seeds = request.stems, request.seeds
         lexical = "0.75"
         if stems:
             matched = " + ".join("(instr(r.relationship, ?) > 0)" for _ in stems)
             lexical = f"(0.75 + 0.25 * ({matched}) / {len(stems)}.0)"
-        when, when_params = time_sql("r", as_of)
+        when, when_params = time_sql("r", request.as_of)
         query = (
             "WITH RECURSIVE walk(entity_id, depth, score, via, source, destination, mentions, created) AS ("
             " SELECT key, 0, value, '', '', '', 0, '' FROM json_each(?)"
@@ -238,7 +230,10 @@ class SQLiteOps:
             " FROM walk WHERE depth > 0 GROUP BY via"
         )
         # the queue holds the seeds' rows too
-        params = [json.dumps(dict(seeds)), decay, *stems, hops, *when_params, len(seeds) + limit]
+        params = [
+            json.dumps(dict(seeds)), request.decay, *stems, request.hops, *when_params,
+            len(seeds) + request.limit,
+        ]  # fmt: skip
         return {
             row[0]: Candidate(int(row[1]), float(row[2]), row[3], row[4], int(row[5]), row[6])
             for row in self.conn.execute(query, params)
