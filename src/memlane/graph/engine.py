@@ -1,7 +1,7 @@
 """``apply`` once for every back end: resolve entities, then add, mention or invalidate relations.
 
-A back end provides ``GraphOps``, a handful of reads and writes that run inside its own unit
-of work (an SQLite transaction; single Cypher statements for FalkorDB). The rules live here:
+``write`` runs on a back end's ``GraphOps`` (``memlane.graph.ops``), inside one unit of work
+(an SQLite transaction; single Cypher statements under a lock for FalkorDB). The rules:
 
 1. Entities resolve within the exact scope: by normalised name or alias first, then by name
    embedding at ``match_threshold`` or more (the new name becomes an alias), else a new entity.
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Protocol
 
 import numpy as np
 
 from memlane.embed.base import Embedder, Vectors, normalize_rows
 from memlane.errors import InvalidInputError
 from memlane.graph.models import Entity, GraphChanges, Relation
+from memlane.graph.ops import GraphOps
 from memlane.graph.resolve import (
     PreparedGraph,
     PreparedRelation,
@@ -34,49 +34,9 @@ from memlane.graph.resolve import (
 from memlane.graph.settings import GraphSettings
 from memlane.models import Scope, new_id
 
-__all__ = ["GraphOps", "embed_names", "missing_names", "require_scope", "write"]
+__all__ = ["embed_names", "missing_names", "require_scope", "write"]
 
 MAX_ALIASES = 20
-
-
-class GraphOps(Protocol):
-    """The reads and writes ``write`` needs from a back end, within one unit of work."""
-
-    def entities_by_names(self, skey: str, norms: Sequence[str]) -> dict[str, Entity]:
-        """Entities of the exact scope ``skey`` whose name or an alias normalises to each norm
-        (an entity's own name wins over another's alias)."""
-        ...
-
-    def nearest_entities(
-        self, skey: str, vectors: Vectors, threshold: float
-    ) -> list[tuple[Entity, float] | None]:
-        """For each row of ``vectors``, the committed entity of scope ``skey`` most similar by
-        name, with its cosine, if ``>= threshold``."""
-        ...
-
-    def create_entities(self, items: Sequence[tuple[Entity, Vectors | None]]) -> None:
-        """New entities with their name vectors (None: no vector)."""
-
-    def update_entity(self, entity: Entity) -> None:
-        """Store a changed type, aliases and ``updated_at``."""
-
-    def current_relations(
-        self, keys: Sequence[tuple[str, str, str | None]]
-    ) -> dict[tuple[str, str], list[Relation]]:
-        """Current relations by ``(source_id, relationship)``, oldest first: those to the given
-        destination, or to any destination where it is None."""
-        ...
-
-    def insert_relations(self, relations: Sequence[Relation]) -> None:
-        """New relations (some may already be invalidated, by a later fact of the same call)."""
-
-    def mention(self, relation: Relation, memory_ids: Sequence[str], at: str) -> Relation:
-        """One more mention; add the memory ids it lacks; return the relation as stored."""
-        ...
-
-    def invalidate(self, relation: Relation, valid_to: str, at: str) -> Relation:
-        """Set ``invalidated_at`` and (unless set) ``valid_to``; return the relation as stored."""
-        ...
 
 
 def require_scope(scope: Scope) -> None:

@@ -1,4 +1,5 @@
-"""Graph records with no I/O: entities, relations, and what ``apply`` and ``search`` return.
+"""Graph records with no I/O: what ``apply`` takes (``ExtractedEntity``, ``ExtractedRelation``:
+what the LLM fills, bounded), entities, relations, and what ``apply`` and ``search`` return.
 
 Relations carry two clocks, as memories do (and as in Zep/Graphiti):
 
@@ -13,11 +14,71 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from memlane.models import Scope
 
-__all__ = ["Entity", "GraphChanges", "GraphSearchResult", "Relation", "ScoredRelation"]
+__all__ = [
+    "MAX_NAME_CHARS",
+    "MAX_RELATIONSHIP_CHARS",
+    "MAX_TYPE_CHARS",
+    "Entity",
+    "ExtractedEntity",
+    "ExtractedRelation",
+    "GraphChanges",
+    "GraphSearchResult",
+    "Relation",
+    "ScoredRelation",
+]
 
 TargetKey = Literal["destination", "target"]
+
+MAX_NAME_CHARS = 100
+MAX_RELATIONSHIP_CHARS = 60
+MAX_TYPE_CHARS = 40
+
+
+class ExtractedEntity(BaseModel):
+    """An entity the model found in the conversation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(
+        max_length=MAX_NAME_CHARS,
+        description="the entity's name as written; 'user' for the speaking user (I, me, my)",
+    )
+    type: str = Field(
+        default="",
+        max_length=MAX_TYPE_CHARS,
+        description="one word: person, place, organization, object, event, concept, date...",
+    )
+
+
+class ExtractedRelation(BaseModel):
+    """One fact as ``source -relationship-> destination``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: str = Field(max_length=MAX_NAME_CHARS, description="the subject entity's name; 'user' for I/me")
+    relationship: str = Field(
+        max_length=MAX_RELATIONSHIP_CHARS,
+        description="a short snake_case verb phrase: lives_in, works_at, likes, sister_of",
+    )
+    destination: str = Field(max_length=MAX_NAME_CHARS, description="the object entity's name")
+    replaces: bool = Field(
+        default=False,
+        description="true when this fact replaces an earlier value of the same source and "
+        "relationship (moved, changed jobs, new partner)",
+    )
+    ended: bool = Field(
+        default=False,
+        description="true when the conversation says this fact stopped being true (left, quit, sold)",
+    )
+    since: str | None = Field(
+        default=None,
+        max_length=10,
+        description="the date the fact became true, YYYY-MM-DD (or YYYY-MM, YYYY), if stated",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ __all__ = [
     "Expand",
     "Step",
     "WalkHits",
+    "WalkRequest",
     "rank",
     "result",
     "score_edges",
@@ -50,6 +51,23 @@ class Candidate:
     destination_id: str
     mentions: int
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class WalkRequest:
+    """One search's walk, as a back end's ``GraphOps.walk`` receives it."""
+
+    seeds: Mapping[str, float]
+    """Entity id -> seed score (``seed_scores``)."""
+    stems: Sequence[str]
+    """The query's stems, for ``lexical_factor``."""
+    hops: int
+    decay: float
+    """Score factor per hop after the first."""
+    as_of: str | None
+    """Walk the relations current at this record time (None: now)."""
+    limit: int
+    """Most steps the walk may take (``walk_rows``)."""
 
 
 def seed_scores(named: Iterable[str], similar: Iterable[tuple[str, float]]) -> dict[str, float]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memlane.embed.base import Vectors
-from memlane.graph.extraction import (
+from memlane.graph.models import (
     MAX_NAME_CHARS,
     MAX_RELATIONSHIP_CHARS,
     MAX_TYPE_CHARS,

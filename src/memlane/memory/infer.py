@@ -20,12 +20,18 @@ from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import EmptyOutputError, InvalidInputError, LLMError
 from memlane.filters import Filter
-from memlane.graph import extraction as graph_extraction
 from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
 from memlane.memory.plan import CopiedExampleError, Plan, drop_copies, make_plan, profile_plan
 from memlane.memory.search import search_hits
 from memlane.models import MemoryRecord, Message, Scope
-from memlane.prompts import fact_extraction, memory_update, procedural, update_decision, vision
+from memlane.prompts import (
+    fact_extraction,
+    graph_extraction,
+    memory_update,
+    procedural,
+    update_decision,
+    vision,
+)
 from memlane.prompts.common import MemoryOp, conversation_lines, normalize_fact, overlap
 from memlane.prompts.profile import ProfileFields, profile_block
 from memlane.store.base import MemoryStore

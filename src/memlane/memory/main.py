@@ -11,8 +11,7 @@ from memlane.config import GraphStoreSection, MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError, NotFoundError
 from memlane.filters import Filter, and_
-from memlane.graph.base import GraphStore
-from memlane.graph.provider import build_graph_store
+from memlane.graph.base import GraphStore, build_graph_store
 from memlane.llm.base import LLM, Usage
 from memlane.memory import inputs, pending
 from memlane.memory.add import Applied, add_verbatim, apply_plan, change_event

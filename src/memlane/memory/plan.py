@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memlane.errors import LLMError
-from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
+from memlane.graph.models import ExtractedEntity, ExtractedRelation
 from memlane.models import MemoryRecord, profile_key, text_hash
 from memlane.prompts.common import MemoryOp, copied_from, normalize_fact
 from memlane.prompts.profile import ProfileItem, clean_value

@@ -1,4 +1,10 @@
-"""Registration of the SQLite store as the ``sqlite`` vector_store provider."""
+"""Registration of the SQLite store as the ``sqlite`` vector_store provider, and of its graph as
+the ``sqlite`` graph_store provider.
+
+A ``graph_store`` factory returns a ``GraphStoreBuilder`` (``memlane.graph.base``): the SQLite
+graph then shares an ``SQLiteStore``'s file, connection and transactions (or opens ``path``
+when one is given).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,16 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from memlane.errors import ConfigError
+from memlane.graph.base import GraphStore, GraphStoreBuilder
+from memlane.graph.settings import GraphSettings
+from memlane.store.sqlite.graph import SQLiteGraphStore
 from memlane.store.sqlite.store import SQLiteStore
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
 
-__all__ = ["SQLiteStoreConfig", "default_path", "register"]
+__all__ = ["SQLiteGraphConfig", "SQLiteStoreConfig", "default_path", "register"]
 
 logger = logging.getLogger("memlane")
 
@@ -62,5 +72,27 @@ def _build(config: SQLiteStoreConfig) -> SQLiteStore:
     )
 
 
+class SQLiteGraphConfig(GraphSettings):
+    path: str | None = Field(
+        default=None,
+        description="database file; None means the memory store's own file (an SQLite memory store)",
+    )
+
+
+def _graph(config: SQLiteGraphConfig) -> GraphStoreBuilder:
+    def build(memory_store: object) -> GraphStore:
+        if config.path is not None:
+            return SQLiteGraphStore(config.path, config)
+        if isinstance(memory_store, SQLiteStore):
+            return SQLiteGraphStore(memory_store, config)
+        raise ConfigError(
+            "the sqlite graph store shares an SQLite memory store's file; with another memory "
+            "store, set graph_store.config.path"
+        )
+
+    return build
+
+
 def register(registry: Registry) -> None:
     registry.register("vector_store", "sqlite", SQLiteStoreConfig, _build)
+    registry.register("graph_store", "sqlite", SQLiteGraphConfig, _graph)

@@ -137,7 +137,7 @@ CREATE TABLE graph_relation_memories (
 );
 CREATE INDEX graph_relation_memories_memory ON graph_relation_memories (memory_id);
 """
-"""Migration 2: the graph (``memlane.graph.sqlite``): entities with their names and aliases,
+"""Migration 2: the graph (``memlane.store.sqlite.graph``): entities with their names and aliases,
 relations with both clocks, and the memories that support each relation."""
 
 _V3 = """

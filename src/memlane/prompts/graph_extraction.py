@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from memlane.graph.models import ExtractedEntity, ExtractedRelation
 from memlane.llm.base import ChatMessage
 
 __all__ = [
     "GRAPH_INSTRUCTIONS",
     "MAX_ENTITIES",
-    "MAX_NAME_CHARS",
     "MAX_RELATIONS",
-    "ExtractedEntity",
-    "ExtractedRelation",
     "GraphExtraction",
     "GraphFields",
     "build_messages",
@@ -27,52 +25,6 @@ __all__ = [
 
 MAX_ENTITIES = 20
 MAX_RELATIONS = 20
-MAX_NAME_CHARS = 100
-MAX_RELATIONSHIP_CHARS = 60
-MAX_TYPE_CHARS = 40
-
-
-class ExtractedEntity(BaseModel):
-    """An entity the model found in the conversation."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    name: str = Field(
-        max_length=MAX_NAME_CHARS,
-        description="the entity's name as written; 'user' for the speaking user (I, me, my)",
-    )
-    type: str = Field(
-        default="",
-        max_length=MAX_TYPE_CHARS,
-        description="one word: person, place, organization, object, event, concept, date...",
-    )
-
-
-class ExtractedRelation(BaseModel):
-    """One fact as ``source -relationship-> destination``."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    source: str = Field(max_length=MAX_NAME_CHARS, description="the subject entity's name; 'user' for I/me")
-    relationship: str = Field(
-        max_length=MAX_RELATIONSHIP_CHARS,
-        description="a short snake_case verb phrase: lives_in, works_at, likes, sister_of",
-    )
-    destination: str = Field(max_length=MAX_NAME_CHARS, description="the object entity's name")
-    replaces: bool = Field(
-        default=False,
-        description="true when this fact replaces an earlier value of the same source and "
-        "relationship (moved, changed jobs, new partner)",
-    )
-    ended: bool = Field(
-        default=False,
-        description="true when the conversation says this fact stopped being true (left, quit, sold)",
-    )
-    since: str | None = Field(
-        default=None,
-        max_length=10,
-        description="the date the fact became true, YYYY-MM-DD (or YYYY-MM, YYYY), if stated",
-    )
 
 
 class GraphFields(BaseModel):

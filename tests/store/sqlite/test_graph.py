@@ -10,10 +10,10 @@ import pytest
 
 from memlane.errors import DimensionMismatchError
 from memlane.filters import All
-from memlane.graph.extraction import ExtractedRelation
-from memlane.graph.sqlite import SQLiteGraphStore
+from memlane.graph.models import ExtractedRelation
 from memlane.models import MemoryRecord, Scope, now_iso
 from memlane.store.sqlite import SQLiteStore
+from memlane.store.sqlite.graph import SQLiteGraphStore
 from memlane.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.graph.conftest import EMBED, vec
 

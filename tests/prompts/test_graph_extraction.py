@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from memlane.graph.extraction import (
+from memlane.prompts.graph_extraction import (
     GRAPH_INSTRUCTIONS,
     MAX_RELATIONS,
     GraphExtraction,
