@@ -11,7 +11,7 @@ from memlane.cli import cli
 from memlane.cli_options import Settings, emit, json_option, pass_settings, scope_options, yes_option
 from memlane.eval import evaluate_locomo, load_locomo
 from memlane.eval.report import provenance, table, write_reports
-from memlane.memory.main import Memory
+from memlane.memory import Memory
 
 __all__ = ["backup", "eval_group", "export", "import_", "purge"]
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
 
 __all__ = ["MEMORY_WIDTH", "Column", "Row", "format_table", "print_table"]
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
 
 MEMORY_WIDTH = 60
 """Memory texts longer than this are cut in tables (``get`` and ``--json`` show them whole)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from memlane.graph import extraction
-from memlane.memory import infer
+from memlane.memory.write import infer
 from memlane.prompts import fact_extraction, procedural, query_rewrite, rerank, vision
 
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {

@@ -14,7 +14,7 @@ from memlane import ConfigError, InvalidInputError, Memory
 from memlane.llm import FakeLLM
 from memlane.prompts import memory_update
 from memlane.store.sqlite import SQLiteStore
-from tests.memory.test_maintenance import every_text, raw_bytes
+from tests.memory.test_erase import every_text, raw_bytes
 
 
 def config(path: Path, *, profile: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -391,7 +391,7 @@ def test_profile_weight_zero_or_profile_off_leaves_search_alone(tmp_path: Path) 
     ],
 )
 def test_asked_slots(query: str, keys: set[str]) -> None:
-    from memlane.memory.profile import asked_slots
+    from memlane.memory.search.profile_cues import asked_slots
     from memlane.models import ProfileSlot, Scope
 
     def slot(key: str, value: str) -> ProfileSlot:

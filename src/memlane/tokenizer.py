@@ -1,10 +1,10 @@
-"""Text helpers shared by the keyword signal of every store: tokens and stop words."""
+"""The words of a text, as keyword search and the profile cues read them: tokens and stop words."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["STOP_WORDS", "is_utf8", "keywords", "tokenize"]
+__all__ = ["STOP_WORDS", "keywords", "tokenize"]
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
@@ -32,12 +32,3 @@ def keywords(text: str) -> list[str]:
         if token not in STOP_WORDS and token not in seen:
             seen[token] = None
     return list(seen)
-
-
-def is_utf8(text: str) -> bool:
-    """Whether ``text`` can be stored as UTF-8 (no lone surrogates)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

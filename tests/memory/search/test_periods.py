@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memlane.periods import find_period
+from memlane.memory.search.periods import find_period
 
 MONDAY = datetime(2023, 8, 14, 15, 30, tzinfo=UTC)
 """Monday 14 August 2023, mid-afternoon: the reference date of every case below."""

@@ -12,7 +12,7 @@ from memlane import AsyncMemory, LLMError, Memory
 from memlane.filters import All
 from memlane.llm import FakeLLM
 from memlane.store.sqlite import SQLiteStore
-from tests.memory.test_maintenance import every_text
+from tests.memory.test_erase import every_text
 
 
 def config(path: Path) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memlane.text import STOP_WORDS, keywords, tokenize
+from memlane.tokenizer import STOP_WORDS, keywords, tokenize
 
 
 def test_tokenize_lower_cases_and_splits_on_punctuation() -> None:

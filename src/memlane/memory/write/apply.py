@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from memlane.embed.base import Embedder
-from memlane.graph.base import GraphStore
+from memlane.embed.base import Vectors
 from memlane.graph.models import GraphChanges
 from memlane.graph.resolve import entity_texts
-from memlane.memory.plan import Plan
+from memlane.memory.backends import Backends
+from memlane.memory.profile import profile_scope
+from memlane.memory.results import change_item
+from memlane.memory.write.plan import Plan
 from memlane.models import (
     EventName,
     HistoryEvent,
@@ -27,34 +29,34 @@ from memlane.models import (
     text_hash,
 )
 from memlane.prompts.common import normalize_fact
-from memlane.store.base import MemoryStore, StoreTransaction
+from memlane.store.base import MemoryStore, PendingAdd, StoreTransaction
+from memlane.types import AddResult, AddResultItem
 
-__all__ = ["Applied", "add_verbatim", "added_event", "apply_plan", "change_event", "created_at_of"]
+__all__ = ["AddOutcome", "add_verbatim", "added_event", "apply_plan", "change_event", "created_at_of"]
 
 logger = logging.getLogger("memlane")
 
 
 @dataclass(slots=True)
-class Applied:
+class AddOutcome:
     """What one add() wrote: mem0's result items, the graph's changes, the profile's changes."""
 
-    results: list[dict[str, Any]]
+    results: list[AddResultItem]
     relations: GraphChanges | None = None
     profile: list[ProfileChange] = field(default_factory=list)
 
-    def response(self, *, graph: bool, profile: bool) -> dict[str, Any]:
+    def response(self, backends: Backends) -> AddResult:
         """add()'s answer: ``results``, plus ``relations`` (graph on) and ``profile`` (profile on)."""
-        out: dict[str, Any] = {"results": self.results}
-        if graph:
+        out: AddResult = {"results": self.results}
+        if backends.graph is not None:
             out["relations"] = (self.relations or GraphChanges()).to_mem0()
-        if profile:
-            out["profile"] = [change.as_dict() for change in self.profile]
+        if backends.profile_on:
+            out["profile"] = [change_item(change) for change in self.profile]
         return out
 
 
 def add_verbatim(
-    store: MemoryStore,
-    embedder: Embedder,
+    backends: Backends,
     scope: Scope,
     messages: Sequence[Message],
     *,
@@ -63,7 +65,7 @@ def add_verbatim(
     expiration_date: str | None,
 ) -> list[MemoryRecord]:
     """Store each message as its own memory; return the new records in message order."""
-    vectors = embedder.embed([m.content for m in messages], purpose="add")
+    vectors = backends.embedder.embed([m.content for m in messages], purpose="add")
     now = now_iso()
     records = []
     for m in messages:
@@ -82,7 +84,7 @@ def add_verbatim(
             sources=[m.id],
         )
         records.append(record)
-    with store.transaction() as tx:
+    with backends.store.transaction() as tx:
         tx.add_messages(scope, messages, observed_at or now)
         for record, vector in zip(records, vectors, strict=False):
             tx.insert(record, vector)
@@ -91,7 +93,7 @@ def add_verbatim(
 
 
 def created_at_of(metadata: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """The metadata without its ``created_at`` (checked by ``inputs.clean_metadata``), and that
+    """The metadata without its ``created_at`` (checked by ``messages.clean_metadata``), and that
     time: mem0's way to give a new memory its creation time (imports, migrations)."""
     rest = dict(metadata)
     created = rest.pop("created_at", None)
@@ -113,89 +115,38 @@ def added_event(record: MemoryRecord) -> HistoryEvent:
     )
 
 
-def apply_plan(
-    store: MemoryStore,
-    embedder: Embedder,
-    plan: Plan,
-    scope: Scope,
-    messages: Sequence[Message],
-    *,
-    metadata: dict[str, Any],
-    observed_at: str | None,
-    expiration_date: str | None,
-    graph: GraphStore | None = None,
-    profile_scope: Scope | None = None,
-    pending_id: str | None = None,
-) -> Applied:
-    """Write a plan (its entities and relations, and its profile slots into ``profile_scope``)
-    in one transaction; return mem0's result items (ADD / UPDATE / DELETE) and the changes.
+def apply_plan(backends: Backends, plan: Plan, batch: PendingAdd, metadata: dict[str, Any]) -> AddOutcome:
+    """Write a plan for the pending add ``batch`` (its entities and relations, and its profile
+    slots when the profile is on) in one transaction, which also finishes ``batch``; return
+    mem0's result items (ADD / UPDATE / DELETE) and the changes.
 
-    ``pending_id``: the messages are already stored as that pending add, which this
-    transaction finishes. The memories the plan changes are read again inside the transaction:
-    one that another write deleted or changed since the model saw it is treated as absent (an
-    UPDATE of it becomes an ADD of the new text, a DELETE of it is skipped), with a warning."""
-    texts = plan.new_texts()
+    The memories the plan changes are read again inside the transaction: one that another
+    write deleted or changed since the model saw it is treated as absent (an UPDATE of it
+    becomes an ADD of the new text, a DELETE of it is skipped), with a warning."""
+    scope, graph = batch.scope, backends.graph
     names = entity_texts(scope, plan.entities, plan.relations) if graph and plan.relations else []
-    everything = [*texts, *names]
-    vectors = embedder.embed(everything, purpose="add") if everything else np.zeros((0, 0), dtype=np.float32)
+    texts = plan.new_texts()
+    vectors = _embed(backends, [*texts, *names])
     name_vectors = dict(zip(names, vectors[len(texts) :], strict=True))
-    text_vectors = dict(zip(texts, vectors[: len(texts)], strict=True))
-    changes: GraphChanges | None = None
-    now = now_iso()
     metadata, created = created_at_of(metadata)
-    at = observed_at or created or now
-    sources = [m.id for m in messages]
-    results: list[dict[str, Any]] = []
-    with store.transaction() as tx:
-        if pending_id is None:
-            tx.add_messages(scope, messages, at)
-        elif not tx.finish_pending(pending_id):
-            logger.warning("memlane add: pending add %s was no longer pending; writing anyway", pending_id)
-        live = _still_current(store, plan)
-        for old in plan.deletes:
-            if old.id not in live:
-                continue
-            tx.delete(old.id, now)
-            tx.add_history([change_event(old, "DELETE", None, at=now)])
-            results.append({"id": old.id, "memory": old.text, "event": "DELETE"})
-        adds = list(plan.adds)
-        for old, text in plan.updates:
-            current = live.get(old.id)
-            if current is None:
-                adds.append(text)
-                continue
-            new = replace(
-                current,
-                text=text,
-                hash=text_hash(text),
-                updated_at=now,
-                valid_from=at,
-                sources=sources,
-                metadata=_attributed(current.metadata, plan, text),
-            )
-            tx.update(new, text_vectors[text], now)
-            tx.add_history([change_event(current, "UPDATE", text, at=now)])
-            item = {"id": old.id, "memory": text, "event": "UPDATE", "previous_memory": current.text}
-            results.append(item)
-        for old in plan.unchanged:
-            filled = _backfill(live[old.id], scope) if old.id in live else None
-            if filled is not None:
-                tx.update(filled, None, now)
-        for text in adds:
-            record = MemoryRecord(
-                id=new_id(),
-                text=text,
-                scope=scope,
-                created_at=created or now,
-                updated_at=created or now,
-                metadata=_attributed(metadata, plan, text),
-                valid_from=at,
-                expiration_date=expiration_date,
-                sources=sources,
-            )
-            tx.insert(record, text_vectors[text])
-            tx.add_history([added_event(record)])
-            results.append({"id": record.id, "memory": text, "event": "ADD"})
+    observed_at = batch.params.get("observed_at")
+    now = now_iso()
+    writer = _Writer(
+        plan,
+        scope,
+        now=now,
+        at=observed_at or created or now,
+        created=created,
+        sources=[m.id for m in batch.messages],
+        vectors=dict(zip(texts, vectors[: len(texts)], strict=True)),
+    )
+    owner = profile_scope(backends, scope)
+    with backends.store.transaction() as tx:
+        if not tx.finish_pending(batch.id):
+            logger.warning("memlane add: pending add %s was no longer pending; writing anyway", batch.id)
+        writer.write(tx, _still_current(backends.store, plan), metadata, batch.params.get("expiration_date"))
+        results = writer.results
+        changes: GraphChanges | None = None
         if graph is not None:  # a contradicted memory's relations are invalidated by the graph itself
             supported = [r["id"] for r in results if r["event"] in ("ADD", "UPDATE")]
             changes = graph.apply(
@@ -203,16 +154,97 @@ def apply_plan(
                 plan.entities,
                 plan.relations,
                 memory_ids=supported,
-                observed_at=at,
+                observed_at=writer.at,
                 vectors=name_vectors,
             )
         deleted = [r["id"] for r in results if r["event"] == "DELETE"]
-        profile = (
-            []
-            if profile_scope is None
-            else _write_profile(tx, plan, profile_scope, results, now, observed_at, deleted)
+        profile = [] if owner is None else _write_profile(tx, plan, owner, results, now, observed_at, deleted)
+    return AddOutcome(results, changes, profile)
+
+
+def _embed(backends: Backends, texts: list[str]) -> Vectors:
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return backends.embedder.embed(texts, purpose="add")
+
+
+@dataclass(slots=True)
+class _Writer:
+    """The memory writes of one plan, inside its transaction; ``results`` gathers mem0's items."""
+
+    plan: Plan
+    scope: Scope
+    now: str
+    at: str
+    """The valid time of what is written."""
+    created: str | None
+    sources: list[str]
+    vectors: dict[str, Any]
+    results: list[AddResultItem] = field(default_factory=list)
+
+    def write(
+        self,
+        tx: StoreTransaction,
+        live: dict[str, MemoryRecord],
+        metadata: dict[str, Any],
+        expires: str | None,
+    ) -> None:
+        plan, now = self.plan, self.now
+        for old in plan.deletes:
+            if old.id not in live:
+                continue
+            tx.delete(old.id, now)
+            tx.add_history([change_event(old, "DELETE", None, at=now)])
+            self.results.append({"id": old.id, "memory": old.text, "event": "DELETE"})
+        adds = list(plan.adds)
+        for old, text in plan.updates:
+            current = live.get(old.id)
+            if current is None:
+                adds.append(text)
+            else:
+                self._update(tx, current, text)
+        for old in plan.unchanged:
+            filled = _backfill(live[old.id], self.scope) if old.id in live else None
+            if filled is not None:
+                tx.update(filled, None, now)
+        for text in adds:
+            self._insert(tx, text, metadata, expires)
+
+    def _update(self, tx: StoreTransaction, current: MemoryRecord, text: str) -> None:
+        new = replace(
+            current,
+            text=text,
+            hash=text_hash(text),
+            updated_at=self.now,
+            valid_from=self.at,
+            sources=self.sources,
+            metadata=_attributed(current.metadata, self.plan, text),
         )
-    return Applied(results, changes, profile)
+        tx.update(new, self.vectors[text], self.now)
+        tx.add_history([change_event(current, "UPDATE", text, at=self.now)])
+        item: AddResultItem = {
+            "id": current.id,
+            "memory": text,
+            "event": "UPDATE",
+            "previous_memory": current.text,
+        }
+        self.results.append(item)
+
+    def _insert(self, tx: StoreTransaction, text: str, metadata: dict[str, Any], expires: str | None) -> None:
+        record = MemoryRecord(
+            id=new_id(),
+            text=text,
+            scope=self.scope,
+            created_at=self.created or self.now,
+            updated_at=self.created or self.now,
+            metadata=_attributed(metadata, self.plan, text),
+            valid_from=self.at,
+            expiration_date=expires,
+            sources=self.sources,
+        )
+        tx.insert(record, self.vectors[text])
+        tx.add_history([added_event(record)])
+        self.results.append({"id": record.id, "memory": text, "event": "ADD"})
 
 
 def _still_current(store: MemoryStore, plan: Plan) -> dict[str, MemoryRecord]:
@@ -244,7 +276,7 @@ def _write_profile(
     tx: StoreTransaction,
     plan: Plan,
     scope: Scope,
-    results: list[dict[str, Any]],
+    results: list[AddResultItem],
     now: str,
     observed_at: str | None,
     deleted: Sequence[str],
@@ -262,7 +294,7 @@ def _write_profile(
     return out
 
 
-def _source_of(value: str, results: list[dict[str, Any]]) -> str | None:
+def _source_of(value: str, results: list[AddResultItem]) -> str | None:
     """The first memory added or updated by this add() whose text names ``value``."""
     pattern = re.compile(rf"(?<!\w){re.escape(normalize_fact(value))}(?!\w)")
     for item in results:

@@ -1,39 +1,22 @@
-"""The optional stages around the fused search: several phrasings merged, and a reranker.
-
-- ``merge_phrasings``: each phrasing of a query (the user's and the LLM's variants, see
-  ``memlane.memory.rewrite``) is searched on its own; a memory keeps its best score over the
-  phrasings (``phrasing`` in the details says which: 0 is the user's query).
-- ``rerank_hits``: the reranker scores the best fused hits against the user's query and they
-  are reordered by that score (``rerank_score``, in the details and on each result, as mem0
-  does), or by a blend with the fused score (``search.rerank_weight`` below 1); ``score`` keeps
-  the fused score. A reranker that fails (``RerankError``) is logged
-  and the fused order is kept: a search never fails because of its reranker.
+"""Reranking: the reranker scores the best fused hits against the user's query and they are
+reordered by that score (``rerank_score``, in the details and on each result, as mem0 does), or
+by a blend with the fused score (``search.rerank_weight`` below 1); ``score`` keeps the fused
+score. A reranker that fails (``RerankError``) is logged and the fused order is kept: a search
+never fails because of its reranker.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 
 from memlane.errors import RerankError
 from memlane.models import Hit
 from memlane.rerank.base import Reranker
 
-__all__ = ["merge_phrasings", "rerank_hits"]
+__all__ = ["rerank_hits"]
 
 log = logging.getLogger("memlane")
-
-
-def merge_phrasings(results: Sequence[list[Hit]], top_k: int) -> list[Hit]:
-    """The ``top_k`` best memories over the result lists of several phrasings, best first."""
-    best: dict[str, Hit] = {}
-    for index, hits in enumerate(results):
-        for hit in hits:
-            known = best.get(hit.record.id)
-            if known is None or hit.score > known.score:
-                best[hit.record.id] = replace(hit, details={**hit.details, "phrasing": float(index)})
-    return sorted(best.values(), key=lambda h: -h.score)[:top_k]
 
 
 def rerank_hits(

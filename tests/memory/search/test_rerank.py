@@ -1,4 +1,4 @@
-"""search(rerank=True) through a configured reranker, and search over LLM-made phrasings."""
+"""search(rerank=True) through a configured reranker."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from memlane import Memory
 from memlane.llm import FakeLLM
-from memlane.memory.refine import merge_phrasings, rerank_hits
+from memlane.memory.search.rerank import rerank_hits
 from memlane.models import Hit, MemoryRecord, Scope
 from tests.conftest import hash_config
 
@@ -82,35 +82,6 @@ def test_rerank_without_a_reranker_is_the_fused_order(db_dir: Path) -> None:
         memory.close()
 
 
-def test_phrasings_from_the_llm_find_what_the_query_misses(db_dir: Path) -> None:
-    llm = FakeLLM([{"queries": ["what is the name of the cat", "pet name"]}])
-    memory = build(
-        db_dir / "p.db", llm, search={"expand_queries": 2, "keyword_weight": 1.0, "dense_weight": 0.0}
-    )
-    try:
-        results = ranked(memory, "kitten name?")
-        top = results[0]
-        assert top["memory"] == "my cat is called Tom"
-        assert top["score_details"]["phrasing"] == 1.0  # found by the first variant
-        assert len(llm.calls) == 1 and "kitten name?" in llm.calls[0].text
-        assert memory.llm_usage.calls == 1
-    finally:
-        memory.close()
-
-
-def test_a_failed_expansion_searches_the_query_alone(db_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
-    llm = FakeLLM(["garbage", "garbage", "garbage"])
-    memory = build(db_dir / "e.db", llm, search={"expand_queries": 3})
-    try:
-        with caplog.at_level(logging.WARNING, logger="memlane"):
-            results = ranked(memory, "green tea")
-        assert results[0]["memory"] == "I like green tea in the morning"
-        assert all(r["score_details"].get("phrasing", 0.0) == 0.0 for r in results)
-        assert "query expansion failed" in caplog.text
-    finally:
-        memory.close()
-
-
 def hit(mid: str, score: float) -> Hit:
     record = MemoryRecord(
         id=mid,
@@ -120,14 +91,6 @@ def hit(mid: str, score: float) -> Hit:
         updated_at="2026-01-01T00:00:00+00:00",
     )
     return Hit(record, score, {"final_score": score})
-
-
-def test_merge_keeps_each_memory_s_best_phrasing() -> None:
-    merged = merge_phrasings([[hit("a", 0.9), hit("b", 0.5)], [hit("b", 0.95), hit("c", 0.2)]], top_k=2)
-    assert [(h.record.id, h.score, h.details["phrasing"]) for h in merged] == [
-        ("b", 0.95, 1.0),
-        ("a", 0.9, 0.0),
-    ]
 
 
 class _Reversed:

@@ -1,8 +1,8 @@
 """``AsyncMemory``: the same implementation as ``Memory``, each call run in a worker thread.
 
-There is one implementation. Every method here is generated from ``Memory``'s with its exact
-signature, so a fix made in ``Memory`` is a fix here, and the event loop never blocks on
-SQLite, the embedder or the LLM.
+There is one implementation. Every method here, the constructor included, is generated from
+``Memory``'s with its exact signature, so a fix made in ``Memory`` is a fix here, and the event
+loop never blocks on SQLite, the embedder or the LLM.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from memlane.config import MemoryConfig
-from memlane.embed.base import Embedder
-from memlane.memory.main import Memory
-from memlane.store.base import MemoryStore
+from memlane.memory.facade import Memory
 
 __all__ = ["AsyncMemory"]
 
@@ -33,20 +31,31 @@ def _offload(
     return run
 
 
+def _arguments_of(
+    init: Callable[Concatenate[Memory, P], None],
+) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
+    """Give the decorated ``__init__`` the signature of ``init`` (for ``inspect`` and type
+    checkers alike)."""
+
+    def give(method: Callable[..., None]) -> Callable[Concatenate[Any, P], None]:
+        return functools.wraps(init)(method)
+
+    return give
+
+
 class AsyncMemory:
     """``Memory`` for asyncio: every method is a coroutine with the same arguments and results."""
 
-    def __init__(
-        self,
-        config: MemoryConfig | dict[str, Any] | None = None,
-        *,
-        store: MemoryStore | None = None,
-        embedder: Embedder | None = None,
-    ) -> None:
-        self.sync = Memory(config, store=store, embedder=embedder)
+    sync: Memory
+    """The ``Memory`` every call runs on."""
+
+    @_arguments_of(Memory.__init__)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.sync = Memory(*args, **kwargs)
 
     @classmethod
     def from_config(cls, config_dict: dict[str, Any]) -> AsyncMemory:
+        """Build from a config dict (memlane's or mem0's shape); ``ConfigError`` if invalid."""
         return cls(MemoryConfig.load(config_dict))
 
     @property

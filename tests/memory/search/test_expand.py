@@ -1,14 +1,19 @@
-"""Query expansion: one LLM call, cleaned answers, a typed error when the answer is garbage."""
+"""Query expansion: one LLM call, cleaned answers, a typed error when the answer is garbage;
+search over the phrasings, merged."""
 
 from __future__ import annotations
+
+import logging
+from pathlib import Path
 
 import pytest
 
 from memlane import InvalidInputError, LLMError
 from memlane.llm import FakeLLM
 from memlane.llm.base import Usage
-from memlane.memory.rewrite import expand_query
+from memlane.memory.search.expand import expand_query, merge_phrasings
 from memlane.prompts.query_rewrite import MAX_QUERY_CHARS, QueryRewriteInput, build_messages
+from tests.memory.search.test_rerank import build, hit, ranked
 
 QUERY = "Where did Alice move last week and what does she do?"
 
@@ -89,3 +94,40 @@ def test_zero_variants_make_no_call() -> None:
 def test_bad_arguments_are_invalid_input(query: str, variants: int) -> None:
     with pytest.raises(InvalidInputError):
         expand_query(FakeLLM(), query, variants=variants)
+
+
+def test_phrasings_from_the_llm_find_what_the_query_misses(db_dir: Path) -> None:
+    llm = FakeLLM([{"queries": ["what is the name of the cat", "pet name"]}])
+    memory = build(
+        db_dir / "p.db", llm, search={"expand_queries": 2, "keyword_weight": 1.0, "dense_weight": 0.0}
+    )
+    try:
+        results = ranked(memory, "kitten name?")
+        top = results[0]
+        assert top["memory"] == "my cat is called Tom"
+        assert top["score_details"]["phrasing"] == 1.0  # found by the first variant
+        assert len(llm.calls) == 1 and "kitten name?" in llm.calls[0].text
+        assert memory.llm_usage.calls == 1
+    finally:
+        memory.close()
+
+
+def test_a_failed_expansion_searches_the_query_alone(db_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    llm = FakeLLM(["garbage", "garbage", "garbage"])
+    memory = build(db_dir / "e.db", llm, search={"expand_queries": 3})
+    try:
+        with caplog.at_level(logging.WARNING, logger="memlane"):
+            results = ranked(memory, "green tea")
+        assert results[0]["memory"] == "I like green tea in the morning"
+        assert all(r["score_details"].get("phrasing", 0.0) == 0.0 for r in results)
+        assert "query expansion failed" in caplog.text
+    finally:
+        memory.close()
+
+
+def test_merge_keeps_each_memory_s_best_phrasing() -> None:
+    merged = merge_phrasings([[hit("a", 0.9), hit("b", 0.5)], [hit("b", 0.95), hit("c", 0.2)]], top_k=2)
+    assert [(h.record.id, h.score, h.details["phrasing"]) for h in merged] == [
+        ("b", 0.95, 1.0),
+        ("a", 0.9, 0.0),
+    ]

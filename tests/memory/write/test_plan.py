@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from memlane.errors import LLMError
-from memlane.memory.plan import make_plan
+from memlane.memory.write.plan import make_plan
 from memlane.models import MemoryRecord, Scope
 from memlane.prompts.common import MemoryOp
 

@@ -12,12 +12,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from memlane.errors import LLMError
-from memlane.memory.add import Applied
+from memlane.memory.write.apply import AddOutcome
 from memlane.models import Message, Scope, new_id, now_iso
 from memlane.store.base import MemoryStore, PendingAdd
+from memlane.types import AddResult, ReprocessedAdd, ReprocessResult
 
 __all__ = ["STALE_AFTER", "add_inferred", "params_of", "reprocess"]
 
@@ -27,7 +28,7 @@ STALE_AFTER = timedelta(minutes=15)
 """An add still in flight after this long is taken to have died (its process was killed):
 ``reprocess`` may retry it."""
 
-Run = Callable[[PendingAdd], Applied]
+Run = Callable[[PendingAdd], AddOutcome]
 
 
 def params_of(
@@ -49,7 +50,7 @@ def params_of(
 
 def add_inferred(
     store: MemoryStore, scope: Scope, messages: Sequence[Message], params: dict[str, Any], run: Run
-) -> Applied:
+) -> AddOutcome:
     """Keep ``messages`` as a pending add, then ``run`` it (LLM call and write, which finishes
     the pending add). On failure the messages stay pending; an ``LLMError`` says so."""
     batch = PendingAdd(new_id(), scope, list(messages), params, created_at=now_iso(), attempts=1)
@@ -64,14 +65,15 @@ def add_inferred(
 
 
 def reprocess(
-    store: MemoryStore, scope: Scope, run: Run, respond: Callable[[Applied], dict[str, Any]]
-) -> dict[str, Any]:
+    store: MemoryStore, scope: Scope, run: Run, respond: Callable[[AddOutcome], AddResult]
+) -> ReprocessResult:
     """Retry the pending adds of ``scope`` (a filter; empty: all), oldest first; stop at the
     first ``LLMError`` (the endpoint is likely still down). Returns ``results`` (per add: its
     ``id``, scope ids, ``messages`` count and add()'s answer), ``remaining`` (messages still
     waiting) and ``error`` when an attempt failed."""
     where = None if scope.is_empty() else scope
-    out: dict[str, Any] = {"results": []}
+    results: list[ReprocessedAdd] = []
+    error: str | None = None
     for batch in store.pending(where):
         now = datetime.now(UTC)
         stale = (now - STALE_AFTER).isoformat()
@@ -82,15 +84,17 @@ def reprocess(
         try:
             applied = run(replay)
         except LLMError as exc:
-            store.release_pending(batch.id, _reason(exc))
-            out["error"] = _reason(exc)
+            error = _reason(exc)
+            store.release_pending(batch.id, error)
             break
         except Exception as exc:
             store.release_pending(batch.id, _reason(exc))
             raise
-        item = {"id": batch.id, **batch.scope.as_dict(), "messages": len(batch.messages)}
-        out["results"].append({**item, **respond(applied)})
-    out["remaining"] = store.pending_count(where)
+        item = {"id": batch.id, **batch.scope.as_dict(), "messages": len(batch.messages), **respond(applied)}
+        results.append(cast(ReprocessedAdd, item))  # the keys ReprocessedAdd documents
+    out: ReprocessResult = {"results": results, "remaining": store.pending_count(where)}
+    if error is not None:
+        out["error"] = error
     return out
 
 

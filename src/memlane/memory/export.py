@@ -1,4 +1,5 @@
-"""Export and import: every record of a store as JSON Lines, in a versioned format.
+"""Copies of the data: export (every record of a store as JSON Lines, in a versioned format),
+import, and online backups.
 
 The first line is a header ``{"format": "memlane-export", "version": 1, "embedder": ...,
 "dimension": ..., ...}`` (the embedder that wrote the vectors, as the store's ``meta`` records
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from memlane.embed.base import Embedder
-from memlane.errors import InvalidInputError
+from memlane.errors import InvalidInputError, StoreError
 from memlane.models import now_iso
 from memlane.store.base import MemoryStore, check_embedder
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "export_jsonl", "import_jsonl"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "backup", "export_jsonl", "import_jsonl"]
 
 FORMAT = "memlane-export"
 FORMAT_VERSION = 1
@@ -65,6 +66,18 @@ def import_jsonl(
                 f"{str(source)!r} is not a memlane export (not UTF-8 text: {exc.reason})"
             ) from exc
     return store.load(_read(source))
+
+
+def backup(store: MemoryStore, destination: str | Path, *, overwrite: bool = False) -> None:
+    """A consistent copy of ``store`` while writers keep going (stores that support it).
+
+    Never onto the database itself; an existing ``destination`` is replaced only with
+    ``overwrite=True``. Either refusal is an ``InvalidInputError`` that changes no file.
+    """
+    method = getattr(store, "backup", None)
+    if method is None:
+        raise StoreError(f"{type(store).__name__} has no online backup; use export()")
+    method(destination, overwrite=overwrite)
 
 
 def _reason(exc: OSError) -> str:

@@ -17,20 +17,19 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from memlane.config import MemoryConfig
-from memlane.embed.base import Embedder
 from memlane.errors import EmptyOutputError, InvalidInputError, LLMError
 from memlane.filters import Filter
 from memlane.graph import extraction as graph_extraction
 from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
-from memlane.memory.plan import CopiedExampleError, Plan, drop_copies, make_plan, profile_plan
-from memlane.memory.search import search_hits
+from memlane.memory.backends import Backends
+from memlane.memory.search.fusion import Query, search_hits
+from memlane.memory.write.plan import CopiedExampleError, Plan, drop_copies, make_plan, profile_plan
 from memlane.models import MemoryRecord, Message, Scope
 from memlane.prompts import fact_extraction, memory_update, procedural, update_decision, vision
 from memlane.prompts.common import MemoryOp, conversation_lines, normalize_fact, overlap
 from memlane.prompts.profile import ProfileFields, profile_block
-from memlane.store.base import MemoryStore
 
-__all__ = ["Inference", "describe_images"]
+__all__ = ["Inference", "describe_images", "vision_detail"]
 
 logger = logging.getLogger("memlane")
 CLASSIC_NEIGHBOURS = 5
@@ -66,19 +65,26 @@ _UPDATE_MODELS: dict[tuple[bool, bool], type[memory_update.MemoryUpdate]] = {
 
 @dataclass(slots=True)
 class Inference:
-    """One add()'s conversation with the LLM; ``usage`` adds up every call it made."""
+    """One add()'s conversation with the LLM; ``usage`` adds up every call it made. With the
+    graph on, it also extracts entities and relations (in the same call, or one more in classic
+    mode)."""
 
+    backends: Backends
     llm: LLM
-    store: MemoryStore
-    embedder: Embedder
-    config: MemoryConfig
     where: Filter
+    """The memories the model may see and change (the scope's owner's)."""
     usage: Usage
-    graph: bool = False
-    """Also extract entities and relations (in the same call, or one more in classic mode)."""
     user_name: str = "user"
     profile_scope: Scope | None = None
     """Whose profile the model fills (the slots of ``config.profile``); None: the profile is off."""
+
+    @property
+    def config(self) -> MemoryConfig:
+        return self.backends.config
+
+    @property
+    def graph(self) -> bool:
+        return self.backends.graph is not None
 
     def ask(self, messages: Sequence[ChatMessage], model: type[T]) -> T:
         try:
@@ -148,7 +154,7 @@ class Inference:
         """The prompt's profile section (allowed keys, current values), or None when off."""
         if self.profile_scope is None:
             return None
-        current = {slot.key: slot.value for slot in self.store.profile(self.profile_scope)}
+        current = {slot.key: slot.value for slot in self.backends.store.profile(self.profile_scope)}
         return profile_block(self.config.profile.slots, current, self.user_name)
 
     def procedural_summary(self, messages: Sequence[Message], prompt: str | None) -> str:
@@ -225,9 +231,7 @@ class Inference:
     def _neighbours(self, text: str, limit: int) -> list[MemoryRecord]:
         if limit <= 0:
             return []
-        hits = search_hits(
-            self.store, self.embedder, self.config.search, text, self.where, top_k=limit, threshold=None
-        )
+        hits = search_hits(self.backends, Query(text, self.where, top_k=limit))
         return [hit.record for hit in hits]
 
     @staticmethod
@@ -255,6 +259,15 @@ def describe_images(messages: Sequence[Message], inference: Inference | None, de
             "the messages hold only images and vision is off: set enable_vision in the LLM config"
         )
     return out
+
+
+def vision_detail(config: MemoryConfig) -> str | None:
+    """The detail images are described at (``vision_details``, default "auto"), or None when
+    the LLM config leaves vision off."""
+    parsed = config.llm.parsed if config.llm else None
+    if not getattr(parsed, "enable_vision", False):
+        return None
+    return str(getattr(parsed, "vision_details", None) or "auto")
 
 
 def _retry_note() -> None:

@@ -1,15 +1,19 @@
 """Query expansion: one LLM call turns a search query into a few other phrasings.
 
-Search runs every phrasing and fuses the results; when the call fails it raises (``LLMError``)
-and the caller searches with the original query alone.
+Search runs every phrasing on its own and merges the results (``merge_phrasings``: a memory
+keeps its best score over the phrasings, and ``phrasing`` in the details says which, 0 being
+the user's query). When the call fails it raises (``LLMError``) and the caller searches with
+the original query alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from memlane.errors import InvalidInputError, LLMError
 from memlane.llm.base import LLM, Usage
+from memlane.models import Hit
 from memlane.prompts.common import normalize_fact
 from memlane.prompts.query_rewrite import (
     MAX_QUERY_CHARS,
@@ -19,7 +23,7 @@ from memlane.prompts.query_rewrite import (
     build_messages,
 )
 
-__all__ = ["expand_query"]
+__all__ = ["expand_query", "merge_phrasings"]
 
 
 def expand_query(
@@ -59,6 +63,17 @@ def expand_query(
     if usage is not None:
         usage.add(result.usage)
     return _clean(result.value.queries, text, variants)
+
+
+def merge_phrasings(results: Sequence[list[Hit]], top_k: int) -> list[Hit]:
+    """The ``top_k`` best memories over the result lists of several phrasings, best first."""
+    best: dict[str, Hit] = {}
+    for index, hits in enumerate(results):
+        for hit in hits:
+            known = best.get(hit.record.id)
+            if known is None or hit.score > known.score:
+                best[hit.record.id] = replace(hit, details={**hit.details, "phrasing": float(index)})
+    return sorted(best.values(), key=lambda h: -h.score)[:top_k]
 
 
 def _clean(queries: Sequence[str], original: str, limit: int) -> list[str]:
