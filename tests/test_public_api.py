@@ -42,6 +42,7 @@ def test_result_and_argument_types_are_exported() -> None:
         "PurgeResult",
         "ReprocessResult",
         "ReprocessedAdd",
+        "SearchItem",
         "SearchResult",
         "TimeLike",
         "UpdateResult",
@@ -50,7 +51,9 @@ def test_result_and_argument_types_are_exported() -> None:
 
 
 def test_memory_methods_are_annotated_with_the_result_types() -> None:
-    hints = {name: typing.get_type_hints(getattr(memlane.Memory, name)) for name in ("add", "search", "get_all")}
+    hints = {
+        name: typing.get_type_hints(getattr(memlane.Memory, name)) for name in ("add", "search", "get_all")
+    }
     assert hints["add"]["return"] is memlane.AddResult
     assert hints["search"]["return"] is memlane.SearchResult
     assert hints["get_all"]["return"] is memlane.GetAllResult

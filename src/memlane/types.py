@@ -25,6 +25,7 @@ __all__ = [
     "PurgeResult",
     "ReprocessedAdd",
     "ReprocessResult",
+    "SearchItem",
     "SearchResult",
     "TimeLike",
     "UpdateResult",
@@ -55,8 +56,8 @@ Messages = str | MessageDict | dict[str, Any] | list[MessageDict] | list[dict[st
 # -- what the methods return ---------------------------------------------------------------
 
 
-class MemoryItem(TypedDict):
-    """A memory as ``get``, ``get_all`` and ``search`` return it (mem0's shape)."""
+class _Memory(TypedDict):
+    """The keys of a memory in every result (mem0's shape)."""
 
     id: str
     memory: str
@@ -72,8 +73,20 @@ class MemoryItem(TypedDict):
     attributed_to: NotRequired[str]
     """The role an inferred memory came from (``"user"``, ``"assistant"``)."""
     expiration_date: NotRequired[str]
-    score: NotRequired[float | None]
-    """``search``: the fused score in [0, 1]; ``get``: None."""
+
+
+class MemoryItem(_Memory):
+    """A memory as ``get`` and ``get_all`` return it."""
+
+    score: NotRequired[None]
+    """``get``: None (mem0's key)."""
+
+
+class SearchItem(_Memory):
+    """A memory as ``search`` returns it."""
+
+    score: float
+    """The fused score, in [0, 1]."""
     rerank_score: NotRequired[float]
     """``search(rerank=True)`` with a reranker."""
     score_details: NotRequired[dict[str, float]]
@@ -81,7 +94,7 @@ class MemoryItem(TypedDict):
 
 
 class SearchResult(TypedDict):
-    results: list[MemoryItem]
+    results: list[SearchItem]
     relations: NotRequired[list[dict[str, str]]]
     """Graph on: ``{"source", "relationship", "destination"}`` triples related to the query."""
 

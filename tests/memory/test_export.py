@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def test_online_backup_while_writing(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     copy = hash_memory(tmp_path / "b.db")
-    got: dict[str, Any] = copy.get_all(user_id="u", top_k=100)
+    got: Mapping[str, Any] = copy.get_all(user_id="u", top_k=100)
     assert len(got["results"]) == 50
     assert sqlite(copy).execute("PRAGMA integrity_check") == [("ok",)]
 

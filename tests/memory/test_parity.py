@@ -273,7 +273,11 @@ def test_async_memory_is_built_from_every_back_end_given(tmp_path: Path) -> None
         assert memory.sync.store is store and memory.sync.embedder is embedder
         assert memory.sync.llm is llm and memory.sync.reranker is reranker
     finally:
-        asyncio.run(memory.close())
+        asyncio.run(_close(memory))
+
+
+async def _close(memory: AsyncMemory) -> None:
+    await memory.close()
 
 
 class _NoRerank:

@@ -54,7 +54,7 @@ def test_a_slot_is_set_from_the_same_call_and_linked_to_its_memory(tmp_path: Pat
     got = m.get_profile(user_id="alice")
     assert got["profile"] == {"home_city": "Delhi"}
     [slot] = got["slots"]
-    assert slot["memory_id"] == delhi and slot["valid_from"].startswith("2024-01-05")
+    assert slot["memory_id"] == delhi and str(slot["valid_from"]).startswith("2024-01-05")
     assert slot["recorded_at"] and slot["expired_at"] is None
     assert len(llm.calls) == 1 and m.llm_usage.calls == 1
 
@@ -76,8 +76,8 @@ def test_a_new_value_supersedes_and_the_old_one_is_kept(tmp_path: Path) -> None:
     assert values(m, user_id="alice") == {"home_city": "Bangalore"}
     old, new = m.profile_history("home_city", user_id="alice")
     assert (old["value"], new["value"]) == ("Delhi", "Bangalore")
-    assert old["valid_to"].startswith("2024-06-01") and old["expired_at"] == new["recorded_at"]
-    assert new["expired_at"] is None and new["valid_from"].startswith("2024-06-01")
+    assert str(old["valid_to"]).startswith("2024-06-01") and old["expired_at"] == new["recorded_at"]
+    assert new["expired_at"] is None and str(new["valid_from"]).startswith("2024-06-01")
     before = m.get_profile(user_id="alice", as_of=old["recorded_at"])
     assert before["profile"] == {"home_city": "Delhi"}  # what we believed then
 

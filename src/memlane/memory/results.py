@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from memlane.models import HistoryEvent, Hit, MemoryRecord, ProfileChange, ProfileSlot
-from memlane.types import AddResultItem, HistoryItem, MemoryItem, ProfileChangeItem, ProfileSlotItem
+from memlane.types import (
+    AddResultItem,
+    HistoryItem,
+    MemoryItem,
+    ProfileChangeItem,
+    ProfileSlotItem,
+    SearchItem,
+)
 
 __all__ = ["add_item", "change_item", "history_item", "hit_item", "record_item", "slot_item"]
 
@@ -35,9 +42,8 @@ def record_item(record: MemoryRecord) -> MemoryItem:
     return cast(MemoryItem, item)  # the keys MemoryItem documents
 
 
-def hit_item(hit: Hit, *, explain: bool) -> MemoryItem:
-    item = record_item(hit.record)
-    item["score"] = hit.score
+def hit_item(hit: Hit, *, explain: bool) -> SearchItem:
+    item = cast(SearchItem, {**record_item(hit.record), "score": hit.score})
     if "rerank_score" in hit.details:
         item["rerank_score"] = hit.details["rerank_score"]
     if explain:

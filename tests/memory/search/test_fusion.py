@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from memlane import DimensionMismatchError, InvalidInputError, Memory
+from memlane import DimensionMismatchError, InvalidInputError, Memory, SearchItem
 from tests.conftest import hash_config
 
 TEXTS = [
@@ -38,9 +38,9 @@ def alice(memory: Memory) -> Memory:
     return memory
 
 
-def search(memory: Memory, query: str, **kwargs: Any) -> list[dict[str, Any]]:
+def search(memory: Memory, query: str, **kwargs: Any) -> list[SearchItem]:
     kwargs.setdefault("user_id", "alice")
-    results: list[dict[str, Any]] = memory.search(query, explain=True, **kwargs)["results"]
+    results: list[SearchItem] = memory.search(query, explain=True, **kwargs)["results"]
     return results
 
 

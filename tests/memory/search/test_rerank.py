@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from memlane import Memory
+from memlane import Memory, SearchItem
 from memlane.llm import FakeLLM
 from memlane.memory.search.rerank import rerank_hits
 from memlane.models import Hit, MemoryRecord, Scope
@@ -25,12 +25,12 @@ def build(path: Path, llm: FakeLLM, **config: Any) -> Memory:
     return memory
 
 
-def ranked(memory: Memory, query: str, **kwargs: Any) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = memory.search(query, user_id="alice", explain=True, **kwargs)["results"]
+def ranked(memory: Memory, query: str, **kwargs: Any) -> list[SearchItem]:
+    results: list[SearchItem] = memory.search(query, user_id="alice", explain=True, **kwargs)["results"]
     return results
 
 
-def scores_for(results: list[dict[str, Any]], best: str) -> dict[str, list[dict[str, int]]]:
+def scores_for(results: Sequence[Mapping[str, Any]], best: str) -> dict[str, list[dict[str, int]]]:
     """An LLM reranker answer that puts ``best`` first and scores the others 1."""
     return {"scores": [{"id": i, "score": 9 if r["memory"] == best else 1} for i, r in enumerate(results, 1)]}
 

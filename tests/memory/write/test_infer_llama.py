@@ -17,7 +17,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -133,7 +133,7 @@ class RecordingLLM:
 
 @dataclass(slots=True)
 class Outcome:
-    results: list[dict[str, Any]] | None
+    results: Sequence[Mapping[str, Any]] | None
     error: LLMError | None
     seconds: float
     calls: int

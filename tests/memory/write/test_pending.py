@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def test_export_and_import_keep_pending_adds(tmp_path: Path) -> None:
 
 
 def test_an_add_in_flight_is_not_taken_by_reprocess(tmp_path: Path) -> None:
-    seen: list[dict[str, Any]] = []
+    seen: list[Mapping[str, Any]] = []
 
     def reply(call: Any) -> dict[str, Any]:
         seen.append(m.reprocess())  # another caller, while this add waits for its model
@@ -146,7 +147,7 @@ def test_reprocess_without_llm_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_async_memory_has_reprocess(tmp_path: Path) -> None:
-    async def main() -> dict[str, Any]:
+    async def main() -> Mapping[str, Any]:
         memory = AsyncMemory(config(tmp_path / "m.db"))
         try:
             memory.sync.llm = FakeLLM([])
