@@ -377,28 +377,3 @@ def test_profile_weight_zero_or_profile_off_leaves_search_alone(tmp_path: Path) 
     m.add("I moved to Bangalore", user_id="alice")
     results = m.search("where does alice live?", user_id="alice", explain=True)["results"]
     assert all(r["score_details"]["profile_score"] == 0.0 for r in results)
-
-
-@pytest.mark.parametrize(
-    ("query", "keys"),
-    [
-        ("where does she live?", {"home_city", "country"}),
-        ("Is Bob allergic to anything?", {"allergies"}),
-        ("what are the kids called", {"children", "name", "preferred_name"}),
-        ("who is his wife", {"partner"}),
-        ("anything about Bangalore?", set()),  # values are no cue: BM25 finds them
-        ("what is the weather like", set()),
-    ],
-)
-def test_asked_slots(query: str, keys: set[str]) -> None:
-    from memlane.memory.search.profile_cues import asked_slots
-    from memlane.models import ProfileSlot, Scope
-
-    def slot(key: str, value: str) -> ProfileSlot:
-        return ProfileSlot(scope=Scope(user_id="u"), key=key, value=value, valid_from="2024-01-01",
-                           recorded_at="2024-01-01", memory_id="m-" + key)  # fmt: skip
-
-    slots = [slot("home_city", "Bangalore"), slot("country", "India"), slot("allergies", "peanuts")]
-    slots += [slot("children", "Ava and Leo"), slot("name", "Bob"), slot("preferred_name", "Bobby")]
-    slots += [slot("partner", "Carla")]
-    assert {s.key for s in asked_slots(slots, query)} == keys

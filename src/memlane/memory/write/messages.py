@@ -14,8 +14,6 @@ from memlane.memory.arguments import check_size, check_text
 from memlane.memory.times import parse_timestamp
 from memlane.models import IDENTITY_KEYS, Message
 
-logger = logging.getLogger("memlane")
-
 __all__ = [
     "CREATED_AT",
     "MAX_ADD_CHARS",
@@ -23,6 +21,8 @@ __all__ = [
     "normalize_messages",
     "update_metadata",
 ]
+
+logger = logging.getLogger("memlane")
 
 MAX_ADD_CHARS = 1_000_000
 """The most characters the messages of one ``add()`` call may hold together."""
