@@ -46,8 +46,9 @@ from memlane import Memory
 from memlane.config import SearchConfig
 from memlane.embed.base import Embedder, Purpose, Vectors
 from memlane.filters import Filter, and_
-from memlane.memory import inputs
-from memlane.text import keywords
+from memlane.memory.scope import resolve_scope
+from memlane.memory.times import expiration_filter
+from memlane.tokenizer import keywords
 
 USER = "bench"
 
@@ -249,8 +250,8 @@ def time_calls(call: Callable[[int], object], count: int) -> list[float]:
 
 def scope_filter() -> Filter:
     """The filter ``Memory.search`` hands the store for ``filters={"user_id": USER}``."""
-    _, where = inputs.resolve_scope({"user_id": USER}, None)
-    return and_(where, inputs.expiration_filter(datetime.now(UTC).date().isoformat()))
+    _, where = resolve_scope({"user_id": USER}, None)
+    return and_(where, expiration_filter(datetime.now(UTC).date().isoformat()))
 
 
 def measure_search(memory: Memory, timer: TimedEmbedder, qs: list[str]) -> dict[str, Latency]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+import typing
 from importlib.metadata import version
 
 import pytest
@@ -20,6 +21,44 @@ def test_all_is_the_sorted_list_of_public_names() -> None:
         if (not name.startswith("_") or name == "__version__") and not isinstance(value, types.ModuleType)
     ]
     assert memlane.__all__ == sorted(public)
+
+
+def test_result_and_argument_types_are_exported() -> None:
+    from memlane import types as shapes
+
+    assert sorted(shapes.__all__) == [
+        "AddResult",
+        "AddResultItem",
+        "DeleteResult",
+        "GetAllResult",
+        "HistoryItem",
+        "Id",
+        "MemoryItem",
+        "MessageDict",
+        "Messages",
+        "ProfileChangeItem",
+        "ProfileResult",
+        "ProfileSlotItem",
+        "PurgeResult",
+        "ReprocessResult",
+        "ReprocessedAdd",
+        "SearchItem",
+        "SearchResult",
+        "TimeLike",
+        "UpdateResult",
+    ]
+    assert set(shapes.__all__) <= set(memlane.__all__)
+
+
+def test_memory_methods_are_annotated_with_the_result_types() -> None:
+    hints = {
+        name: typing.get_type_hints(getattr(memlane.Memory, name)) for name in ("add", "search", "get_all")
+    }
+    assert hints["add"]["return"] is memlane.AddResult
+    assert hints["search"]["return"] is memlane.SearchResult
+    assert hints["get_all"]["return"] is memlane.GetAllResult
+    assert hints["add"]["messages"] == memlane.Messages
+    assert hints["add"]["timestamp"] == memlane.TimeLike | None
 
 
 def test_every_exported_name_exists() -> None:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, cast, get_args
 
 from memlane.errors import InvalidFilterError, InvalidInputError
-from memlane.text import is_utf8
 
 __all__ = [
     "COLUMN_FIELDS",
@@ -47,6 +46,7 @@ __all__ = [
     "and_",
     "clean_id",
     "clean_name",
+    "is_utf8",
     "parse_filters",
 ]
 
@@ -209,6 +209,16 @@ def _check_scalar(key: str, op: str, value: Any) -> None:
 
 
 # -- ids -------------------------------------------------------------------------------------
+
+
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be stored as UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 _WHITESPACE = re.compile(r"\s")
 _INVISIBLE = frozenset({"Cc", "Cf"})

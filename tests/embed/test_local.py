@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from memlane import Memory
+from memlane import Memory, SearchItem
 from memlane.embed.local import LocalEmbedder, LocalEmbedderConfig, default_model_path
 from memlane.errors import EmbedderError
 
@@ -76,8 +75,8 @@ def test_end_to_end_on_a_real_file(
         assert [a["memory"] for a in added] == [m["content"] for m in CONVERSATION[1:]]
         memory.add("I live in Paris and like croissants", user_id="bob")
 
-        def top(query: str) -> dict[str, Any]:
-            results: list[dict[str, Any]] = memory.search(query, filters=alice, top_k=1)["results"]
+        def top(query: str) -> SearchItem:
+            results: list[SearchItem] = memory.search(query, filters=alice, top_k=1)["results"]
             assert results and results[0]["user_id"] == "alice"
             return results[0]
 

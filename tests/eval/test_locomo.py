@@ -95,7 +95,7 @@ def test_evaluate_scores_recall_and_reports(tmp_path: Path, data_file: Path) -> 
     assert len(result.latency_ms) == 3 and result.context_tokens[1] > 0
     assert ("ingest", 5, 5) in seen and ("search", 3, 3) in seen
     stored = memory.get_all(user_id="conv-x")["results"]
-    assert {m["metadata"]["dia_id"] for m in stored} == {"D1:1", "D1:2", "D1:3", "D2:1", "D2:2"}
+    assert {(m["metadata"] or {})["dia_id"] for m in stored} == {"D1:1", "D1:2", "D1:3", "D2:1", "D2:2"}
     text = table(result)
     assert "single-hop" in text and "R@10" in text and "p95" in text
     page = html_report(result)

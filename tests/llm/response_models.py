@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from memlane.memory import infer
+from memlane.memory.write import infer
 from memlane.prompts import fact_extraction, graph_extraction, procedural, query_rewrite, rerank, vision
 
 RESPONSE_MODELS: dict[str, type[BaseModel]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def add_one(memory: Memory, text: str, **kwargs: Any) -> str:
     return result
 
 
-def memories(result: dict[str, Any]) -> list[str]:
+def memories(result: Mapping[str, Any]) -> list[str]:
     return [item["memory"] for item in result["results"]]
 
 
@@ -80,7 +81,7 @@ def test_add_without_an_llm_stores_verbatim_by_default(memory: Memory) -> None:
 
 
 def test_add_a_conversation(memory: Memory) -> None:
-    conversation = [
+    conversation: list[dict[str, Any]] = [
         {"role": "system", "content": "You are a helpful assistant."},
         {"role": "user", "content": "I moved to Bangalore", "name": "alice"},
         {"role": "assistant", "content": "How is it?"},
@@ -197,7 +198,7 @@ def test_promoted_keys_appear_only_when_present(memory: Memory) -> None:
         expiration_date="2999-01-01",
     )
     memory.add("agent only", agent_id="a2", infer=False)
-    full = memory.get_all(filters={"user_id": "u"})["results"][0]
+    full = dict(memory.get_all(filters={"user_id": "u"})["results"][0])
     assert {k: full[k] for k in PROMOTED} == {
         "user_id": "u",
         "agent_id": "a",
@@ -324,7 +325,7 @@ def test_ids_scope_search_and_get_all(seeded: Memory) -> None:
 
 def test_filters_combine_ids_and_metadata(seeded: Memory) -> None:
     seeded.add("I like oolong tea", user_id="alice", metadata={"kind": "wish"}, infer=False)
-    found = seeded.search("tea", filters={"user_id": "alice", "kind": "wish"})
+    found: Mapping[str, Any] = seeded.search("tea", filters={"user_id": "alice", "kind": "wish"})
     assert memories(found) == ["I like oolong tea"]
     found = seeded.get_all(filters={"user_id": "alice", "kind": {"ne": "wish"}})
     assert len(found["results"]) == 4
@@ -523,7 +524,7 @@ def test_history_rows(memory: Memory) -> None:
     # created_at and has the time of its change as updated_at
     assert rows[0]["updated_at"] == rows[0]["created_at"]
     assert all(r["created_at"] == rows[0]["created_at"] for r in rows)
-    changed = [utc(r["updated_at"]) for r in rows]
+    changed = [utc(str(r["updated_at"])) for r in rows]
     assert changed == sorted(changed) and changed[3] > changed[0]
 
 
@@ -631,14 +632,14 @@ def test_ids_with_invisible_characters_are_refused_everywhere(memory: Memory, sn
 
 def test_int_ids_become_strings_and_ids_are_trimmed(memory: Memory) -> None:
     # as mem0 does
-    mid = memory.add("tea", user_id=42, agent_id=" helper ", infer=False)["results"][0]["id"]  # type: ignore[arg-type]
+    mid = memory.add("tea", user_id=42, agent_id=" helper ", infer=False)["results"][0]["id"]
     item = memory.get(f" {mid}\n")
     assert item is not None and (item["user_id"], item["agent_id"]) == ("42", "helper")
     assert memories(memory.get_all(user_id="42")) == ["tea"]
     assert memories(memory.search("tea", filters={"user_id": 42, "agent_id": "helper "})) == ["tea"]
     memory.update(f"{mid} ", text="green tea")
     assert [h["event"] for h in memory.history(f" {mid}")] == ["ADD", "UPDATE"]
-    assert memory.delete_all(user_id=42)["deleted"] == 1  # type: ignore[arg-type]
+    assert memory.delete_all(user_id=42)["deleted"] == 1
 
 
 def test_update_with_text_and_data_stores_text(memory: Memory) -> None:
@@ -707,7 +708,7 @@ def test_delete_history_row_keeps_the_memory_created_at(memory: Memory) -> None:
     add_row, delete_row = memory.history(mid)
     assert delete_row["event"] == "DELETE"
     assert delete_row["created_at"] == "2020-01-01T00:00:00+00:00"
-    assert utc(delete_row["updated_at"]) > utc(add_row["updated_at"])
+    assert utc(str(delete_row["updated_at"])) > utc(str(add_row["updated_at"]))
 
 
 def test_delete_all_says_how_many_it_deleted(memory: Memory) -> None:

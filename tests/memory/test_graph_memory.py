@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from memlane import Memory
+from memlane import AddResult, Memory
 from memlane.llm import FakeLLM
 
 
@@ -33,7 +33,7 @@ def add(event: str, text: str, id: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def delhi_then_bangalore(tmp_path: Path) -> tuple[Memory, FakeLLM, dict[str, Any], dict[str, Any]]:
+def delhi_then_bangalore(tmp_path: Path) -> tuple[Memory, FakeLLM, AddResult, AddResult]:
     llm = FakeLLM(
         [
             answer([add("ADD", "Lives in Delhi")], [("user", "lives_in", "Delhi")]),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -245,6 +247,42 @@ def test_every_public_method_has_an_async_twin(name: str) -> None:
     assert twin is not None, f"AsyncMemory.{name} is missing"
     assert inspect.iscoroutinefunction(twin)
     assert inspect.signature(twin) == inspect.signature(getattr(Memory, name))
+
+
+def test_the_constructors_take_the_same_arguments() -> None:
+    assert inspect.signature(AsyncMemory) == inspect.signature(Memory)
+    assert inspect.signature(AsyncMemory.__init__) == inspect.signature(Memory.__init__)
+    for name in ("store", "embedder", "llm", "graph", "reranker"):
+        assert name in inspect.signature(AsyncMemory).parameters, name
+
+
+def test_from_config_takes_the_same_arguments() -> None:
+    sync = inspect.signature(Memory.from_config).parameters
+    assert list(inspect.signature(AsyncMemory.from_config).parameters.values()) == list(sync.values())
+
+
+def test_async_memory_is_built_from_every_back_end_given(tmp_path: Path) -> None:
+    from memlane.embed.hash import HashEmbedder
+    from memlane.llm import FakeLLM
+    from memlane.store.sqlite import SQLiteStore
+
+    store, embedder, llm = SQLiteStore(tmp_path / "m.db"), HashEmbedder(16), FakeLLM([])
+    reranker = _NoRerank()
+    memory = AsyncMemory(store=store, embedder=embedder, llm=llm, reranker=reranker)
+    try:
+        assert memory.sync.store is store and memory.sync.embedder is embedder
+        assert memory.sync.llm is llm and memory.sync.reranker is reranker
+    finally:
+        asyncio.run(_close(memory))
+
+
+async def _close(memory: AsyncMemory) -> None:
+    await memory.close()
+
+
+class _NoRerank:
+    def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
+        return [0.0] * len(documents)
 
 
 def test_async_context_manager(async_memory: AsyncMemory) -> None:

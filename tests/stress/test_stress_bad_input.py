@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -292,7 +292,7 @@ def _injection_problems(path: Path, payload: str) -> tuple[int, list[str]]:
         schema, victim = _schema(store), _scope_rows(store, "victim")
         attempts = 0
 
-        def attempt(what: str, fn: Callable[[], dict[str, Any]]) -> None:
+        def attempt(what: str, fn: Callable[[], Mapping[str, Any]]) -> None:
             nonlocal attempts
             attempts += 1
             try:

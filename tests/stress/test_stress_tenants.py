@@ -19,6 +19,7 @@ import itertools
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,7 @@ class TenantMachine(RuleBasedStateMachine):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def _check_results(self, results: list[dict[str, Any]], combo: tuple[str, ...]) -> None:
+    def _check_results(self, results: Sequence[Mapping[str, Any]], combo: tuple[str, ...]) -> None:
         STATS["reads"] += 1
         for item in results:
             STATS["results_checked"] += 1

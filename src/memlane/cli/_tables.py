@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
@@ -23,7 +23,7 @@ __all__ = [
     "when",
 ]
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
 
 MEMORY_WIDTH = 60
 """Memory texts longer than this are cut in tables (``get`` and ``--json`` show them whole)."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from memlane import __version__
 from memlane.errors import InvalidInputError
-from memlane.memory.main import Memory
+from memlane.memory import Memory
 from memlane.redact import redact
 
 __all__ = [

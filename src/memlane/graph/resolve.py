@@ -27,7 +27,7 @@ from memlane.graph.models import (
     ExtractedRelation,
 )
 from memlane.models import Scope
-from memlane.text import STOP_WORDS
+from memlane.tokenizer import STOP_WORDS
 
 __all__ = [
     "SELF_REFERENCES",

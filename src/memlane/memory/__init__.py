@@ -1,6 +1,6 @@
 """The façade (``Memory``, ``AsyncMemory``) and the pipelines behind it."""
 
-from memlane.memory.async_memory import AsyncMemory
-from memlane.memory.main import Memory
+from memlane.memory.async_facade import AsyncMemory
+from memlane.memory.facade import Memory
 
 __all__ = ["AsyncMemory", "Memory"]

@@ -1,0 +1,375 @@
+"""``Memory``: the mem0-compatible façade. Every public method is here, each a thin one: it
+checks its arguments, calls one pipeline over the back ends (``Backends``) and returns mem0's
+result shape (``memlane.types``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from memlane.config import MemoryConfig
+from memlane.embed.base import Embedder
+from memlane.errors import ConfigError, InvalidInputError
+from memlane.filters import and_
+from memlane.graph.base import GraphStore
+from memlane.llm.base import LLM, Usage
+from memlane.memory import arguments, erase, export, profile, read
+from memlane.memory.backends import Backends
+from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
+from memlane.memory.search.pipeline import SearchRequest
+from memlane.memory.search.pipeline import search as run_search
+from memlane.memory.times import expiration_filter, parse_expiration, parse_timestamp
+from memlane.memory.write import add as write_add
+from memlane.memory.write import pending
+from memlane.memory.write import update as write_update
+from memlane.memory.write.messages import clean_metadata, normalize_messages, update_metadata
+from memlane.models import now_iso
+from memlane.rerank.base import Reranker
+from memlane.store.base import MemoryStore
+from memlane.types import (
+    AddResult,
+    DeleteResult,
+    GetAllResult,
+    HistoryItem,
+    Id,
+    MemoryItem,
+    Messages,
+    ProfileResult,
+    ProfileSlotItem,
+    PurgeResult,
+    ReprocessResult,
+    SearchResult,
+    TimeLike,
+    UpdateResult,
+)
+
+__all__ = ["Memory"]
+
+_LLM_NEEDED = (
+    "add(infer=True) needs an LLM: configure one, e.g. Memory.from_config({'llm': "
+    "{'provider': 'openai', 'config': {'model': 'gpt-4.1-mini', 'base_url': "
+    "'http://localhost:8080/v1'}}}) for any OpenAI-compatible endpoint, "
+    "or call add(..., infer=False) to store the messages verbatim"
+)
+
+
+class Memory:
+    """Long-term memory: ``add`` conversations, ``search`` them, keep every version.
+
+    ``Memory()`` runs offline: one SQLite file under ``~/.memlane`` and a local embedder.
+    Pass a ``MemoryConfig`` (or a mem0-style config dict) to choose other back ends, or
+    ready-made ``store`` / ``embedder`` / ``llm`` / ``graph`` / ``reranker`` objects.
+    """
+
+    def __init__(
+        self,
+        config: MemoryConfig | dict[str, Any] | None = None,
+        *,
+        store: MemoryStore | None = None,
+        embedder: Embedder | None = None,
+        llm: LLM | None = None,
+        graph: GraphStore | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
+        self.backends = Backends.build(
+            config, store=store, embedder=embedder, llm=llm, graph=graph, reranker=reranker
+        )
+        """The back ends every call runs on."""
+
+    @classmethod
+    def from_config(cls, config_dict: dict[str, Any]) -> Memory:
+        """Build from a config dict (memlane's or mem0's shape); ``ConfigError`` if invalid."""
+        return cls(MemoryConfig.load(config_dict))
+
+    # -- the back ends ---------------------------------------------------------------------
+
+    @property
+    def config(self) -> MemoryConfig:
+        return self.backends.config
+
+    @property
+    def store(self) -> MemoryStore:
+        return self.backends.store
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.backends.embedder
+
+    @property
+    def llm(self) -> LLM | None:
+        return self.backends.llm
+
+    @llm.setter
+    def llm(self, llm: LLM | None) -> None:
+        self.backends.llm = llm
+
+    @property
+    def graph(self) -> GraphStore | None:
+        """Entities and relations, when the graph is on (``enable_graph`` or ``graph_store``)."""
+        return self.backends.graph
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """Used by ``search(rerank=True)`` when a ``reranker`` is configured or given."""
+        return self.backends.reranker
+
+    @property
+    def llm_usage(self) -> Usage:
+        """LLM calls and tokens spent by this instance so far."""
+        return self.backends.usage
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def add(
+        self,
+        messages: Messages,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        metadata: dict[str, Any] | None = None,
+        infer: bool | None = None,
+        memory_type: str | None = None,
+        prompt: str | None = None,
+        timestamp: TimeLike | None = None,
+        expiration_date: TimeLike | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> AddResult:
+        """Remember messages (a string, a message dict or a list of them).
+
+        ``infer`` defaults to True when an LLM is configured and False otherwise; with
+        ``infer=False`` each non-system message is stored verbatim.
+        """
+        scope, _ = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
+        if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
+            raise InvalidInputError("add() takes only user_id, agent_id and run_id in filters")
+        require_plain_scope(scope, "add")
+        clean = clean_metadata(metadata)
+        normalized = normalize_messages(messages)
+        observed_at = parse_timestamp(timestamp)
+        expires = parse_expiration(expiration_date)
+        if memory_type is not None and memory_type != "procedural_memory":
+            raise InvalidInputError(f"memory_type must be None or 'procedural_memory', got {memory_type!r}")
+        procedural = memory_type is not None and scope.agent_id is not None  # mem0: else ignored
+        if infer is None:
+            infer = self.llm is not None
+        if (infer or procedural) and self.llm is None:
+            raise ConfigError(_LLM_NEEDED)
+        params = pending.params_of(clean, prompt, memory_type if procedural else None, observed_at, expires)
+        return write_add.add(self.backends, scope, normalized, params, infer=infer or procedural)
+
+    def reprocess(
+        self, *, user_id: Id | None = None, agent_id: Id | None = None, run_id: Id | None = None
+    ) -> ReprocessResult:
+        """Retry the adds whose LLM call failed (their messages were kept), oldest first, for a
+        scope (every id given must match) or all: ``{"results": [per add: id, scope ids,
+        messages, results...], "remaining": messages still waiting}``, plus ``error`` when the
+        LLM failed again (the retry stops there)."""
+        scope = exact_scope(user_id, agent_id, run_id)
+        if self.llm is None:
+            raise ConfigError("reprocess() needs an LLM: configure the one the failed adds should use")
+        return write_add.reprocess(self.backends, scope)
+
+    def update(
+        self,
+        memory_id: Id,
+        text: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        expiration_date: TimeLike | None = write_update.KEEP,
+        data: str | None = None,
+    ) -> UpdateResult:
+        """Change a memory's text (a new version; the old one stays in history) or metadata.
+
+        ``metadata`` is merged into the stored metadata (as mem0 does; ``{}`` changes nothing).
+        ``data`` is mem0 1.x's name for ``text``; when both are given, ``text`` wins.
+        ``expiration_date=None`` removes the memory's expiration date.
+        """
+        memory_id = validate_id("memory_id", memory_id)
+        text = text if text is not None else data
+        keep = expiration_date is write_update.KEEP
+        if text is None and metadata is None and keep:
+            raise InvalidInputError("update() needs text, metadata or expiration_date")
+        if text is not None:
+            arguments.check_size("text", arguments.validate_text("text", text))
+        clean = update_metadata(metadata) if metadata is not None else None
+        expires = write_update.KEEP if keep else parse_expiration(expiration_date)
+        write_update.update(self.backends, memory_id, text, clean, expires)
+        return {"message": "Memory updated successfully!"}
+
+    def delete(self, memory_id: Id) -> DeleteResult:
+        """Remove a memory from reads and search; its history keeps a DELETE row."""
+        erase.delete(self.backends, validate_id("memory_id", memory_id))
+        return {"message": "Memory deleted successfully!"}
+
+    def delete_all(
+        self,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        *,
+        filters: dict[str, Any] | None = None,
+    ) -> DeleteResult:
+        """Delete every memory of a scope (all of them, in one transaction); say how many.
+
+        It needs a plain id: an operator on an id (``in``, ``exists``) names no one to delete.
+        """
+        scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
+        require_plain_scope(scope, "delete_all")
+        deleted = erase.delete_all(self.backends, scope, where)
+        return {"message": "Memories deleted successfully!", "deleted": deleted}
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        top_k: int | None = None,
+        limit: int | None = None,
+        filters: dict[str, Any] | None = None,
+        threshold: float | None = None,
+        rerank: bool = False,
+        explain: bool = False,
+        show_expired: bool = False,
+        reference_date: TimeLike | None = None,
+    ) -> SearchResult:
+        """The memories of a scope that best match ``query`` (dense + full-text, fused).
+
+        A period the query names ("last weekend", "in May 2023") is read against
+        ``reference_date`` (default: now) and lifts the memories observed in it.
+        """
+        query = arguments.validate_query(query)
+        reference = parse_timestamp(reference_date, "reference_date")
+        scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
+        k = arguments.validate_top_k(top_k, limit, arguments.SEARCH_TOP_K)
+        floor = arguments.validate_threshold(threshold)
+        if not show_expired:
+            where = and_(where, expiration_filter())
+        moment = datetime.fromisoformat(reference or now_iso())
+        request = SearchRequest(query, scope, where, k, floor, moment, rerank=rerank, explain=explain)
+        return run_search(self.backends, request)
+
+    def get(self, memory_id: Id) -> MemoryItem | None:
+        """One memory, or None if there is none with this id."""
+        return read.get_memory(self.backends, validate_id("memory_id", memory_id))
+
+    def get_all(
+        self,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+        limit: int | None = None,
+        show_expired: bool = False,
+        page: int | None = None,
+        page_size: int | None = None,
+    ) -> GetAllResult:
+        """The memories of a scope, newest first: the first ``top_k`` (or ``limit``; any size).
+
+        With ``page`` (1-based) and/or ``page_size`` (default: ``top_k`` or 100), one page of
+        them, plus ``count`` (how many match in all), ``page``, ``page_size`` and the ``next``
+        and ``previous`` page numbers (None at the ends), as mem0's platform pages.
+        """
+        scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
+        k = arguments.validate_top_k(top_k, limit, arguments.LIST_TOP_K, maximum=None)
+        given = top_k is not None or limit is not None
+        paging = arguments.validate_paging(page, page_size, k if given else None)
+        if not show_expired:
+            where = and_(where, expiration_filter())
+        return read.list_memories(self.backends, scope, where, k, paging)
+
+    def history(self, memory_id: Id) -> list[HistoryItem]:
+        """Every ADD / UPDATE / DELETE of a memory, oldest first ([] for an unknown id, as mem0)."""
+        return read.memory_history(self.backends, validate_id("memory_id", memory_id))
+
+    def get_profile(
+        self,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        filters: dict[str, Any] | None = None,
+        as_of: TimeLike | None = None,
+    ) -> ProfileResult:
+        """The profile of a scope's owner: ``{"profile": {key: value}, "slots": [{key, value,
+        memory_id, valid_from, valid_to, recorded_at, expired_at}]}``, in the configured slot
+        order; ``as_of`` (a datetime or ISO string) reads what was current at that record time."""
+        owner = profile.profile_owner("get_profile", user_id, agent_id, run_id, filters)
+        return profile.read_profile(self.backends, owner, parse_timestamp(as_of, "as_of"))
+
+    def profile_history(
+        self,
+        key: str,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> list[ProfileSlotItem]:
+        """Every value one slot had, oldest first, each with its valid and recorded times
+        (``expired_at`` set once superseded or cleared); ``[]`` for a slot never set."""
+        key = arguments.validate_profile_key(key)
+        owner = profile.profile_owner("profile_history", user_id, agent_id, run_id, filters)
+        return profile.slot_history(self.backends, owner, key)
+
+    def chat(self, query: str) -> Any:
+        raise NotImplementedError("chat() is not available yet; use search() and your own LLM")
+
+    # -- erasure and copies ----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Remove every memory, version, history row and message of every scope."""
+        erase.reset(self.backends)
+
+    def purge(
+        self,
+        memory_id: Id | None = None,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+    ) -> PurgeResult:
+        """Erase for good (GDPR): a memory, or everything of a scope, with every version,
+        history row, source message and index entry; no copy of the text remains."""
+        ids = [validate_id("memory_id", memory_id)] if memory_id is not None else []
+        scope = exact_scope(user_id, agent_id, run_id)
+        if not ids and scope.is_empty():
+            raise InvalidInputError("purge() needs a memory_id or a user_id, agent_id or run_id")
+        count = erase.purge(self.backends, ids, scope)
+        return {"message": "Memories purged successfully!", "purged": count}
+
+    def export(self, destination: str | Path | IO[str]) -> dict[str, int]:
+        """Write every record to a JSON Lines file (see ``memlane.memory.export``); counts by kind."""
+        return export.export_jsonl(self.store, destination)
+
+    def import_data(self, source: str | Path | IO[str]) -> dict[str, int]:
+        """Load an export (all or nothing); counts by kind."""
+        counts = export.import_jsonl(self.store, source, embedder=self.embedder)
+        self.backends.store_changed()
+        return counts
+
+    def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
+        """A consistent copy of the store while writers keep going (stores that support it).
+
+        Never onto the database itself; an existing ``destination`` is replaced only with
+        ``overwrite=True``. Either refusal is an ``InvalidInputError`` that changes no file.
+        """
+        export.backup(self.store, destination, overwrite=overwrite)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the store and the providers' connections."""
+        self.backends.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

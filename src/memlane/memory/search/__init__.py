@@ -1,0 +1,2 @@
+"""The search pipeline: candidates per signal, fusion, periods, profile cues, query expansion
+and reranking; ``pipeline.search`` runs one search."""

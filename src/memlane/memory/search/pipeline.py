@@ -1,0 +1,113 @@
+"""One search: read the period the query names against the reference date, ask the LLM for
+other phrasings (``search.expand_queries``), embed them in one batch, look the query up in the
+graph and the profile, fuse every signal per phrasing (``fusion``), merge the phrasings
+(``expand``) and rerank (``rerank``).
+
+The vector of a query that names the scope's own user ("where does alice live?" searched in
+alice's memories) is taken with the name read as "the user": every memory searched is about
+that user, so the name tells them apart no better than chance, yet in a short query it decides
+the vector (all-MiniLM-L6-v2: "alice" alone is closer to "I'm vegetarian" than to "I moved to
+Bangalore"). Full-text search still sees the name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from memlane.errors import LLMError
+from memlane.filters import Filter
+from memlane.llm.base import Usage
+from memlane.memory.backends import Backends
+from memlane.memory.results import hit_item
+from memlane.memory.search.expand import expand_query, merge_phrasings
+from memlane.memory.search.fusion import Query, search_hits
+from memlane.memory.search.periods import find_period
+from memlane.memory.search.profile_cues import profiled_memories
+from memlane.memory.search.rerank import rerank_hits
+from memlane.models import Scope
+from memlane.types import SearchResult
+
+__all__ = ["SearchRequest", "search"]
+
+log = logging.getLogger("memlane")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A validated ``search()`` call."""
+
+    query: str
+    scope: Scope
+    where: Filter
+    top_k: int
+    threshold: float | None
+    moment: datetime
+    """The reference date: "last weekend" is read against it."""
+    rerank: bool = False
+    explain: bool = False
+
+
+def search(backends: Backends, request: SearchRequest) -> SearchResult:
+    """The memories of ``request.scope`` that best match its query, best first."""
+    backends.check_embedder()
+    query, scope, k = request.query, request.scope, request.top_k
+    phrasings = [query, *_phrasings(backends, query, request.moment)] if k > 0 else [query]
+    vectors = backends.embedder.embed([_as_user(p, scope) for p in phrasings], purpose="search")
+    graph = backends.graph
+    linked = None
+    if graph is not None and not scope.is_empty() and k > 0:
+        linked = graph.search(scope, query, vectors[0], limit=max(k, 10))
+    profiled = profiled_memories(backends, scope, query) if k > 0 else []
+    reranker = backends.reranker if request.rerank else None
+    depth = max(k, backends.config.search.rerank_candidates) if reranker else k
+    found = [
+        search_hits(
+            backends,
+            Query(
+                text,
+                request.where,
+                top_k=depth,
+                threshold=request.threshold,
+                vector=vector,
+                graph_scores=linked.memory_scores if linked else None,
+                period=find_period(text, request.moment),
+                profile_ids=profiled,
+            ),
+        )
+        for text, vector in zip(phrasings, vectors, strict=True)
+    ]
+    hits = found[0] if len(found) == 1 else merge_phrasings(found, depth)
+    if reranker is not None:
+        hits = rerank_hits(reranker, query, hits, k, backends.config.search.rerank_weight)
+    out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
+    if graph is not None:
+        out["relations"] = linked.to_mem0() if linked else []
+    return out
+
+
+def _phrasings(backends: Backends, query: str, moment: datetime) -> list[str]:
+    """Other phrasings of ``query`` from the LLM when ``search.expand_queries`` asks."""
+    wanted = backends.config.search.expand_queries
+    if not wanted or backends.llm is None:
+        return []
+    usage = Usage()
+    try:
+        return expand_query(
+            backends.llm, query, variants=wanted, reference_date=moment.date().isoformat(), usage=usage
+        )
+    except LLMError as exc:
+        log.warning("query expansion failed, searching the query alone: %s", exc)
+        return []
+    finally:
+        backends.spend(usage)
+
+
+def _as_user(query: str, scope: Scope) -> str:
+    """``query`` with the scope's user id, where it is a word of it, read as "the user"."""
+    name = scope.user_id
+    if not name or not re.fullmatch(r"\w[\w .'-]*", name):
+        return query
+    return re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "the user", query, flags=re.IGNORECASE)

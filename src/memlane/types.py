@@ -1,0 +1,201 @@
+"""The shapes ``Memory`` takes and returns, for IDEs and type checkers.
+
+Results stay plain dicts at runtime (mem0's shapes); these ``TypedDict`` classes only
+document their keys. ``NotRequired`` keys are present only in some cases, as each says.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NotRequired, TypedDict
+
+__all__ = [
+    "AddResult",
+    "AddResultItem",
+    "DeleteResult",
+    "GetAllResult",
+    "HistoryItem",
+    "Id",
+    "MemoryItem",
+    "MessageDict",
+    "Messages",
+    "ProfileChangeItem",
+    "ProfileResult",
+    "ProfileSlotItem",
+    "PurgeResult",
+    "ReprocessedAdd",
+    "ReprocessResult",
+    "SearchItem",
+    "SearchResult",
+    "TimeLike",
+    "UpdateResult",
+]
+
+# -- what the methods take ---------------------------------------------------------------
+
+Id = str | int
+"""A user, agent, run or memory id: a string, or an int (turned into its string, as mem0 does)."""
+
+TimeLike = str | int | float | date | datetime
+"""A time: a datetime (naive means UTC), a date, an ISO-8601 string or Unix seconds."""
+
+
+class MessageDict(TypedDict, total=False):
+    """One message in mem0's (OpenAI's) form; ``content`` may also be a list of parts
+    (``{"type": "text", "text": ...}``, ``{"type": "image_url", "image_url": {"url": ...}}``)."""
+
+    role: str
+    content: str | dict[str, Any] | list[dict[str, Any]]
+    name: str
+    metadata: dict[str, Any]
+
+
+Messages = str | MessageDict | dict[str, Any] | list[MessageDict] | list[dict[str, Any]]
+"""What ``add()`` remembers: a string (a user message), a message dict or a list of them."""
+
+# -- what the methods return ---------------------------------------------------------------
+
+
+class _Memory(TypedDict):
+    """The keys of a memory in every result (mem0's shape)."""
+
+    id: str
+    memory: str
+    hash: str
+    metadata: dict[str, Any] | None
+    created_at: str
+    updated_at: str
+    user_id: NotRequired[str]
+    agent_id: NotRequired[str]
+    run_id: NotRequired[str]
+    actor_id: NotRequired[str]
+    role: NotRequired[str]
+    attributed_to: NotRequired[str]
+    """The role an inferred memory came from (``"user"``, ``"assistant"``)."""
+    expiration_date: NotRequired[str]
+
+
+class MemoryItem(_Memory):
+    """A memory as ``get`` and ``get_all`` return it."""
+
+    score: NotRequired[None]
+    """``get``: None (mem0's key)."""
+
+
+class SearchItem(_Memory):
+    """A memory as ``search`` returns it."""
+
+    score: float
+    """The fused score, in [0, 1]."""
+    rerank_score: NotRequired[float]
+    """``search(rerank=True)`` with a reranker."""
+    score_details: NotRequired[dict[str, float]]
+    """``search(explain=True)``: each signal's part."""
+
+
+class SearchResult(TypedDict):
+    results: list[SearchItem]
+    relations: NotRequired[list[dict[str, str]]]
+    """Graph on: ``{"source", "relationship", "destination"}`` triples related to the query."""
+
+
+class GetAllResult(TypedDict):
+    results: list[MemoryItem]
+    relations: NotRequired[list[dict[str, str]]]
+    """Graph on: ``{"source", "relationship", "target"}`` triples of the scope."""
+    count: NotRequired[int]
+    """Paged (``page`` or ``page_size`` given): how many match in all; then also the keys below."""
+    page: NotRequired[int]
+    page_size: NotRequired[int]
+    next: NotRequired[int | None]
+    previous: NotRequired[int | None]
+
+
+class AddResultItem(TypedDict):
+    id: str
+    memory: str
+    event: str
+    previous_memory: NotRequired[str]
+    """UPDATE: the text before."""
+    actor_id: NotRequired[str | None]
+    """Verbatim adds: the message's ``name``."""
+    role: NotRequired[str | None]
+    """Verbatim adds: the message's role."""
+
+
+class ProfileChangeItem(TypedDict):
+    key: str
+    value: str | None
+    previous_value: str | None
+    event: str
+    memory_id: str | None
+
+
+class AddResult(TypedDict):
+    results: list[AddResultItem]
+    relations: NotRequired[dict[str, list[list[dict[str, str]]]]]
+    """Graph on: ``{"added_entities": [...], "deleted_entities": [...]}``."""
+    profile: NotRequired[list[ProfileChangeItem]]
+    """Profile on: the slots this add set, changed or cleared."""
+
+
+class ReprocessedAdd(AddResult):
+    """One pending add retried by ``reprocess``: its id, scope ids, message count and
+    ``add()``'s answer."""
+
+    id: str
+    messages: int
+    user_id: NotRequired[str]
+    agent_id: NotRequired[str]
+    run_id: NotRequired[str]
+
+
+class ReprocessResult(TypedDict):
+    results: list[ReprocessedAdd]
+    remaining: int
+    """Messages still waiting for extraction."""
+    error: NotRequired[str]
+    """Why the retry stopped (the LLM failed again)."""
+
+
+class UpdateResult(TypedDict):
+    message: str
+
+
+class DeleteResult(TypedDict):
+    message: str
+    deleted: NotRequired[int]
+    """``delete_all``: how many memories were deleted."""
+
+
+class PurgeResult(TypedDict):
+    message: str
+    purged: int
+
+
+class HistoryItem(TypedDict):
+    id: str
+    memory_id: str
+    old_memory: str | None
+    new_memory: str | None
+    event: str
+    created_at: str
+    updated_at: str | None
+    is_deleted: bool
+    actor_id: str | None
+    role: str | None
+
+
+class ProfileSlotItem(TypedDict):
+    key: str
+    value: str
+    memory_id: str | None
+    valid_from: str | None
+    valid_to: str | None
+    recorded_at: str
+    expired_at: str | None
+
+
+class ProfileResult(TypedDict):
+    profile: dict[str, str]
+    slots: list[ProfileSlotItem]
