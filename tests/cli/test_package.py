@@ -17,7 +17,7 @@ from memlane.cli import cli
 
 PACKAGE = Path(memlane.cli.__file__).parent
 MODULES = sorted(p for p in PACKAGE.glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
-PUBLIC_MODULES = {"memlane", "memlane.eval"}
+PUBLIC_MODULES = {"memlane", "memlane.eval", "memlane.redact"}
 """What a face may import besides its own package (and click, the standard library)."""
 INTERNAL_ATTRIBUTES = {"store", "llm", "embedder", "graph", "reranker"}
 """``Memory`` attributes that are back ends, not API."""

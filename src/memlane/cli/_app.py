@@ -12,11 +12,10 @@ from typing import Any
 
 import click
 
-from memlane import InvalidInputError, MemlaneError, Memory, __version__
-from memlane.redact import redact_text  # public-api: memlane.redact_text (faces mask secrets in errors)
+from memlane import MemlaneError, Memory, __version__
+from memlane.redact import redact_text
 
 __all__ = [
-    "MIN_ID_PREFIX",
     "READ_COMMANDS",
     "CliContext",
     "cli",
@@ -85,27 +84,8 @@ class CliContext:
         return Memory.from_config(config)
 
     def resolve_id(self, value: str) -> str:
-        """The memory id that ``value`` names: the id itself, or a unique prefix of at least
-        ``MIN_ID_PREFIX`` characters (tables show the first 8). An ambiguous prefix is an
-        ``InvalidInputError``; an unknown one is passed on (the command reports it not found)."""
-        if len(value) < MIN_ID_PREFIX:
-            return value
-        # public-api: Memory.resolve_id(id_or_prefix: str) -> str (this method's logic, in the facade)
-        found = self.memory().store.ids_with_prefix(value, limit=_SHOWN_CANDIDATES + 1)
-        if not found or value in found:
-            return value
-        if len(found) == 1:
-            return found[0]
-        count = f"more than {_SHOWN_CANDIDATES}" if len(found) > _SHOWN_CANDIDATES else str(len(found))
-        shown = ", ".join(found[:_SHOWN_CANDIDATES])
-        raise InvalidInputError(
-            f"the id prefix {value!r} matches {count} memories ({shown}); give more characters"
-        )
-
-
-MIN_ID_PREFIX = 4
-"""The shortest id prefix the commands accept for a memory id."""
-_SHOWN_CANDIDATES = 5
+        """The memory id that ``value`` names: the id itself or a unique prefix (``Memory.resolve_id``)."""
+        return self.memory().resolve_id(value)
 
 
 READ_COMMANDS = frozenset({"search", "list", "get", "history", "export", "backup"})

@@ -10,10 +10,7 @@ import click
 from memlane import Memory
 from memlane.cli._app import CliContext
 from memlane.cli._options import pass_cli_context
-from memlane.eval import evaluate_locomo, load_locomo
-
-# public-api: memlane.eval exports provenance, table and write_reports (today only in memlane.eval.report)
-from memlane.eval.report import provenance, table, write_reports
+from memlane.eval import evaluate_locomo, load_locomo, provenance, table, write_reports
 
 __all__ = ["COMMANDS", "eval_group", "eval_locomo"]
 

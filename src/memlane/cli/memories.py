@@ -37,7 +37,6 @@ from memlane.cli._tables import (
     score,
     when,
 )
-from memlane.redact import redact_text  # public-api: Memory.describe_llm() (already redacted)
 
 __all__ = ["COMMANDS", "add", "delete", "delete_all", "get", "history", "list_", "search", "update"]
 
@@ -84,11 +83,9 @@ def add(
     else:
         messages = sys.stdin.read() if text == "-" else text
     memory = context.memory()
-    # public-api: Memory.describe_llm() -> str | None (the LLM's redacted label; None without an LLM)
-    llm = memory.llm
-    if llm is not None and infer is not False:  # the LLM call may take a minute
-        label = getattr(llm, "label", type(llm).__name__)
-        click.echo(redact_text(f"extracting memories with {label}..."), err=True)
+    label = memory.describe_llm()
+    if label is not None and infer is not False:  # the LLM call may take a minute
+        click.echo(f"extracting memories with {label}...", err=True)
     result = memory.add(
         messages,
         user_id=user_id,

@@ -1,5 +1,6 @@
 """Benchmarks users can run: LoCoMo evidence recall and search latency."""
 
 from memlane.eval.locomo import EvalResult, evaluate_locomo, load_locomo
+from memlane.eval.report import provenance, table, write_reports
 
-__all__ = ["EvalResult", "evaluate_locomo", "load_locomo"]
+__all__ = ["EvalResult", "evaluate_locomo", "load_locomo", "provenance", "table", "write_reports"]

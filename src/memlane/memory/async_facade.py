@@ -71,6 +71,8 @@ class AsyncMemory:
     delete = _offload(Memory.delete)
     delete_all = _offload(Memory.delete_all)
     history = _offload(Memory.history)
+    resolve_id = _offload(Memory.resolve_id)
+    describe_llm = _offload(Memory.describe_llm)
     get_profile = _offload(Memory.get_profile)
     profile_history = _offload(Memory.profile_history)
     reset = _offload(Memory.reset)

@@ -25,6 +25,7 @@ from memlane.memory.write import pending
 from memlane.memory.write import update as write_update
 from memlane.memory.write.messages import clean_metadata, normalize_messages, update_metadata
 from memlane.models import now_iso
+from memlane.redact import redact_text
 from memlane.rerank.base import Reranker
 from memlane.store.base import MemoryStore
 from memlane.types import (
@@ -287,6 +288,15 @@ class Memory:
     def history(self, memory_id: Id) -> list[HistoryItem]:
         """Every ADD / UPDATE / DELETE of a memory, oldest first ([] for an unknown id, as mem0)."""
         return read.memory_history(self.backends, validate_id("memory_id", memory_id))
+
+    def resolve_id(self, memory_id_or_prefix: Id) -> str:
+        """The memory id a unique prefix (at least 4 characters) names, or the value itself."""
+        return read.resolve_id(self.backends, validate_id("memory_id", memory_id_or_prefix))
+
+    def describe_llm(self) -> str | None:
+        """The configured LLM as a short label, secrets masked; None without an LLM."""
+        llm = self.backends.llm
+        return None if llm is None else redact_text(str(getattr(llm, "label", type(llm).__name__)))
 
     def get_profile(
         self,

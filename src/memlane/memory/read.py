@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from memlane.errors import InvalidInputError
 from memlane.filters import Filter
 from memlane.memory.arguments import page_links
 from memlane.memory.backends import Backends
@@ -9,7 +10,11 @@ from memlane.memory.results import history_item, record_item
 from memlane.models import Scope
 from memlane.types import GetAllResult, HistoryItem, MemoryItem
 
-__all__ = ["get_memory", "list_memories", "memory_history"]
+__all__ = ["MIN_ID_PREFIX", "get_memory", "list_memories", "memory_history", "resolve_id"]
+
+MIN_ID_PREFIX = 4
+"""The shortest id prefix ``resolve_id`` expands (tables show the first 8 characters)."""
+_SHOWN_CANDIDATES = 5
 
 
 def get_memory(backends: Backends, memory_id: str) -> MemoryItem | None:
@@ -45,3 +50,21 @@ def list_memories(
 def memory_history(backends: Backends, memory_id: str) -> list[HistoryItem]:
     """Every ADD / UPDATE / DELETE of a memory, oldest first ([] for an unknown id, as mem0)."""
     return [history_item(e) for e in backends.store.history(memory_id)]
+
+
+def resolve_id(backends: Backends, value: str) -> str:
+    """The memory id ``value`` names: the id itself, or the one id a prefix of at least
+    ``MIN_ID_PREFIX`` characters starts (deleted memories included). An ambiguous prefix is an
+    ``InvalidInputError`` naming some matches; an unknown value comes back as it is."""
+    if len(value) < MIN_ID_PREFIX:
+        return value
+    found = backends.store.ids_with_prefix(value, limit=_SHOWN_CANDIDATES + 1)
+    if not found or value in found:
+        return value
+    if len(found) == 1:
+        return found[0]
+    count = f"more than {_SHOWN_CANDIDATES}" if len(found) > _SHOWN_CANDIDATES else str(len(found))
+    shown = ", ".join(found[:_SHOWN_CANDIDATES])
+    raise InvalidInputError(
+        f"the id prefix {value!r} matches {count} memories ({shown}); give more characters"
+    )
