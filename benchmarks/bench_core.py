@@ -44,9 +44,10 @@ import numpy as np
 import memlane
 from memlane import Memory
 from memlane.config import SearchConfig
-from memlane.embed.base import Embedder, Purpose, Vectors
+from memlane.embed.base import Embedder, Purpose
 from memlane.filters import Filter, and_
 from memlane.memory import inputs
+from memlane.models import Vectors
 from memlane.text import keywords
 
 USER = "bench"
@@ -173,6 +174,13 @@ class TimedEmbedder:
     @property
     def dimension(self) -> int:
         return self.inner.dimension
+
+    @property
+    def identity(self) -> str:
+        return self.inner.identity
+
+    def close(self) -> None:
+        self.inner.close()
 
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
         start = time.perf_counter()

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from memlane.embed.base import Vectors
 from memlane.embed.hash import HashEmbedder
 from memlane.graph.base import GraphStore
 from memlane.graph.settings import GraphSettings
 from memlane.graph.sqlite import SQLiteGraphStore
+from memlane.models import Vectors
 
 GRAPH_DIMS = 64
 EMBED = HashEmbedder(GRAPH_DIMS)

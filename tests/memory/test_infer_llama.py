@@ -26,9 +26,10 @@ import pytest
 from pydantic import BaseModel
 
 from memlane import LLMError, Memory
-from memlane.llm.base import LLM, ChatMessage, LLMResult
+from memlane.llm.base import LLM, LLMResult
 from memlane.llm.openai import OpenAILLM
 from memlane.llm.structured import message_text
+from memlane.models import ChatMessage
 from memlane.prompts import fact_extraction, memory_update
 from memlane.prompts.common import normalize_fact
 from memlane.registry import registry
@@ -118,17 +119,14 @@ class RecordingLLM:
             result = self.inner.complete(messages, response_model, max_tokens=max_tokens)
         except LLMError as exc:
             exchange.error = str(exc)
-            usage = getattr(exc, "usage", None)
-            exchange.calls = usage.calls if usage is not None else 1
+            exchange.calls = exc.usage.calls if exc.usage is not None else 1
             raise
         exchange.calls = result.usage.calls
         exchange.raw = result.raw
         return result
 
     def close(self) -> None:
-        closer = getattr(self.inner, "close", None)
-        if callable(closer):
-            closer()
+        self.inner.close()
 
 
 @dataclass(slots=True)

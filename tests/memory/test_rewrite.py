@@ -6,8 +6,8 @@ import pytest
 
 from memlane import InvalidInputError, LLMError
 from memlane.llm import FakeLLM
-from memlane.llm.base import Usage
 from memlane.memory.rewrite import expand_query
+from memlane.models import Usage
 from memlane.prompts.query_rewrite import MAX_QUERY_CHARS, QueryRewriteInput, build_messages
 
 QUERY = "Where did Alice move last week and what does she do?"

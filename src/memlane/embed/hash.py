@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from memlane.embed.base import Purpose, Vectors, normalize_rows
+from memlane.embed.base import Purpose, normalize_rows
+from memlane.models import Vectors
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -48,6 +49,9 @@ class HashEmbedder:
                 value = int.from_bytes(digest, "little")
                 out[row, value % self._dims] += 1.0 if (value >> 63) & 1 else -1.0
         return normalize_rows(out)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def register(registry: Registry) -> None:

@@ -20,8 +20,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from memlane.embed import local_onnx
-from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
+from memlane.embed.base import Purpose, check_vectors, normalize_rows
 from memlane.errors import EmbedderError, MissingDependencyError
+from memlane.models import Vectors
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -284,6 +285,9 @@ class LocalEmbedder:
         with self._lock:  # one call at a time: each already uses the cores it should
             raw = self._encode(list(texts))
         return check_vectors(normalize_rows(raw), len(texts), self.dimension, "the local model")
+
+    def close(self) -> None:
+        """Nothing to release: the model goes with the instance."""
 
     def _encode(self, texts: list[str]) -> Any:
         """Raw rows for ``texts``, by ONNX Runtime when it runs; the caller holds the lock."""

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from memlane.embed.base import Embedder, Vectors
+from memlane.embed.base import Embedder
 from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
 from memlane.graph.models import GraphChanges, GraphSearchResult, Relation
-from memlane.models import Scope
+from memlane.models import Scope, Vectors
 
 __all__ = ["GraphStore", "GraphStoreBuilder"]
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from memlane.embed.base import Embedder, Vectors, normalize_rows
+from memlane.embed.base import Embedder, normalize_rows
 from memlane.errors import InvalidInputError
 from memlane.graph.models import Entity, GraphChanges, Relation
 from memlane.graph.resolve import (
@@ -32,7 +32,7 @@ from memlane.graph.resolve import (
     scope_key,
 )
 from memlane.graph.settings import GraphSettings
-from memlane.models import Scope, new_id
+from memlane.models import Scope, Vectors, new_id
 
 __all__ = ["GraphOps", "embed_names", "missing_names", "require_scope", "write"]
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from memlane.embed.base import Embedder, Vectors
+from memlane.embed.base import Embedder
 from memlane.errors import MissingDependencyError, StoreError
 from memlane.graph import cypher
 from memlane.graph.engine import embed_names, missing_names, require_scope, write
@@ -24,7 +24,7 @@ from memlane.graph.models import Entity, GraphChanges, GraphSearchResult, Relati
 from memlane.graph.rank import Candidate, Step, rank, result, seed_scores, walk, walk_rows
 from memlane.graph.resolve import normalize_name, prepare, query_terms, scope_key
 from memlane.graph.settings import GraphSettings
-from memlane.models import Scope, now_iso
+from memlane.models import Scope, Vectors, now_iso
 
 __all__ = ["FalkorDBGraphStore"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memlane.embed.base import Embedder, Vectors
+from memlane.embed.base import Embedder
 from memlane.graph.engine import embed_names, missing_names, require_scope, write
 from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
 from memlane.graph.models import GraphChanges, GraphSearchResult, Relation
@@ -25,7 +25,7 @@ from memlane.graph.rank import Candidate, rank, result, seed_scores, walk_rows
 from memlane.graph.resolve import prepare, query_terms
 from memlane.graph.settings import GraphSettings
 from memlane.graph.sqlite_ops import EntityVectors, SQLiteOps, chunks, relations, scope_sql, time_sql
-from memlane.models import Scope, now_iso
+from memlane.models import Scope, Vectors, now_iso
 from memlane.store.sqlite.store import SQLiteStore
 
 __all__ = ["SQLiteGraphStore"]

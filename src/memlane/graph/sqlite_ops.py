@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from memlane.embed.base import Vectors
 from memlane.errors import DimensionMismatchError
 from memlane.graph.models import Entity, Relation
 from memlane.graph.resolve import normalize_name, scope_key
-from memlane.models import SCOPE_KEYS, Scope
+from memlane.models import SCOPE_KEYS, Scope, Vectors
 from memlane.store.sqlite.vectors import to_blob
 
 __all__ = ["ENTITY_COLUMNS", "EntityVectors", "SQLiteOps", "chunks", "relations", "scope_sql", "time_sql"]

@@ -23,7 +23,6 @@ import httpx
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from memlane.errors import LLMError
-from memlane.llm.base import ChatMessage
 from memlane.llm.presets import PRESETS, Preset
 from memlane.llm.retry import RetrySettings, retryable_status
 from memlane.llm.schema import ResponseSchema, schema_instruction
@@ -35,6 +34,7 @@ from memlane.llm.structured import (
     add_system_text,
     reported_usage,
 )
+from memlane.models import ChatMessage
 from memlane.redact import redact_url, secrets_of_url
 
 if TYPE_CHECKING:

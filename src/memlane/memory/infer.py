@@ -21,10 +21,10 @@ from memlane.embed.base import Embedder
 from memlane.errors import EmptyOutputError, InvalidInputError, LLMError
 from memlane.filters import Filter
 from memlane.graph import extraction as graph_extraction
-from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
+from memlane.llm.base import LLM, LLMResult
 from memlane.memory.plan import CopiedExampleError, Plan, drop_copies, make_plan, profile_plan
 from memlane.memory.search import search_hits
-from memlane.models import MemoryRecord, Message, Scope
+from memlane.models import ChatMessage, MemoryRecord, Message, Scope, Usage
 from memlane.prompts import fact_extraction, memory_update, procedural, update_decision, vision
 from memlane.prompts.common import MemoryOp, conversation_lines, normalize_fact, overlap
 from memlane.prompts.profile import ProfileFields, profile_block
@@ -84,9 +84,8 @@ class Inference:
         try:
             result: LLMResult[T] = self.llm.complete(messages, model)
         except LLMError as exc:  # calls that failed were still paid for
-            spent = getattr(exc, "usage", None)
-            if isinstance(spent, Usage):
-                self.usage.add(spent)
+            if exc.usage is not None:
+                self.usage.add(exc.usage)
             raise
         self.usage.add(result.usage)
         return result.value

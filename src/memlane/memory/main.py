@@ -13,7 +13,7 @@ from memlane.errors import ConfigError, InvalidInputError, NotFoundError
 from memlane.filters import Filter, and_
 from memlane.graph.base import GraphStore
 from memlane.graph.provider import build_graph_store
-from memlane.llm.base import LLM, Usage
+from memlane.llm.base import LLM
 from memlane.memory import inputs, pending
 from memlane.memory.add import Applied, add_verbatim, apply_plan, change_event
 from memlane.memory.format import add_result, record_item
@@ -22,7 +22,7 @@ from memlane.memory.maintenance import DataSafety
 from memlane.memory.plan import Plan
 from memlane.memory.profile import ProfileMethods
 from memlane.memory.recall import SearchMethods
-from memlane.models import MemoryRecord, Scope, now_iso, text_hash
+from memlane.models import MemoryRecord, Scope, Usage, now_iso, text_hash
 from memlane.rerank.base import Reranker, build_reranker
 from memlane.store.base import MemoryStore, PendingAdd
 
@@ -315,10 +315,9 @@ class Memory(SearchMethods, DataSafety, ProfileMethods):
         if self.graph is not None:
             self.graph.close()
         self.store.close()
-        for provider in (self.embedder, self.llm):
-            closer = getattr(provider, "close", None)
-            if callable(closer):
-                closer()
+        self.embedder.close()
+        if self.llm is not None:
+            self.llm.close()
 
     def __enter__(self) -> Memory:
         return self

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from memlane.embed.base import Embedder
-from memlane.errors import InvalidInputError, NotFoundError, StoreError
+from memlane.errors import InvalidInputError, NotFoundError
 from memlane.graph.base import GraphStore
 from memlane.memory import inputs
 from memlane.models import Scope
@@ -71,7 +71,4 @@ class DataSafety:
         Never onto the database itself; an existing ``destination`` is replaced only with
         ``overwrite=True``. Either refusal is an ``InvalidInputError`` that changes no file.
         """
-        method = getattr(self.store, "backup", None)
-        if method is None:
-            raise StoreError(f"{type(self.store).__name__} has no online backup; use export()")
-        method(destination, overwrite=overwrite)
+        self.store.backup(destination, overwrite=overwrite)

@@ -25,14 +25,14 @@ from memlane.embed.base import Embedder
 from memlane.errors import LLMError
 from memlane.filters import and_
 from memlane.graph.base import GraphStore
-from memlane.llm.base import LLM, Usage
+from memlane.llm.base import LLM
 from memlane.memory import inputs
 from memlane.memory.format import hit_item
 from memlane.memory.profile import asked_slots, profile_slots
 from memlane.memory.refine import merge_phrasings, rerank_hits
 from memlane.memory.rewrite import expand_query
 from memlane.memory.search import search_hits
-from memlane.models import Scope, now_iso
+from memlane.models import Scope, Usage, now_iso
 from memlane.periods import find_period
 from memlane.rerank.base import Reranker
 from memlane.store.base import MemoryStore, check_embedder

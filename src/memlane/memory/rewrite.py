@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memlane.errors import InvalidInputError, LLMError
-from memlane.llm.base import LLM, Usage
+from memlane.llm.base import LLM
+from memlane.models import Usage
 from memlane.prompts.common import normalize_fact
 from memlane.prompts.query_rewrite import (
     MAX_QUERY_CHARS,
@@ -52,9 +53,8 @@ def expand_query(
     try:
         result = llm.complete(build_messages(data), QueryRewrite)
     except LLMError as exc:  # failed calls were still paid for
-        spent = getattr(exc, "usage", None)
-        if usage is not None and isinstance(spent, Usage):
-            usage.add(spent)
+        if usage is not None and exc.usage is not None:
+            usage.add(exc.usage)
         raise
     if usage is not None:
         usage.add(result.usage)

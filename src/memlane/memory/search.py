@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from memlane.config import SearchConfig
-from memlane.embed.base import Embedder, Vectors
+from memlane.embed.base import Embedder
 from memlane.filters import Cond, Filter, and_
-from memlane.models import Hit
+from memlane.models import Hit, Vectors
 from memlane.periods import Period
 from memlane.store.base import MemoryStore
 from memlane.text import keywords

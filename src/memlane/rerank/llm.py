@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from memlane.config import LLMSection
 from memlane.errors import ConfigError, LLMError, RerankError
-from memlane.llm.base import LLM, Usage
+from memlane.llm.base import LLM
+from memlane.models import Usage
 from memlane.prompts import rerank as prompt
 from memlane.rerank.base import Reranker, RerankerBuilder, RerankerSettings
 
@@ -102,9 +103,8 @@ class LLMReranker:
         try:
             result = self.llm.complete(prompt.build_messages(data), prompt.scores_for(len(documents)))
         except LLMError as exc:
-            spent = getattr(exc, "usage", None)
-            if isinstance(spent, Usage):
-                self._spent(spent)
+            if exc.usage is not None:
+                self._spent(exc.usage)
             raise RerankError(f"llm_reranker: the model gave no usable scores: {exc}") from exc
         self._spent(result.usage)
         return _by_number(result.value, len(documents))
