@@ -57,7 +57,7 @@ from memlane.llm.structured import ChatReply, ChatRequest, approx_tokens, messag
 from memlane.models import ChatMessage, Usage
 from memlane.prompts import fact_extraction, memory_update
 from memlane.prompts.common import conversation_lines
-from memlane.registry import registry
+from memlane.registry import providers
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_ENV = "MEMLANE_LOCOMO"
@@ -570,7 +570,7 @@ def run_llama(
                 "structured_output": "json_object_schema",
             }
             for pipeline in ("single", "classic"):
-                llm = registry.create("llm", "openai", config)
+                llm = providers.create("llm", "openai", config)
                 row, _ = run_pipeline(
                     "llama",
                     pipeline,

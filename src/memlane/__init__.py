@@ -19,7 +19,7 @@ from memlane.errors import (
     UnknownProviderError,
 )
 from memlane.memory import AsyncMemory, Memory
-from memlane.registry import registry
+from memlane.registry import providers
 
 __all__ = [
     "AsyncMemory",
@@ -41,7 +41,7 @@ __all__ = [
     "StoreError",
     "UnknownProviderError",
     "__version__",
-    "registry",
+    "providers",
 ]
 
 __version__ = "0.1.0"

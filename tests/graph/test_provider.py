@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 from pydantic import ValidationError
 
-from memlane import registry
+from memlane import providers
 from memlane.errors import ConfigError, MissingDependencyError
 from memlane.graph import FalkorDBGraphConfig, SQLiteGraphConfig, SQLiteGraphStore, build_graph_store
 from memlane.graph.extraction import ExtractedRelation
 from memlane.models import Scope
+from memlane.store.base import MemoryStore
 from memlane.store.sqlite import SQLiteStore
 
 ALICE = Scope(user_id="alice")
 TEA = [ExtractedRelation(source="I", relationship="likes", destination="tea")]
 
+OTHER_STORE = cast(MemoryStore, object())
+"""A memory store that is not an SQLite one."""
+
 
 def test_both_back_ends_are_registered() -> None:
-    assert {"falkordb", "sqlite"} <= set(registry.names("graph_store"))
+    assert {"falkordb", "sqlite"} <= set(providers.names("graph_store"))
 
 
 def test_the_sqlite_graph_shares_an_sqlite_memory_store() -> None:
@@ -34,12 +39,12 @@ def test_the_sqlite_graph_shares_an_sqlite_memory_store() -> None:
 
 
 def test_the_sqlite_graph_opens_its_own_path(tmp_path: Path) -> None:
-    graph = build_graph_store("sqlite", {"path": str(tmp_path / "graph.db")}, object())
+    graph = build_graph_store("sqlite", {"path": str(tmp_path / "graph.db")}, OTHER_STORE)
     graph.apply(ALICE, [], TEA)
     graph.close()
     assert (tmp_path / "graph.db").exists()
     with pytest.raises(ConfigError, match=r"graph_store\.config\.path"):
-        build_graph_store("sqlite", {}, object())
+        build_graph_store("sqlite", {}, OTHER_STORE)
 
 
 def test_configs_are_validated() -> None:
@@ -109,4 +114,4 @@ def test_falkordb_without_a_server_is_a_store_error_and_memory_closes_its_store(
     assert "pw-secret" not in str(info.value)
     assert closed == [str(tmp_path / "m.db")]
     with pytest.raises(StoreError, match="unix socket"):
-        build_graph_store("falkordb", {"unix_socket_path": str(tmp_path / "none.sock")}, object())
+        build_graph_store("falkordb", {"unix_socket_path": str(tmp_path / "none.sock")}, OTHER_STORE)

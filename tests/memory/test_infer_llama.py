@@ -32,7 +32,7 @@ from memlane.llm.structured import message_text
 from memlane.models import ChatMessage
 from memlane.prompts import fact_extraction, memory_update
 from memlane.prompts.common import normalize_fact
-from memlane.registry import registry
+from memlane.registry import providers
 from tests.llama_server import LlamaServer, LlamaServerError, missing_packages
 
 pytestmark = pytest.mark.integration
@@ -235,7 +235,7 @@ def existing_section(exchange: Exchange) -> str:
 
 
 def test_single_call_pipeline_end_to_end(llama: LlamaServer, tmp_path: Path) -> None:
-    inner = registry.create("llm", "openai", llm_config(llama))
+    inner = providers.create("llm", "openai", llm_config(llama))
     assert isinstance(inner, OpenAILLM)
     recorder = RecordingLLM(inner)
     with Memory(memory_config(tmp_path, llama), llm=recorder) as memory:

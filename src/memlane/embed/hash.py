@@ -55,4 +55,4 @@ class HashEmbedder:
 
 
 def register(registry: Registry) -> None:
-    registry.register("embedder", "hash", HashEmbedderConfig, lambda c: HashEmbedder(c.dims))
+    registry.register("embedder", "hash", HashEmbedderConfig, lambda config, _: HashEmbedder(config.dims))

@@ -25,7 +25,8 @@ from memlane.errors import EmbedderError, MissingDependencyError
 from memlane.models import Vectors
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.embed.base import Embedder
+    from memlane.registry import Dependencies, Registry
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -317,7 +318,7 @@ def _dimension_of(model: Any) -> int:
     return dim
 
 
-def _huggingface(config: HuggingFaceEmbedderConfig) -> Any:
+def _huggingface(config: HuggingFaceEmbedderConfig, _: Dependencies) -> Embedder:
     """A local model, or the text-embeddings-inference server at ``huggingface_base_url``."""
     if config.huggingface_base_url is None:
         return LocalEmbedder(config)
@@ -336,5 +337,5 @@ def _huggingface(config: HuggingFaceEmbedderConfig) -> Any:
 
 def register(registry: Registry) -> None:
     for name in ("local", "sentence_transformers"):
-        registry.register("embedder", name, LocalEmbedderConfig, LocalEmbedder)
+        registry.register("embedder", name, LocalEmbedderConfig, lambda config, _: LocalEmbedder(config))
     registry.register("embedder", "huggingface", HuggingFaceEmbedderConfig, _huggingface)

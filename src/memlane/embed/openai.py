@@ -138,4 +138,4 @@ def _public_url(url: str) -> str:
 
 
 def register(registry: Registry) -> None:
-    registry.register("embedder", "openai", OpenAIEmbedderConfig, OpenAIEmbedder)
+    registry.register("embedder", "openai", OpenAIEmbedderConfig, lambda config, _: OpenAIEmbedder(config))

@@ -6,7 +6,7 @@ implement it. ``extraction`` holds what the LLM fills; ``resolve`` the pure name
 ``engine`` the write rules; ``rank`` the search rules.
 """
 
-from memlane.graph.base import GraphStore, GraphStoreBuilder
+from memlane.graph.base import GraphStore
 from memlane.graph.extraction import (
     GRAPH_INSTRUCTIONS,
     ExtractedEntity,
@@ -32,7 +32,6 @@ __all__ = [
     "GraphSearchResult",
     "GraphSettings",
     "GraphStore",
-    "GraphStoreBuilder",
     "Relation",
     "SQLiteGraphConfig",
     "SQLiteGraphStore",

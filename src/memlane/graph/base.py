@@ -11,7 +11,7 @@ Nothing is hard-deleted by ``apply``: contradicted relations are invalidated and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from memlane.embed.base import Embedder
@@ -19,7 +19,7 @@ from memlane.graph.extraction import ExtractedEntity, ExtractedRelation
 from memlane.graph.models import GraphChanges, GraphSearchResult, Relation
 from memlane.models import Scope, Vectors
 
-__all__ = ["GraphStore", "GraphStoreBuilder"]
+__all__ = ["GraphStore"]
 
 
 class GraphStore(Protocol):
@@ -94,8 +94,3 @@ class GraphStore(Protocol):
 
     def close(self) -> None:
         """Release connections (a shared memory store stays open)."""
-
-
-GraphStoreBuilder = Callable[[object], GraphStore]
-"""What the ``graph_store`` registry factories return: call it with the memory store (the
-SQLite graph shares an SQLite memory store's file and connection; others ignore it)."""

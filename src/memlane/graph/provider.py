@@ -1,7 +1,7 @@
 """Registration of the graph back ends as ``graph_store`` providers ``sqlite`` and ``falkordb``.
 
-A ``graph_store`` factory returns a ``GraphStoreBuilder``: call it with the memory store. The
-``sqlite`` graph then shares an ``SQLiteStore``'s file, connection and transactions (or opens
+A ``graph_store`` factory gets the memory store in its dependencies (``Dependencies.store``):
+the ``sqlite`` graph shares an ``SQLiteStore``'s file, connection and transactions (or opens
 ``path`` when one is given); ``falkordb`` connects to its server and ignores the memory store.
 """
 
@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, model_validator
 
 from memlane.errors import ConfigError
-from memlane.graph.base import GraphStore, GraphStoreBuilder
+from memlane.graph.base import GraphStore
 from memlane.graph.settings import GraphSettings
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.graph.falkordb import FalkorDBGraphStore
+    from memlane.graph.sqlite import SQLiteGraphStore
+    from memlane.registry import Dependencies, Registry
+    from memlane.store.base import MemoryStore
 
 __all__ = ["FalkorDBGraphConfig", "SQLiteGraphConfig", "build_graph_store", "register"]
 
@@ -53,45 +56,41 @@ class FalkorDBGraphConfig(GraphSettings):
         return data
 
 
-def _sqlite(config: SQLiteGraphConfig) -> GraphStoreBuilder:
-    def build(memory_store: object) -> GraphStore:
-        from memlane.graph.sqlite import SQLiteGraphStore
-        from memlane.store.sqlite import SQLiteStore
+def _sqlite(config: SQLiteGraphConfig, deps: Dependencies) -> SQLiteGraphStore:
+    from memlane.graph.sqlite import SQLiteGraphStore
+    from memlane.store.sqlite import SQLiteStore
 
-        if config.path is not None:
-            return SQLiteGraphStore(config.path, config)
-        if isinstance(memory_store, SQLiteStore):
-            return SQLiteGraphStore(memory_store, config)
-        raise ConfigError(
-            "the sqlite graph store shares an SQLite memory store's file; with another memory "
-            "store, set graph_store.config.path"
-        )
-
-    return build
+    if config.path is not None:
+        return SQLiteGraphStore(config.path, config)
+    if isinstance(deps.store, SQLiteStore):
+        return SQLiteGraphStore(deps.store, config)
+    raise ConfigError(
+        "the sqlite graph store shares an SQLite memory store's file; with another memory "
+        "store, set graph_store.config.path"
+    )
 
 
-def _falkordb(config: FalkorDBGraphConfig) -> GraphStoreBuilder:
-    def build(memory_store: object) -> GraphStore:
-        from memlane.graph.falkordb import FalkorDBGraphStore
+def _falkordb(config: FalkorDBGraphConfig, _: Dependencies) -> FalkorDBGraphStore:
+    from memlane.graph.falkordb import FalkorDBGraphStore
 
-        return FalkorDBGraphStore(
-            unix_socket_path=config.unix_socket_path,
-            host=config.host,
-            port=config.port,
-            password=config.password,
-            graph_name=config.graph_name,
-            settings=config,
-        )
-
-    return build
+    return FalkorDBGraphStore(
+        unix_socket_path=config.unix_socket_path,
+        host=config.host,
+        port=config.port,
+        password=config.password,
+        graph_name=config.graph_name,
+        settings=config,
+    )
 
 
-def build_graph_store(name: str, config: dict[str, Any] | GraphSettings, memory_store: object) -> GraphStore:
-    """The graph back end ``name`` from its config, bound to ``memory_store``."""
-    from memlane.registry import registry
+def build_graph_store(
+    name: str, config: dict[str, Any] | GraphSettings, memory_store: MemoryStore | None
+) -> GraphStore:
+    """The graph back end ``name`` from its config, bound to ``memory_store``; the same as
+    ``GraphStoreSection.build(Dependencies(store=memory_store))``."""
+    from memlane.registry import Dependencies, providers  # the wiring: not a dependency of the graph
 
-    builder: GraphStoreBuilder = registry.create("graph_store", name, config)
-    return builder(memory_store)
+    return providers.create("graph_store", name, config, Dependencies(store=memory_store))
 
 
 def register(registry: Registry) -> None:

@@ -182,4 +182,4 @@ def _secrets(config: AnthropicLLMConfig) -> list[str]:
 
 
 def register(registry: Registry) -> None:
-    registry.register("llm", "anthropic", AnthropicLLMConfig, AnthropicLLM)
+    registry.register("llm", "anthropic", AnthropicLLMConfig, lambda config, _: AnthropicLLM(config))

@@ -150,4 +150,4 @@ def _no_sleep(_seconds: float) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("llm", "fake", FakeLLMConfig, FakeLLM.from_config)
+    registry.register("llm", "fake", FakeLLMConfig, lambda config, _: FakeLLM.from_config(config))

@@ -38,7 +38,7 @@ from memlane.models import ChatMessage
 from memlane.redact import redact_url, secrets_of_url
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.registry import Factory, Registry
 
 __all__ = ["AUTO_ORDER", "Mode", "OpenAILLM", "OpenAILLMConfig", "StructuredMode", "register"]
 
@@ -336,6 +336,11 @@ def _proxy_mounts(proxies: str | dict[str, str] | None) -> dict[str, httpx.BaseT
     return {pattern: httpx.HTTPTransport(proxy=url) for pattern, url in proxies.items()}
 
 
+def _factory(preset: Preset) -> Factory[OpenAILLMConfig, OpenAILLM]:
+    """The factory of one preset: ``OpenAILLM(config, preset=preset)``."""
+    return lambda config, _: OpenAILLM(config, preset=preset)
+
+
 def register(registry: Registry) -> None:
     for preset in PRESETS.values():
-        registry.register("llm", preset.name, OpenAILLMConfig, preset.factory(OpenAILLM))
+        registry.register("llm", preset.name, OpenAILLMConfig, _factory(preset))

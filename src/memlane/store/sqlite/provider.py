@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from memlane.store.sqlite.store import SQLiteStore
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.registry import Dependencies, Registry
 
 __all__ = ["SQLiteStoreConfig", "default_path", "register"]
 
@@ -53,7 +53,7 @@ class SQLiteStoreConfig(BaseModel):
         return self
 
 
-def _build(config: SQLiteStoreConfig) -> SQLiteStore:
+def _build(config: SQLiteStoreConfig, _: Dependencies) -> SQLiteStore:
     return SQLiteStore(
         config.path or default_path(),
         busy_timeout_ms=config.busy_timeout_ms,
