@@ -153,7 +153,7 @@ class Registry:
                 kind, name, known, hint if name in MEM0_NAMES[kind] else None
             ) from None
 
-    def validate(self, kind: Kind, name: str, config: dict[str, Any] | BaseModel) -> BaseModel:
+    def validate(self, kind: Kind, name: str, config: _Config) -> BaseModel:
         """Validate a provider's config into its config model."""
         provider = self.get(kind, name)
         if isinstance(config, provider.config_model):
