@@ -44,10 +44,11 @@ import numpy as np
 import memlane
 from memlane import Memory
 from memlane.config import SearchConfig
-from memlane.embed.base import Embedder, Purpose, Vectors
+from memlane.embed.base import Embedder, Purpose
 from memlane.filters import Filter, and_
 from memlane.memory.scope import resolve_scope
 from memlane.memory.times import expiration_filter
+from memlane.models import Vectors
 from memlane.tokenizer import keywords
 
 USER = "bench"
@@ -174,6 +175,13 @@ class TimedEmbedder:
     @property
     def dimension(self) -> int:
         return self.inner.dimension
+
+    @property
+    def identity(self) -> str:
+        return self.inner.identity
+
+    def close(self) -> None:
+        self.inner.close()
 
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
         start = time.perf_counter()

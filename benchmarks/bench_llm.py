@@ -52,11 +52,12 @@ import memlane
 from memlane import LLMError, Memory
 from memlane.eval.locomo import Conversation, Turn, load_locomo
 from memlane.llm import FakeCall, FakeLLM
-from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
+from memlane.llm.base import LLM, LLMResult
 from memlane.llm.structured import ChatReply, ChatRequest, approx_tokens, message_text
+from memlane.models import ChatMessage, Usage
 from memlane.prompts import fact_extraction, memory_update
 from memlane.prompts.common import conversation_lines
-from memlane.registry import registry
+from memlane.registry import providers
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_ENV = "MEMLANE_LOCOMO"
@@ -233,18 +234,15 @@ class MeteredLLM:
         try:
             result = self.inner.complete(messages, response_model, max_tokens=max_tokens)
         except LLMError as exc:
-            spent = getattr(exc, "usage", None)
-            if isinstance(spent, Usage):
-                self.usage.add(spent)
+            if exc.usage is not None:
+                self.usage.add(exc.usage)
             raise
         self.usage.add(result.usage)
         self.raw.append(result.raw)
         return result
 
     def close(self) -> None:
-        closer = getattr(self.inner, "close", None)
-        if callable(closer):
-            closer()
+        self.inner.close()
 
 
 @dataclass(slots=True)
@@ -572,7 +570,7 @@ def run_llama(
                 "structured_output": "json_object_schema",
             }
             for pipeline in ("single", "classic"):
-                llm = registry.create("llm", "openai", config)
+                llm = providers.create("llm", "openai", config)
                 row, _ = run_pipeline(
                     "llama",
                     pipeline,

@@ -10,6 +10,7 @@ import pytest
 from memlane import ConfigError, Memory, MemoryConfig, UnknownProviderError
 from memlane.embed.hash import HashEmbedder, HashEmbedderConfig
 from memlane.embed.local import LocalEmbedder
+from memlane.llm.openai import OpenAILLM
 from memlane.store.sqlite import SQLiteStore
 from memlane.store.sqlite.provider import SQLiteStoreConfig, default_path
 
@@ -255,5 +256,6 @@ def test_mem0_lmstudio_config_with_its_response_format_loads() -> None:
     section = MemoryConfig.load(mem0_style).llm
     assert section is not None
     llm = section.build()
+    assert isinstance(llm, OpenAILLM)
     assert llm.base_url == "http://localhost:1234/v1" and llm.mode == "json_schema"
     llm.close()

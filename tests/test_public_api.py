@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import types
@@ -64,6 +65,13 @@ def test_memory_methods_are_annotated_with_the_result_types() -> None:
 def test_every_exported_name_exists() -> None:
     for name in memlane.__all__:
         assert hasattr(memlane, name), name
+
+
+def test_no_exported_name_shadows_a_module() -> None:
+    # ``memlane.registry`` is the registry module; the registry instance is ``memlane.providers``
+    for name in memlane.__all__:
+        assert importlib.util.find_spec(f"memlane.{name}") is None, name
+    assert isinstance(memlane.providers, memlane.registry.Registry)
 
 
 def test_version_matches_the_installed_distribution() -> None:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import importlib
+import types
+from collections.abc import Sequence
 from importlib.metadata import EntryPoint
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from memlane import ConfigError, UnknownProviderError, registry
+import memlane
+import memlane.registry as reg_module
+from memlane import ConfigError, MemoryConfig, UnknownProviderError, providers
 from memlane.embed.hash import HashEmbedder
-from memlane.registry import ENTRY_POINT_GROUP, Registry
+from memlane.llm import FakeLLM
+from memlane.registry import ENTRY_POINT_GROUP, Dependencies, Registry
+from memlane.rerank import LLMReranker
+from memlane.store.sqlite import SQLiteStore
+from memlane.store.sqlite.graph import SQLiteGraphStore
+from tests.module_imports import SRC, reachable
 
-# ``memlane.registry`` is the Registry instance (the package re-exports it under the module's
-# name), so the module itself is reached through importlib
-reg_module = importlib.import_module("memlane.registry")
+BACKEND_PACKAGES = ("embed", "llm", "rerank", "store", "graph")
+CONTRACTS = {"memlane.llm.base"}  # the LLM a reranker's own ``llm`` section builds
 
 
 class DummyConfig(BaseModel):
@@ -25,24 +33,37 @@ class DummyConfig(BaseModel):
 
 
 class Dummy:
-    def __init__(self, config: DummyConfig) -> None:
+    """A reranker that remembers its config and the dependencies it was built with."""
+
+    def __init__(self, config: DummyConfig, deps: Dependencies) -> None:
         self.size = config.size
+        self.deps = deps
+
+    def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
+        return [float(self.size)] * len(documents)
 
 
 def test_builtins_are_registered() -> None:
     assert {"hash", "local", "openai", "huggingface", "sentence_transformers"} <= set(
-        registry.names("embedder")
+        providers.names("embedder")
     )
-    assert "sqlite" in registry.names("vector_store")
+    assert "sqlite" in providers.names("vector_store")
 
 
 def test_names_are_sorted() -> None:
-    names = registry.names("embedder")
+    names = providers.names("embedder")
     assert names == sorted(names)
 
 
 def test_the_public_registry_is_a_registry() -> None:
-    assert isinstance(registry, Registry)
+    assert isinstance(providers, Registry)
+    assert memlane.providers is reg_module.providers
+
+
+def test_the_registry_module_is_not_shadowed() -> None:
+    # ``memlane.registry`` is the module (Registry, Dependencies…); the instance is ``memlane.providers``
+    assert isinstance(memlane.registry, types.ModuleType)
+    assert memlane.registry is reg_module
 
 
 def test_builtins_come_through_the_entry_point() -> None:
@@ -77,8 +98,9 @@ def test_validate_rejects_a_bad_config() -> None:
 def test_register_replaces() -> None:
     reg = Registry(discover=False)
     reg.register("reranker", "dummy", DummyConfig, Dummy)
-    reg.register("reranker", "dummy", DummyConfig, lambda c: "replaced")
-    assert reg.create("reranker", "dummy", {}) == "replaced"
+    replaced = Dummy(DummyConfig(size=7), Dependencies())
+    reg.register("reranker", "dummy", DummyConfig, lambda config, deps: replaced)
+    assert reg.create("reranker", "dummy", {}) is replaced
     assert reg.names("reranker").count("dummy") == 1
 
 
@@ -104,12 +126,22 @@ def test_kinds_are_separate() -> None:
         reg.get("vector_store", "hash")
 
 
-def _fake_entry_points(found: list[EntryPoint]) -> Any:
+def _fake_plugins(monkeypatch: pytest.MonkeyPatch, plugins: dict[str, object]) -> None:
+    """Discovery finds only these entry points (each loads to its object), as if installed."""
+    found = [
+        EntryPoint(name=name, value=f"plugin_{name}:register", group=ENTRY_POINT_GROUP) for name in plugins
+    ]
+    real_load = EntryPoint.load
+
+    def load(self: EntryPoint) -> Any:
+        return plugins[self.name] if self in found else real_load(self)
+
     def entry_points(*, group: str) -> list[EntryPoint]:
         assert group == ENTRY_POINT_GROUP
         return found
 
-    return entry_points
+    monkeypatch.setattr(EntryPoint, "load", load)
+    monkeypatch.setattr(reg_module, "entry_points", entry_points)
 
 
 def test_third_party_entry_points_register(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,9 +151,7 @@ def test_third_party_entry_points_register(monkeypatch: pytest.MonkeyPatch) -> N
         calls.append(reg)
         reg.register("reranker", "thirdparty", DummyConfig, Dummy)
 
-    ep = EntryPoint(name="thirdparty", value="x:y", group=ENTRY_POINT_GROUP)
-    monkeypatch.setattr(EntryPoint, "load", lambda self: plugin)
-    monkeypatch.setattr(reg_module, "entry_points", _fake_entry_points([ep]))
+    _fake_plugins(monkeypatch, {"thirdparty": plugin})
     reg = Registry()
     assert "thirdparty" in reg.names("reranker")
     # the builtins entry point was not among those found: they are registered anyway
@@ -130,9 +160,65 @@ def test_third_party_entry_points_register(monkeypatch: pytest.MonkeyPatch) -> N
     assert calls == [reg]  # discovery runs once
 
 
+def test_a_plugin_may_replace_a_builtin(monkeypatch: pytest.MonkeyPatch) -> None:
+    def plugin(reg: Registry) -> None:
+        reg.register("reranker", "llm_reranker", DummyConfig, Dummy)
+
+    _fake_plugins(monkeypatch, {"thirdparty": plugin})
+    assert isinstance(Registry().create("reranker", "llm_reranker", {"size": 3}), Dummy)
+
+
 def test_a_non_callable_entry_point_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    ep = EntryPoint(name="broken", value="x:y", group=ENTRY_POINT_GROUP)
-    monkeypatch.setattr(EntryPoint, "load", lambda self: 42)
-    monkeypatch.setattr(reg_module, "entry_points", _fake_entry_points([ep]))
+    _fake_plugins(monkeypatch, {"broken": 42})
     with pytest.raises(ConfigError, match="broken"):
         Registry().names("embedder")
+
+
+def test_a_factory_gets_the_dependencies() -> None:
+    reg = Registry(discover=False)
+    reg.register("reranker", "dummy", DummyConfig, Dummy)
+    llm = FakeLLM()
+    built = reg.create("reranker", "dummy", {"size": 2}, Dependencies(llm=llm))
+    assert isinstance(built, Dummy) and built.deps.llm is llm and built.deps.store is None
+    plain = reg.create("reranker", "dummy", {})
+    assert isinstance(plain, Dummy) and plain.deps == Dependencies()  # none given: none
+
+
+def test_every_kind_builds_the_same_way_from_its_section(tmp_path: Path) -> None:
+    config = MemoryConfig.load(
+        {
+            "vector_store": {"provider": "sqlite", "config": {"path": str(tmp_path / "m.db")}},
+            "embedder": {"provider": "hash", "config": {"embedding_dims": 8}},
+            "llm": {"provider": "fake"},
+            "graph_store": {"provider": "sqlite"},
+            "reranker": {"provider": "llm_reranker"},
+        }
+    )
+    assert config.llm is not None and config.graph_store is not None and config.reranker is not None
+    store = config.vector_store.build()
+    llm = config.llm.build()
+    deps = Dependencies(store=store, llm=llm)
+    embedder = config.embedder.build(deps)
+    graph = config.graph_store.build(deps)
+    reranker = config.reranker.build(deps)
+    assert isinstance(store, SQLiteStore) and isinstance(embedder, HashEmbedder)
+    assert isinstance(llm, FakeLLM) and isinstance(graph, SQLiteGraphStore)
+    assert isinstance(reranker, LLMReranker) and reranker.llm is llm
+    graph.close()
+    store.close()
+
+
+def test_the_registry_imports_no_provider_and_no_config() -> None:
+    # providers are loaded through entry points only, and no back end needs memlane.config (the
+    # old loop: config -> registry -> providers -> rerank.llm -> config)
+    reached = reachable("memlane.registry")
+    assert "memlane.config" not in reached
+    assert not {m for m in reached if m.split(".")[1] in BACKEND_PACKAGES} - CONTRACTS
+    backends = [
+        ".".join(path.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__")
+        for package in BACKEND_PACKAGES
+        for path in sorted((SRC / package).rglob("*.py"))
+    ]
+    assert "memlane.rerank.llm" in backends
+    for backend in backends:
+        assert "memlane.config" not in reachable(backend), backend

@@ -19,7 +19,7 @@ from memlane.errors import (
     UnknownProviderError,
 )
 from memlane.memory import AsyncMemory, Memory
-from memlane.registry import registry
+from memlane.registry import providers
 from memlane.types import (
     AddResult,
     AddResultItem,
@@ -81,7 +81,7 @@ __all__ = [
     "UnknownProviderError",
     "UpdateResult",
     "__version__",
-    "registry",
+    "providers",
 ]
 
 __version__ = "0.1.0"

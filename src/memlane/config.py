@@ -2,26 +2,24 @@
 
 Each section's ``config`` is validated against the config model its provider registered, so a
 misspelt provider or field fails when the config loads, with a message naming the known ones.
+Every back end is built the same way: ``section.build(deps)`` (``memlane.registry.Dependencies``:
+the memory store for the graph, the Memory's LLM for the reranker).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, MemlaneError
+from memlane.graph.base import GraphStore
 from memlane.models import is_profile_key
-from memlane.redact import redact, redact_text
-from memlane.registry import Kind, problems, registry
+from memlane.redact import redact_text
+from memlane.registry import Kind, LLMSection, ProviderSection, problems
+from memlane.rerank.base import Reranker
+from memlane.store.base import MemoryStore
 
 __all__ = [
     "DEFAULT_PROFILE_SLOTS",
@@ -37,59 +35,17 @@ __all__ = [
 ]
 
 
-class ProviderSection(BaseModel):
-    """``{"provider": name, "config": {...}}`` for one kind of back end."""
-
-    model_config = ConfigDict(extra="forbid")
-    kind: ClassVar[Kind]
-
-    provider: str
-    config: dict[str, Any] = Field(default_factory=dict)
-    _parsed: BaseModel | None = PrivateAttr(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _none_config(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("config") is None and "config" in data:
-            data = {**data, "config": {}}
-        return data
-
-    @model_validator(mode="after")
-    def _validate_provider(self) -> ProviderSection:
-        self._parsed = registry.validate(self.kind, self.provider, self.config)
-        return self
-
-    @property
-    def parsed(self) -> BaseModel:
-        """The provider's validated config model."""
-        if self._parsed is None:
-            self._parsed = registry.validate(self.kind, self.provider, self.config)
-        return self._parsed
-
-    def build(self) -> Any:
-        """A new back end from this section."""
-        return registry.get(self.kind, self.provider).factory(self.parsed)
-
-    def __repr_args__(self) -> Any:  # repr() and str() never show a secret of the raw config
-        for name, value in super().__repr_args__():
-            yield name, redact(value) if isinstance(value, (dict, str)) else value
-
-
-class VectorStoreSection(ProviderSection):
+class VectorStoreSection(ProviderSection[MemoryStore]):
     kind: ClassVar[Kind] = "vector_store"
     provider: str = "sqlite"
 
 
-class EmbedderSection(ProviderSection):
+class EmbedderSection(ProviderSection[Embedder]):
     kind: ClassVar[Kind] = "embedder"
     provider: str = "local"
 
 
-class LLMSection(ProviderSection):
-    kind: ClassVar[Kind] = "llm"
-
-
-class GraphStoreSection(ProviderSection):
+class GraphStoreSection(ProviderSection[GraphStore]):
     """mem0's ``graph_store`` section; ``custom_prompt``, ``threshold`` and ``llm`` are accepted
     for mem0 configs (``threshold`` sets the entity match threshold; the others are ignored)."""
 
@@ -109,7 +65,7 @@ class GraphStoreSection(ProviderSection):
         return data
 
 
-class RerankerSection(ProviderSection):
+class RerankerSection(ProviderSection[Reranker]):
     """mem0's ``reranker`` section: ``sentence_transformer`` (alias ``cross_encoder``: a local
     cross-encoder) or ``llm_reranker`` (the Memory's LLM unless ``config.llm`` names another)."""
 

@@ -24,6 +24,8 @@ Input errors (and ``EmptyOutputError``) subclass ``ValueError`` so that code wri
 
 from __future__ import annotations
 
+from memlane.models import Usage
+
 __all__ = [
     "ConfigError",
     "DimensionMismatchError",
@@ -105,6 +107,9 @@ class LLMError(ProviderError):
     pending: int | None = None
     """Set by ``add(infer=True)``: how many messages of the scope wait for ``Memory.reprocess``
     (the conversation is kept when the call fails)."""
+
+    usage: Usage | None = None
+    """What the failed call still cost (its attempts' calls and tokens), when known."""
 
 
 class EmptyOutputError(LLMError, ValueError):

@@ -1,4 +1,5 @@
-"""Records with no I/O: what the pipelines pass to the stores and back."""
+"""Records with no I/O: what the pipelines pass to the stores and back, and the types every layer
+shares (``ChatMessage`` for prompts and LLMs, ``Vectors`` for embedders and stores, ``Usage``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = [
+    "ChatMessage",
     "IDENTITY_KEYS",
     "EventName",
     "SCOPE_KEYS",
@@ -26,6 +31,8 @@ __all__ = [
     "now_iso",
     "profile_key",
     "text_hash",
+    "Usage",
+    "Vectors",
 ]
 
 SCOPE_KEYS = ("user_id", "agent_id", "run_id")
@@ -35,6 +42,12 @@ IDENTITY_KEYS = (*SCOPE_KEYS, "actor_id")
 """Keys that caller metadata may never set."""
 
 EventName = Literal["ADD", "UPDATE", "DELETE", "NONE"]
+
+ChatMessage = dict[str, Any]
+"""``{"role": "system" | "user" | "assistant", "content": str | list[content part]}``."""
+
+Vectors = npt.NDArray[np.float32]
+"""Embeddings, one row per text (L2-normalised float32)."""
 
 MAX_PROFILE_KEY_CHARS = 40
 _PROFILE_KEY = re.compile(r"[a-z][a-z0-9_]*")
@@ -66,6 +79,20 @@ def is_profile_key(key: object) -> bool:
 def profile_key(text: str) -> str:
     """``text`` as a snake_case key: ``"Home City"`` and ``"home-city"`` give ``"home_city"``."""
     return _NOT_KEY_CHARS.sub("_", text.strip().lower()).strip("_")
+
+
+@dataclass(slots=True)
+class Usage:
+    """LLM tokens and calls spent; added up across retries."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
 
 
 @dataclass(frozen=True, slots=True)

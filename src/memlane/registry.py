@@ -1,28 +1,76 @@
-"""One registry for every kind of provider (llm, embedder, vector_store, graph_store, reranker).
+"""One registry for every kind of back end (llm, embedder, vector_store, graph_store, reranker).
 
-Built-in providers register exactly as third-party ones do: through the ``memlane.providers``
-entry-point group, whose entries are callables taking the registry. Discovery is lazy and
-happens once, on the first lookup.
+A provider is a name, a pydantic config model and a factory. Every factory has one shape,
+``factory(config, deps) -> back end``: its validated config, and the ``Dependencies`` a back end
+may need from the others (the memory store a graph shares its file with, the LLM a reranker
+scores with). A config section (``ProviderSection``: ``{"provider": name, "config": {...}}``)
+names a provider, and ``section.build(deps)`` is how every back end is built.
+
+Providers register through the ``memlane.providers`` entry-point group, built-ins exactly as
+third parties do (a callable that receives the registry); discovery is lazy and happens once,
+on the first lookup. The process-wide registry is ``memlane.providers``. This module imports no
+provider: they are loaded through their entry points only.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import Any, Literal
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar, cast, overload
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from memlane.errors import ConfigError, UnknownProviderError
+from memlane.llm.base import LLM
+from memlane.redact import redact
 
-__all__ = ["ENTRY_POINT_GROUP", "MEM0_ALTERNATIVES", "Kind", "Provider", "Registry", "problems", "registry"]
+if TYPE_CHECKING:
+    from memlane.embed.base import Embedder
+    from memlane.graph.base import GraphStore
+    from memlane.rerank.base import Reranker
+    from memlane.store.base import MemoryStore
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "MEM0_ALTERNATIVES",
+    "Dependencies",
+    "Factory",
+    "Kind",
+    "LLMSection",
+    "Provider",
+    "ProviderSection",
+    "Registry",
+    "problems",
+    "providers",
+]
 
 Kind = Literal["llm", "embedder", "vector_store", "graph_store", "reranker"]
 ENTRY_POINT_GROUP = "memlane.providers"
-_BUILTINS_ENTRY = "builtins"
+_BUILTINS = EntryPoint(name="builtins", value="memlane._builtins:register_builtins", group=ENTRY_POINT_GROUP)
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+T = TypeVar("T")
+_Config: TypeAlias = dict[str, Any] | BaseModel
+"""A provider's config: a dict, or a model validated into the provider's config model."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """What a back end may need from the others; a factory uses what it needs, ignores the rest."""
+
+    store: MemoryStore | None = None
+    """The memory store (the ``sqlite`` graph shares an SQLite store's file and connection)."""
+    llm: LLM | None = None
+    """The Memory's LLM (``llm_reranker`` scores with it unless its config names another)."""
+
+
+NO_DEPENDENCIES = Dependencies()
+
+Factory: TypeAlias = Callable[[ConfigT, Dependencies], T]
+"""How a provider builds its back end: ``factory(validated config, dependencies)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +80,7 @@ class Provider:
     kind: Kind
     name: str
     config_model: type[BaseModel]
-    factory: Callable[[Any], Any]
+    factory: Factory[Any, object]
 
 
 class Registry:
@@ -44,12 +92,45 @@ class Registry:
         self._loaded = False
         self._lock = threading.RLock()
 
+    # one overload per kind: a factory must build that kind's contract, and create() returns it
+    @overload
+    def register(
+        self, kind: Literal["llm"], name: str, config_model: type[ConfigT], factory: Factory[ConfigT, LLM]
+    ) -> None: ...
+    @overload
     def register(
         self,
-        kind: Kind,
+        kind: Literal["embedder"],
         name: str,
-        config_model: type[BaseModel],
-        factory: Callable[[Any], Any],
+        config_model: type[ConfigT],
+        factory: Factory[ConfigT, Embedder],
+    ) -> None: ...
+    @overload
+    def register(
+        self,
+        kind: Literal["vector_store"],
+        name: str,
+        config_model: type[ConfigT],
+        factory: Factory[ConfigT, MemoryStore],
+    ) -> None: ...
+    @overload
+    def register(
+        self,
+        kind: Literal["graph_store"],
+        name: str,
+        config_model: type[ConfigT],
+        factory: Factory[ConfigT, GraphStore],
+    ) -> None: ...
+    @overload
+    def register(
+        self,
+        kind: Literal["reranker"],
+        name: str,
+        config_model: type[ConfigT],
+        factory: Factory[ConfigT, Reranker],
+    ) -> None: ...
+    def register(
+        self, kind: Kind, name: str, config_model: type[BaseModel], factory: Factory[Any, object]
     ) -> None:
         """Register (or replace) the provider ``name`` of ``kind``."""
         with self._lock:
@@ -72,7 +153,7 @@ class Registry:
                 kind, name, known, hint if name in MEM0_NAMES[kind] else None
             ) from None
 
-    def validate(self, kind: Kind, name: str, config: dict[str, Any] | BaseModel) -> BaseModel:
+    def validate(self, kind: Kind, name: str, config: _Config) -> BaseModel:
         """Validate a provider's config into its config model."""
         provider = self.get(kind, name)
         if isinstance(config, provider.config_model):
@@ -87,9 +168,27 @@ class Registry:
                 + "\n".join(f"  {line}" for line in lines)
             ) from None
 
-    def create(self, kind: Kind, name: str, config: dict[str, Any] | BaseModel) -> Any:
-        """Build the back end ``name`` of ``kind`` from its config."""
-        return self.get(kind, name).factory(self.validate(kind, name, config))
+    @overload
+    def create(self, kind: Literal["llm"], name: str, config: _Config, deps: Dependencies = ...) -> LLM: ...
+    @overload
+    def create(
+        self, kind: Literal["embedder"], name: str, config: _Config, deps: Dependencies = ...
+    ) -> Embedder: ...
+    @overload
+    def create(
+        self, kind: Literal["vector_store"], name: str, config: _Config, deps: Dependencies = ...
+    ) -> MemoryStore: ...
+    @overload
+    def create(
+        self, kind: Literal["graph_store"], name: str, config: _Config, deps: Dependencies = ...
+    ) -> GraphStore: ...
+    @overload
+    def create(
+        self, kind: Literal["reranker"], name: str, config: _Config, deps: Dependencies = ...
+    ) -> Reranker: ...
+    def create(self, kind: Kind, name: str, config: _Config, deps: Dependencies = NO_DEPENDENCIES) -> object:
+        """Build the back end ``name`` of ``kind`` from its config and what it may need of the others."""
+        return self.get(kind, name).factory(self.validate(kind, name, config), deps)
 
     def _ensure_loaded(self) -> None:
         if self._loaded:
@@ -98,21 +197,65 @@ class Registry:
             if self._loaded:
                 return
             self._loaded = True
-            found_builtins = False
-            if self._discover:
-                for ep in entry_points(group=ENTRY_POINT_GROUP):
-                    found_builtins |= ep.name == _BUILTINS_ENTRY
-                    _call_register(ep.load(), self, ep.name)
-            if not found_builtins:  # running from a source tree that was never installed
-                from memlane.providers import register_builtins
-
-                register_builtins(self)
+            found = list(entry_points(group=ENTRY_POINT_GROUP)) if self._discover else []
+            builtins = [ep for ep in found if ep.name == _BUILTINS.name] or [_BUILTINS]  # never installed
+            for ep in (*builtins, *(ep for ep in found if ep.name != _BUILTINS.name)):
+                _call_register(ep.load(), self, ep.name)  # built-ins first: a plug-in may replace one
 
 
 def _call_register(fn: Any, reg: Registry, name: str) -> None:
     if not callable(fn):
         raise ConfigError(f"entry point {name!r} in {ENTRY_POINT_GROUP!r} is not callable")
     fn(reg)
+
+
+class ProviderSection(BaseModel, Generic[T]):
+    """``{"provider": name, "config": {...}}``: one back end of one kind (``T``: its contract).
+
+    ``config`` is validated against the config model the provider registered, so a misspelt
+    provider or field fails when the section loads; ``build(deps)`` makes the back end.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ClassVar[Kind]
+
+    provider: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    _parsed: BaseModel | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none_config(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("config") is None and "config" in data:
+            data = {**data, "config": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _validate_provider(self) -> ProviderSection[T]:
+        self._parsed = providers.validate(self.kind, self.provider, self.config)
+        return self
+
+    @property
+    def parsed(self) -> BaseModel:
+        """The provider's validated config model."""
+        if self._parsed is None:
+            self._parsed = providers.validate(self.kind, self.provider, self.config)
+        return self._parsed
+
+    def build(self, deps: Dependencies = NO_DEPENDENCIES) -> T:
+        """A new back end from this section, given what it may need of the others."""
+        built = providers.create(self.kind, self.provider, self.parsed, deps)
+        return cast(T, built)  # create() is typed per kind; ``kind`` is the one T was declared for
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:  # never a secret of the raw config
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if isinstance(value, (dict, str)) else value
+
+
+class LLMSection(ProviderSection[LLM]):
+    """An LLM: the Memory's (``MemoryConfig.llm``), or another back end's own (a reranker's)."""
+
+    kind: ClassVar[Kind] = "llm"
 
 
 def problems(
@@ -197,5 +340,5 @@ MEM0_NAMES: dict[str, frozenset[str]] = {
 """mem0's provider names that memlane does not register (its factory lists)."""
 
 
-registry = Registry()
-"""The process-wide registry that ``MemoryConfig`` resolves providers in."""
+providers = Registry()
+"""The process-wide registry that config sections resolve providers in (``memlane.providers``)."""

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from memlane.embed.base import Vectors
 from memlane.embed.hash import HashEmbedder
 from memlane.graph.base import GraphStore
 from memlane.graph.settings import GraphSettings
+from memlane.models import Vectors
 from memlane.store.sqlite.graph import SQLiteGraphStore
 from tests.store.falkordb.conftest import falkordb_socket  # noqa: F401 (the session's server)
 

@@ -259,13 +259,16 @@ def test_presets_are_registered_with_their_defaults(monkeypatch: pytest.MonkeyPa
     assert isinstance(ollama, OpenAILLM) and ollama.base_url == "http://127.0.0.1:11434/v1"
     monkeypatch.setenv("GROQ_API_KEY", "gsk")
     groq = registry.create("llm", "groq", {})
+    assert isinstance(groq, OpenAILLM)
     assert groq.base_url == PRESETS["groq"].base_url and groq.model == PRESETS["groq"].model
     assert groq._client.headers["authorization"] == "Bearer gsk"
     assert "top_k" not in groq._body(_request(), "tools")
     local = registry.create("llm", "llama_cpp", {"top_k": 1})
+    assert isinstance(local, OpenAILLM)
     assert local._body(_request(), "tools")["top_k"] == 1
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
-    assert registry.create("llm", "openai", {}).base_url == "http://127.0.0.1:9/v1"
+    openai = registry.create("llm", "openai", {})
+    assert isinstance(openai, OpenAILLM) and openai.base_url == "http://127.0.0.1:9/v1"
 
 
 def test_config_accepts_mem0_names_and_rejects_unknown_fields() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from memlane import ConfigError, MemoryConfig, UnknownProviderError, registry
+from memlane import ConfigError, MemoryConfig, UnknownProviderError, providers
 from memlane.config import LLMSection, RerankerSection
 from memlane.llm.fake import FakeLLMConfig
 from memlane.rerank import (
@@ -25,8 +25,8 @@ def test_the_reranker_is_off_by_default() -> None:
 
 
 def test_both_providers_and_the_alias_are_registered() -> None:
-    assert {"sentence_transformer", "cross_encoder", "llm_reranker"} <= set(registry.names("reranker"))
-    assert registry.get("reranker", "cross_encoder").config_model is CrossEncoderConfig
+    assert {"sentence_transformer", "cross_encoder", "llm_reranker"} <= set(providers.names("reranker"))
+    assert providers.get("reranker", "cross_encoder").config_model is CrossEncoderConfig
 
 
 def test_the_default_provider_is_the_cross_encoder() -> None:
@@ -105,8 +105,8 @@ def test_the_nested_llm_is_validated_by_its_provider() -> None:
 
 def test_a_config_model_round_trips_through_the_registry() -> None:
     parsed = LLMRerankerConfig(llm=LLMSection(provider="fake"))
-    assert registry.validate("reranker", "llm_reranker", parsed) is parsed
-    again = registry.validate("reranker", "llm_reranker", parsed.model_dump())
+    assert providers.validate("reranker", "llm_reranker", parsed) is parsed
+    again = providers.validate("reranker", "llm_reranker", parsed.model_dump())
     assert again == parsed
     assert RerankerSection(provider="llm_reranker", config=parsed.model_dump()).parsed == parsed
 

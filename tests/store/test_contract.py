@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from memlane.embed.base import Vectors
 from memlane.embed.hash import HashEmbedder
 from memlane.errors import DimensionMismatchError, NotFoundError, StoreError
 from memlane.filters import All, Cond, Filter, parse_filters
-from memlane.models import HistoryEvent, MemoryRecord, Message, Scope, new_id, text_hash
+from memlane.models import HistoryEvent, MemoryRecord, Message, Scope, Vectors, new_id, text_hash
 from memlane.store.base import MemoryStore, ScoredId
 from tests.store.conftest import CONTRACT_DIMS
 

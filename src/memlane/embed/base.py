@@ -9,11 +9,11 @@ import numpy as np
 import numpy.typing as npt
 
 from memlane.errors import EmbedderError
+from memlane.models import Vectors
 
-__all__ = ["Embedder", "Purpose", "Vectors", "check_vectors", "normalize_rows"]
+__all__ = ["Embedder", "Purpose", "check_vectors", "normalize_rows"]
 
 Purpose = Literal["add", "update", "search"]
-Vectors = npt.NDArray[np.float32]
 
 
 @runtime_checkable
@@ -35,6 +35,10 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
         """One row per text, L2-normalised, dtype float32."""
+        ...
+
+    def close(self) -> None:
+        """Release the model or the client's connections (nothing to do for some)."""
         ...
 
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from memlane.embed.base import Purpose, Vectors, normalize_rows
+from memlane.embed.base import Purpose, normalize_rows
+from memlane.models import Vectors
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -49,6 +50,9 @@ class HashEmbedder:
                 out[row, value % self._dims] += 1.0 if (value >> 63) & 1 else -1.0
         return normalize_rows(out)
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 def register(registry: Registry) -> None:
-    registry.register("embedder", "hash", HashEmbedderConfig, lambda c: HashEmbedder(c.dims))
+    registry.register("embedder", "hash", HashEmbedderConfig, lambda config, _: HashEmbedder(config.dims))

@@ -20,11 +20,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from memlane.embed import local_onnx
-from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
+from memlane.embed.base import Purpose, check_vectors, normalize_rows
 from memlane.errors import EmbedderError, MissingDependencyError
+from memlane.models import Vectors
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.embed.base import Embedder
+    from memlane.registry import Dependencies, Registry
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -285,6 +287,9 @@ class LocalEmbedder:
             raw = self._encode(list(texts))
         return check_vectors(normalize_rows(raw), len(texts), self.dimension, "the local model")
 
+    def close(self) -> None:
+        """Nothing to release: the model goes with the instance."""
+
     def _encode(self, texts: list[str]) -> Any:
         """Raw rows for ``texts``, by ONNX Runtime when it runs; the caller holds the lock."""
         if self._onnx is not None:
@@ -313,7 +318,7 @@ def _dimension_of(model: Any) -> int:
     return dim
 
 
-def _huggingface(config: HuggingFaceEmbedderConfig) -> Any:
+def _huggingface(config: HuggingFaceEmbedderConfig, _: Dependencies) -> Embedder:
     """A local model, or the text-embeddings-inference server at ``huggingface_base_url``."""
     if config.huggingface_base_url is None:
         return LocalEmbedder(config)
@@ -332,5 +337,5 @@ def _huggingface(config: HuggingFaceEmbedderConfig) -> Any:
 
 def register(registry: Registry) -> None:
     for name in ("local", "sentence_transformers"):
-        registry.register("embedder", name, LocalEmbedderConfig, LocalEmbedder)
+        registry.register("embedder", name, LocalEmbedderConfig, lambda config, _: LocalEmbedder(config))
     registry.register("embedder", "huggingface", HuggingFaceEmbedderConfig, _huggingface)

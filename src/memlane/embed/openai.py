@@ -12,8 +12,9 @@ import httpx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from memlane.embed.base import Purpose, Vectors, check_vectors, normalize_rows
+from memlane.embed.base import Purpose, check_vectors, normalize_rows
 from memlane.errors import EmbedderError
+from memlane.models import Vectors
 from memlane.redact import redact_secrets, secrets_of_url
 
 if TYPE_CHECKING:
@@ -79,6 +80,10 @@ class OpenAIEmbedder:
             self._dimension = int(vectors.shape[1])
         return check_vectors(vectors, len(texts), self.dimension, "the embeddings endpoint")
 
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._client.close()
+
     def _request(self, texts: list[str]) -> Vectors:
         body: dict[str, Any] = {"model": self._config.model, "input": texts}
         if self._config.embedding_dims:
@@ -133,4 +138,4 @@ def _public_url(url: str) -> str:
 
 
 def register(registry: Registry) -> None:
-    registry.register("embedder", "openai", OpenAIEmbedderConfig, OpenAIEmbedder)
+    registry.register("embedder", "openai", OpenAIEmbedderConfig, lambda config, _: OpenAIEmbedder(config))

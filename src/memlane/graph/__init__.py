@@ -8,7 +8,7 @@ the records; ``resolve`` the pure name rules; ``engine`` the write rules; ``rank
 rules. What the LLM is asked is ``memlane.prompts.graph_extraction``.
 """
 
-from memlane.graph.base import GraphStore, GraphStoreBuilder, build_graph_store
+from memlane.graph.base import GraphStore, build_graph_store
 from memlane.graph.models import (
     Entity,
     ExtractedEntity,
@@ -32,7 +32,6 @@ __all__ = [
     "GraphSearchResult",
     "GraphSettings",
     "GraphStore",
-    "GraphStoreBuilder",
     "OpsGraphStore",
     "Relation",
     "ScoredRelation",

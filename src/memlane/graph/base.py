@@ -11,15 +11,18 @@ Nothing is hard-deleted by ``apply``: contradicted relations are invalidated and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from memlane.embed.base import Embedder, Vectors
+from memlane.embed.base import Embedder
 from memlane.graph.models import ExtractedEntity, ExtractedRelation, GraphChanges, GraphSearchResult, Relation
 from memlane.graph.settings import GraphSettings
-from memlane.models import Scope
+from memlane.models import Scope, Vectors
 
-__all__ = ["GraphStore", "GraphStoreBuilder", "build_graph_store"]
+if TYPE_CHECKING:
+    from memlane.store.base import MemoryStore
+
+__all__ = ["GraphStore", "build_graph_store"]
 
 
 class GraphStore(Protocol):
@@ -96,15 +99,11 @@ class GraphStore(Protocol):
         """Release connections (a shared memory store stays open)."""
 
 
-GraphStoreBuilder = Callable[[object], GraphStore]
-"""What the ``graph_store`` registry factories return: call it with the memory store (the
-SQLite graph shares an SQLite memory store's file and connection; others ignore it)."""
+def build_graph_store(
+    name: str, config: dict[str, Any] | GraphSettings, memory_store: MemoryStore | None
+) -> GraphStore:
+    """The graph back end ``name`` (``sqlite``, ``falkordb``…) from its config, bound to
+    ``memory_store``; the same as ``GraphStoreSection.build(Dependencies(store=memory_store))``."""
+    from memlane.registry import Dependencies, providers  # the wiring: not a dependency of the graph
 
-
-def build_graph_store(name: str, config: dict[str, Any] | GraphSettings, memory_store: object) -> GraphStore:
-    """The ``graph_store`` provider ``name`` (``sqlite``, ``falkordb``…) from its config, bound
-    to ``memory_store``."""
-    from memlane.registry import registry
-
-    builder: GraphStoreBuilder = registry.create("graph_store", name, config)
-    return builder(memory_store)
+    return providers.create("graph_store", name, config, Dependencies(store=memory_store))

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from memlane.embed.base import Embedder, Vectors, normalize_rows
+from memlane.embed.base import Embedder, normalize_rows
 from memlane.errors import InvalidInputError
 from memlane.graph.models import Entity, GraphChanges, Relation
 from memlane.graph.ops import GraphOps
@@ -32,7 +32,7 @@ from memlane.graph.resolve import (
     scope_key,
 )
 from memlane.graph.settings import GraphSettings
-from memlane.models import Scope, new_id
+from memlane.models import Scope, Vectors, new_id
 
 __all__ = ["embed_names", "missing_names", "require_scope", "write"]
 

@@ -30,10 +30,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from memlane.embed.base import Vectors
 from memlane.graph.models import Entity, Relation
 from memlane.graph.rank import Candidate, WalkRequest
-from memlane.models import Scope
+from memlane.models import Scope, Vectors
 
 __all__ = ["GraphOps"]
 

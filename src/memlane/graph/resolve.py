@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from memlane.embed.base import Vectors
 from memlane.graph.models import (
     MAX_NAME_CHARS,
     MAX_RELATIONSHIP_CHARS,
@@ -26,7 +25,7 @@ from memlane.graph.models import (
     ExtractedEntity,
     ExtractedRelation,
 )
-from memlane.models import Scope
+from memlane.models import Scope, Vectors
 from memlane.tokenizer import STOP_WORDS
 
 __all__ = [

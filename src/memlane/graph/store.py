@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
-from memlane.embed.base import Embedder, Vectors
+from memlane.embed.base import Embedder
 from memlane.graph.engine import embed_names, missing_names, require_scope, write
 from memlane.graph.models import (
     ExtractedEntity,
@@ -24,7 +24,7 @@ from memlane.graph.ops import GraphOps
 from memlane.graph.rank import WalkRequest, rank, result, seed_scores, walk_rows
 from memlane.graph.resolve import prepare, query_terms
 from memlane.graph.settings import GraphSettings
-from memlane.models import Scope, now_iso
+from memlane.models import Scope, Vectors, now_iso
 
 __all__ = ["OpsGraphStore"]
 

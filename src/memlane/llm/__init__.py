@@ -4,10 +4,11 @@
 backoff); providers implement ``raw_chat``. ``FakeLLM`` is a scripted provider for tests.
 """
 
-from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
+from memlane.llm.base import LLM, LLMResult
 from memlane.llm.fake import FakeCall, FakeLLM
 from memlane.llm.parse import OutputParseError, TruncatedOutputError, parse_output
 from memlane.llm.structured import ChatReply, ChatRequest, RetryPolicy, StructuredLLM, TransientLLMError
+from memlane.models import ChatMessage, Usage
 
 __all__ = [
     "LLM",

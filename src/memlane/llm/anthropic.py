@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
-from memlane.llm.base import ChatMessage
 from memlane.llm.retry import RetrySettings
 from memlane.llm.sdk import import_sdk, translate_error
 from memlane.llm.structured import (
@@ -23,6 +22,7 @@ from memlane.llm.structured import (
     message_text,
     reported_usage,
 )
+from memlane.models import ChatMessage
 from memlane.redact import secrets_of_url
 
 if TYPE_CHECKING:
@@ -182,4 +182,4 @@ def _secrets(config: AnthropicLLMConfig) -> list[str]:
 
 
 def register(registry: Registry) -> None:
-    registry.register("llm", "anthropic", AnthropicLLMConfig, AnthropicLLM)
+    registry.register("llm", "anthropic", AnthropicLLMConfig, lambda config, _: AnthropicLLM(config))

@@ -8,30 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["LLM", "ChatMessage", "LLMResult", "Usage"]
+from memlane.models import ChatMessage, Usage
+
+__all__ = ["LLM", "LLMResult"]
 
 T = TypeVar("T", bound=BaseModel)
-
-ChatMessage = dict[str, Any]
-"""``{"role": "system" | "user" | "assistant", "content": str | list[content part]}``."""
-
-
-@dataclass(slots=True)
-class Usage:
-    """Tokens and calls spent; added up across retries."""
-
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, other: Usage) -> None:
-        self.calls += other.calls
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
 
 
 @dataclass(slots=True)
@@ -58,4 +43,8 @@ class LLM(Protocol):
         Raises ``LLMError`` when the call fails after retries, or when the output still does
         not validate after one repair attempt that shows the model its validation error.
         """
+        ...
+
+    def close(self) -> None:
+        """Release the client's connections (nothing to do for most)."""
         ...

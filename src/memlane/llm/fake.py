@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 from memlane.errors import LLMError
-from memlane.llm.base import ChatMessage, Usage
 from memlane.llm.structured import (
     ChatReply,
     ChatRequest,
@@ -26,6 +25,7 @@ from memlane.llm.structured import (
     approx_tokens,
     message_text,
 )
+from memlane.models import ChatMessage, Usage
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -150,4 +150,4 @@ def _no_sleep(_seconds: float) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("llm", "fake", FakeLLMConfig, FakeLLM.from_config)
+    registry.register("llm", "fake", FakeLLMConfig, lambda config, _: FakeLLM.from_config(config))

@@ -119,4 +119,4 @@ def _secrets(config: LiteLLMConfig) -> list[str]:
 
 
 def register(registry: Registry) -> None:
-    registry.register("llm", "litellm", LiteLLMConfig, LiteLLM)
+    registry.register("llm", "litellm", LiteLLMConfig, lambda config, _: LiteLLM(config))

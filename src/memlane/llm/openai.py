@@ -23,7 +23,6 @@ import httpx
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from memlane.errors import LLMError
-from memlane.llm.base import ChatMessage
 from memlane.llm.presets import PRESETS, Preset
 from memlane.llm.retry import RetrySettings, retryable_status
 from memlane.llm.schema import ResponseSchema, schema_instruction
@@ -35,10 +34,11 @@ from memlane.llm.structured import (
     add_system_text,
     reported_usage,
 )
+from memlane.models import ChatMessage
 from memlane.redact import redact_url, secrets_of_url
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.registry import Factory, Registry
 
 __all__ = ["AUTO_ORDER", "Mode", "OpenAILLM", "OpenAILLMConfig", "StructuredMode", "register"]
 
@@ -336,6 +336,11 @@ def _proxy_mounts(proxies: str | dict[str, str] | None) -> dict[str, httpx.BaseT
     return {pattern: httpx.HTTPTransport(proxy=url) for pattern, url in proxies.items()}
 
 
+def _factory(preset: Preset) -> Factory[OpenAILLMConfig, OpenAILLM]:
+    """The factory of one preset: ``OpenAILLM(config, preset=preset)``."""
+    return lambda config, _: OpenAILLM(config, preset=preset)
+
+
 def register(registry: Registry) -> None:
     for preset in PRESETS.values():
-        registry.register("llm", preset.name, OpenAILLMConfig, preset.factory(OpenAILLM))
+        registry.register("llm", preset.name, OpenAILLMConfig, _factory(preset))

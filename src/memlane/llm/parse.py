@@ -16,7 +16,6 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from memlane.errors import LLMError
-from memlane.llm.base import Usage
 
 __all__ = ["OutputParseError", "ParseFailure", "TruncatedOutputError", "excerpt", "parse_output"]
 
@@ -60,8 +59,6 @@ class OutputParseError(LLMError):
         self.reason: ParseFailure = reason
         self.detail = detail
         self.raw = raw
-        self.usage: Usage | None = None
-        """What the attempts cost, when raised by ``complete``."""
         super().__init__(f"{prefix}{self.summary}; output: {excerpt(raw)}")
 
     @property

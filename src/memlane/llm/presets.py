@@ -7,13 +7,9 @@ they differ only in these defaults.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 __all__ = ["PRESETS", "Preset"]
-
-R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +37,6 @@ class Preset:
     def env_key(self) -> str | None:
         """The API key from this host's environment variable, if set."""
         return os.environ.get(self.key_env) if self.key_env else None
-
-    def factory(self, cls: Callable[..., R]) -> Callable[[Any], R]:
-        """A registry factory that builds ``cls(config, preset=self)``."""
-
-        def build(config: Any) -> R:
-            return cls(config, preset=self)
-
-        return build
 
 
 PRESETS: dict[str, Preset] = {

@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from memlane.errors import LLMError, MemlaneError
-from memlane.llm.base import ChatMessage, LLMResult, Usage
+from memlane.llm.base import LLMResult
 from memlane.llm.parse import OutputParseError, TruncatedOutputError, parse_output
 from memlane.llm.retry import RetryPolicy
 from memlane.llm.schema import ResponseSchema, response_schema
+from memlane.models import ChatMessage, Usage
 from memlane.redact import redact_secrets
 
 __all__ = [
@@ -99,6 +100,9 @@ class StructuredLLM(ABC):
     def label(self) -> str:
         """How error messages name this provider."""
         return type(self).__name__
+
+    def close(self) -> None:  # noqa: B027 (an optional override, not abstract)
+        """Release the provider's connections; nothing to do unless a provider holds a client."""
 
     @abstractmethod
     def raw_chat(self, request: ChatRequest) -> ChatReply:

@@ -14,9 +14,11 @@ from typing import Any
 
 from memlane.config import GraphStoreSection, MemoryConfig
 from memlane.embed.base import Embedder
-from memlane.graph.base import GraphStore, build_graph_store
-from memlane.llm.base import LLM, Usage
-from memlane.rerank.base import Reranker, build_reranker
+from memlane.graph.base import GraphStore
+from memlane.llm.base import LLM
+from memlane.models import Usage
+from memlane.registry import Dependencies
+from memlane.rerank.base import Reranker
 from memlane.store.base import MemoryStore, check_embedder
 
 __all__ = ["Backends"]
@@ -65,11 +67,12 @@ class Backends:
             embedder = embedder if embedder is not None else loaded.embedder.build()
             if llm is None and loaded.llm is not None:
                 llm = loaded.llm.build()
+            deps = Dependencies(store=store, llm=llm)
             graph_section = loaded.graph_store or (GraphStoreSection() if loaded.enable_graph else None)
             if graph is None and graph_section is not None:
-                graph = build_graph_store(graph_section.provider, graph_section.config, store)
+                graph = graph_section.build(deps)
             if reranker is None and loaded.reranker is not None:
-                reranker = build_reranker(loaded.reranker.provider, loaded.reranker.parsed, llm=llm)
+                reranker = loaded.reranker.build(deps)
         except BaseException:
             if opened:  # the store this call opened is not left open behind the error
                 store.close()
@@ -102,7 +105,6 @@ class Backends:
         if self.graph is not None:
             self.graph.close()
         self.store.close()
-        for provider in (self.embedder, self.llm):
-            closer = getattr(provider, "close", None)
-            if callable(closer):
-                closer()
+        self.embedder.close()
+        if self.llm is not None:
+            self.llm.close()

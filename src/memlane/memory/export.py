@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from memlane.embed.base import Embedder
-from memlane.errors import InvalidInputError, StoreError
+from memlane.errors import InvalidInputError
 from memlane.models import now_iso
 from memlane.store.base import MemoryStore, check_embedder
 
@@ -74,10 +74,7 @@ def backup(store: MemoryStore, destination: str | Path, *, overwrite: bool = Fal
     Never onto the database itself; an existing ``destination`` is replaced only with
     ``overwrite=True``. Either refusal is an ``InvalidInputError`` that changes no file.
     """
-    method = getattr(store, "backup", None)
-    if method is None:
-        raise StoreError(f"{type(store).__name__} has no online backup; use export()")
-    method(destination, overwrite=overwrite)
+    store.backup(destination, overwrite=overwrite)
 
 
 def _reason(exc: OSError) -> str:

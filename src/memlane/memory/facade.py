@@ -13,7 +13,7 @@ from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError
 from memlane.filters import and_
 from memlane.graph.base import GraphStore
-from memlane.llm.base import LLM, Usage
+from memlane.llm.base import LLM
 from memlane.memory import arguments, erase, export, profile, read
 from memlane.memory.backends import Backends
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
@@ -24,7 +24,7 @@ from memlane.memory.write import add as write_add
 from memlane.memory.write import pending
 from memlane.memory.write import update as write_update
 from memlane.memory.write.messages import clean_metadata, normalize_messages, update_metadata
-from memlane.models import now_iso
+from memlane.models import Usage, now_iso
 from memlane.redact import redact_text
 from memlane.rerank.base import Reranker
 from memlane.store.base import MemoryStore

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from memlane.llm.base import ChatMessage
+from memlane.models import ChatMessage
 from memlane.prompts.common import MAX_FACT_CHARS, MAX_FACTS
 
 __all__ = ["EXAMPLE_TEXTS", "Facts", "FactsInput", "build_messages"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from memlane.graph.models import ExtractedEntity, ExtractedRelation
-from memlane.llm.base import ChatMessage
+from memlane.models import ChatMessage
 
 __all__ = [
     "GRAPH_INSTRUCTIONS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memlane.llm.base import ChatMessage
+from memlane.models import ChatMessage
 from memlane.prompts.common import MAX_FACTS, MemoryOp, existing_lines
 
 __all__ = ["EXAMPLE_TEXTS", "MemoryUpdate", "MemoryUpdateInput", "build_messages"]

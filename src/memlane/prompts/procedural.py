@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memlane.llm.base import ChatMessage
+from memlane.models import ChatMessage
 
 __all__ = ["ProceduralSummary", "build_messages"]
 

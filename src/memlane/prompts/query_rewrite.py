@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from memlane.llm.base import ChatMessage
+from memlane.models import ChatMessage
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_VARIANTS", "QueryRewrite", "QueryRewriteInput", "build_messages"]
 

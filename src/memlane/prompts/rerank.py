@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from memlane.llm.base import ChatMessage
+from memlane.models import ChatMessage
 
 __all__ = [
     "MAX_DOCUMENTS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from memlane.llm.base import ChatMessage
+from memlane.models import ChatMessage
 from memlane.prompts.common import existing_lines
 
 __all__ = ["UpdateDecisionInput", "build_messages"]

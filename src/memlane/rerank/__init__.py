@@ -2,11 +2,11 @@
 
 ``Reranker`` (``base``) is the contract; ``CrossEncoderReranker`` (provider ``sentence_transformer``,
 alias ``cross_encoder``: a local sentence-transformers cross-encoder) and ``LLMReranker``
-(``llm_reranker``: one LLM call scores every candidate) implement it. ``build_reranker`` builds
-one from its config, given the Memory's LLM.
+(``llm_reranker``: one LLM call scores every candidate) implement it. ``RerankerSection.build``
+(or ``build_reranker``) builds one from its config, given the Memory's LLM.
 """
 
-from memlane.rerank.base import Reranker, RerankerBuilder, RerankerSettings, build_reranker
+from memlane.rerank.base import Reranker, RerankerSettings, build_reranker
 from memlane.rerank.cross_encoder import CrossEncoderConfig, CrossEncoderReranker
 from memlane.rerank.llm import LLMReranker, LLMRerankerConfig
 
@@ -16,7 +16,6 @@ __all__ = [
     "LLMReranker",
     "LLMRerankerConfig",
     "Reranker",
-    "RerankerBuilder",
     "RerankerSettings",
     "build_reranker",
 ]

@@ -1,20 +1,21 @@
 """The reranker contract: a query and documents in, one relevance score per document out.
 
-A ``reranker`` provider's factory returns a ``RerankerBuilder``: call it with the Memory's LLM
-(or None). Providers that need no LLM ignore it; ``llm_reranker`` scores with it unless its
-config names an LLM of its own. ``build_reranker`` does both steps.
+A ``reranker`` factory gets the Memory's LLM in its dependencies (``Dependencies.llm``, maybe
+None): providers that need no LLM ignore it; ``llm_reranker`` scores with it unless its config
+names an LLM of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memlane.llm.base import LLM
+if TYPE_CHECKING:
+    from memlane.llm.base import LLM
 
-__all__ = ["Reranker", "RerankerBuilder", "RerankerSettings", "build_reranker"]
+__all__ = ["Reranker", "RerankerSettings", "build_reranker"]
 
 
 @runtime_checkable
@@ -28,10 +29,6 @@ class Reranker(Protocol):
         or run, or when its answer gives no usable scores.
         """
         ...
-
-
-RerankerBuilder = Callable[[LLM | None], Reranker]
-"""What a ``reranker`` provider's factory returns: called with the Memory's LLM (or None)."""
 
 
 class RerankerSettings(BaseModel):
@@ -50,9 +47,9 @@ def build_reranker(name: str, config: dict[str, Any] | BaseModel, *, llm: LLM | 
     """The reranker ``name`` from its config; ``llm`` is the Memory's LLM, if it has one.
 
     Builds no model: a cross-encoder loads on its first ``rerank``. Raises ``ConfigError`` when
-    the provider needs an LLM and neither its config nor ``llm`` gives one.
+    the provider needs an LLM and neither its config nor ``llm`` gives one. The same as
+    ``RerankerSection.build(Dependencies(llm=llm))``.
     """
-    from memlane.registry import registry
+    from memlane.registry import Dependencies, providers  # the wiring: not a dependency of the contract
 
-    builder: RerankerBuilder = registry.create("reranker", name, config)
-    return builder(llm)
+    return providers.create("reranker", name, config, Dependencies(llm=llm))

@@ -18,11 +18,10 @@ from pydantic import Field
 
 from memlane.embed.local import sentence_transformers_class, torch_threads
 from memlane.errors import RerankError
-from memlane.llm.base import LLM
-from memlane.rerank.base import Reranker, RerankerBuilder, RerankerSettings
+from memlane.rerank.base import RerankerSettings
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.registry import Dependencies, Registry
 
 __all__ = ["DEFAULT_MODEL", "CrossEncoderConfig", "CrossEncoderReranker", "register"]
 
@@ -133,11 +132,8 @@ def _first_line(exc: Exception) -> str:
     return line if len(line) <= 200 else line[:199] + "…"
 
 
-def _build(config: CrossEncoderConfig) -> RerankerBuilder:
-    def build(_llm: LLM | None) -> Reranker:
-        return CrossEncoderReranker(config)
-
-    return build
+def _build(config: CrossEncoderConfig, _: Dependencies) -> CrossEncoderReranker:
+    return CrossEncoderReranker(config)
 
 
 def register(registry: Registry) -> None:

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from memlane.config import LLMSection
 from memlane.errors import ConfigError, LLMError, RerankError
-from memlane.llm.base import LLM, Usage
+from memlane.llm.base import LLM
+from memlane.models import Usage
 from memlane.prompts import rerank as prompt
-from memlane.rerank.base import Reranker, RerankerBuilder, RerankerSettings
+from memlane.registry import LLMSection
+from memlane.rerank.base import RerankerSettings
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.registry import Dependencies, Registry
 
 __all__ = ["LLMReranker", "LLMRerankerConfig", "register"]
 
@@ -102,9 +103,8 @@ class LLMReranker:
         try:
             result = self.llm.complete(prompt.build_messages(data), prompt.scores_for(len(documents)))
         except LLMError as exc:
-            spent = getattr(exc, "usage", None)
-            if isinstance(spent, Usage):
-                self._spent(spent)
+            if exc.usage is not None:
+                self._spent(exc.usage)
             raise RerankError(f"llm_reranker: the model gave no usable scores: {exc}") from exc
         self._spent(result.usage)
         return _by_number(result.value, len(documents))
@@ -134,18 +134,15 @@ def _by_number(answer: prompt.RerankScores, count: int) -> list[float]:
     return [found.get(n, 0.0) for n in range(1, count + 1)]
 
 
-def _build(config: LLMRerankerConfig) -> RerankerBuilder:
-    def build(default_llm: LLM | None) -> Reranker:
-        llm: LLM | None = config.llm.build() if config.llm is not None else default_llm
-        if llm is None:
-            raise ConfigError(
-                "the llm_reranker needs an LLM: configure the Memory's llm, or give the reranker its "
-                "own: {'reranker': {'provider': 'llm_reranker', 'config': {'llm': {'provider': "
-                "'openai', 'config': {'model': ...}}}}}"
-            )
-        return LLMReranker(llm, config)
-
-    return build
+def _build(config: LLMRerankerConfig, deps: Dependencies) -> LLMReranker:
+    llm = config.llm.build(deps) if config.llm is not None else deps.llm
+    if llm is None:
+        raise ConfigError(
+            "the llm_reranker needs an LLM: configure the Memory's llm, or give the reranker its "
+            "own: {'reranker': {'provider': 'llm_reranker', 'config': {'llm': {'provider': "
+            "'openai', 'config': {'model': ...}}}}}"
+        )
+    return LLMReranker(llm, config)
 
 
 def register(registry: Registry) -> None:

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from memlane.embed.base import Embedder, Vectors
+from memlane.embed.base import Embedder
 from memlane.filters import Filter
 from memlane.models import (
     HistoryEvent,
@@ -30,6 +31,7 @@ from memlane.models import (
     ProfileChange,
     ProfileSlot,
     Scope,
+    Vectors,
 )
 
 __all__ = ["MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "check_embedder"]
@@ -231,6 +233,12 @@ class MemoryStore(Protocol):
     def reset(self) -> None:
         """Remove every record of every kind (pending adds included)."""
 
+    def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
+        """A consistent copy of the store while writers keep going, never onto the store itself;
+        an existing ``destination`` is replaced only with ``overwrite``. Either refusal is an
+        ``InvalidInputError`` that changes no file; a store with no online copy raises
+        ``StoreError`` (``export`` still works)."""
+
     def close(self) -> None:
         """Release connections; the store cannot be used afterwards."""
 
@@ -239,6 +247,5 @@ def check_embedder(store: MemoryStore, embedder: Embedder) -> None:
     """Bind ``store`` to ``embedder``: the same vector size and the same model, or an error
     (``DimensionMismatchError``, ``EmbedderMismatchError``). Loads the embedder's model."""
     store.ensure_dimension(embedder.dimension)
-    identity = getattr(embedder, "identity", None)  # embedders written before the contract had it
-    if isinstance(identity, str) and identity:
-        store.ensure_embedder(identity)
+    if embedder.identity:
+        store.ensure_embedder(embedder.identity)

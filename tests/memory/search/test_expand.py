@@ -10,8 +10,8 @@ import pytest
 
 from memlane import InvalidInputError, LLMError
 from memlane.llm import FakeLLM
-from memlane.llm.base import Usage
 from memlane.memory.search.expand import expand_query, merge_phrasings
+from memlane.models import Usage
 from memlane.prompts.query_rewrite import MAX_QUERY_CHARS, QueryRewriteInput, build_messages
 from tests.memory.search.test_rerank import build, hit, ranked
 

@@ -26,12 +26,13 @@ import pytest
 from pydantic import BaseModel
 
 from memlane import LLMError, Memory
-from memlane.llm.base import LLM, ChatMessage, LLMResult
+from memlane.llm.base import LLM, LLMResult
 from memlane.llm.openai import OpenAILLM
 from memlane.llm.structured import message_text
+from memlane.models import ChatMessage
 from memlane.prompts import fact_extraction, memory_update
 from memlane.prompts.common import normalize_fact
-from memlane.registry import registry
+from memlane.registry import providers
 from tests.llama_server import LlamaServer, LlamaServerError, missing_packages
 
 pytestmark = pytest.mark.integration
@@ -118,17 +119,14 @@ class RecordingLLM:
             result = self.inner.complete(messages, response_model, max_tokens=max_tokens)
         except LLMError as exc:
             exchange.error = str(exc)
-            usage = getattr(exc, "usage", None)
-            exchange.calls = usage.calls if usage is not None else 1
+            exchange.calls = exc.usage.calls if exc.usage is not None else 1
             raise
         exchange.calls = result.usage.calls
         exchange.raw = result.raw
         return result
 
     def close(self) -> None:
-        closer = getattr(self.inner, "close", None)
-        if callable(closer):
-            closer()
+        self.inner.close()
 
 
 @dataclass(slots=True)
@@ -237,7 +235,7 @@ def existing_section(exchange: Exchange) -> str:
 
 
 def test_single_call_pipeline_end_to_end(llama: LlamaServer, tmp_path: Path) -> None:
-    inner = registry.create("llm", "openai", llm_config(llama))
+    inner = providers.create("llm", "openai", llm_config(llama))
     assert isinstance(inner, OpenAILLM)
     recorder = RecordingLLM(inner)
     with Memory(memory_config(tmp_path, llama), llm=recorder) as memory:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -11,11 +12,15 @@ from memlane.errors import MissingDependencyError
 from memlane.graph.base import build_graph_store
 from memlane.graph.models import ExtractedRelation
 from memlane.models import Scope
+from memlane.store.base import MemoryStore
 from memlane.store.falkordb.provider import FalkorDBGraphConfig
 from memlane.store.sqlite import SQLiteStore
 
 ALICE = Scope(user_id="alice")
 TEA = [ExtractedRelation(source="I", relationship="likes", destination="tea")]
+
+OTHER_STORE = cast(MemoryStore, object())
+"""A memory store that is not an SQLite one."""
 
 
 def test_falkordb_accepts_mem0_urls() -> None:
@@ -75,4 +80,4 @@ def test_falkordb_without_a_server_is_a_store_error_and_memory_closes_its_store(
     assert "pw-secret" not in str(info.value)
     assert closed == [str(tmp_path / "m.db")]
     with pytest.raises(StoreError, match="unix socket"):
-        build_graph_store("falkordb", {"unix_socket_path": str(tmp_path / "none.sock")}, object())
+        build_graph_store("falkordb", {"unix_socket_path": str(tmp_path / "none.sock")}, OTHER_STORE)

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 from pydantic import ValidationError
 
-from memlane import registry
+from memlane import providers
 from memlane.errors import ConfigError
 from memlane.graph.base import build_graph_store
 from memlane.graph.models import ExtractedRelation
 from memlane.models import Scope
+from memlane.store.base import MemoryStore
 from memlane.store.falkordb.provider import FalkorDBGraphConfig
 from memlane.store.sqlite import SQLiteStore
 from memlane.store.sqlite.graph import SQLiteGraphStore
 from memlane.store.sqlite.provider import SQLiteGraphConfig
 
 ALICE = Scope(user_id="alice")
+OTHER_STORE = cast(MemoryStore, object())
+"""A memory store that is not an SQLite one."""
 TEA = [ExtractedRelation(source="I", relationship="likes", destination="tea")]
 
 
 def test_both_back_ends_are_registered() -> None:
-    assert {"falkordb", "sqlite"} <= set(registry.names("graph_store"))
+    assert {"falkordb", "sqlite"} <= set(providers.names("graph_store"))
 
 
 def test_the_sqlite_graph_shares_an_sqlite_memory_store() -> None:
@@ -36,12 +40,12 @@ def test_the_sqlite_graph_shares_an_sqlite_memory_store() -> None:
 
 
 def test_the_sqlite_graph_opens_its_own_path(tmp_path: Path) -> None:
-    graph = build_graph_store("sqlite", {"path": str(tmp_path / "graph.db")}, object())
+    graph = build_graph_store("sqlite", {"path": str(tmp_path / "graph.db")}, OTHER_STORE)
     graph.apply(ALICE, [], TEA)
     graph.close()
     assert (tmp_path / "graph.db").exists()
     with pytest.raises(ConfigError, match=r"graph_store\.config\.path"):
-        build_graph_store("sqlite", {}, object())
+        build_graph_store("sqlite", {}, OTHER_STORE)
 
 
 def test_configs_are_validated() -> None:

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from memlane.config import SearchConfig
-from memlane.embed.base import Vectors
 from memlane.filters import Cond, Filter, and_
 from memlane.memory.search.periods import Period
+from memlane.models import Vectors
 from memlane.store.base import MemoryStore
 
 __all__ = ["Signals", "collect", "fill_dense", "lift_graph", "period_candidates", "profile_candidates"]

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from memlane.errors import InvalidInputError, LLMError
-from memlane.llm.base import LLM, Usage
-from memlane.models import Hit
+from memlane.llm.base import LLM
+from memlane.models import Hit, Usage
 from memlane.prompts.common import normalize_fact
 from memlane.prompts.query_rewrite import (
     MAX_QUERY_CHARS,
@@ -56,9 +56,8 @@ def expand_query(
     try:
         result = llm.complete(build_messages(data), QueryRewrite)
     except LLMError as exc:  # failed calls were still paid for
-        spent = getattr(exc, "usage", None)
-        if usage is not None and isinstance(spent, Usage):
-            usage.add(spent)
+        if usage is not None and exc.usage is not None:
+            usage.add(exc.usage)
         raise
     if usage is not None:
         usage.add(result.usage)

@@ -33,7 +33,6 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from memlane.config import SearchConfig
-from memlane.embed.base import Vectors
 from memlane.filters import Filter
 from memlane.memory.backends import Backends
 from memlane.memory.search.candidates import (
@@ -45,7 +44,7 @@ from memlane.memory.search.candidates import (
     profile_candidates,
 )
 from memlane.memory.search.periods import Period
-from memlane.models import Hit
+from memlane.models import Hit, Vectors
 from memlane.store.base import MemoryStore
 from memlane.tokenizer import keywords
 

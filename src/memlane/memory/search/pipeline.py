@@ -19,7 +19,6 @@ from datetime import datetime
 
 from memlane.errors import LLMError
 from memlane.filters import Filter
-from memlane.llm.base import Usage
 from memlane.memory.backends import Backends
 from memlane.memory.results import hit_item
 from memlane.memory.search.expand import expand_query, merge_phrasings
@@ -27,7 +26,7 @@ from memlane.memory.search.fusion import Query, search_hits
 from memlane.memory.search.periods import find_period
 from memlane.memory.search.profile_cues import profiled_memories
 from memlane.memory.search.rerank import rerank_hits
-from memlane.models import Scope
+from memlane.models import Scope, Usage
 from memlane.types import SearchResult
 
 __all__ = ["SearchRequest", "search"]

@@ -7,7 +7,6 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from memlane.llm.base import Usage
 from memlane.memory.backends import Backends
 from memlane.memory.profile import profile_scope
 from memlane.memory.results import add_item
@@ -16,7 +15,7 @@ from memlane.memory.write import pending
 from memlane.memory.write.apply import AddOutcome, add_verbatim, apply_plan
 from memlane.memory.write.infer import Inference, describe_images, vision_detail
 from memlane.memory.write.plan import Plan
-from memlane.models import Message, Scope, now_iso
+from memlane.models import Message, Scope, Usage, now_iso
 from memlane.store.base import PendingAdd
 from memlane.types import AddResult, ReprocessResult
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from memlane.embed.base import Vectors
 from memlane.graph.models import GraphChanges
 from memlane.graph.resolve import entity_texts
 from memlane.memory.backends import Backends
@@ -24,6 +23,7 @@ from memlane.models import (
     Message,
     ProfileChange,
     Scope,
+    Vectors,
     new_id,
     now_iso,
     text_hash,

@@ -19,11 +19,11 @@ from pydantic import BaseModel
 from memlane.config import MemoryConfig
 from memlane.errors import EmptyOutputError, InvalidInputError, LLMError
 from memlane.filters import Filter
-from memlane.llm.base import LLM, ChatMessage, LLMResult, Usage
+from memlane.llm.base import LLM, LLMResult
 from memlane.memory.backends import Backends
 from memlane.memory.search.fusion import Query, search_hits
 from memlane.memory.write.plan import CopiedExampleError, Plan, drop_copies, make_plan, profile_plan
-from memlane.models import MemoryRecord, Message, Scope
+from memlane.models import ChatMessage, MemoryRecord, Message, Scope, Usage
 from memlane.prompts import (
     fact_extraction,
     graph_extraction,
@@ -96,9 +96,8 @@ class Inference:
         try:
             result: LLMResult[T] = self.llm.complete(messages, model)
         except LLMError as exc:  # calls that failed were still paid for
-            spent = getattr(exc, "usage", None)
-            if isinstance(spent, Usage):
-                self.usage.add(spent)
+            if exc.usage is not None:
+                self.usage.add(exc.usage)
             raise
         self.usage.add(result.usage)
         return result.value

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from memlane.embed.base import Vectors
 from memlane.graph.models import Entity, Relation
 from memlane.graph.rank import Candidate, Step, WalkRequest, walk
 from memlane.graph.resolve import normalize_name, scope_key
-from memlane.models import Scope
+from memlane.models import Scope, Vectors
 from memlane.store.falkordb import cypher
 
 __all__ = ["CypherOps", "Query"]

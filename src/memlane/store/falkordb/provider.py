@@ -1,7 +1,7 @@
 """Registration of the FalkorDB graph as the ``falkordb`` graph_store provider.
 
-Its factory returns a ``GraphStoreBuilder`` (``memlane.graph.base``) that connects to the server
-and ignores the memory store. The SDK is imported only when a store is built.
+Its factory connects to the server and ignores the memory store in its dependencies. The SDK
+is imported only when a store is built.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
-from memlane.graph.base import GraphStore, GraphStoreBuilder
 from memlane.graph.settings import GraphSettings
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.registry import Dependencies, Registry
+    from memlane.store.falkordb.graph import FalkorDBGraphStore
 
 __all__ = ["FalkorDBGraphConfig", "register"]
 
@@ -44,20 +44,17 @@ class FalkorDBGraphConfig(GraphSettings):
         return data
 
 
-def _build(config: FalkorDBGraphConfig) -> GraphStoreBuilder:
-    def build(memory_store: object) -> GraphStore:
-        from memlane.store.falkordb.graph import FalkorDBGraphStore
+def _build(config: FalkorDBGraphConfig, _: Dependencies) -> FalkorDBGraphStore:
+    from memlane.store.falkordb.graph import FalkorDBGraphStore
 
-        return FalkorDBGraphStore(
-            unix_socket_path=config.unix_socket_path,
-            host=config.host,
-            port=config.port,
-            password=config.password,
-            graph_name=config.graph_name,
-            settings=config,
-        )
-
-    return build
+    return FalkorDBGraphStore(
+        unix_socket_path=config.unix_socket_path,
+        host=config.host,
+        port=config.port,
+        password=config.password,
+        graph_name=config.graph_name,
+        settings=config,
+    )
 
 
 def register(registry: Registry) -> None:

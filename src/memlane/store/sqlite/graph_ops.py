@@ -15,11 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from memlane.embed.base import Vectors
 from memlane.graph.models import Entity, Relation
 from memlane.graph.rank import Candidate, WalkRequest
 from memlane.graph.resolve import normalize_name, scope_key
-from memlane.models import Scope
+from memlane.models import Scope, Vectors
 from memlane.store.sqlite.graph_rows import (
     CHUNK,
     ENTITY_COLUMNS,

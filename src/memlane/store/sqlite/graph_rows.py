@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from memlane.embed.base import Vectors
 from memlane.errors import DimensionMismatchError
 from memlane.graph.models import Entity, Relation
-from memlane.models import SCOPE_KEYS, Scope
+from memlane.models import SCOPE_KEYS, Scope, Vectors
 
 __all__ = ["ENTITY_COLUMNS", "EntityVectors", "chunks", "entity", "relations", "scope_sql", "time_sql"]
 

@@ -1,9 +1,9 @@
 """Registration of the SQLite store as the ``sqlite`` vector_store provider, and of its graph as
 the ``sqlite`` graph_store provider.
 
-A ``graph_store`` factory returns a ``GraphStoreBuilder`` (``memlane.graph.base``): the SQLite
-graph then shares an ``SQLiteStore``'s file, connection and transactions (or opens ``path``
-when one is given).
+The graph factory gets the memory store in its dependencies (``Dependencies.store``): the SQLite
+graph shares an ``SQLiteStore``'s file, connection and transactions (or opens ``path`` when one
+is given).
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from memlane.errors import ConfigError
-from memlane.graph.base import GraphStore, GraphStoreBuilder
 from memlane.graph.settings import GraphSettings
 from memlane.store.sqlite.graph import SQLiteGraphStore
 from memlane.store.sqlite.store import SQLiteStore
 
 if TYPE_CHECKING:
-    from memlane.registry import Registry
+    from memlane.registry import Dependencies, Registry
 
 __all__ = ["SQLiteGraphConfig", "SQLiteStoreConfig", "default_path", "register"]
 
@@ -63,7 +62,7 @@ class SQLiteStoreConfig(BaseModel):
         return self
 
 
-def _build(config: SQLiteStoreConfig) -> SQLiteStore:
+def _build(config: SQLiteStoreConfig, _: Dependencies) -> SQLiteStore:
     return SQLiteStore(
         config.path or default_path(),
         busy_timeout_ms=config.busy_timeout_ms,
@@ -79,18 +78,15 @@ class SQLiteGraphConfig(GraphSettings):
     )
 
 
-def _graph(config: SQLiteGraphConfig) -> GraphStoreBuilder:
-    def build(memory_store: object) -> GraphStore:
-        if config.path is not None:
-            return SQLiteGraphStore(config.path, config)
-        if isinstance(memory_store, SQLiteStore):
-            return SQLiteGraphStore(memory_store, config)
-        raise ConfigError(
-            "the sqlite graph store shares an SQLite memory store's file; with another memory "
-            "store, set graph_store.config.path"
-        )
-
-    return build
+def _graph(config: SQLiteGraphConfig, deps: Dependencies) -> SQLiteGraphStore:
+    if config.path is not None:
+        return SQLiteGraphStore(config.path, config)
+    if isinstance(deps.store, SQLiteStore):
+        return SQLiteGraphStore(deps.store, config)
+    raise ConfigError(
+        "the sqlite graph store shares an SQLite memory store's file; with another memory "
+        "store, set graph_store.config.path"
+    )
 
 
 def register(registry: Registry) -> None:

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from memlane.embed.base import Vectors
 from memlane.errors import ConfigError, DimensionMismatchError, EmbedderMismatchError, StoreError
 from memlane.filters import Filter
-from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope
+from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.store.base import PendingAdd, ScoredId
 from memlane.store.sqlite import maintenance, pending
 from memlane.store.sqlite import profile as profile_rows

@@ -6,9 +6,8 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from memlane.embed.base import Vectors
 from memlane.errors import NotFoundError
-from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope
+from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope, Vectors
 from memlane.store.base import PendingAdd
 from memlane.store.sqlite import pending, profile
 from memlane.store.sqlite.vectors import to_blob

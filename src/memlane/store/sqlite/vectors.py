@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from memlane.embed.base import Vectors
+from memlane.models import Vectors
 
 __all__ = ["VectorIndex", "from_blob", "to_blob"]
 
