@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint typecheck unit bench
+.PHONY: install demo test lint typecheck unit bench docs
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,6 +21,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install
 	$(VENV)/bin/mypy
@@ -33,3 +34,6 @@ unit: install
 
 bench: install
 	$(PY) benchmarks/bench_core.py
+
+docs: install
+	$(PY) -m memlane.cli._docs > docs/cli.md

@@ -1,5 +1,10 @@
-"""Embedders: one contract, local / OpenAI-compatible / hash providers."""
+"""Embedders: one contract, local / OpenAI-compatible / hash providers.
+
+Extension points: ``Embedder`` (the contract a custom embedder implements), ``Purpose``, and
+``HashEmbedder`` (deterministic, no model: for tests).
+"""
 
 from memlane.embed.base import Embedder, Purpose
+from memlane.embed.hash import HashEmbedder
 
-__all__ = ["Embedder", "Purpose"]
+__all__ = ["Embedder", "HashEmbedder", "Purpose"]

@@ -31,6 +31,11 @@ class LLMResult(Generic[T]):
 class LLM(Protocol):
     """A chat model that answers in a given pydantic shape."""
 
+    @property
+    def label(self) -> str:
+        """A short name for messages and logs: provider, model and endpoint (no secrets)."""
+        ...
+
     def complete(
         self,
         messages: Sequence[ChatMessage],

@@ -296,7 +296,7 @@ class Memory:
     def describe_llm(self) -> str | None:
         """The configured LLM as a short label, secrets masked; None without an LLM."""
         llm = self.backends.llm
-        return None if llm is None else redact_text(str(getattr(llm, "label", type(llm).__name__)))
+        return None if llm is None else redact_text(llm.label)
 
     def get_profile(
         self,

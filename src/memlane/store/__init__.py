@@ -1,5 +1,10 @@
-"""Stores: one contract per record kind, implemented by each back end."""
+"""Stores: one contract per record kind, implemented by each back end (``store.sqlite``, and the
+FalkorDB graph in ``store.falkordb``).
 
-from memlane.store.base import MemoryStore, StoreTransaction
+Extension points: ``MemoryStore`` and ``StoreTransaction`` (the contract a new store implements;
+``tests/store/test_contract*.py`` is the suite it must pass) and ``PendingAdd`` (a record of it).
+"""
 
-__all__ = ["MemoryStore", "StoreTransaction"]
+from memlane.store.base import MemoryStore, PendingAdd, StoreTransaction
+
+__all__ = ["MemoryStore", "PendingAdd", "StoreTransaction"]

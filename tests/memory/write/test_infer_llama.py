@@ -106,6 +106,10 @@ class RecordingLLM:
     inner: LLM
     exchanges: list[Exchange] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
     def complete(
         self,
         messages: Sequence[ChatMessage],
