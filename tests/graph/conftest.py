@@ -3,7 +3,7 @@
 To run the suite over another back end, append a ``pytest.param(factory, id=...)`` to
 ``GRAPH_FACTORIES``. A factory takes the pytest request (to reach session fixtures such as a
 server), a new empty folder and the settings, and returns a new empty graph store plus a
-function that releases it. The FalkorDB server fixture is ``tests/store/falkordb/conftest.py``'s.
+function that releases it. The FalkorDB server fixture is ``tests/conftest.py``'s (one server per session).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from memlane.graph.base import GraphStore
 from memlane.graph.settings import GraphSettings
 from memlane.models import Vectors
 from memlane.store.sqlite.graph import SQLiteGraphStore
-from tests.store.falkordb.conftest import falkordb_socket  # noqa: F401 (the session's server)
 
 GRAPH_DIMS = 64
 EMBED = HashEmbedder(GRAPH_DIMS)
