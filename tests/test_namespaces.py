@@ -32,7 +32,7 @@ NAMESPACES: dict[str, list[str]] = {
     "memlane.llm": [
         "ChatMessage", "ChatReply", "ChatRequest", "FakeCall", "FakeLLM", "LLM", "LLMResult",
         "OutputParseError", "RetryPolicy", "StructuredLLM", "TransientLLMError", "TruncatedOutputError",
-        "Usage", "parse_output",
+        "Usage", "VisionSettings", "parse_output",
     ],
     "memlane.memory": ["AsyncMemory", "Memory"],
     "memlane.memory.search": [],

@@ -4,7 +4,7 @@
 backoff); providers implement ``raw_chat``. ``FakeLLM`` is a scripted provider for tests.
 """
 
-from memlane.llm.base import LLM, LLMResult
+from memlane.llm.base import LLM, LLMResult, VisionSettings
 from memlane.llm.fake import FakeCall, FakeLLM
 from memlane.llm.parse import OutputParseError, TruncatedOutputError, parse_output
 from memlane.llm.structured import ChatReply, ChatRequest, RetryPolicy, StructuredLLM, TransientLLMError
@@ -24,5 +24,6 @@ __all__ = [
     "TransientLLMError",
     "TruncatedOutputError",
     "Usage",
+    "VisionSettings",
     "parse_output",
 ]

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import weakref
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
+from memlane.llm.base import VisionSettings
 from memlane.llm.retry import RetrySettings
 from memlane.llm.sdk import import_sdk, translate_error
 from memlane.llm.structured import (
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["AnthropicLLM", "AnthropicLLMConfig", "register"]
 
 
-class AnthropicLLMConfig(RetrySettings):
+class AnthropicLLMConfig(RetrySettings, VisionSettings):
     """Config of the ``anthropic`` provider (mem0's field names)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -47,8 +48,6 @@ class AnthropicLLMConfig(RetrySettings):
     max_tokens: int = Field(default=2000, ge=1)
     top_p: float | None = Field(default=None, ge=0, le=1)
     top_k: int | None = Field(default=None, ge=1)
-    enable_vision: bool = False
-    vision_details: Literal["low", "high", "auto"] = "auto"
 
 
 class AnthropicLLM(StructuredLLM):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from memlane.models import ChatMessage, Usage
 
-__all__ = ["LLM", "LLMResult"]
+__all__ = ["LLM", "LLMResult", "VisionSettings"]
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -26,6 +26,16 @@ class LLMResult(Generic[T]):
     value: T
     raw: str
     usage: Usage = field(default_factory=Usage)
+
+
+class VisionSettings(BaseModel):
+    """The image fields mem0's LLM configs share; a provider's config inherits them to let
+    ``add()`` describe image parts (``enable_vision``) at a level of detail (``vision_details``)."""
+
+    enable_vision: bool = False
+    vision_details: Literal["low", "high", "auto"] = Field(
+        default="auto", description="the detail images are sent at"
+    )
 
 
 class LLM(Protocol):

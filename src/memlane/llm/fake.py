@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 from memlane.errors import LLMError
+from memlane.llm.base import VisionSettings
 from memlane.llm.structured import (
     ChatReply,
     ChatRequest,
@@ -65,15 +66,13 @@ FakeResponse: TypeAlias = (
 of those."""
 
 
-class FakeLLMConfig(BaseModel):
+class FakeLLMConfig(VisionSettings):
     """Config of the ``fake`` provider: the scripted replies (text or JSON data)."""
 
     model_config = ConfigDict(extra="forbid")
 
     responses: list[str | dict[str, Any] | list[Any]] = Field(default_factory=list)
     max_retries: int = Field(default=2, ge=0, le=10)
-    enable_vision: bool = False
-    vision_details: str = "auto"
 
 
 class FakeLLM(StructuredLLM):

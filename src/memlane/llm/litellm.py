@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
+from memlane.llm.base import VisionSettings
 from memlane.llm.retry import RetrySettings
 from memlane.llm.schema import schema_instruction
 from memlane.llm.sdk import import_sdk, translate_error
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["LiteLLM", "LiteLLMConfig", "register"]
 
 
-class LiteLLMConfig(RetrySettings):
+class LiteLLMConfig(RetrySettings, VisionSettings):
     """Config of the ``litellm`` provider (mem0's field names)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -41,8 +42,6 @@ class LiteLLMConfig(RetrySettings):
     max_tokens: int = Field(default=2000, ge=1)
     top_p: float | None = Field(default=None, ge=0, le=1)
     structured_output: Literal["json_object", "json_schema"] = "json_object"
-    enable_vision: bool = False
-    vision_details: Literal["low", "high", "auto"] = "auto"
 
 
 class LiteLLM(StructuredLLM):

@@ -23,6 +23,7 @@ import httpx
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from memlane.errors import LLMError
+from memlane.llm.base import VisionSettings
 from memlane.llm.presets import PRESETS, Preset
 from memlane.llm.retry import RetrySettings, retryable_status
 from memlane.llm.schema import ResponseSchema, schema_instruction
@@ -50,7 +51,7 @@ _NOT_FORMAT_WORDS = ("context length", "context_length", "maximum context", "mod
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "tool", "function", "grammar")
 
 
-class OpenAILLMConfig(RetrySettings):
+class OpenAILLMConfig(RetrySettings, VisionSettings):
     """Config of the ``openai`` provider and its OpenAI-compatible aliases (mem0's names accepted)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -86,8 +87,6 @@ class OpenAILLMConfig(RetrySettings):
     schema_in_prompt: Literal["auto", "always", "never"] = Field(
         default="auto", description="auto: only in json_object mode, where nothing else shows the schema"
     )
-    enable_vision: bool = False
-    vision_details: Literal["low", "high", "auto"] = "auto"
     http_client_proxies: str | dict[str, str] | None = None
     extra_headers: dict[str, str] = Field(default_factory=dict)
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request")

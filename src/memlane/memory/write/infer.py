@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from memlane.config import MemoryConfig
 from memlane.errors import EmptyOutputError, InvalidInputError, LLMError
 from memlane.filters import Filter
-from memlane.llm.base import LLM, LLMResult
+from memlane.llm.base import LLM, LLMResult, VisionSettings
 from memlane.memory.backends import Backends
 from memlane.memory.search.fusion import Query, search_hits
 from memlane.memory.write.plan import CopiedExampleError, Plan, drop_copies, make_plan, profile_plan
@@ -270,9 +270,9 @@ def vision_detail(config: MemoryConfig) -> str | None:
     """The detail images are described at (``vision_details``, default "auto"), or None when
     the LLM config leaves vision off."""
     parsed = config.llm.parsed if config.llm else None
-    if not getattr(parsed, "enable_vision", False):
+    if not isinstance(parsed, VisionSettings) or not parsed.enable_vision:
         return None
-    return str(getattr(parsed, "vision_details", None) or "auto")
+    return parsed.vision_details
 
 
 def _retry_note() -> None:
