@@ -4,6 +4,11 @@ The model runs with torch, or with ONNX Runtime (``backend``; see ``local_onnx``
 the cache and the figures): "auto" takes ONNX when onnxruntime and onnx are installed and the
 model is a plain Transformer with mean pooling, and torch otherwise. ONNX never fails a call:
 an export or a run that fails logs a warning and torch takes over.
+
+Cold start: nothing is loaded before the first embedding; then every ``LocalEmbedder`` of one
+configuration in the process shares one loaded model (``local_engine``), and a verified export
+is loaded with ONNX Runtime and the tokenizer alone, without torch (``onnx_verified``): a new
+process's ``Memory()`` + add + search takes about 1 s and 230 MB (``benchmarks/bench_cold.py``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ are run by one of two sessions:
 With ``threads`` set, one session with that many threads runs everything.
 
 Memory: once the session has been checked against torch, the torch model is released and only
-its tokenizer kept, so single texts never hold the weights twice; torch is loaded again only if
+a tokenizer kept, so single texts never hold the weights twice; torch is loaded again only if
 ONNX Runtime fails at run time.
 
 The export: the sentence-transformers pipeline must be exactly Transformer, mean Pooling and
@@ -33,7 +33,9 @@ traced into one graph by torch's TorchScript exporter (``dynamo=False``: needs `
 file is cached under a name that hashes the model's identity (its name and the size and mtime of
 its files, or a digest of its weights), the pooling and the torch and onnx versions; it is
 written to a temporary file and renamed, so two processes exporting at once both end with a
-whole file. Every load is checked against torch on a single text and a padded batch.
+whole file. A model in a local folder with a ``tokenizer.json`` (the bundled one) is verified
+once, when exported, and later processes load it without torch (``onnx_verified``); any other
+model is checked against torch on a single text and a padded batch at every load.
 """
 
 from __future__ import annotations
