@@ -4,11 +4,13 @@ the first embedding. Unit tests use a fake model folder; the real model is marke
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 from memlane import Memory
 from memlane.embed import onnx_verified
 from memlane.embed.local import LocalEmbedder, LocalEmbedderConfig, default_model_path
-from memlane.embed.local_engine import LocalEngine, shared_engine
+from memlane.embed.local_engine import KEEP, LocalEngine, shared_engine
 
 HEAVY = ("torch", "transformers", "sentence_transformers")
 
@@ -57,6 +59,22 @@ def test_threads_asking_at_once_get_one_engine(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(found) == 8 and all(engine is found[0] for engine in found)
+
+
+def test_an_engine_no_embedder_holds_is_released_after_the_last_ones(tmp_path: Path) -> None:
+    def engine(name: str) -> LocalEngine:
+        return shared_engine(LocalEmbedderConfig(onnx_cache=str(tmp_path / name)))
+
+    first = weakref.ref(engine("first"))
+    gc.collect()
+    assert first() is not None  # kept: the last engine asked for
+    held = LocalEmbedder(LocalEmbedderConfig(onnx_cache=str(tmp_path / "held")))
+    held_engine = weakref.ref(held._shared())
+    for name in [f"other-{i}" for i in range(KEEP)]:
+        engine(name)
+    gc.collect()
+    assert first() is None  # no embedder holds it and others were asked for since
+    assert held_engine() is held._shared()  # an embedder holds this one
 
 
 # -- the verified record: dimension without loading, and when it is not trusted ---------------

@@ -14,6 +14,8 @@ import contextlib
 import json
 import logging
 import threading
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from memlane.embed.local import (
 )
 from memlane.errors import EmbedderError
 
-__all__ = ["LocalEngine", "shared_engine"]
+__all__ = ["KEEP", "LocalEngine", "shared_engine"]
 
 logger = logging.getLogger("memlane")
 
@@ -143,13 +145,19 @@ class LocalEngine:
                 )
 
 
-_ENGINES: dict[str, LocalEngine] = {}
+KEEP = 2
+"""Engines kept loaded after their last embedder is gone (the most recently asked for), so that
+an app that builds a ``Memory`` per request does not load the model each time."""
+
+_ENGINES: weakref.WeakValueDictionary[str, LocalEngine] = weakref.WeakValueDictionary()
+_KEPT: OrderedDict[str, LocalEngine] = OrderedDict()
 _ENGINES_LOCK = threading.Lock()
 
 
 def shared_engine(config: LocalEmbedderConfig) -> LocalEngine:
     """The process's one engine for ``config`` (all but ``batch_size``, which each call passes),
-    created on first use."""
+    created on first use. It lives while an embedder holds it, and the last ``KEEP`` engines
+    asked for stay loaded after that."""
     source = model_source(config.model)
     with contextlib.suppress(OSError):
         if Path(source).expanduser().exists():
@@ -158,9 +166,14 @@ def shared_engine(config: LocalEmbedderConfig) -> LocalEngine:
     settings = [source, config.device, config.model_kwargs, config.threads, config.backend, cache]
     key = json.dumps(settings, sort_keys=True, default=str)
     with _ENGINES_LOCK:
-        if key not in _ENGINES:
-            _ENGINES[key] = LocalEngine(config)
-        return _ENGINES[key]
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = LocalEngine(config)
+        _KEPT[key] = engine
+        _KEPT.move_to_end(key)
+        while len(_KEPT) > KEEP:
+            _KEPT.popitem(last=False)
+        return engine
 
 
 def _dimension_of(model: Any) -> int:
