@@ -4,13 +4,18 @@ The model runs with torch, or with ONNX Runtime (``backend``; see ``local_onnx``
 the cache and the figures): "auto" takes ONNX when onnxruntime and onnx are installed and the
 model is a plain Transformer with mean pooling, and torch otherwise. ONNX never fails a call:
 an export or a run that fails logs a warning and torch takes over.
+
+Cold start: nothing is loaded before the first embedding; then every ``LocalEmbedder`` of one
+configuration in the process shares one loaded model (``local_engine``), and a verified export
+is loaded with ONNX Runtime and the tokenizer alone, without torch (``onnx_verified``): a new
+process's ``Memory()`` + add + search takes about 1 s and 230 MB (``benchmarks/bench_cold.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,13 +24,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from memlane.embed import local_onnx
+from memlane.embed import local_onnx, onnx_verified
 from memlane.embed.base import Purpose, check_vectors, normalize_rows
-from memlane.errors import EmbedderError, MissingDependencyError
+from memlane.errors import MissingDependencyError
 from memlane.models import Vectors
 
 if TYPE_CHECKING:
     from memlane.embed.base import Embedder
+    from memlane.embed.local_engine import LocalEngine
     from memlane.registry import Dependencies, Registry
 
 __all__ = [
@@ -203,8 +209,9 @@ def torch_threads(count: int | None) -> Iterator[None]:
 
 class LocalEmbedder:
     """sentence-transformers, loaded on first use, never from the network; run by ONNX Runtime
-    when ``backend`` allows it, in which case the torch weights are released once the ONNX
-    session is checked (only the tokenizer is kept; torch comes back only if ONNX fails)."""
+    when ``backend`` allows it. Every ``LocalEmbedder`` of one configuration in a process shares
+    one loaded model (``LocalEngine``), loaded by the first that embeds; until then nothing is
+    loaded, and ``dimension`` is read from a verified export's record when there is one."""
 
     def __init__(self, config: LocalEmbedderConfig | None = None) -> None:
         self._config = config or LocalEmbedderConfig()
@@ -212,110 +219,60 @@ class LocalEmbedder:
             missing = local_onnx.missing_package()
             if missing:
                 raise MissingDependencyError(missing, "local")
-        self._model: Any = None
-        self._onnx: local_onnx.OnnxEncoder | None = None
-        self._dimension: int | None = None
-        self._lock = threading.Lock()
+        self._engine: LocalEngine | None = None
 
     @property
     def identity(self) -> str:
         return f"local:{model_identity(self._config.model)}"
 
     @property
+    def _model(self) -> Any:
+        """The torch model this embedder's engine holds (None before the first use)."""
+        return self._engine.model if self._engine is not None else None
+
+    @property
+    def _onnx(self) -> local_onnx.OnnxEncoder | None:
+        return self._engine.onnx if self._engine is not None else None
+
+    def _shared(self) -> LocalEngine:
+        if self._engine is None:
+            from memlane.embed.local_engine import shared_engine  # it imports this module
+
+            self._engine = shared_engine(self._config)
+        return self._engine
+
+    def _load(self) -> LocalEngine:
+        engine = self._shared()
+        engine.load()
+        return engine
+
+    @property
     def backend(self) -> Literal["torch", "onnx"]:
         """What runs the model now (loads it on first use)."""
-        self._load()
-        return "onnx" if self._onnx is not None else "torch"
-
-    def _load(self) -> None:
-        if self._dimension is not None:
-            return
-        with self._lock:
-            if self._dimension is None:
-                model = self._load_torch()
-                dimension = _dimension_of(model)
-                if self._config.backend != "torch":
-                    self._onnx = self._start_onnx(model)
-                self._model = None if self._onnx is not None else model
-                self._dimension = dimension
-
-    def _load_torch(self) -> Any:
-        """The sentence-transformers model; the caller holds the lock."""
-        if self._model is not None:
-            return self._model
-        model_class = sentence_transformers_class("SentenceTransformer", self._config.threads)
-        name = model_source(self._config.model)
-        try:
-            self._model = model_class(name, device=self._config.device, **self._config.model_kwargs)
-        except Exception as exc:
-            raise EmbedderError(f"could not load the local model {name!r}: {exc}") from exc
-        return self._model
-
-    def _start_onnx(self, model: Any) -> local_onnx.OnnxEncoder | None:
-        """The ONNX encoder, or None (with the reason logged) when torch must run the model."""
-        # asked for by name: say why not at warning level; "auto" says it at debug level
-        log = logger.warning if self._config.backend == "onnx" else logger.debug
-        name = model_source(self._config.model)
-        cache = Path(self._config.onnx_cache) if self._config.onnx_cache else local_onnx.default_cache_dir()
-        try:
-            missing = local_onnx.missing_package()
-            if missing:
-                plan: local_onnx.ExportPlan | str = f"{missing} is not installed"
-            elif self._config.device != "cpu":
-                plan = f"it runs on {self._config.device!r}, and ONNX Runtime here on the CPU only"
-            else:
-                plan = local_onnx.export_plan(model)
-            if isinstance(plan, str):
-                log("the local model %r stays on torch: %s", name, plan)
-                return None
-            return local_onnx.start(name, model, plan, cache, self._config.threads)
-        except Exception as exc:  # noqa: BLE001 -- ONNX must never fail the caller: torch runs instead
-            logger.warning("could not run the local model %r with ONNX Runtime (%s); using torch", name, exc)
-            return None
+        return "onnx" if self._load().onnx is not None else "torch"
 
     @property
     def dimension(self) -> int:
-        self._load()
-        assert self._dimension is not None
-        return self._dimension
+        engine = self._shared()
+        if engine.dimension is None and (folder := engine.folder()) is not None:
+            with contextlib.suppress(OSError):
+                peeked = onnx_verified.peek_dimension(folder, engine.cache, self._config.model_kwargs)
+                if peeked is not None:
+                    return peeked
+        dimension = self._load().dimension
+        assert dimension is not None
+        return dimension
 
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "add") -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        self._load()
-        with self._lock:  # one call at a time: each already uses the cores it should
-            raw = self._encode(list(texts))
+        engine = self._load()
+        raw = engine.encode(list(texts), self._config.batch_size)
         return check_vectors(normalize_rows(raw), len(texts), self.dimension, "the local model")
 
     def close(self) -> None:
-        """Nothing to release: the model goes with the instance."""
-
-    def _encode(self, texts: list[str]) -> Any:
-        """Raw rows for ``texts``, by ONNX Runtime when it runs; the caller holds the lock."""
-        if self._onnx is not None:
-            try:
-                return self._onnx.encode(texts, self._config.batch_size)
-            except Exception as exc:  # noqa: BLE001 -- ONNX must never fail the caller: torch runs instead
-                logger.warning("ONNX Runtime failed (%s); the local embedder uses torch from now on", exc)
-                self._onnx = None
-        model = self._load_torch()
-        with torch_threads(1 if len(texts) == 1 and not self._config.threads else None):
-            return model.encode(
-                texts,
-                batch_size=self._config.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
-
-
-def _dimension_of(model: Any) -> int:
-    # sentence-transformers 6 renamed the method (the old name warns); older releases lack the new one
-    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    dim = getter()
-    if not isinstance(dim, int):
-        raise EmbedderError("the local model does not report its embedding dimension")
-    return dim
+        """Nothing to release: the model is shared by the process's other embedders of this
+        configuration and stays loaded for the process."""
 
 
 def _huggingface(config: HuggingFaceEmbedderConfig, _: Dependencies) -> Embedder:

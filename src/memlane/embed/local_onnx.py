@@ -23,7 +23,7 @@ are run by one of two sessions:
 With ``threads`` set, one session with that many threads runs everything.
 
 Memory: once the session has been checked against torch, the torch model is released and only
-its tokenizer kept, so single texts never hold the weights twice; torch is loaded again only if
+a tokenizer kept, so single texts never hold the weights twice; torch is loaded again only if
 ONNX Runtime fails at run time.
 
 The export: the sentence-transformers pipeline must be exactly Transformer, mean Pooling and
@@ -33,7 +33,9 @@ traced into one graph by torch's TorchScript exporter (``dynamo=False``: needs `
 file is cached under a name that hashes the model's identity (its name and the size and mtime of
 its files, or a digest of its weights), the pooling and the torch and onnx versions; it is
 written to a temporary file and renamed, so two processes exporting at once both end with a
-whole file. Every load is checked against torch on a single text and a padded batch.
+whole file. A model in a local folder with a ``tokenizer.json`` (the bundled one) is verified
+once, when exported, and later processes load it without torch (``onnx_verified``); any other
+model is checked against torch on a single text and a padded batch at every load.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -68,6 +71,7 @@ __all__ = [
     "no_telemetry",
     "remove_stale_temporaries",
     "start",
+    "start_at",
     "write_atomically",
 ]
 
@@ -92,12 +96,14 @@ def no_telemetry() -> None:
 
 
 def missing_package() -> str | None:
-    """The first of onnxruntime and onnx that cannot be imported, or None."""
+    """The first of onnxruntime and onnx that is not installed, or None (imports neither: onnx
+    is needed only to export, and takes a while to import)."""
     no_telemetry()
     for name in PACKAGES:
         try:
-            importlib.import_module(name)
-        except ImportError:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
             return name
     return None
 
@@ -350,14 +356,18 @@ def start(name: str, model: Any, plan: ExportPlan, cache: Path, threads: int | N
     """The encoder for ``model``: the cached export if there is a good one, else a new export.
 
     A cached file that cannot be loaded or disagrees with torch is exported again, once."""
-    path = cache / f"{cache_key(_identity(name, model, plan))}.onnx"
+    return start_at(cache / f"{cache_key(_identity(name, model, plan))}.onnx", name, model, plan, threads)
+
+
+def start_at(path: Path, name: str, model: Any, plan: ExportPlan, threads: int | None) -> OnnxEncoder:
+    """``start`` with the file at ``path`` (the caller names the cache entry)."""
     if path.is_file():
         try:
             return _checked(path, model, plan, threads)
         except Exception as exc:  # noqa: BLE001 -- a truncated or foreign file: export it again
             logger.warning("the cached ONNX model %s is unusable (%s); exporting it again", path, exc)
             path.unlink(missing_ok=True)
-    remove_stale_temporaries(cache)
+    remove_stale_temporaries(path.parent)
     started = time.perf_counter()
     _export(model, plan, path)
     logger.info("exported %s to %s in %.1f s", name, path, time.perf_counter() - started)
