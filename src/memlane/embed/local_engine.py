@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from memlane.embed import local_onnx, onnx_verified
-from memlane.embed.local import (
+from memlane.embed.local_model import (
     LocalEmbedderConfig,
     model_source,
     sentence_transformers_class,

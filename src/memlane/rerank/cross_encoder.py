@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from memlane.embed.local import sentence_transformers_class, torch_threads
+from memlane.embed.local_model import sentence_transformers_class, torch_threads
 from memlane.errors import RerankError
 from memlane.rerank.base import RerankerSettings
 
