@@ -119,3 +119,22 @@ def test_neighbours_cost_follows_the_anchors(tmp_path: Path) -> None:
 
     small, large = compare(tmp_path, lookup)
     assert large < 2 * small, f"{small} SQLite steps at 220 memories, {large} at 2,020"
+
+
+def test_ties_rank_in_insertion_order_whichever_index_selects_them(tmp_path: Path) -> None:
+    """Equal scores keep the order of writing, also when the period's time index (observation
+    order) or the scope's id index (id order) is the one SQLite walks."""
+    memory = Memory(hash_config(tmp_path / "t.db"))
+    later = memory.add("same words", user_id="u", infer=False, timestamp="2023-05-02T10:00:00+00:00")
+    earlier = memory.add("same words", user_id="u", infer=False, timestamp="2023-05-01T10:00:00+00:00")
+    first, second = later["results"][0]["id"], earlier["results"][0]["id"]
+    store = memory.backends.store
+    vector = memory.backends.embedder.embed(["same words"], purpose="search")[0]
+    period = Period(datetime(2023, 5, 1, tzinfo=UTC), datetime(2023, 5, 3, tzinfo=UTC), "early May")
+    found: dict[str, Signals] = {}
+    period_candidates(store, SearchConfig(), vector, where(), period, 200, found)
+    assert list(found) == [first, second]
+    found = {}
+    profile_candidates(store, vector, where(), sorted([first, second], reverse=first < second), found)
+    assert list(found) == [first, second]
+    memory.close()
