@@ -86,9 +86,15 @@ def test_load_matrix_reports_a_row_per_number(tmp_path: Path) -> None:
     plain = evaluate_locomo(
         Memory(hash_config(tmp_path / "p.db")), conversations[:1], progress=lambda *a: None
     )
+    seen: list[tuple[str, int, int]] = []
     result = evaluate_locomo(
-        memory, conversations[:1], distractors=(250, 0, 30), pool=conversations, progress=lambda *a: None
+        memory,
+        conversations[:1],
+        distractors=(250, 0, 30),
+        pool=conversations,
+        progress=lambda *a: seen.append(a),
     )
+    assert ("+30", 30, 30) in seen and ("+250", 220, 220) in seen  # each level adds what it lacks
     assert [row["distractors"] for row in result.matrix] == [0, 30, 250]
     assert result.recall == plain.recall and result.matrix[0]["recall"] == plain.recall["overall"]
     assert [row["memories_per_scope"] for row in result.matrix] == [5, 35, 255]

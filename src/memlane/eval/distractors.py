@@ -13,7 +13,7 @@ session dates, so a block never joins a real session's turns as conversation nei
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -100,23 +100,30 @@ def top_up(
     level: int,
     seed: int,
     added: dict[str, int],
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     """Add ``conv``'s distractors from the number already in its scope up to ``level``, one
-    ``add(infer=False)`` per block observed at one moment (at most 100 messages)."""
+    ``add(infer=False)`` per block observed at one moment (at most 100 messages); ``progress``
+    is told the size of each block added."""
     have = added[conv.sample_id]
     if level <= have:
         return
-    batch = distractors(conv, pool, level, seed)[have:]
-    while batch:
-        moment = batch[0].observed_at
-        size = next((i for i, d in enumerate(batch) if d.observed_at != moment), len(batch))
-        block, batch = batch[:size], batch[size:]
+    items = distractors(conv, pool, level, seed)
+    start = have
+    while start < level:
+        moment = items[start].observed_at
+        end = start + 1
+        while end < level and items[end].observed_at == moment:
+            end += 1
         memory.add(
-            [{"role": "user", "content": d.text, "metadata": d.metadata} for d in block],
+            [{"role": "user", "content": d.text, "metadata": d.metadata} for d in items[start:end]],
             user_id=conv.sample_id,
             infer=False,
             timestamp=moment,
         )
+        if progress is not None:
+            progress(end - start)
+        start = end
     added[conv.sample_id] = level
 
 

@@ -280,16 +280,35 @@ def evaluate_locomo(
     result.turns = sum(len(c.turns) for c in conversations)
     added = dict.fromkeys((c.sample_id for c in conversations), 0)
     for level in levels:
-        start = time.perf_counter()
-        for conv in conversations:
-            top_up(memory, conv, pool or conversations, level, seed, added)
-        seconds = time.perf_counter() - start
-        if level:
-            report("distractors", level, levels[-1])
+        seconds = _add_distractors(memory, conversations, pool or conversations, level, seed, added, report)
         run = result if level == levels[0] else EvalResult(settings=result.settings)
         _ask_all(memory, conversations, options, run, report)
         result.matrix.append(matrix_row(run, level, seconds, result.turns / len(conversations)))
     return result
+
+
+def _add_distractors(
+    memory: Memory,
+    conversations: Sequence[Conversation],
+    pool: Sequence[Conversation],
+    level: int,
+    seed: int,
+    added: dict[str, int],
+    report: Progress,
+) -> float:
+    """Top every conversation's scope up to ``level`` distractors; returns the seconds taken."""
+    start = time.perf_counter()
+    todo = sum(max(level - added[c.sample_id], 0) for c in conversations)
+    done = 0
+
+    def step(size: int) -> None:
+        nonlocal done
+        done += size
+        report(f"+{level:,}", done, todo)
+
+    for conv in conversations:
+        top_up(memory, conv, pool, level, seed, added, step)
+    return time.perf_counter() - start
 
 
 def _ingest(memory: Memory, conversations: Sequence[Conversation], report: Progress) -> None:
