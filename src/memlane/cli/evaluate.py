@@ -52,10 +52,11 @@ def eval_locomo(
     search settings.
 
     With --distractors, recall@k and search latency are reported per number of distractors.
-    They are added 100 per call with the configured embedder: with the local model (about 450
-    memories/s on 2 cores) 100,000 distractors x 5 conversations take about 20 minutes to add,
-    plus the searches; for a quick matrix use --conversations 1 and the hash embedder
-    (memlane --embedder hash eval locomo ...).
+    They are added 100 per call with the configured embedder, which is the slow part: with
+    the local model, 100,000 distractors x 5 conversations (500,000 memories) take about 20
+    minutes at 450 short memories/s (an idle 2-core machine) and hours on a busy one. For a
+    quick matrix use --conversations 1 and the hash embedder (memlane --embedder hash eval
+    locomo ...): 100,000 distractors in about a minute.
     """
     levels = _levels(distractors)
     loaded = load_locomo(data)
