@@ -135,3 +135,40 @@ def test_eval_on_a_missing_file_is_one_line(run: Run, tmp_path: Path) -> None:
     result = run("eval", "locomo", "--data", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o"))
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot read the LoCoMo file") and result.stderr.count("\n") == 1
+
+
+def test_eval_load_matrix_has_a_row_per_number_of_distractors(run: Run, tmp_path: Path) -> None:
+    data = str(locomo_file(tmp_path))
+    out = tmp_path / "o"
+    args = ["eval", "locomo", "--data", data, "--out", str(out), "--conversations", "1"]
+    result = run(*args, "--distractors", "0,40", "--distractors", "150", "--seed", "4")
+    assert result.exit_code == 0, result.output
+    assert "load matrix" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if line[:1].isdigit()]
+    assert [row[:2] for row in rows] == [["0", "5"], ["40", "45"], ["150", "155"]]
+    report = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [row["distractors"] for row in report["matrix"]] == [0, 40, 150]
+    assert report["settings"]["seed"] == 4 and report["settings"]["distractors"] == [0, 40, 150]
+    assert "Load matrix" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_eval_same_seed_same_store(tmp_path: Path) -> None:
+    data = str(locomo_file(tmp_path))
+    texts = []
+    for name in ("a.db", "b.db"):
+        args = ["--embedder", "hash", "eval", "locomo", "--data", data, "--out", str(tmp_path / "o")]
+        result = CliRunner().invoke(cli, [*args, "--distractors", "120", "--db", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        with opened(tmp_path / name) as memory:
+            items = memory.get_all(user_id="conv-x", limit=500)["results"]
+            tagged = [(i["memory"], (i["metadata"] or {}).get("distractor")) for i in items]
+            texts.append(sorted((text, origin) for text, origin in tagged if origin))
+    assert len(texts[0]) == 120 and texts[0] == texts[1]
+
+
+@pytest.mark.parametrize("value", ["x", "-5", "1000,ten"])
+def test_eval_rejects_a_bad_number_of_distractors(run: Run, tmp_path: Path, value: str) -> None:
+    data = str(locomo_file(tmp_path))
+    result = run("eval", "locomo", "--data", data, "--distractors", value, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "--distractors" in result.stderr
+    assert not (tmp_path / "o").exists()

@@ -23,6 +23,7 @@ from typing import Any
 
 from memlane import __version__
 from memlane.errors import InvalidInputError
+from memlane.eval.distractors import distractor_levels, matrix_row, top_up
 from memlane.memory import Memory
 from memlane.redact import redact
 
@@ -91,6 +92,9 @@ class EvalResult:
     turns: int = 0
     context_tokens: dict[int, float] = field(default_factory=dict)
     per_question: list[dict[str, Any]] = field(default_factory=list)
+    matrix: list[dict[str, Any]] = field(default_factory=list)
+    """One row per number of distractors: recall, hit and search latency with that many extra
+    memories per scope (the other fields are the first row's, in full)."""
 
     def latency(self, quantile: float) -> float:
         ordered = sorted(self.latency_ms)
@@ -110,6 +114,7 @@ class EvalResult:
             "turns": self.turns,
             "context_tokens": self.context_tokens,
             "per_question": self.per_question,
+            "matrix": self.matrix,
         }
 
 
@@ -241,8 +246,17 @@ def evaluate_locomo(
     search_options: dict[str, Any] | None = None,
     progress: Progress | None = None,
     data_file: str | Path | None = None,
+    distractors: Sequence[int] = (0,),
+    seed: int = 0,
+    pool: Sequence[Conversation] | None = None,
 ) -> EvalResult:
     """Ingest ``conversations`` into ``memory`` (infer=False) and score every question.
+
+    With ``distractors`` (numbers of extra memories per scope, e.g. ``(0, 1000, 10000)``), the
+    questions are asked once per number, each conversation's scope topped up to it first with
+    the first N of its distractor stream (``memlane.eval.distractors``: the other conversations
+    of ``pool``, default ``conversations``, relabelled, and synthetic turns; deterministic for
+    ``seed``), added 100 per ``add(infer=False)`` call; ``EvalResult.matrix`` has a row per number.
 
     The result records memlane's version, the start time, the data file (``data_file``: path
     and SHA-256) and the settings, with every secret of the config masked (``memlane.redact``).
@@ -251,15 +265,54 @@ def evaluate_locomo(
     """
     if not conversations:
         raise InvalidInputError("no LoCoMo conversations to evaluate")
+    levels = distractor_levels(distractors)
     options = dict(search_options or {})
     report = progress or _StderrProgress()
+    settings = {"search": options, "config": memory.config, "distractors": levels, "seed": seed}
     result = EvalResult(
-        settings=redact({"search": options, "config": memory.config}),
+        settings=redact(settings),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         data=describe_data(data_file) if data_file is not None else {},
     )
-    total_turns = sum(len(c.turns) for c in conversations)
     start = time.perf_counter()
+    _ingest(memory, conversations, report)
+    result.ingest_seconds = time.perf_counter() - start
+    result.turns = sum(len(c.turns) for c in conversations)
+    added = dict.fromkeys((c.sample_id for c in conversations), 0)
+    for level in levels:
+        seconds = _add_distractors(memory, conversations, pool or conversations, level, seed, added, report)
+        run = result if level == levels[0] else EvalResult(settings=result.settings)
+        _ask_all(memory, conversations, options, run, report)
+        result.matrix.append(matrix_row(run, level, seconds, result.turns / len(conversations)))
+    return result
+
+
+def _add_distractors(
+    memory: Memory,
+    conversations: Sequence[Conversation],
+    pool: Sequence[Conversation],
+    level: int,
+    seed: int,
+    added: dict[str, int],
+    report: Progress,
+) -> float:
+    """Top every conversation's scope up to ``level`` distractors; returns the seconds taken."""
+    start = time.perf_counter()
+    todo = sum(max(level - added[c.sample_id], 0) for c in conversations)
+    done = 0
+
+    def step(size: int) -> None:
+        nonlocal done
+        done += size
+        report(f"+{level:,}", done, todo)
+
+    for conv in conversations:
+        top_up(memory, conv, pool, level, seed, added, step)
+    return time.perf_counter() - start
+
+
+def _ingest(memory: Memory, conversations: Sequence[Conversation], report: Progress) -> None:
+    total = sum(len(c.turns) for c in conversations)
     done = 0
     for conv in conversations:
         memory.delete_all(user_id=conv.sample_id)
@@ -279,11 +332,7 @@ def evaluate_locomo(
                 timestamp=turns[0].observed_at,
             )
             done += len(turns)
-            report("ingest", done, total_turns)
-    result.ingest_seconds = time.perf_counter() - start
-    result.turns = total_turns
-    _ask_all(memory, conversations, options, result, report)
-    return result
+            report("ingest", done, total)
 
 
 def _ask_all(

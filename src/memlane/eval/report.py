@@ -9,7 +9,7 @@ from pathlib import Path
 from memlane.eval.locomo import CATEGORIES, KS, EvalResult
 from memlane.redact import redact
 
-__all__ = ["html_report", "provenance", "table", "write_reports"]
+__all__ = ["html_report", "matrix_table", "provenance", "table", "write_reports"]
 
 _ROWS = ("overall", *CATEGORIES.values())
 _COLOURS = ("#222222", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
@@ -27,21 +27,53 @@ def table(result: EvalResult) -> str:
             + [f"{result.recall[name][k]:.3f}" for k in KS]
             + [f"{result.hit[name][k]:.3f}" for k in KS]
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        for r in rows
-    ]
-    lines.append("")
+    lines = [_columns(rows), ""]
     lines.append(
         f"search latency p50 {result.latency(0.5):.1f} ms, p95 {result.latency(0.95):.1f} ms "
         f"over {len(result.latency_ms)} searches (query embedding included)"
     )
     lines.append(f"ingest: {result.turns} turns in {result.ingest_seconds:.1f} s")
     lines.append("context tokens at k: " + ", ".join(f"k={k}: {result.context_tokens[k]:.0f}" for k in KS))
+    matrix = matrix_table(result)
+    if matrix:
+        lines += ["", "load matrix (the figures above are its first row):", matrix]
     return "\n".join(lines)
+
+
+def matrix_table(result: EvalResult) -> str:
+    """Recall@k and search latency per number of distractors ('' without distractors)."""
+    if not any(row["distractors"] for row in result.matrix):
+        return ""
+    head = [
+        "distractors",
+        "memories/scope",
+        "questions",
+        *(f"R@{k}" for k in KS),
+        "p50 ms",
+        "p95 ms",
+        "added in s",
+    ]
+    rows = [head]
+    for row in result.matrix:
+        recall = {int(k): v for k, v in row["recall"].items()}
+        rows.append(
+            [f"{row['distractors']:,}", f"{row['memories_per_scope']:,.0f}", str(row["questions"])]
+            + [f"{recall[k]:.3f}" if k in recall else "-" for k in KS]
+            + [f"{row['search_ms']['p50']:.1f}", f"{row['search_ms']['p95']:.1f}"]
+            + [f"{row['distractor_ingest_seconds']:.1f}"]
+        )
+    return _columns(rows)
+
+
+def _columns(rows: list[list[str]]) -> str:
+    """Rows as aligned columns: the first left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    )
 
 
 def provenance(result: EvalResult) -> str:
@@ -72,6 +104,7 @@ def html_report(result: EvalResult) -> str:
         f"<pre>{html.escape(table(result))}</pre>",
         "<h2>Evidence recall@k</h2>",
         _recall_svg(result),
+        *_matrix_html(result),
         "<h2>Search latency</h2>",
         _histogram_svg(result.latency_ms),
         "<h2>Settings</h2>",
@@ -80,6 +113,18 @@ def html_report(result: EvalResult) -> str:
     style = "body{font-family:sans-serif;max-width:60em;margin:2em auto}pre{background:#f6f6f6;padding:1em}"
     head = f"<meta charset='utf-8'><title>memlane eval</title><style>{style}</style>"
     return f"<!doctype html><html><head>{head}</head><body>{''.join(body)}</body></html>"
+
+
+def _matrix_html(result: EvalResult) -> list[str]:
+    """Recall@10 and p95 latency per number of distractors (the table is in the summary)."""
+    if not matrix_table(result):
+        return []
+    rows = " ".join(
+        f"<li>{row['distractors']:,} distractors: R@10 {row['recall'].get(10, 0.0):.3f}, "
+        f"p95 {row['search_ms']['p95']:.1f} ms</li>"
+        for row in result.matrix
+    )
+    return ["<h2>Load matrix</h2>", f"<ul>{rows}</ul>"]
 
 
 def _recall_svg(result: EvalResult, width: int = 560, height: int = 320) -> str:

@@ -384,7 +384,8 @@ class SQLiteStore:
             f"SELECT m.seq, m.id FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
         ).fetchall()
         ids = {seq: mid for seq, mid in rows}
-        selection = (ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        # in seq order whichever index SQLite walked (scope, period, ids): ties rank the same
+        selection = (ids, np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids))))
         self._selections[key] = (state, selection)
         while len(self._selections) > _SELECTIONS:
             self._selections.popitem(last=False)
