@@ -4,7 +4,9 @@ whose every vector search goes through the approximate index (``ann_threshold`` 
 Usage: ``python crash_ann_child.py DB_PATH RUN DIMS``. Prints ``READY`` once the Memory is
 open, then loops forever; after each call returns it prints (and flushes) one line:
 
-- ``A <id>``: ``add()`` of one memory (text ``ann run <run> item <item> tok r<run>i<item>``) returned;
+- ``A <id>``: ``add()`` of one memory (text ``ann run <run> item <item> tok r<run>i<item>`` and
+  40 words drawn for that item, so the hash embedder's vectors are dense: with a handful of
+  words they are sparse and nearly orthogonal, which no HNSW graph searches well) returned;
 - ``D <id>``: ``delete()`` of an earlier memory of this run returned.
 
 Every third item also searches, so the index is built and followed while the parent kills
@@ -13,6 +15,7 @@ this process with SIGKILL.
 
 from __future__ import annotations
 
+import random
 import sys
 
 from memlane import Memory
@@ -30,7 +33,10 @@ def main(argv: list[str]) -> None:
     added: list[str] = []
     item = 0
     while True:
-        text = f"ann run {run} item {item} tok r{run}i{item}"
+        words = random.Random(run * 1_000_000 + item)
+        text = f"ann run {run} item {item} tok r{run}i{item} " + " ".join(
+            f"w{words.randrange(5000)}" for _ in range(40)
+        )
         [result] = memory.add(text, user_id="ann", infer=False)["results"]
         added.append(result["id"])
         print("A", result["id"], flush=True)

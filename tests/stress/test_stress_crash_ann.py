@@ -78,7 +78,7 @@ def _open(path: Path) -> Memory:
 
 def _check(memory: Memory, acked: set[str], deleted: set[str]) -> int:
     """Each acknowledged, undeleted memory is a best vector match of its own stored vector; no
-    deleted one is returned. Returns how many were searched for."""
+    deleted one is returned; the index holds exactly the current memories. Returns how many were searched for."""
     store = sqlite_store(memory)
     rows = store.execute("SELECT id, embedding FROM memories WHERE deleted_at IS NULL")
     live = {mid: blob for mid, blob in rows}
@@ -92,7 +92,10 @@ def _check(memory: Memory, acked: set[str], deleted: set[str]) -> int:
         if mid not in best:
             lost.append(mid)
         assert not deleted & {hit for hit, _ in hits}, f"a deleted memory came back: {hits}"
-    assert store._ann is not None and store._ann.builds >= 1
+    assert store._ann is not None and store._ann.builds + store._ann.restores >= 1
+    indexed = {int(key) for key in store._ann._index.keys}
+    current = {int(r[0]) for r in store.execute("SELECT seq FROM memories WHERE deleted_at IS NULL")}
+    assert indexed == current, f"index and table differ: {sorted(indexed ^ current)[:5]}"
     assert not lost, f"{len(lost)} acknowledged memories not found by search: {lost[:5]}"
     return len(acked - deleted)
 

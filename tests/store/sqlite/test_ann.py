@@ -128,3 +128,53 @@ def test_top_is_a_stable_sort_cut_short() -> None:
     scores = np.array([0.5, 0.9, 0.5, 0.1, 0.9, 0.5, 0.3, 0.5] * 10, dtype=np.float32)
     for limit in (1, 3, 5, 12, 80, 100):
         assert top_positions(scores, limit).tolist() == np.argsort(-scores, kind="stable")[:limit].tolist()
+
+
+def test_a_new_process_reads_the_saved_index_and_catches_up_with_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    first = SQLiteStore(path, ann_threshold=50)
+    ids = fill(first, unit_rows(200, 15), "u")
+    first.vector_search(unit_rows(1, 16)[0], All(), 5)
+    assert Path(f"{path}.ann").exists()
+    # written after the save, by a process that never saves (as if killed)
+    writer = SQLiteStore(path, ann_threshold=None)
+    target = unit_rows(1, 17)[0]
+    [late] = fill(writer, target[None, :], "u")
+    moved = first.get(ids[3])
+    assert moved is not None
+    with writer.transaction() as tx:
+        tx.update(moved, -target, AT)
+        tx.delete(ids[4], AT)
+    second = SQLiteStore(path, ann_threshold=50)
+    assert second.vector_search(target, All(), 1)[0][0] == late
+    assert second.vector_search(-target, All(), 1)[0][0] == ids[3]
+    assert ids[4] not in {mid for mid, _ in second.vector_search(unit_rows(200, 15)[4], All(), 20)}
+    assert second._ann is not None and (second._ann.restores, second._ann.builds) == (1, 0)
+
+
+def test_a_torn_cache_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    fill(SQLiteStore(path, ann_threshold=None), unit_rows(100, 18), "u")
+    Path(f"{path}.ann").write_bytes(b"PK\x03\x04 not a whole file")
+    store = SQLiteStore(path, ann_threshold=50)
+    assert len(store.vector_search(unit_rows(1, 19)[0], All(), 5)) == 5
+    assert store._ann is not None and (store._ann.restores, store._ann.builds) == (0, 1)
+
+
+def test_purge_removes_the_cache_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    store = SQLiteStore(path, ann_threshold=50)
+    ids = fill(store, unit_rows(100, 20), "u")
+    store.vector_search(unit_rows(1, 21)[0], All(), 5)
+    cache = Path(f"{path}.ann")
+    assert cache.exists()
+    [(erased,)] = store.execute("SELECT seq FROM memories WHERE id = ?", (ids[0],))
+    store.purge([ids[0]])
+    assert not cache.exists()
+    assert ids[0] not in {mid for mid, _ in store.vector_search(unit_rows(100, 20)[0], All(), 10)}
+    store.close()
+    assert cache.exists()  # saved again on close, without the erased memory
+    reopened = SQLiteStore(path, ann_threshold=50)
+    reopened.vector_search(unit_rows(1, 21)[0], All(), 5)
+    assert reopened._ann is not None and reopened._ann.restores == 1
+    assert not reopened._ann._index.contains(erased)

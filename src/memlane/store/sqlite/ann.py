@@ -4,19 +4,22 @@ The index is a cache, never the source of truth: it holds a copy of the exact in
 vectors (``VectorIndex``, itself loaded from the ``memories`` table) and follows their
 changes through ``VectorIndex.take_changes``. It only proposes candidates; the store scores
 them exactly against the stored vectors and keeps those its filter allows, so a deleted or
-out-of-scope memory can never be returned, and a crash loses nothing: the next process
-builds the index again from the table.
+out-of-scope memory can never be returned. A file store keeps a copy in ``<database>.ann``
+(``ann_cache``), checked against the table when a new process opens it; a crash loses
+nothing: whatever the file misses is added again from the table.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from memlane.store.sqlite import ann_cache
 from memlane.store.sqlite.vectors import Seqs, VectorIndex
 
 if TYPE_CHECKING:
@@ -31,18 +34,24 @@ _PARALLEL_FROM = 10_000
 """Smaller batches are added on one thread (the same graph every time)."""
 _REBUILD_SHARE = 0.25
 """Rebuild when this share of the index was removed or re-added since the last build."""
+_SAVE_SHARE = 0.1
+"""Save the cache file again when this share of the index changed since the last save."""
 
 
 class AnnIndex:
     """An HNSW graph over the vectors of a ``VectorIndex``, keyed by memory ``seq``."""
 
-    def __init__(self, oversample: int) -> None:
+    def __init__(self, oversample: int, cache: Path | None = None) -> None:
         self.oversample = oversample
+        self._cache = cache
         self._index: Any = None
         self._dim = 0
         self._churn = 0
+        self._unsaved = 0
         self.builds = 0
         """How many times the graph was built from scratch (for tests and benchmarks)."""
+        self.restores = 0
+        """How many times it was read from the cache file."""
 
     def nearest(
         self, vectors: VectorIndex, query: Vectors, selection: Collection[int], limit: int
@@ -77,25 +86,66 @@ class AnnIndex:
         keys = self._index.search(query32, fetch).keys
         return np.asarray(keys, dtype=np.int64)
 
+    def save(self, vectors: VectorIndex) -> None:
+        """Write the cache file if the graph changed since it was last written."""
+        if self._cache is None or self._index is None or not self._unsaved:
+            return
+        self._follow(vectors)
+        seqs, rows = vectors.all_rows()
+        ann_cache.save(self._cache, self._index, seqs, ann_cache.fingerprints(rows))
+        self._unsaved = 0
+
+    def forget(self) -> None:
+        """Drop the graph and its cache file (after a purge or a reset)."""
+        self._index = None
+        if self._cache is not None:
+            ann_cache.forget(self._cache)
+
     def _follow(self, vectors: VectorIndex) -> None:
         """Bring the graph up to the vectors' current content."""
+        if self._index is None and self._restore(vectors):
+            return
         changed = vectors.take_changes()
         if self._index is None or changed is None or self._dim != vectors.dim:
             self._build(vectors)
+        elif changed:
+            self._apply(np.asarray(changed, dtype=np.int64), vectors)
+
+    def _restore(self, vectors: VectorIndex) -> bool:
+        if self._cache is None or not vectors.size:
+            return False
+        cached = ann_cache.load(self._cache, vectors.dim)
+        if cached is None:
+            return False
+        self._index, old, old_prints = cached
+        self._dim, self._churn = vectors.dim, 0
+        self.restores += 1
+        vectors.track_changes()
+        seqs, rows = vectors.all_rows()
+        changed = ann_cache.changed_seqs(old, old_prints, seqs, ann_cache.fingerprints(rows))
+        self._apply(changed, vectors)
+        if np.setdiff1d(changed, seqs).size:
+            self.save(vectors)  # the file held vectors that are gone (deleted, purged): rewrite it
+        return True
+
+    def _apply(self, changed: Seqs, vectors: VectorIndex) -> None:
+        """Remove ``changed`` from the graph and add those that have a vector now."""
+        seqs = np.unique(changed)
+        if not seqs.size:
             return
-        if not changed:
-            return
-        seqs = np.unique(np.asarray(changed, dtype=np.int64))
         self._churn += len(seqs)
         if self._churn > _REBUILD_SHARE * max(vectors.size, 1):
             self._build(vectors)
             return
-        present = np.asarray(self._index.contains(seqs), dtype=bool).reshape(-1)
+        present = np.asarray(self._index.contains(seqs.astype(np.uint64)), dtype=bool).reshape(-1)
         if present.any():
             self._index.remove(seqs[present].astype(np.uint64))
         found, rows = vectors.rows(seqs)
         if found.size:
             self._add(found, rows)
+        self._unsaved += len(seqs)
+        if self._unsaved > _SAVE_SHARE * max(vectors.size, 1):
+            self.save(vectors)
 
     def _build(self, vectors: VectorIndex) -> None:
         from usearch.index import Index  # imported when a selection first reaches the threshold
@@ -118,6 +168,8 @@ class AnnIndex:
         )
         self._index = index
         self._add(seqs, matrix)
+        self._unsaved = len(seqs)
+        self.save(vectors)
 
     def _add(self, seqs: Seqs, rows: Vectors) -> None:
         threads = 0 if len(seqs) >= _PARALLEL_FROM else 1

@@ -75,7 +75,8 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._vectors = VectorIndex()
         self._ann_threshold = ann_threshold
-        self._ann = AnnIndex(ann_oversample) if ann_threshold is not None else None
+        cache = None if self.path == ":memory:" else Path(f"{self.path}.ann")
+        self._ann = AnnIndex(ann_oversample, cache) if ann_threshold is not None else None
         self._selections: OrderedDict[tuple[str, str], tuple[tuple[int | None, int], _Selection]]
         self._selections = OrderedDict()
         self._dimension: int | None = None
@@ -326,6 +327,8 @@ class SQLiteStore:
         self._dimension = None
         self._embedder = None
         self._vectors.invalidate()
+        if self._ann is not None:
+            self._ann.forget()
 
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
         """Erase memories (and their versions, history, sources, messages) for good."""
@@ -338,6 +341,8 @@ class SQLiteStore:
             finally:
                 self._conn.execute("PRAGMA secure_delete = OFF")
             self._vectors.invalidate()
+            if self._ann is not None:
+                self._ann.forget()  # its file may hold copies of the erased vectors
         return count
 
     def dump(self) -> Iterator[dict[str, Any]]:
@@ -363,6 +368,8 @@ class SQLiteStore:
 
     def close(self) -> None:
         with self._guard():
+            if self._ann is not None and self._vectors.current(self._conn):
+                self._ann.save(self._vectors)  # else the next process brings its file up to date
             self._conn.close()
 
     @contextmanager

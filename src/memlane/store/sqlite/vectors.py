@@ -78,6 +78,11 @@ class VectorIndex:
         """The ``PRAGMA data_version`` seen at the last ``sync``."""
         return self._version
 
+    def current(self, conn: sqlite3.Connection) -> bool:
+        """Whether the copy holds what the table holds (no other connection committed since)."""
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        return not self._stale and version == self._version
+
     def invalidate(self) -> None:
         self._stale = True
 
