@@ -78,7 +78,8 @@ def _open(path: Path) -> Memory:
 
 def _check(memory: Memory, acked: set[str], deleted: set[str]) -> int:
     """Each acknowledged, undeleted memory is a best vector match of its own stored vector; no
-    deleted one is returned; the index holds exactly the current memories. Returns how many were searched for."""
+    deleted one is returned; the index holds exactly the current memories. Returns how many
+    were searched for."""
     store = sqlite_store(memory)
     rows = store.execute("SELECT id, embedding FROM memories WHERE deleted_at IS NULL")
     live = {mid: blob for mid, blob in rows}
