@@ -6,7 +6,9 @@ approximate (``ann_threshold=1``, the usearch index with exact re-scoring, as ev
 ``ann_threshold`` memories or more is searched by default). It prints:
 
 - ``load``: the exact store's first search (reads every vector from the table);
-- ``build``: the approximate store's first search (reads them and builds the index);
+- ``build``: the approximate store's first search (reads them, builds the index, saves it);
+- ``restore``: the first search of a third store opened afterwards (reads the vectors and the
+  saved index file, and checks one against the other);
 - query latency p50/p95 of ``SQLiteStore.vector_search`` for ``--limits`` (10 is a top_k, 200
   the candidate pool one ``Memory.search`` asks for), exact and approximate;
 - recall@limit of the approximate results against the exact ones.
@@ -117,9 +119,15 @@ def run(size: int, args: argparse.Namespace, folder: Path) -> None:
     start = time.perf_counter()
     approximate.vector_search(queries[0], WHERE, 10)
     build = time.perf_counter() - start
+    reopened = SQLiteStore(path, ann_threshold=1, ann_oversample=args.oversample)
+    start = time.perf_counter()
+    reopened.vector_search(queries[0], WHERE, 10)
+    restore = time.perf_counter() - start
+    reopened.close()
     print(
         f"{args.data} n={size:,}: data {made:.1f} s, insert {inserted:.1f} s, exact load {load:.2f} s, "
-        f"approximate load+build {build:.1f} s"
+        f"approximate load+build(+save) {build:.1f} s, a new process's load+read of the saved index "
+        f"{restore:.2f} s"
     )
     for limit in args.limits:
         truth, exact_s = timed(exact, queries, limit)

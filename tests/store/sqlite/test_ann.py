@@ -178,3 +178,31 @@ def test_purge_removes_the_cache_file(tmp_path: Path) -> None:
     reopened.vector_search(unit_rows(1, 21)[0], All(), 5)
     assert reopened._ann is not None and reopened._ann.restores == 1
     assert not reopened._ann._index.contains(erased)
+
+
+@pytest.mark.parametrize("threshold", [5, None])
+def test_the_threshold_is_vector_store_config(tmp_path: Path, threshold: int | None) -> None:
+    from memlane import Memory
+
+    config = {
+        "embedder": {"provider": "hash", "config": {"embedding_dims": DIMS}},
+        "vector_store": {
+            "provider": "sqlite",
+            "config": {"path": str(tmp_path / "m.db"), "ann_threshold": threshold},
+        },
+    }
+    memory = Memory(config)
+    try:
+        store = memory.store
+        assert isinstance(store, SQLiteStore)
+        assert store._ann_threshold == threshold and (store._ann is None) == (threshold is None)
+    finally:
+        memory.close()
+
+
+def test_the_default_threshold_keeps_small_scopes_exact(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "d.db")
+    fill(store, unit_rows(300, 22), "u")
+    store.vector_search(unit_rows(1, 23)[0], All(), 5)
+    assert store._ann is not None and store._ann.builds == 0
+    assert not Path(f"{tmp_path / 'd.db'}.ann").exists()
