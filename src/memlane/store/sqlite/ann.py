@@ -86,9 +86,14 @@ class AnnIndex:
         keys = self._index.search(query32, fetch).keys
         return np.asarray(keys, dtype=np.int64)
 
+    @property
+    def unsaved(self) -> bool:
+        """Whether the graph changed since the cache file was last written."""
+        return self._cache is not None and self._index is not None and self._unsaved > 0
+
     def save(self, vectors: VectorIndex) -> None:
         """Write the cache file if the graph changed since it was last written."""
-        if self._cache is None or self._index is None or not self._unsaved:
+        if self._cache is None or not self.unsaved:
             return
         self._follow(vectors)
         seqs, rows = vectors.all_rows()

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -326,9 +326,10 @@ class SQLiteStore:
             self._conn.execute("DELETE FROM meta WHERE key IN ('dimension', 'embedder')")
         self._dimension = None
         self._embedder = None
-        self._vectors.invalidate()
-        if self._ann is not None:
-            self._ann.forget()
+        with self._lock:
+            self._vectors.invalidate()
+            if self._ann is not None:
+                self._ann.forget()
 
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
         """Erase memories (and their versions, history, sources, messages) for good."""
@@ -368,8 +369,10 @@ class SQLiteStore:
 
     def close(self) -> None:
         with self._guard():
-            if self._ann is not None and self._vectors.current(self._conn):
-                self._ann.save(self._vectors)  # else the next process brings its file up to date
+            if self._ann is not None and self._ann.unsaved:
+                with suppress(sqlite3.ProgrammingError):  # closed already
+                    if self._vectors.current(self._conn):  # else the next process catches up
+                        self._ann.save(self._vectors)
             self._conn.close()
 
     @contextmanager
