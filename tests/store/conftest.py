@@ -31,9 +31,15 @@ def sqlite_memory(request: pytest.FixtureRequest, folder: Path) -> MemoryStore:
     return SQLiteStore(":memory:")
 
 
+def sqlite_approximate(request: pytest.FixtureRequest, folder: Path) -> MemoryStore:
+    """Every vector search that can goes through the approximate index (threshold 1)."""
+    return SQLiteStore(folder / "contract.db", ann_threshold=1)
+
+
 STORE_FACTORIES: list[Any] = [
     pytest.param(sqlite_file, id="sqlite-file"),
     pytest.param(sqlite_memory, id="sqlite-memory"),
+    pytest.param(sqlite_approximate, id="sqlite-approximate"),
 ]
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from memlane.errors import ConfigError
 from memlane.graph.settings import GraphSettings
 from memlane.store.sqlite.graph import SQLiteGraphStore
-from memlane.store.sqlite.store import SQLiteStore
+from memlane.store.sqlite.store import ANN_OVERSAMPLE, ANN_THRESHOLD, SQLiteStore
 
 if TYPE_CHECKING:
     from memlane.registry import Dependencies, Registry
@@ -49,6 +49,16 @@ class SQLiteStoreConfig(BaseModel):
     embedding_model_dims: int | None = Field(
         default=None, ge=1, description="mem0's field: checked against the embedder's vector size"
     )
+    ann_threshold: int | None = Field(
+        default=ANN_THRESHOLD,
+        ge=1,
+        description="a vector search over at least this many memories (the scope or filter's "
+        "selection) uses an approximate index whose candidates are scored exactly; None: "
+        "always exact",
+    )
+    ann_oversample: int = Field(
+        default=ANN_OVERSAMPLE, ge=1, le=1000, description="approximate candidates per result wanted"
+    )
     collection_name: str | None = Field(
         default=None, description="mem0's field; ignored (one store per file)"
     )
@@ -68,6 +78,8 @@ def _build(config: SQLiteStoreConfig, _: Dependencies) -> SQLiteStore:
         busy_timeout_ms=config.busy_timeout_ms,
         create=config.create,
         expected_dimension=config.embedding_model_dims,
+        ann_threshold=config.ann_threshold,
+        ann_oversample=config.ann_oversample,
     )
 
 

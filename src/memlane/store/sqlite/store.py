@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +19,20 @@ from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, P
 from memlane.store.base import PendingAdd, ScoredId
 from memlane.store.sqlite import maintenance, pending
 from memlane.store.sqlite import profile as profile_rows
+from memlane.store.sqlite.ann import AnnIndex
 from memlane.store.sqlite.connect import open_database
 from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.neighbours import conversation_neighbours
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
-from memlane.store.sqlite.vectors import Seqs, VectorIndex
+from memlane.store.sqlite.vectors import Seqs, VectorIndex, top_positions
 
-__all__ = ["SQLiteStore"]
+__all__ = ["ANN_OVERSAMPLE", "ANN_THRESHOLD", "SQLiteStore"]
+
+ANN_THRESHOLD = 20_000
+"""Selections of at least this many memories are searched through the approximate index."""
+ANN_OVERSAMPLE = 4
+"""The approximate index proposes this many candidates per result wanted."""
 
 _RECORD_COLUMNS = (
     "m.seq, m.id, m.text, m.hash, m.user_id, m.agent_id, m.run_id, m.actor_id, m.role, "
@@ -54,16 +60,23 @@ class SQLiteStore:
         busy_timeout_ms: int = 30_000,
         create: bool = True,
         expected_dimension: int | None = None,
+        ann_threshold: int | None = ANN_THRESHOLD,
+        ann_oversample: int = ANN_OVERSAMPLE,
     ) -> None:
         """Open (``create``: or create) memlane's database at ``path``.
 
         ``create=False`` refuses a missing or empty file (read commands must not create one);
         a file holding another application's tables is always refused, unchanged.
         ``expected_dimension`` (mem0's ``embedding_model_dims``) is checked against the embedder.
+        A vector search over at least ``ann_threshold`` memories (None: never) takes
+        ``limit * ann_oversample`` candidates from an approximate index and scores them exactly.
         """
         self._conn, self.path = open_database(str(path), busy_timeout_ms, create=create)
         self._lock = threading.RLock()
         self._vectors = VectorIndex()
+        self._ann_threshold = ann_threshold
+        cache = None if self.path == ":memory:" else Path(f"{self.path}.ann")
+        self._ann = AnnIndex(ann_oversample, cache) if ann_threshold is not None else None
         self._selections: OrderedDict[tuple[str, str], tuple[tuple[int | None, int], _Selection]]
         self._selections = OrderedDict()
         self._dimension: int | None = None
@@ -182,11 +195,10 @@ class SQLiteStore:
         with self._guard():
             self._vectors.sync(self._conn)
             ids, wanted = self._matching(where)
-            seqs, scores = self._vectors.scores(vector, wanted)
-        if not len(seqs):
-            return []
-        top = np.argsort(-scores, kind="stable")[:limit]
-        return [(ids[int(seqs[i])], float(scores[i])) for i in top]
+            large = self._ann_threshold is not None and len(wanted) >= self._ann_threshold
+            found = self._ann.nearest(self._vectors, vector, ids, limit) if large and self._ann else None
+            seqs, scores = found or self._vectors.scores(vector, wanted)
+        return [(ids[int(seqs[i])], float(scores[i])) for i in top_positions(scores, limit)]
 
     def similarities(self, vector: Vectors, memory_ids: Sequence[str]) -> dict[str, float]:
         ids, vectors = self._rows(memory_ids)
@@ -314,7 +326,10 @@ class SQLiteStore:
             self._conn.execute("DELETE FROM meta WHERE key IN ('dimension', 'embedder')")
         self._dimension = None
         self._embedder = None
-        self._vectors.invalidate()
+        with self._lock:
+            self._vectors.invalidate()
+            if self._ann is not None:
+                self._ann.forget()
 
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
         """Erase memories (and their versions, history, sources, messages) for good."""
@@ -327,6 +342,8 @@ class SQLiteStore:
             finally:
                 self._conn.execute("PRAGMA secure_delete = OFF")
             self._vectors.invalidate()
+            if self._ann is not None:
+                self._ann.forget()  # its file may hold copies of the erased vectors
         return count
 
     def dump(self) -> Iterator[dict[str, Any]]:
@@ -352,6 +369,10 @@ class SQLiteStore:
 
     def close(self) -> None:
         with self._guard():
+            if self._ann is not None and self._ann.unsaved:
+                with suppress(sqlite3.ProgrammingError):  # closed already
+                    if self._vectors.current(self._conn):  # else the next process catches up
+                        self._ann.save(self._vectors)
             self._conn.close()
 
     @contextmanager

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from memlane.models import Vectors
 
-__all__ = ["VectorIndex", "from_blob", "to_blob"]
+__all__ = ["VectorIndex", "from_blob", "to_blob", "top_positions"]
 
 Seqs = npt.NDArray[np.int64]
 
@@ -39,11 +39,49 @@ class VectorIndex:
         self._size = 0
         self._stale = True
         self._version: int | None = None
+        self._changes: list[int] | None = None
+        self._tracking = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def dim(self) -> int:
+        return int(self._matrix.shape[1]) if self._size else 0
+
+    def all_rows(self) -> tuple[Seqs, Vectors]:
+        """Every seq and its vector (views: valid until the next change)."""
+        return self._seqs[: self._size], self._matrix[: self._size]
+
+    def track_changes(self) -> None:
+        """From now on, record the seqs whose vector appears, changes or goes (for a follower
+        such as the approximate index); the record starts empty."""
+        self._tracking = True
+        self._changes = []
+
+    def take_changes(self) -> list[int] | None:
+        """The seqs changed since the last call (and forget them); ``None`` when the record was
+        not kept or overflowed, so a follower must start again from ``all_rows``."""
+        changes, self._changes = self._changes, []
+        return changes
+
+    def _note(self, seqs: Seqs | list[int]) -> None:
+        if self._changes is None:
+            return
+        self._changes.extend(int(s) for s in seqs)
+        if len(self._changes) > max(10_000, self._size):
+            self._changes = None
 
     @property
     def version(self) -> int | None:
         """The ``PRAGMA data_version`` seen at the last ``sync``."""
         return self._version
+
+    def current(self, conn: sqlite3.Connection) -> bool:
+        """Whether the copy holds what the table holds (no other connection committed since)."""
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        return not self._stale and version == self._version
 
     def invalidate(self) -> None:
         self._stale = True
@@ -57,6 +95,7 @@ class VectorIndex:
             self._stale = False
 
     def _load(self, conn: sqlite3.Connection) -> None:
+        old_seqs, old_matrix = self.all_rows()
         rows = conn.execute(
             "SELECT seq, embedding FROM memories "
             "WHERE deleted_at IS NULL AND embedding IS NOT NULL ORDER BY seq"
@@ -69,6 +108,8 @@ class VectorIndex:
         else:
             self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._size = len(rows)
+        if self._tracking and self._changes is not None:
+            self._note(_differences(old_seqs, old_matrix, *self.all_rows()))
 
     def put(self, seq: int, vector: Vectors) -> None:
         """Record this process's own write of ``seq``."""
@@ -77,6 +118,7 @@ class VectorIndex:
         pos = int(np.searchsorted(self._seqs[: self._size], seq))
         if pos < self._size and self._seqs[pos] == seq:
             self._matrix[pos] = vector
+            self._note([seq])
             return
         if pos != self._size or (self._size and self._matrix.shape[1] != vector.shape[-1]):
             self._stale = True  # out of order: another writer interleaved; reload lazily
@@ -85,6 +127,7 @@ class VectorIndex:
         self._seqs[self._size] = seq
         self._matrix[self._size] = vector
         self._size += 1
+        self._note([seq])
 
     def drop(self, seq: int) -> None:
         """Record this process's own delete of ``seq``."""
@@ -96,6 +139,7 @@ class VectorIndex:
             self._seqs[pos:keep] = self._seqs[pos + 1 : self._size]
             self._matrix[pos:keep] = self._matrix[pos + 1 : self._size]
             self._size = keep
+            self._note([seq])
 
     def scores(self, query: Vectors, seqs: Sequence[int] | Seqs) -> tuple[Seqs, npt.NDArray[np.float32]]:
         """Cosine of ``query`` with each of ``seqs`` that has a vector: (seqs found, scores).
@@ -140,3 +184,26 @@ class VectorIndex:
         if self._size:
             matrix[: self._size] = self._matrix[: self._size]
         self._seqs, self._matrix = seqs, matrix
+
+
+def _differences(old_seqs: Seqs, old: Vectors, new_seqs: Seqs, new: Vectors) -> Seqs:
+    """The seqs present in only one of two contents, or with another vector in each."""
+    if old.shape[1:] != new.shape[1:] and old_seqs.size and new_seqs.size:
+        return np.union1d(old_seqs, new_seqs)
+    both, old_pos, new_pos = np.intersect1d(old_seqs, new_seqs, assume_unique=True, return_indices=True)
+    moved = [np.setxor1d(old_seqs, new_seqs, assume_unique=True)]
+    for start in range(0, both.size, 8192):
+        stop = start + 8192
+        diff = (old[old_pos[start:stop]] != new[new_pos[start:stop]]).any(axis=1)
+        moved.append(both[start:stop][diff])
+    return np.concatenate(moved)
+
+
+def top_positions(scores: npt.NDArray[np.float32], limit: int) -> npt.NDArray[np.intp]:
+    """Positions of the ``limit`` highest scores, highest first, ties in position order (what a
+    stable sort of all of them gives, without sorting all of them)."""
+    if scores.size <= 4 * limit:
+        return np.argsort(-scores, kind="stable")[:limit]
+    bound = np.partition(scores, scores.size - limit)[scores.size - limit]
+    keep = np.flatnonzero(scores >= bound)
+    return keep[np.argsort(-scores[keep], kind="stable")][:limit]
