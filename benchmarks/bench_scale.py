@@ -148,7 +148,9 @@ def measure(memory: Memory, qs: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--queries", type=int, default=100, help="timed queries per size and signal")
     parser.add_argument("--name-share", type=float, default=0.3, help="share of memories naming the user")
