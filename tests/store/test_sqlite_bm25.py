@@ -53,3 +53,24 @@ def test_a_word_in_every_memory_costs_the_answer_not_the_scope(tmp_path: Path) -
     assert len(hits) == 5
     assert all(score == pytest.approx(hits[0][1], rel=0.5) for _, score in hits)
     assert not any("bm25" in sql and "LIMIT" not in sql for sql in rows)  # no unbounded ranking
+
+
+def test_the_probe_tokenizes_as_the_index() -> None:
+    store = SQLiteStore(":memory:")
+    try:
+        row = store._conn.execute("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'").fetchone()
+        assert f"tokenize='{fts.TOKENIZE}'" in row[0]
+    finally:
+        store.close()
+
+
+def test_keyword_search_writes_nothing_to_the_store(tmp_path: Path) -> None:
+    """The probe is a private database: searching leaves the connection's change count (which
+    keeps the store's cached selections valid) as it was."""
+    store = SQLiteStore(tmp_path / "m.db")
+    store.ensure_dimension(64)
+    put(store, *[rec(f"caroline said {WORDS[i % len(WORDS)]}") for i in range(50)])
+    before = store._conn.total_changes
+    assert store.keyword_search(["caroline", "zorb"], Cond("user_id", "eq", "u1"), 5)
+    assert store._conn.total_changes == before
+    store.close()
