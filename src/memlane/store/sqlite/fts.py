@@ -115,6 +115,8 @@ class _Terms:
         self.full: list[tuple[str, float]] = []
         self.capped: list[tuple[str, float]] = []
         """Capped: (phrase, the scope's IDF)."""
+        self.matches: dict[str, list[tuple[int, float]]] = {}
+        """A filtered scope's matches of each full term, with their FTS5 scores."""
         size = len(scope.ids)
         half = (size + 1) // 2  # from here on the scope's IDF is the floor: no need to count further
         for term in dict.fromkeys(terms):
@@ -124,7 +126,14 @@ class _Terms:
                     "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", [phrase]
                 ).fetchone()[0]
             )
-            found = min(hits, half) if not scope.join else scope.count(phrase, half) if hits else 0
+            found = min(hits, half)
+            if scope.join and hits:
+                # a filtered scope: its matches cost a join each, so its first FULL_TERM_ROWS + 1
+                # come with their scores (all of them, for a term that is not capped)
+                sql = scope.select("memories_fts.rowid, -bm25(memories_fts)", " LIMIT ?")
+                rows = scope.conn.execute(sql, [phrase, *scope.params, FULL_TERM_ROWS + 1]).fetchall()
+                found = len(rows) if len(rows) <= FULL_TERM_ROWS else scope.count(phrase, half)
+                self.matches[phrase] = rows
             if not found:
                 continue
             weight = idf(size, found)
@@ -149,11 +158,20 @@ def scoped_bm25(
         return []
     scope = _Scope(conn, scope_ids, where_sql, params)
     found = _Terms(scope, terms)
-    scores = _ranked(scope, found.full, limit)
+    scores = _combined(found, limit) if scope.join else _ranked(scope, found.full, limit)
     if found.capped:
         _add_capped(scope, found.capped, scores, limit)
     best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
     return [(scope_ids[seq], score) for seq, score in best if seq in scope_ids]
+
+
+def _combined(found: _Terms, limit: int) -> dict[int, float]:
+    """seq -> the summed shares of the full terms, for the best ``limit``, from their matches."""
+    scores: dict[int, float] = {}
+    for phrase, factor in found.full:
+        for seq, score in found.matches[phrase]:
+            scores[seq] = scores.get(seq, 0.0) + score * factor
+    return dict(sorted(scores.items(), key=lambda item: -item[1])[:limit])
 
 
 def _ranked(scope: _Scope, full: list[tuple[str, float]], limit: int) -> dict[int, float]:
