@@ -230,10 +230,7 @@ class SQLiteStore:
         sql, params = compile_filter(where)
         with self._snapshot():  # the counts and the matches must agree
             self._vectors.sync(self._conn)
-            scope_rows = len(self._matching(where)[0])
-            scores = scoped_bm25(self._conn, terms, sql, params, scope_rows)
-        best = sorted(scores.items(), key=lambda item: -item[1])
-        return best[:limit]
+            return scoped_bm25(self._conn, terms, sql, params, self._matching(where)[0], limit)
 
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
