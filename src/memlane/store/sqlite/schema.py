@@ -198,11 +198,7 @@ failed call leaves the conversation waiting for ``Memory.reprocess``. ``message_
 list in conversation order; ``params`` the add's arguments (metadata, prompt, memory_type,
 observed_at, expiration_date); ``claimed_at`` marks an add in flight."""
 
-_V6 = ""
-_V7 = ""
-"""Placeholders: migrations 6 and 7 are other changes of issue 13 (merged separately)."""
-
-_V8 = "".join(
+_V6 = "".join(
     f"""
 CREATE INDEX IF NOT EXISTS memories_{name}_time ON memories ({column}, valid_from, id, expiration_date)
     WHERE deleted_at IS NULL AND {column} IS NOT NULL;
@@ -211,12 +207,12 @@ CREATE INDEX IF NOT EXISTS memories_{name}_ids ON memories ({column}, id, expira
 """
     for name, column in (("user", "user_id"), ("agent", "agent_id"), ("run", "run_id"))
 )
-"""Migration 8: per-scope indexes on observation time and on id, so that a search's period
+"""Migration 6: per-scope indexes on observation time and on id, so that a search's period
 candidates (a scope's memories in a date range) and profile candidates (a scope's memories
 with given ids) read the rows they select, not the whole scope. Both cover what selecting
 candidates reads (seq, id, expiration_date)."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 APPLICATION_ID = 0x4D4C4E45
