@@ -74,3 +74,30 @@ def test_keyword_search_writes_nothing_to_the_store(tmp_path: Path) -> None:
     assert store.keyword_search(["caroline", "zorb"], Cond("user_id", "eq", "u1"), 5)
     assert store._conn.total_changes == before
     store.close()
+
+
+def test_a_speakers_name_in_a_small_filtered_scope_is_summed_from_its_matches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A word in half the scope or more (a speaker's name) sits at the floor IDF; in a filtered
+    scope whose matches were all fetched, its share comes from them: the capped path (a probe
+    index per search, about 5 ms on LoCoMo) is not taken, and the scores stay exact."""
+    store = SQLiteStore(":memory:")
+    store.ensure_dimension(64)
+    try:
+        mine = [rec(f"caroline {WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]}") for i in range(40)]
+        others = [rec(f"melanie {WORDS[i % len(WORDS)]}", user_id="u2") for i in range(40)]
+        put(store, *mine, *others)
+
+        def refuse(*_: object) -> None:
+            raise AssertionError("the capped path ran for a fully fetched term")
+
+        monkeypatch.setattr(fts, "_add_capped", refuse)
+        query = ["caroline", WORDS[3]]
+        hits = store.keyword_search(query, Cond("user_id", "eq", "u1"), 10)
+        expected = reference_bm25([*mine, *others], mine, query)
+        assert len(hits) == 10
+        for mid, score in hits:
+            assert score == pytest.approx(expected[mid], rel=1e-6, abs=1e-9)
+    finally:
+        store.close()

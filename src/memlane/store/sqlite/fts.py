@@ -127,17 +127,21 @@ class _Terms:
                 ).fetchone()[0]
             )
             found = min(hits, half)
+            fetched = False
             if scope.join and hits:
                 # a filtered scope: its matches cost a join each, so its first FULL_TERM_ROWS + 1
                 # come with their scores (all of them, for a term that is not capped)
                 sql = scope.select("memories_fts.rowid, -bm25(memories_fts)", " LIMIT ?")
                 rows = scope.conn.execute(sql, [phrase, *scope.params, FULL_TERM_ROWS + 1]).fetchall()
-                found = len(rows) if len(rows) <= FULL_TERM_ROWS else scope.count(phrase, half)
+                fetched = len(rows) <= FULL_TERM_ROWS
+                found = len(rows) if fetched else scope.count(phrase, half)
                 self.matches[phrase] = rows
             if not found:
                 continue
             weight = idf(size, found)
-            if found > FULL_TERM_ROWS or weight <= _MIN_IDF:
+            # a term at the floor IDF whose matches are all here already (a speaker's name in a
+            # small scope) is summed from them: cheaper than the capped path, and the same score
+            if found > FULL_TERM_ROWS or (weight <= _MIN_IDF and not fetched):
                 self.capped.append((phrase, weight))
             else:
                 self.full.append((phrase, weight / idf(scope.rows, hits)))
