@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import pytest
 
 from memlane import Memory
 from memlane.store.sqlite import SQLiteStore
@@ -48,3 +56,49 @@ def fingerprint(rows: list[tuple[Any, ...]]) -> str:
         digest.update(repr(row).encode("utf-8", "backslashreplace"))
         digest.update(b"\x1e")
     return digest.hexdigest()
+
+
+READY_TIMEOUT_S = 60.0
+"""How long a crash test's child may take to print READY."""
+
+
+def run_and_kill(
+    child: Path, path: Path, run: int, rng: random.Random, log: Path, delay_s: tuple[float, float]
+) -> list[str]:
+    """Start ``child`` (a script taking the database path, the run number and the vector size),
+    SIGKILL it at a random moment ``delay_s`` after it prints READY; its complete output lines."""
+    lines: list[str] = []
+    ready = threading.Event()
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(child), str(path), str(run), str(DIMS)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        stdout: IO[str] | None = proc.stdout
+        assert stdout is not None
+
+        def read() -> None:
+            for line in stdout:
+                if line == "READY\n":
+                    ready.set()
+                elif line.endswith("\n"):
+                    lines.append(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            if not ready.wait(READY_TIMEOUT_S):
+                pytest.fail(f"run {run}: the child was not ready in {READY_TIMEOUT_S} s: {log.read_text()}")
+            time.sleep(rng.uniform(*delay_s))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            reader.join(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+            stdout.close()
+    assert proc.returncode == -signal.SIGKILL, f"run {run}: the child died by itself: {log.read_text()}"
+    return lines

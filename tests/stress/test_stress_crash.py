@@ -16,25 +16,20 @@ from __future__ import annotations
 
 import random
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
 from memlane.store.sqlite import SQLiteStore
 from tests.stress._figures import record
-from tests.stress._support import DIMS, open_memory, sqlite_store
+from tests.stress._support import DIMS, open_memory, run_and_kill, sqlite_store
 
 KILLS = 50
 DELAY_S = (0.05, 0.6)
-READY_TIMEOUT_S = 60.0
 CHILD = Path(__file__).with_name("crash_child.py")
 _TOKEN = re.compile(r"tok(r\d+i\d+)([abu])")
 
@@ -79,45 +74,6 @@ class Ledger:
             if match is not None and match.group(2) == "u":
                 self.updates[memory_id] = match.group(1)
         self.maybe.clear()
-
-
-def _run_child(path: Path, run: int, rng: random.Random, log: Path) -> list[str]:
-    """Start a child, SIGKILL it at a random moment after READY; its complete output lines."""
-    lines: list[str] = []
-    ready = threading.Event()
-    with log.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, str(CHILD), str(path), str(run), str(DIMS)],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-        stdout: IO[str] | None = proc.stdout
-        assert stdout is not None
-
-        def read() -> None:
-            for line in stdout:
-                if line == "READY\n":
-                    ready.set()
-                elif line.endswith("\n"):
-                    lines.append(line)
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        try:
-            if not ready.wait(READY_TIMEOUT_S):
-                pytest.fail(f"run {run}: the child was not ready in {READY_TIMEOUT_S} s: {log.read_text()}")
-            time.sleep(rng.uniform(*DELAY_S))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
-            reader.join(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
-            stdout.close()
-    assert proc.returncode == -signal.SIGKILL, f"run {run}: the child died by itself: {log.read_text()}"
-    return lines
 
 
 def _one(store: SQLiteStore, sql: str, params: tuple[Any, ...] = ()) -> int:
@@ -229,7 +185,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
     ok = False
     try:
         for run in range(KILLS):
-            lines = _run_child(path, run, rng, tmp_path / f"child-{run}.log")
+            lines = run_and_kill(CHILD, path, run, rng, tmp_path / f"child-{run}.log", DELAY_S)
             kills += 1
             ledger.apply(lines)
             memory = open_memory(path)

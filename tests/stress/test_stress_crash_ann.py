@@ -9,13 +9,8 @@ may be missing from it, and nothing deleted may come back.
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
-from typing import IO
 
 import pytest
 
@@ -23,51 +18,11 @@ from memlane import Memory
 from memlane.filters import Cond
 from memlane.store.sqlite.vectors import from_blob
 from tests.stress._figures import record
-from tests.stress._support import DIMS, config_for, sqlite_store
+from tests.stress._support import config_for, run_and_kill, sqlite_store
 
 KILLS = 12
 DELAY_S = (0.3, 1.5)
-READY_TIMEOUT_S = 60.0
 CHILD = Path(__file__).with_name("crash_ann_child.py")
-
-
-def _run_child(path: Path, run: int, rng: random.Random, log: Path) -> list[str]:
-    """Start a child, SIGKILL it at a random moment after READY; its complete output lines."""
-    lines: list[str] = []
-    ready = threading.Event()
-    with log.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, str(CHILD), str(path), str(run), str(DIMS)],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-        stdout: IO[str] | None = proc.stdout
-        assert stdout is not None
-
-        def read() -> None:
-            for line in stdout:
-                if line == "READY\n":
-                    ready.set()
-                elif line.endswith("\n"):
-                    lines.append(line)
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        try:
-            if not ready.wait(READY_TIMEOUT_S):
-                pytest.fail(f"run {run}: the child was not ready in {READY_TIMEOUT_S} s: {log.read_text()}")
-            time.sleep(rng.uniform(*DELAY_S))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
-            reader.join(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
-            stdout.close()
-    assert proc.returncode == -signal.SIGKILL, f"run {run}: the child died by itself: {log.read_text()}"
-    return lines
 
 
 def _open(path: Path) -> Memory:
@@ -112,7 +67,7 @@ def test_sigkill_with_the_approximate_index_loses_no_acknowledged_memory(tmp_pat
     ok = False
     try:
         for run in range(KILLS):
-            lines = _run_child(path, run, rng, tmp_path / f"child-{run}.log")
+            lines = run_and_kill(CHILD, path, run, rng, tmp_path / f"child-{run}.log", DELAY_S)
             kills += 1
             for line in lines:
                 kind, mid = line.split()
