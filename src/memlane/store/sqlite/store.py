@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -17,7 +16,7 @@ from memlane.errors import ConfigError, DimensionMismatchError, EmbedderMismatch
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.store.base import PendingAdd, ScoredId
-from memlane.store.sqlite import maintenance, pending
+from memlane.store.sqlite import maintenance, pending, rows
 from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.ann import AnnIndex
 from memlane.store.sqlite.connect import open_database
@@ -33,13 +32,6 @@ ANN_THRESHOLD = 20_000
 """Selections of at least this many memories are searched through the approximate index."""
 ANN_OVERSAMPLE = 4
 """The approximate index proposes this many candidates per result wanted."""
-
-_RECORD_COLUMNS = (
-    "m.seq, m.id, m.text, m.hash, m.user_id, m.agent_id, m.run_id, m.actor_id, m.role, "
-    "m.metadata, m.created_at, m.updated_at, m.valid_from, m.valid_to, m.expired_at, "
-    "m.expiration_date, m.version"
-)
-
 
 _SQL_MAX = 2**63 - 1
 """SQLite's largest integer: a larger LIMIT or OFFSET means "all" or "none"."""
@@ -243,30 +235,15 @@ class SQLiteStore:
 
     def history(self, memory_id: str) -> list[HistoryEvent]:
         with self._guard():
-            rows = self._conn.execute(
-                "SELECT id, memory_id, old_memory, new_memory, event, created_at, updated_at, "
-                "is_deleted, actor_id, role FROM history WHERE memory_id = ? ORDER BY seq",
-                (memory_id,),
-            ).fetchall()
-        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9]) for r in rows]
+            return rows.history(self._conn, memory_id)
 
     def versions(self, memory_id: str) -> list[MemoryVersion]:
         with self._guard():
-            rows = self._conn.execute(
-                "SELECT memory_id, version, text, hash, valid_from, valid_to, recorded_at, expired_at "
-                "FROM memory_versions WHERE memory_id = ? ORDER BY version",
-                (memory_id,),
-            ).fetchall()
-        return [MemoryVersion(*r) for r in rows]
+            return rows.versions(self._conn, memory_id)
 
     def sources(self, memory_id: str) -> list[Message]:
         with self._guard():
-            rows = self._conn.execute(
-                "SELECT g.role, g.content, g.name, g.id FROM memory_sources s "
-                "JOIN messages g ON g.id = s.message_id WHERE s.memory_id = ? ORDER BY g.seq",
-                (memory_id,),
-            ).fetchall()
-        return [Message(role=r[0], content=r[1], name=r[2], id=r[3]) for r in rows]
+            return rows.sources(self._conn, memory_id)
 
     def profile(self, scope: Scope, *, as_of: str | None = None) -> list[ProfileSlot]:
         with self._guard():
@@ -410,26 +387,5 @@ class SQLiteStore:
         return selection
 
     def _records(self, where_sql: str, params: Sequence[Any], tail: str = "") -> list[MemoryRecord]:
-        query = f"SELECT {_RECORD_COLUMNS} FROM memories m WHERE m.deleted_at IS NULL AND {where_sql}{tail}"
         with self._guard():
-            rows = self._conn.execute(query, list(params)).fetchall()
-        return [_record(r) for r in rows]
-
-
-def _record(row: tuple[Any, ...]) -> MemoryRecord:
-    return MemoryRecord(
-        id=row[1],
-        text=row[2],
-        hash=row[3],
-        scope=Scope(row[4], row[5], row[6]),
-        actor_id=row[7],
-        role=row[8],
-        metadata=json.loads(row[9]) if row[9] else {},
-        created_at=row[10],
-        updated_at=row[11],
-        valid_from=row[12],
-        valid_to=row[13],
-        expired_at=row[14],
-        expiration_date=row[15],
-        version=row[16],
-    )
+            return rows.records(self._conn, where_sql, params, tail)
