@@ -128,9 +128,11 @@ def snapshot(memory: Memory) -> Snapshot:
 
 @pytest.fixture(scope="session")
 def local_embedder() -> LocalEmbedder:
-    """all-MiniLM-L6-v2, loaded once per session (about 5 s)."""
+    """all-MiniLM-L6-v2, loaded once per session (about 5 s; under a second once its verified ONNX
+    export is cached)."""
     model = LocalEmbedder()
-    assert model.dimension == 384  # loads the model
+    model.embed(["warm up"], purpose="search")  # loads the model now, not in the first test
+    assert model.dimension == 384
     return model
 
 

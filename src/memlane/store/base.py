@@ -245,7 +245,8 @@ class MemoryStore(Protocol):
 
 def check_embedder(store: MemoryStore, embedder: Embedder) -> None:
     """Bind ``store`` to ``embedder``: the same vector size and the same model, or an error
-    (``DimensionMismatchError``, ``EmbedderMismatchError``). Loads the embedder's model."""
+    (``DimensionMismatchError``, ``EmbedderMismatchError``). Reading the local embedder's
+    dimension loads its model only when no verified ONNX export records it."""
     store.ensure_dimension(embedder.dimension)
     if embedder.identity:
         store.ensure_embedder(embedder.identity)
