@@ -28,11 +28,12 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from bench_core import time_calls  # the same timing loop as the core benchmark (benchmarks/ is on sys.path)
 
 import memlane
 from memlane import Memory
@@ -117,15 +118,6 @@ def scope_filter() -> Filter:
     return and_(where, expiration_filter(datetime.now(UTC).date().isoformat()))
 
 
-def timed(call: Callable[[int], object], count: int) -> list[float]:
-    out: list[float] = []
-    for i in range(count):
-        start = time.perf_counter()
-        call(i)
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def percentiles(seconds: Sequence[float]) -> tuple[float, float]:
     ms = np.array(seconds) * 1000
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
@@ -141,9 +133,13 @@ def measure(memory: Memory, qs: list[str]) -> dict[str, tuple[float, float]]:
     vectors = HashEmbedder(384).embed(qs, purpose="search")
     terms = [keywords(q) for q in qs]
     return {
-        "search": percentiles(timed(lambda i: memory.search(qs[i], filters=scope), len(qs))),
-        "keyword_search": percentiles(timed(lambda i: store.keyword_search(terms[i], where, pool), len(qs))),
-        "vector_search": percentiles(timed(lambda i: store.vector_search(vectors[i], where, pool), len(qs))),
+        "search": percentiles(time_calls(lambda i: memory.search(qs[i], filters=scope), len(qs))),
+        "keyword_search": percentiles(
+            time_calls(lambda i: store.keyword_search(terms[i], where, pool), len(qs))
+        ),
+        "vector_search": percentiles(
+            time_calls(lambda i: store.vector_search(vectors[i], where, pool), len(qs))
+        ),
     }
 
 

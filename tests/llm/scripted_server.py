@@ -119,3 +119,20 @@ def completion(
     if usage is not None:
         body["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}
     return body
+
+
+ASK = [{"role": "system", "content": "Extract facts."}, {"role": "user", "content": "I moved to Bangalore"}]
+"""A small chat request the provider tests send."""
+GOOD = '{"facts": ["Lives in Bangalore"]}'
+"""A valid answer to ``ASK`` for the ``Facts`` model."""
+LLAMA_CPP_REJECTION = Reply(
+    500,
+    {
+        "error": {
+            "message": "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+            "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}]",
+            "type": "internal_server_error",
+        }
+    },
+)
+"""What llama.cpp's server answers to ``response_format`` type ``json_schema`` (HTTP 500)."""

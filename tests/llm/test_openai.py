@@ -15,20 +15,7 @@ from memlane.llm.structured import ChatRequest
 from memlane.registry import Registry
 
 from .bad_outputs import Facts
-from .scripted_server import Reply, ScriptedServer, completion
-
-ASK = [{"role": "system", "content": "Extract facts."}, {"role": "user", "content": "I moved to Bangalore"}]
-GOOD = '{"facts": ["Lives in Bangalore"]}'
-LLAMA_CPP_REJECTION = Reply(
-    500,
-    {
-        "error": {
-            "message": "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
-            "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}]",
-            "type": "internal_server_error",
-        }
-    },
-)
+from .scripted_server import ASK, GOOD, LLAMA_CPP_REJECTION, Reply, ScriptedServer, completion
 
 
 def make(server: ScriptedServer, **config: Any) -> OpenAILLM:

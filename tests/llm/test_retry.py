@@ -19,21 +19,9 @@ from memlane.redact import redact_secrets, redact_url
 from memlane.registry import Registry
 
 from .bad_outputs import Facts
-from .scripted_server import Reply, ScriptedServer, completion
+from .scripted_server import ASK, GOOD, LLAMA_CPP_REJECTION, Reply, ScriptedServer, completion
 
-ASK = [{"role": "system", "content": "Extract facts."}, {"role": "user", "content": "I moved to Bangalore"}]
-GOOD = '{"facts": ["Lives in Bangalore"]}'
 KEY = "sk-live-0123456789abcdef"
-LLAMA_CPP_REJECTION = Reply(
-    500,
-    {
-        "error": {
-            "message": "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
-            "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}]",
-            "type": "internal_server_error",
-        }
-    },
-)
 
 
 def make(server: ScriptedServer, **config: Any) -> OpenAILLM:

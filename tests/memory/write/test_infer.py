@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,23 +11,7 @@ from memlane.filters import All
 from memlane.llm import FakeLLM
 from memlane.prompts import memory_update
 from memlane.store.sqlite import SQLiteStore
-
-
-def config(path: Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "embedder": {"provider": "hash", "config": {"embedding_dims": 64}},
-        "vector_store": {"provider": "sqlite", "config": {"path": str(path)}},
-        **extra,
-    }
-
-
-def make(tmp_path: Path, *replies: Any, **extra: Any) -> tuple[Memory, FakeLLM]:
-    llm = FakeLLM(replies)
-    return Memory(config(tmp_path / "m.db", **extra), llm=llm), llm
-
-
-def op(event: str, text: str = "", id: str | None = None) -> dict[str, Any]:
-    return {"event": event, "id": id, "text": text}
+from tests.memory.write._support import config, make, op
 
 
 def rows(memory: Memory) -> int:

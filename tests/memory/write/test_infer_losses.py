@@ -14,26 +14,9 @@ import pytest
 
 from memlane import LLMError, Memory
 from memlane.filters import All
-from memlane.llm import FakeLLM
 from memlane.llm.fake import FakeCall
 from memlane.prompts import fact_extraction, memory_update
-
-
-def config(path: Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "embedder": {"provider": "hash", "config": {"embedding_dims": 64}},
-        "vector_store": {"provider": "sqlite", "config": {"path": str(path)}},
-        **extra,
-    }
-
-
-def make(tmp_path: Path, *replies: Any, **extra: Any) -> tuple[Memory, FakeLLM]:
-    llm = FakeLLM(replies)
-    return Memory(config(tmp_path / "m.db", **extra), llm=llm), llm
-
-
-def op(event: str, text: str = "", id: str | None = None) -> dict[str, Any]:
-    return {"event": event, "id": id, "text": text}
+from tests.memory.write._support import make, op
 
 
 def texts(memory: Memory, user_id: str = "u") -> set[str]:
