@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[local,dev,llama,falkordb]'
+	$(PY) -m pip install -q -e '.[local,dev,llama,falkordb,postgres,server,mcp,test]'
 	touch $@
 
 install: $(VENV)/.installed

