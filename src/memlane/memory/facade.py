@@ -4,6 +4,7 @@ result shape (``memlane.types``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -14,7 +15,7 @@ from memlane.errors import ConfigError, InvalidInputError
 from memlane.filters import and_
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
-from memlane.memory import arguments, erase, export, profile, read
+from memlane.memory import arguments, erase, export, kinds, profile, read
 from memlane.memory.backends import Backends
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
 from memlane.memory.search.pipeline import SearchRequest
@@ -141,6 +142,9 @@ class Memory:
 
         ``infer`` defaults to True when an LLM is configured and False otherwise; with
         ``infer=False`` each non-system message is stored verbatim.
+        ``memory_type`` ("semantic", "episodic", "procedural") types every memory written (else
+        the extraction call types each fact; verbatim ones are "semantic"); mem0's
+        "procedural_memory" (with an ``agent_id``) stores the LLM's summary of the run.
         """
         scope, _ = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
         if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
@@ -150,8 +154,10 @@ class Memory:
         normalized = normalize_messages(messages)
         observed_at = parse_timestamp(timestamp)
         expires = parse_expiration(expiration_date)
-        if memory_type is not None and memory_type != "procedural_memory":
-            raise InvalidInputError(f"memory_type must be None or 'procedural_memory', got {memory_type!r}")
+        memory_type = kinds.add_type(memory_type)
+        if memory_type is not None and memory_type != kinds.MEM0_PROCEDURAL:
+            clean = {**clean, kinds.TYPE_KEY: memory_type}
+            memory_type = None
         procedural = memory_type is not None and scope.agent_id is not None  # mem0: else ignored
         if infer is None:
             infer = self.llm is not None
@@ -237,11 +243,13 @@ class Memory:
         explain: bool = False,
         show_expired: bool = False,
         reference_date: TimeLike | None = None,
+        memory_type: str | Sequence[str] | None = None,
     ) -> SearchResult:
         """The memories of a scope that best match ``query`` (dense + full-text, fused).
 
         A period the query names ("last weekend", "in May 2023") is read against
         ``reference_date`` (default: now) and lifts the memories observed in it.
+        ``memory_type`` (a type or a list) keeps the memories of those types.
         """
         query = arguments.validate_query(query)
         reference = parse_timestamp(reference_date, "reference_date")
@@ -250,6 +258,8 @@ class Memory:
         floor = arguments.validate_threshold(threshold)
         if not show_expired:
             where = and_(where, expiration_filter())
+        if memory_type is not None:
+            where = and_(where, kinds.type_filter(memory_type))
         moment = datetime.fromisoformat(reference or now_iso())
         request = SearchRequest(query, scope, where, k, floor, moment, rerank=rerank, explain=explain)
         return run_search(self.backends, request)
@@ -270,12 +280,14 @@ class Memory:
         show_expired: bool = False,
         page: int | None = None,
         page_size: int | None = None,
+        memory_type: str | Sequence[str] | None = None,
     ) -> GetAllResult:
         """The memories of a scope, newest first: the first ``top_k`` (or ``limit``; any size).
 
         With ``page`` (1-based) and/or ``page_size`` (default: ``top_k`` or 100), one page of
         them, plus ``count`` (how many match in all), ``page``, ``page_size`` and the ``next``
         and ``previous`` page numbers (None at the ends), as mem0's platform pages.
+        ``memory_type`` (a type or a list) keeps the memories of those types.
         """
         scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
         k = arguments.validate_top_k(top_k, limit, arguments.LIST_TOP_K, maximum=None)
@@ -283,6 +295,8 @@ class Memory:
         paging = arguments.validate_paging(page, page_size, k if given else None)
         if not show_expired:
             where = and_(where, expiration_filter())
+        if memory_type is not None:
+            where = and_(where, kinds.type_filter(memory_type))
         return read.list_memories(self.backends, scope, where, k, paging)
 
     def history(self, memory_id: Id) -> list[HistoryItem]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "MEMORY_TYPES",
     "MAX_FACTS",
     "MAX_FACT_CHARS",
     "MemoryOp",
@@ -23,6 +25,8 @@ __all__ = [
 
 MAX_FACTS = 20
 MAX_FACT_CHARS = 400
+MEMORY_TYPES = ("semantic", "episodic", "procedural")
+"""What a memory is: a fact or preference, an event (with the date it happened), a how-to."""
 
 
 class MemoryOp(BaseModel):
@@ -41,6 +45,41 @@ class MemoryOp(BaseModel):
         max_length=MAX_FACT_CHARS,
         description="the fact: new text for ADD and UPDATE, the contradicting fact for DELETE",
     )
+    type: Literal["semantic", "episodic", "procedural"] | None = Field(
+        default=None,
+        description="semantic: a fact or preference; episodic: an event; procedural: how to do something",
+    )
+    when: str | None = Field(
+        default=None, max_length=10, description="an episodic fact's event date, YYYY-MM-DD, or null"
+    )
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _known_type(cls, value: object) -> object:
+        """A type the model misspells ("Semantic", "event") is read, or dropped (None), never
+        a reason to refuse the whole answer."""
+        if not isinstance(value, str):
+            return None
+        key = value.strip().casefold()
+        return _TYPE_ALIASES.get(key, key if key in MEMORY_TYPES else None)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        """The event date as YYYY-MM-DD (the date part of a longer ISO time), else None."""
+        if not isinstance(value, str):
+            return None
+        found = _ISO_DATE.match(value.strip())
+        if found is None:
+            return None
+        try:
+            return date.fromisoformat(found.group(0)).isoformat()
+        except ValueError:
+            return None
+
+
+_TYPE_ALIASES = {"fact": "semantic", "preference": "semantic", "event": "episodic", "procedure": "procedural"}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def conversation_lines(messages: Iterable[tuple[str, str | None, str]]) -> str:

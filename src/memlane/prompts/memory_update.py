@@ -50,17 +50,24 @@ memory, text = the complete new memory.
 = the new fact that replaces it ("" if the user only asked to forget it).
 - NONE: an existing memory already says this; id = that memory.
 
-Answer with JSON only: {{"memory": [{{"event": ..., "id": ..., "text": ...}}]}}, at most \
-{MAX_FACTS} items, no item twice. If nothing is worth remembering, answer {{"memory": []}}."""
+Give each fact a type: "semantic" (a fact or preference that stays true), "episodic" (an event: \
+something that happened or will happen at a time) or "procedural" (how to do something, steps, \
+rules to follow). For an episodic fact, "when" is the date the event happened (YYYY-MM-DD, from \
+the conversation and the observation date), else null.
+
+Answer with JSON only: {{"memory": [{{"event": ..., "id": ..., "text": ..., "type": ..., \
+"when": ...}}]}}, at most {MAX_FACTS} items, no item twice. If nothing \
+is worth remembering, answer {{"memory": []}}."""
 
 _EXAMPLE = f"""
 
 Example. Existing memories: 0: Works as a nurse. 1: Has a dog. Conversation: "user: I got a \
 job at Lakeside Hospital in March 2024. Oh and the dog went to my sister, I adopted a cat, Miso. \
 I can't eat peanuts." Answer:
-{{"memory": [{{"event": "UPDATE", "id": "0", "text": "{EXAMPLE_TEXTS[1]}"}}, \
-{{"event": "DELETE", "id": "1", "text": "{EXAMPLE_TEXTS[0]}"}}, \
-{{"event": "ADD", "id": null, "text": "{EXAMPLE_TEXTS[2]}"}}]}}
+{{"memory": [{{"event": "UPDATE", "id": "0", "text": "{EXAMPLE_TEXTS[1]}", "type": "episodic", \
+"when": "2024-03-01"}}, {{"event": "DELETE", "id": "1", "text": "{EXAMPLE_TEXTS[0]}", "type": \
+"semantic", "when": null}}, {{"event": "ADD", "id": null, "text": "{EXAMPLE_TEXTS[2]}", "type": \
+"semantic", "when": null}}]}}
 The example only shows the format: never copy its facts."""
 
 

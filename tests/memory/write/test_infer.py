@@ -245,7 +245,7 @@ def test_procedural_memory_without_agent_is_an_ordinary_add(tmp_path: Path) -> N
     assert [r["memory"] for r in out] == ["Plays chess"]  # mem0: memory_type needs an agent_id
     assert llm.calls[0].response_model == "MemoryUpdate"
     with pytest.raises(InvalidInputError, match="memory_type"):
-        m.add("x", agent_id="a", memory_type="episodic")
+        m.add("x", agent_id="a", memory_type="reminder")
 
 
 def test_procedural_memory_without_llm_is_a_config_error(tmp_path: Path) -> None:

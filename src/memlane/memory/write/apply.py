@@ -13,6 +13,7 @@ import numpy as np
 from memlane.graph.models import GraphChanges
 from memlane.graph.resolve import entity_texts
 from memlane.memory.backends import Backends
+from memlane.memory.kinds import MEM0_PROCEDURAL, TYPE_KEY, event_time, typed
 from memlane.memory.profile import profile_scope
 from memlane.memory.results import change_item
 from memlane.memory.write.plan import Plan
@@ -69,7 +70,7 @@ def add_verbatim(
     now = now_iso()
     records = []
     for m in messages:
-        meta, created = created_at_of({**metadata, **m.metadata})
+        meta, created = created_at_of(typed({**metadata, **m.metadata}, None))
         record = MemoryRecord(
             id=new_id(),
             text=m.content,
@@ -211,14 +212,18 @@ class _Writer:
             self._insert(tx, text, metadata, expires)
 
     def _update(self, tx: StoreTransaction, current: MemoryRecord, text: str) -> None:
+        kind = self.plan.kinds.get(text)
+        metadata = _attributed(current.metadata, self.plan, text)
+        if kind is not None and kind[0] and metadata.get(TYPE_KEY) != MEM0_PROCEDURAL:
+            metadata.pop(TYPE_KEY, None)  # the fact's new type (semantic: none written)
         new = replace(
             current,
             text=text,
             hash=text_hash(text),
             updated_at=self.now,
-            valid_from=self.at,
+            valid_from=event_time(kind, self.at),
             sources=self.sources,
-            metadata=_attributed(current.metadata, self.plan, text),
+            metadata=typed(metadata, kind),
         )
         tx.update(new, self.vectors[text], self.now)
         tx.add_history([change_event(current, "UPDATE", text, at=self.now)])
@@ -231,14 +236,15 @@ class _Writer:
         self.results.append(item)
 
     def _insert(self, tx: StoreTransaction, text: str, metadata: dict[str, Any], expires: str | None) -> None:
+        kind = self.plan.kinds.get(text)
         record = MemoryRecord(
             id=new_id(),
             text=text,
             scope=self.scope,
             created_at=self.created or self.now,
             updated_at=self.created or self.now,
-            metadata=_attributed(metadata, self.plan, text),
-            valid_from=self.at,
+            metadata=typed(_attributed(metadata, self.plan, text), kind),
+            valid_from=event_time(kind, self.at),
             expiration_date=expires,
             sources=self.sources,
         )

@@ -48,6 +48,8 @@ class Plan:
     """Operations that had nothing to write (an ADD or an unknown id without text)."""
     attribution: dict[str, str] = field(default_factory=dict)
     """New text -> the role it came from ("user", "assistant"), mem0's ``attributed_to``."""
+    kinds: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """New text -> (its memory type, its event date YYYY-MM-DD) as the model gave them."""
 
     def new_texts(self) -> list[str]:
         """Texts to embed: additions first, then updated texts, in plan order."""
@@ -112,6 +114,9 @@ def make_plan(
         else:
             touched.add(target.id)
             plan.unchanged.append(target)
+    for op, text in zip(ops, texts, strict=True):
+        if text and (op.type or op.when):
+            plan.kinds.setdefault(text, (op.type, op.when))
     return plan
 
 
