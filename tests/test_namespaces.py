@@ -15,7 +15,8 @@ import pytest
 NAMESPACES: dict[str, list[str]] = {
     "memlane.config": [
         "DEFAULT_PROFILE_SLOTS", "EmbedderSection", "GraphStoreSection", "LLMSection", "MemoryConfig",
-        "ProfileConfig", "ProviderSection", "RerankerSection", "SearchConfig", "VectorStoreSection",
+        "ProfileConfig", "ProviderSection", "RerankerSection", "SearchConfig", "ShortTermConfig",
+        "VectorStoreSection",
     ],
     "memlane.embed": ["Embedder", "HashEmbedder", "Purpose"],
     "memlane.errors": [
@@ -55,8 +56,9 @@ NAMESPACES: dict[str, list[str]] = {
     "memlane.store.sqlite": ["SQLiteStore", "register"],
     "memlane.types": [
         "AddResult", "AddResultItem", "DeleteResult", "GetAllResult", "HistoryItem", "Id", "MemoryItem",
-        "MessageDict", "Messages", "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PurgeResult",
-        "ReprocessResult", "ReprocessedAdd", "SearchItem", "SearchResult", "TimeLike", "UpdateResult",
+        "MessageDict", "Messages", "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PromoteResult",
+        "PruneResult", "PurgeResult", "ReprocessResult", "ReprocessedAdd", "SearchItem", "SearchResult",
+        "TimeLike", "UpdateResult",
     ],
     "memlane.cli": ["cli", "main"],
 }  # fmt: skip

@@ -40,6 +40,8 @@ def test_result_and_argument_types_are_exported() -> None:
         "ProfileChangeItem",
         "ProfileResult",
         "ProfileSlotItem",
+        "PromoteResult",
+        "PruneResult",
         "PurgeResult",
         "ReprocessResult",
         "ReprocessedAdd",

@@ -8,6 +8,7 @@ the memory store for the graph, the Memory's LLM for the reranker).
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -31,6 +32,7 @@ __all__ = [
     "ProviderSection",
     "RerankerSection",
     "SearchConfig",
+    "ShortTermConfig",
     "VectorStoreSection",
 ]
 
@@ -192,6 +194,50 @@ class ProfileConfig(BaseModel):
         return self
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+DEFAULT_SHORT_TERM_TTL = 7 * 86_400.0
+"""A week: how long a run's memories stay when no ``short_term.ttl`` is configured."""
+
+
+class ShortTermConfig(BaseModel):
+    """Short-term memory: memories scoped to a ``run_id``. See the README's "Short- and long-term"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ttl: float | None = Field(
+        default=DEFAULT_SHORT_TERM_TTL,
+        gt=0,
+        description='how long a run\'s memories stay after created_at: seconds or "30m", "12h", '
+        '"7d", "2w"; null: they never expire (default 7d)',
+    )
+    run_boost: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="search(run_id=..., long_term=True): a run memory's score s becomes "
+        "s + run_boost * (1 - s)",
+    )
+    promote_recurring: bool = Field(
+        default=True,
+        description="a fact added in one run that a memory of another run of the same user "
+        "(or agent) already holds promotes that memory to long-term",
+    )
+    promote_similarity: float = Field(
+        default=0.92, gt=0, le=1, description="cosine from which two facts of two runs are the same"
+    )
+
+    @field_validator("ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        found = _DURATION.match(value.lower())
+        if found is None:
+            raise ValueError(f'ttl {value!r} is not a duration: use seconds, "30m", "12h", "7d" or "2w"')
+        return float(found.group(1)) * _SECONDS[found.group(2)]
+
+
 class MemoryConfig(BaseModel):
     """The whole configuration; every field has a default, so ``MemoryConfig()`` works offline."""
 
@@ -208,6 +254,7 @@ class MemoryConfig(BaseModel):
     )
     search: SearchConfig = Field(default_factory=SearchConfig)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
+    short_term: ShortTermConfig = Field(default_factory=ShortTermConfig)
     pipeline: Literal["single", "classic"] = Field(
         default="single",
         description="single: one LLM call per add(); classic: mem0 1.x's extract-then-decide",

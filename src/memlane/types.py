@@ -22,6 +22,8 @@ __all__ = [
     "ProfileChangeItem",
     "ProfileResult",
     "ProfileSlotItem",
+    "PromoteResult",
+    "PruneResult",
     "PurgeResult",
     "ReprocessedAdd",
     "ReprocessResult",
@@ -171,6 +173,23 @@ class DeleteResult(TypedDict):
 class PurgeResult(TypedDict):
     message: str
     purged: int
+
+
+class PromoteResult(TypedDict):
+    """``promote()``'s answer: ``promoted`` is False when the memory was long-term already."""
+
+    message: str
+    id: str
+    promoted: bool
+
+
+class PruneResult(TypedDict):
+    """``prune()``'s answer: how many expired memories were deleted (or would be, ``dry_run``)."""
+
+    message: str
+    pruned: int
+    ids: list[str]
+    dry_run: bool
 
 
 class HistoryItem(TypedDict):

@@ -75,6 +75,8 @@ class AsyncMemory:
     describe_llm = _offload(Memory.describe_llm)
     get_profile = _offload(Memory.get_profile)
     profile_history = _offload(Memory.profile_history)
+    promote = _offload(Memory.promote)
+    prune = _offload(Memory.prune)
     reset = _offload(Memory.reset)
     purge = _offload(Memory.purge)
     export = _offload(Memory.export)

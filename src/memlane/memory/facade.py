@@ -12,15 +12,15 @@ from typing import IO, Any
 from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError
-from memlane.filters import and_
+from memlane.filters import Cond, and_
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
-from memlane.memory import arguments, erase, export, kinds, profile, read
+from memlane.memory import arguments, erase, export, kinds, profile, read, shortterm
 from memlane.memory.backends import Backends
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
 from memlane.memory.search.pipeline import SearchRequest
 from memlane.memory.search.pipeline import search as run_search
-from memlane.memory.times import expiration_filter, parse_expiration, parse_timestamp
+from memlane.memory.times import live_filter, parse_expiration, parse_timestamp
 from memlane.memory.write import add as write_add
 from memlane.memory.write import pending
 from memlane.memory.write import update as write_update
@@ -39,6 +39,8 @@ from memlane.types import (
     Messages,
     ProfileResult,
     ProfileSlotItem,
+    PromoteResult,
+    PruneResult,
     PurgeResult,
     ReprocessResult,
     SearchResult,
@@ -244,12 +246,15 @@ class Memory:
         show_expired: bool = False,
         reference_date: TimeLike | None = None,
         memory_type: str | Sequence[str] | None = None,
+        long_term: bool = False,
     ) -> SearchResult:
         """The memories of a scope that best match ``query`` (dense + full-text, fused).
 
         A period the query names ("last weekend", "in May 2023") is read against
         ``reference_date`` (default: now) and lifts the memories observed in it.
-        ``memory_type`` (a type or a list) keeps the memories of those types.
+        ``memory_type`` (a type or a list) keeps the memories of those types. A run's memories
+        expire after ``short_term.ttl``; ``long_term=True`` with a ``run_id`` and a ``user_id``
+        (or ``agent_id``) reads the run plus the owner's long-term memories, the run's lifted.
         """
         query = arguments.validate_query(query)
         reference = parse_timestamp(reference_date, "reference_date")
@@ -257,11 +262,16 @@ class Memory:
         k = arguments.validate_top_k(top_k, limit, arguments.SEARCH_TOP_K)
         floor = arguments.validate_threshold(threshold)
         if not show_expired:
-            where = and_(where, expiration_filter())
+            where = and_(where, live_filter(self.config.short_term.ttl))
         if memory_type is not None:
             where = and_(where, kinds.type_filter(memory_type))
+        run = None
+        if long_term:
+            scope, where, run = shortterm.long_term_scope(scope, where)
         moment = datetime.fromisoformat(reference or now_iso())
-        request = SearchRequest(query, scope, where, k, floor, moment, rerank=rerank, explain=explain)
+        request = SearchRequest(
+            query, scope, where, k, floor, moment, rerank=rerank, explain=explain, boost_run=run
+        )
         return run_search(self.backends, request)
 
     def get(self, memory_id: Id) -> MemoryItem | None:
@@ -281,22 +291,26 @@ class Memory:
         page: int | None = None,
         page_size: int | None = None,
         memory_type: str | Sequence[str] | None = None,
+        long_term: bool = False,
     ) -> GetAllResult:
         """The memories of a scope, newest first: the first ``top_k`` (or ``limit``; any size).
 
         With ``page`` (1-based) and/or ``page_size`` (default: ``top_k`` or 100), one page of
         them, plus ``count`` (how many match in all), ``page``, ``page_size`` and the ``next``
         and ``previous`` page numbers (None at the ends), as mem0's platform pages.
-        ``memory_type`` (a type or a list) keeps the memories of those types.
+        ``memory_type`` (a type or a list) keeps the memories of those types; ``long_term``
+        adds the owner's long-term memories to a run's (as ``search``).
         """
         scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
         k = arguments.validate_top_k(top_k, limit, arguments.LIST_TOP_K, maximum=None)
         given = top_k is not None or limit is not None
         paging = arguments.validate_paging(page, page_size, k if given else None)
         if not show_expired:
-            where = and_(where, expiration_filter())
+            where = and_(where, live_filter(self.config.short_term.ttl))
         if memory_type is not None:
             where = and_(where, kinds.type_filter(memory_type))
+        if long_term:
+            scope, where, _ = shortterm.long_term_scope(scope, where)
         return read.list_memories(self.backends, scope, where, k, paging)
 
     def history(self, memory_id: Id) -> list[HistoryItem]:
@@ -344,6 +358,40 @@ class Memory:
 
     def chat(self, query: str) -> Any:
         raise NotImplementedError("chat() is not available yet; use search() and your own LLM")
+
+    # -- short-term memory ----------------------------------------------------------------
+
+    def promote(self, memory_id: Id) -> PromoteResult:
+        """Make a run's memory long-term: its ``run_id`` and ``expiration_date`` go (the run is
+        kept in metadata as ``promoted_from_run``) and its history gets an UPDATE row with the
+        same text. A memory already long-term is left as it is (``promoted`` False)."""
+        record, changed = shortterm.promote(self.backends, validate_id("memory_id", memory_id))
+        message = "Memory promoted to long-term!" if changed else "Memory is already long-term"
+        return {"message": message, "id": record.id, "promoted": changed}
+
+    def prune(
+        self,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        dry_run: bool = False,
+    ) -> PruneResult:
+        """Delete the expired memories (of a scope, every id given must match; else of all):
+        those past their ``expiration_date`` and the runs' memories older than
+        ``short_term.ttl``. They go as with ``delete``: gone from reads and search, each with a
+        DELETE history row, their versions kept (``purge`` erases for good). ``dry_run`` only
+        counts them. Returns ``pruned`` (how many) and their ``ids``."""
+        scope = exact_scope(user_id, agent_id, run_id)
+        where = and_(*(Cond(k, "eq", v) for k, v in scope.as_dict().items()))
+        records = shortterm.prune(self.backends, where, dry_run=dry_run)
+        verb = "would be pruned" if dry_run else "pruned"
+        return {
+            "message": f"{len(records)} expired memory(ies) {verb}",
+            "pruned": len(records),
+            "ids": [r.id for r in records],
+            "dry_run": dry_run,
+        }
 
     # -- erasure and copies ----------------------------------------------------------------
 

@@ -33,7 +33,9 @@ _ACCEPTED = (*MEMORY_TYPES, MEM0_PROCEDURAL)
 
 def add_type(memory_type: Any) -> str | None:
     """``add()``'s ``memory_type``: None, one of the types, or mem0's ``"procedural_memory"``."""
-    if memory_type is None or memory_type in _ACCEPTED:
+    if memory_type is None:
+        return None
+    if isinstance(memory_type, str) and memory_type in _ACCEPTED:
         return memory_type
     raise InvalidInputError(
         f"memory_type must be None, {', '.join(repr(t) for t in MEMORY_TYPES)} or "

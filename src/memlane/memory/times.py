@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from memlane.errors import InvalidInputError
-from memlane.filters import Cond, Filter, Not, Or
+from memlane.filters import Cond, Filter, Not, Or, and_
 
 __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
+    "clock",
     "expiration_filter",
+    "live_filter",
     "parse_expiration",
     "parse_timestamp",
 ]
@@ -101,3 +103,19 @@ def expiration_filter(today: str | None = None) -> Filter:
     """Memories with no expiration date, or one not yet passed on ``today`` (default: today, UTC)."""
     today = today or datetime.now(UTC).date().isoformat()
     return Or((Not(Cond("expiration_date", "exists")), Cond("expiration_date", "gte", today)))
+
+
+def clock() -> datetime:
+    """Now, in UTC: what expiry is read against (tests freeze it)."""
+    return datetime.now(UTC)
+
+
+def live_filter(ttl: float | None) -> Filter:
+    """Memories not expired: no ``expiration_date`` passed, and not a run's (short-term) memory
+    created more than ``ttl`` seconds ago (None: a run's memories never expire)."""
+    now = clock()
+    dated = expiration_filter(now.date().isoformat())
+    if ttl is None:
+        return dated
+    cutoff = (now - timedelta(seconds=ttl)).isoformat()
+    return and_(dated, Or((Not(Cond("run_id", "exists")), Cond("created_at", "gte", cutoff))))

@@ -26,6 +26,7 @@ from memlane.memory.search.fusion import Query, search_hits
 from memlane.memory.search.periods import find_period
 from memlane.memory.search.profile_cues import profiled_memories
 from memlane.memory.search.rerank import rerank_hits
+from memlane.memory.shortterm import boost_run
 from memlane.models import Scope, Usage
 from memlane.types import SearchResult
 
@@ -47,6 +48,8 @@ class SearchRequest:
     """The reference date: "last weekend" is read against it."""
     rerank: bool = False
     explain: bool = False
+    boost_run: str | None = None
+    """This run's memories are lifted (``search(run_id=..., long_term=True)``)."""
 
 
 def search(backends: Backends, request: SearchRequest) -> SearchResult:
@@ -62,6 +65,8 @@ def search(backends: Backends, request: SearchRequest) -> SearchResult:
     profiled = profiled_memories(backends, scope, query) if k > 0 else []
     reranker = backends.reranker if request.rerank else None
     depth = max(k, backends.config.search.rerank_candidates) if reranker else k
+    if request.boost_run is not None:
+        depth = max(depth, 2 * k)  # long-term hits the run's may overtake
     found = [
         search_hits(
             backends,
@@ -79,6 +84,9 @@ def search(backends: Backends, request: SearchRequest) -> SearchResult:
         for text, vector in zip(phrasings, vectors, strict=True)
     ]
     hits = found[0] if len(found) == 1 else merge_phrasings(found, depth)
+    if request.boost_run is not None:  # before reranking: a reranker's order has the last word
+        weight = backends.config.short_term.run_boost
+        hits = boost_run(hits, request.boost_run, weight, depth if reranker else k, explain=request.explain)
     if reranker is not None:
         hits = rerank_hits(reranker, query, hits, k, backends.config.search.rerank_weight)
     out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}

@@ -16,10 +16,10 @@ from memlane.memory.backends import Backends
 from memlane.memory.kinds import MEM0_PROCEDURAL, TYPE_KEY, event_time, typed
 from memlane.memory.profile import profile_scope
 from memlane.memory.results import change_item
+from memlane.memory.write.events import added_event, change_event
 from memlane.memory.write.plan import Plan
+from memlane.memory.write.promote import promote_recurring, recurring
 from memlane.models import (
-    EventName,
-    HistoryEvent,
     MemoryRecord,
     Message,
     ProfileChange,
@@ -85,11 +85,13 @@ def add_verbatim(
             sources=[m.id],
         )
         records.append(record)
+    repeated = recurring(backends, scope, list(vectors))
     with backends.store.transaction() as tx:
         tx.add_messages(scope, messages, observed_at or now)
         for record, vector in zip(records, vectors, strict=False):
             tx.insert(record, vector)
         tx.add_history([added_event(r) for r in records])
+        promote_recurring(tx, backends, repeated, now)
     return records
 
 
@@ -99,21 +101,6 @@ def created_at_of(metadata: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     rest = dict(metadata)
     created = rest.pop("created_at", None)
     return rest, None if created is None else str(created)
-
-
-def added_event(record: MemoryRecord) -> HistoryEvent:
-    """The history row of a new memory: created and updated when the memory was (mem0 #4467)."""
-    return HistoryEvent(
-        id=new_id(),
-        memory_id=record.id,
-        old_memory=None,
-        new_memory=record.text,
-        event="ADD",
-        created_at=record.created_at,
-        updated_at=record.created_at,
-        actor_id=record.actor_id,
-        role=record.role,
-    )
 
 
 def apply_plan(backends: Backends, plan: Plan, batch: PendingAdd, metadata: dict[str, Any]) -> AddOutcome:
@@ -142,10 +129,12 @@ def apply_plan(backends: Backends, plan: Plan, batch: PendingAdd, metadata: dict
         vectors=dict(zip(texts, vectors[: len(texts)], strict=True)),
     )
     owner = profile_scope(backends, scope)
+    repeated = recurring(backends, scope, list(vectors[: len(plan.adds)]), plan.unchanged)
     with backends.store.transaction() as tx:
         if not tx.finish_pending(batch.id):
             logger.warning("memlane add: pending add %s was no longer pending; writing anyway", batch.id)
         writer.write(tx, _still_current(backends.store, plan), metadata, batch.params.get("expiration_date"))
+        promote_recurring(tx, backends, repeated, now)
         results = writer.results
         changes: GraphChanges | None = None
         if graph is not None:  # a contradicted memory's relations are invalidated by the graph itself
@@ -307,23 +296,6 @@ def _source_of(value: str, results: list[AddResultItem]) -> str | None:
         if item["event"] in ("ADD", "UPDATE") and pattern.search(normalize_fact(item["memory"])):
             return str(item["id"])
     return None
-
-
-def change_event(record: MemoryRecord, event: EventName, new_text: str | None, *, at: str) -> HistoryEvent:
-    """The history row of an UPDATE or a DELETE: ``created_at`` stays the memory's, ``updated_at``
-    is the time of the change (mem0 #4467)."""
-    return HistoryEvent(
-        id=new_id(),
-        memory_id=record.id,
-        old_memory=record.text,
-        new_memory=new_text,
-        event=event,
-        created_at=record.created_at,
-        updated_at=at,
-        is_deleted=event == "DELETE",
-        actor_id=record.actor_id,
-        role=record.role,
-    )
 
 
 def _backfill(record: MemoryRecord, scope: Scope) -> MemoryRecord | None:
