@@ -1,4 +1,5 @@
-"""``memlane reset``, ``reprocess``, ``purge``, ``export``, ``import`` and ``backup``."""
+"""``memlane reset``, ``reprocess``, ``purge``, ``prune``, ``promote``, ``export``, ``import`` and
+``backup``."""
 
 from __future__ import annotations
 
@@ -124,3 +125,33 @@ def test_backup_refuses_existing_files_and_the_database(run: Run, db: Path, tmp_
     with opened(other) as memory:
         assert memory.get_all(user_id="bob")["results"] == []
         assert [r["memory"] for r in memory.get_all(user_id="alice")["results"]] == ["I like green tea"]
+
+
+# -- prune and promote ---------------------------------------------------------------------
+
+
+def test_prune_dry_run_then_prune(run: Run, db: Path) -> None:
+    memory = opened(db)
+    gone = memory.add("Sale ends", user_id="alice", infer=False, expiration_date="2000-01-01")
+    memory.add("Lives in Bangalore", user_id="alice", infer=False)
+    memory.close()
+    dry = as_json(run("--json", "prune", "--dry-run"))
+    assert dry["pruned"] == 1 and dry["dry_run"] is True
+    assert run("prune", "-u", "bob").stdout == "0 expired memory(ies) pruned\n"
+    done = run("prune", "-u", "alice")
+    assert done.exit_code == 0 and done.stdout == "1 expired memory(ies) pruned\n"
+    memory = opened(db)
+    assert memory.get(gone["results"][0]["id"]) is None
+    assert len(memory.get_all(user_id="alice")["results"]) == 1
+    memory.close()
+
+
+def test_promote_by_id_or_prefix(run: Run, db: Path) -> None:
+    memory_id = add_one(run, "Gate B12", "-u", "alice", "--run-id", "trip")
+    out = as_json(run("--json", "promote", memory_id[:8]))
+    assert out == {"message": "Memory promoted to long-term!", "id": memory_id, "promoted": True}
+    assert run("promote", memory_id).stdout == "Memory is already long-term\n"
+    memory = opened(db)
+    item = memory.get(memory_id)
+    assert item is not None and "run_id" not in item
+    memory.close()

@@ -1,4 +1,5 @@
-"""The commands over the whole store: reprocess, reset, purge (erasure), export, import, backup."""
+"""The commands over the whole store: reprocess, reset, purge (erasure), prune and promote
+(short-term memory), export, import, backup."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import click
 from memlane.cli._app import CliContext
 from memlane.cli._options import emit, json_option, pass_cli_context, scope_options, yes_option
 
-__all__ = ["COMMANDS", "backup", "export", "import_", "purge", "reprocess", "reset"]
+__all__ = ["COMMANDS", "backup", "export", "import_", "promote", "prune", "purge", "reprocess", "reset"]
 
 
 @click.command()
@@ -72,6 +73,32 @@ def purge(
 
 
 @click.command()
+@scope_options
+@click.option("--dry-run", is_flag=True, help="Only count the expired memories; delete nothing.")
+@json_option
+@pass_cli_context
+def prune(
+    context: CliContext, user_id: str | None, agent_id: str | None, run_id: str | None, dry_run: bool
+) -> None:
+    """Delete the expired memories (past their expiration date, or a run's older than short_term.ttl).
+
+    They go as with 'delete': their history keeps a DELETE row ('purge' erases for good).
+    """
+    result = context.memory().prune(user_id=user_id, agent_id=agent_id, run_id=run_id, dry_run=dry_run)
+    emit(context, result, lambda: click.echo(result["message"]))
+
+
+@click.command()
+@click.argument("memory_id", metavar="ID")
+@json_option
+@pass_cli_context
+def promote(context: CliContext, memory_id: str) -> None:
+    """Make a run's memory ID long-term: its run id and expiration date go."""
+    result = context.memory().promote(context.resolve_id(memory_id))
+    emit(context, result, lambda: click.echo(result["message"]))
+
+
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @json_option
 @pass_cli_context
@@ -108,5 +135,5 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
 
-COMMANDS: tuple[click.Command, ...] = (reprocess, reset, purge, export, import_, backup)
+COMMANDS: tuple[click.Command, ...] = (reprocess, reset, purge, prune, promote, export, import_, backup)
 """The commands this module adds to the ``memlane`` group."""
