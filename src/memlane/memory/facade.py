@@ -247,6 +247,7 @@ class Memory:
         reference_date: TimeLike | None = None,
         memory_type: str | Sequence[str] | None = None,
         long_term: bool = False,
+        as_of: TimeLike | None = None,
     ) -> SearchResult:
         """The memories of a scope that best match ``query`` (dense + full-text, fused).
 
@@ -255,14 +256,17 @@ class Memory:
         ``memory_type`` (a type or a list) keeps the memories of those types. A run's memories
         expire after ``short_term.ttl``; ``long_term=True`` with a ``run_id`` and a ``user_id``
         (or ``agent_id``) reads the run plus the owner's long-term memories, the run's lifted.
+        ``as_of`` (a time) reads what memlane held then: each memory's text of that time (deleted
+        ones until their deletion) and the relations of then (``memory.search.as_of``).
         """
+        at = parse_timestamp(as_of, "as_of")
         query = arguments.validate_query(query)
         reference = parse_timestamp(reference_date, "reference_date")
         scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
         k = arguments.validate_top_k(top_k, limit, arguments.SEARCH_TOP_K)
         floor = arguments.validate_threshold(threshold)
         if not show_expired:
-            where = and_(where, live_filter(self.config.short_term.ttl))
+            where = and_(where, live_filter(self.config.short_term.ttl, at))
         if memory_type is not None:
             where = and_(where, kinds.type_filter(memory_type))
         run = None
@@ -270,7 +274,7 @@ class Memory:
             scope, where, run = shortterm.long_term_scope(scope, where)
         moment = datetime.fromisoformat(reference or now_iso())
         request = SearchRequest(
-            query, scope, where, k, floor, moment, rerank=rerank, explain=explain, boost_run=run
+            query, scope, where, k, floor, moment, rerank=rerank, explain=explain, boost_run=run, as_of=at
         )
         return run_search(self.backends, request)
 

@@ -110,10 +110,11 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-def live_filter(ttl: float | None) -> Filter:
-    """Memories not expired: no ``expiration_date`` passed, and not a run's (short-term) memory
-    created more than ``ttl`` seconds ago (None: a run's memories never expire)."""
-    now = clock()
+def live_filter(ttl: float | None, at: str | None = None) -> Filter:
+    """Memories not expired at ``at`` (ISO time; default: now): no ``expiration_date`` passed,
+    and not a run's (short-term) memory created more than ``ttl`` seconds before (None: a run's
+    memories never expire)."""
+    now = datetime.fromisoformat(at) if at else clock()
     dated = expiration_filter(now.date().isoformat())
     if ttl is None:
         return dated

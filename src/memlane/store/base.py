@@ -187,6 +187,13 @@ class MemoryStore(Protocol):
         """Every text a memory had, oldest first."""
         ...
 
+    def versions_as_of(self, where: Filter, at: str, limit: int) -> list[tuple[MemoryRecord, MemoryVersion]]:
+        """What was stored at record time ``at``: each memory matching ``where`` (its current
+        row's columns and metadata; deleted memories too) whose version was current then
+        (``recorded_at <= at`` and not expired by ``at``), with that version; at most ``limit``,
+        the latest recorded first. A deleted memory counts until its deletion."""
+        ...
+
     def sources(self, memory_id: str) -> list[Message]:
         """The messages a memory came from."""
         ...

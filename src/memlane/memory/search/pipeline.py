@@ -21,6 +21,7 @@ from memlane.errors import LLMError
 from memlane.filters import Filter
 from memlane.memory.backends import Backends
 from memlane.memory.results import hit_item
+from memlane.memory.search.as_of import as_of_hits
 from memlane.memory.search.expand import expand_query, merge_phrasings
 from memlane.memory.search.fusion import Query, search_hits
 from memlane.memory.search.periods import find_period
@@ -50,12 +51,16 @@ class SearchRequest:
     explain: bool = False
     boost_run: str | None = None
     """This run's memories are lifted (``search(run_id=..., long_term=True)``)."""
+    as_of: str | None = None
+    """Read what was stored at this record time (``search.as_of``)."""
 
 
 def search(backends: Backends, request: SearchRequest) -> SearchResult:
     """The memories of ``request.scope`` that best match its query, best first."""
     backends.check_embedder()
     query, scope, k = request.query, request.scope, request.top_k
+    if request.as_of is not None:
+        return _search_as_of(backends, request, request.as_of)
     phrasings = [query, *_phrasings(backends, query, request.moment)] if k > 0 else [query]
     vectors = backends.embedder.embed([_as_user(p, scope) for p in phrasings], purpose="search")
     graph = backends.graph
@@ -92,6 +97,21 @@ def search(backends: Backends, request: SearchRequest) -> SearchResult:
     out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
     if graph is not None:
         out["relations"] = linked.to_mem0() if linked else []
+    return out
+
+
+def _search_as_of(backends: Backends, request: SearchRequest, at: str) -> SearchResult:
+    """``search(as_of=at)``: the memories and relations as they stood at record time ``at``."""
+    query, scope, k = request.query, request.scope, request.top_k
+    vector = backends.embedder.embed([_as_user(query, scope)], purpose="search")[0]
+    hits = as_of_hits(backends, query, vector, request.where, at, k, request.threshold)
+    out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
+    graph = backends.graph
+    if graph is not None:
+        found = not scope.is_empty() and k > 0
+        out["relations"] = (
+            graph.search(scope, query, vector, limit=max(k, 10), as_of=at).to_mem0() if found else []
+        )
     return out
 
 

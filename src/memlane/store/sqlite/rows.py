@@ -9,7 +9,7 @@ from typing import Any
 
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
 
-__all__ = ["RECORD_COLUMNS", "history", "records", "sources", "versions"]
+__all__ = ["RECORD_COLUMNS", "history", "records", "sources", "versions", "versions_as_of"]
 
 RECORD_COLUMNS = (
     "m.seq, m.id, m.text, m.hash, m.user_id, m.agent_id, m.run_id, m.actor_id, m.role, "
@@ -45,6 +45,22 @@ def versions(conn: sqlite3.Connection, memory_id: str) -> list[MemoryVersion]:
         (memory_id,),
     ).fetchall()
     return [MemoryVersion(*r) for r in found]
+
+
+def versions_as_of(
+    conn: sqlite3.Connection, where_sql: str, params: Sequence[Any], at: str, limit: int
+) -> list[tuple[MemoryRecord, MemoryVersion]]:
+    """The memories matching ``where_sql`` (deleted ones too) that had a version current at
+    record time ``at``, with that version; the latest recorded first."""
+    query = (
+        f"SELECT {RECORD_COLUMNS}, v.memory_id, v.version, v.text, v.hash, v.valid_from, v.valid_to, "
+        "v.recorded_at, v.expired_at FROM memories m JOIN memory_versions v ON v.memory_id = m.id "
+        f"WHERE v.recorded_at <= ? AND (v.expired_at IS NULL OR v.expired_at > ?) AND {where_sql} "
+        "ORDER BY v.recorded_at DESC, m.seq DESC LIMIT ?"
+    )
+    found = conn.execute(query, [at, at, *params, limit]).fetchall()
+    width = len(RECORD_COLUMNS.split(","))
+    return [(_record(r[:width]), MemoryVersion(*r[width:])) for r in found]
 
 
 def sources(conn: sqlite3.Connection, memory_id: str) -> list[Message]:

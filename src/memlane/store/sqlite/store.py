@@ -241,6 +241,11 @@ class SQLiteStore:
         with self._guard():
             return rows.versions(self._conn, memory_id)
 
+    def versions_as_of(self, where: Filter, at: str, limit: int) -> list[tuple[MemoryRecord, MemoryVersion]]:
+        sql, params = compile_filter(where)
+        with self._guard():
+            return rows.versions_as_of(self._conn, sql, params, at, min(limit, _SQL_MAX))
+
     def sources(self, memory_id: str) -> list[Message]:
         with self._guard():
             return rows.sources(self._conn, memory_id)
