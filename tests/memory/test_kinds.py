@@ -10,6 +10,7 @@ import pytest
 
 from memlane import AsyncMemory, InvalidInputError
 from memlane.filters import Cond, Not, Or
+from memlane.llm.schema import response_schema
 from memlane.memory.kinds import event_time, type_filter, typed
 from memlane.prompts import memory_update
 from memlane.prompts.common import MemoryOp
@@ -157,3 +158,10 @@ def test_async_memory_filters_by_type(tmp_path: Path) -> None:
         return [i["memory"] for i in found["results"]]
 
     assert asyncio.run(run()) == ["Went hiking on Sunday"]
+
+
+def test_the_schema_carries_bounded_type_and_date() -> None:
+    item = response_schema(memory_update.MemoryUpdate).schema["properties"]["memory"]["items"]
+    kinds = item["properties"]["type"]
+    assert all(name in str(kinds) for name in ("semantic", "episodic", "procedural"))
+    assert item["properties"]["when"]["anyOf"][0]["maxLength"] == 10
