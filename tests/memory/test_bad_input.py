@@ -234,7 +234,7 @@ CASES: list[tuple[str, Call, type[MemlaneError]]] = [
     # other arguments
     (
         "memory-type",
-        lambda m, i: m.add("x", agent_id="a", memory_type="episodic", infer=False),
+        lambda m, i: m.add("x", agent_id="a", memory_type="reminder", infer=False),
         InvalidInputError,
     ),
 ]
