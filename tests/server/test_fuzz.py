@@ -3,6 +3,8 @@ route (with an admin key of its own tenant) never get a 5xx."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -32,11 +34,13 @@ def test_no_response_is_a_server_error(server: MemlaneServer) -> None:
                 max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
             )
             @given(case=operation.as_strategy(generation_mode=mode))
-            def call(case: object) -> None:
-                response = case.call(base_url=server.url, headers=headers, timeout=30)  # type: ignore[attr-defined]
+            def call(case: Any) -> None:
+                response = case.call(base_url=server.url, headers=headers, timeout=30)
                 statuses.append(response.status_code)
                 if response.status_code >= 500:
-                    failures.append(f"{response.status_code} {operation.label}: {response.text[:300]}")
+                    failures.append(
+                        f"{response.status_code} {case.method} {case.path}: {response.text[:300]}"
+                    )
 
             try:
                 call()
