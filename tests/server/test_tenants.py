@@ -134,7 +134,7 @@ def test_bad_settings_are_config_errors_that_hide_secrets(tmp_path: Path) -> Non
 def test_binding_rules(tmp_path: Path) -> None:
     check_binding(ServerSettings(no_auth=True), has_keys=False)
     check_binding(ServerSettings(host="0.0.0.0"), has_keys=True)
-    with pytest.raises(ConfigError, match="127.0.0.1 only"):
+    with pytest.raises(ConfigError, match=r"127\.0\.0\.1 only"):
         check_binding(ServerSettings(no_auth=True, host="0.0.0.0"), has_keys=True)
     with pytest.raises(ConfigError, match="no API key"):
         check_binding(ServerSettings(keys=str(tmp_path / "k.db")), has_keys=False)
