@@ -100,7 +100,7 @@ async def admin(who: Annotated[CallerInfo, Depends(caller)]) -> CallerInfo:
 def memory_of(state: ServerState, tenant: str) -> Memory:
     try:
         return state.tenants.get(tenant)
-    except MemlaneError as exc:
+    except (MemlaneError, OSError) as exc:  # a bad base config, a folder that cannot be made
         raise ApiError(
             503,
             "tenant_unavailable",
