@@ -4,7 +4,8 @@ It builds one SQLite store of ``--memories`` memories (default 10,000) over ``--
 (default 100) with the hash embedder (so the figures are the server's and the store's, not an
 embedding model's), then runs the same bounded load three times for ``--seconds`` each:
 
-- in process: ``--clients`` threads (default 16) calling one ``Memory`` directly;
+- in process: ``--clients`` threads (16, then 1: saturation, then the cost of one request)
+  calling one ``Memory`` directly;
 - HTTP, ``memlane serve --workers 1`` on 127.0.0.1, the same threads each with a keep-alive
   ``httpx.Client`` and an API key;
 - HTTP, ``--workers 2``.
@@ -147,21 +148,38 @@ def over_http(url: str, key: str, clients: list[httpx.Client]) -> Callable[[], C
     return make
 
 
-def http_phase(folder: Path, store: Path, workers: int, args: argparse.Namespace) -> dict[str, Any]:
-    phase = folder / f"workers-{workers}"
+def http_phase(
+    folder: Path, store: Path, workers: int, clients: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    phase = folder / f"workers-{workers}-clients-{clients}"
     phase.mkdir()
     shutil.copy(store, phase / "memlane.db")
-    clients: list[httpx.Client] = []
+    opened: list[httpx.Client] = []
     with MemlaneServer.start(phase, keys={TENANT: False}, extra_args=["--workers", str(workers)]) as server:
-        warm = over_http(server.url, server.keys[TENANT], clients)()
+        make = over_http(server.url, server.keys[TENANT], opened)
+        warm = make()
         for _ in range(20 * workers):
             warm("search", "user-0", "what does the user like?")
-        result = run_load(
-            over_http(server.url, server.keys[TENANT], clients), args.clients, args.seconds, args.users, 2
-        )
-    for client in clients:
+        result = run_load(make, clients, args.seconds, args.users, 2)
+    for client in opened:
         client.close()
     return result
+
+
+def run_phases(folder: Path, store: Path, clients: int, args: argparse.Namespace) -> dict[str, Any]:
+    """In process, then over HTTP with each worker count: the same load from ``clients`` threads."""
+    out: dict[str, Any] = {}
+    scratch = folder / f"in-process-{clients}.db"
+    shutil.copy(store, scratch)
+    config = {**HASH_CONFIG, "vector_store": {"provider": "sqlite", "config": {"path": str(scratch)}}}
+    with Memory.from_config(config) as memory:
+        memory.search("warm up", user_id="user-0")
+        out["in_process"] = run_load(in_process(memory), clients, args.seconds, args.users, 2)
+    print_phase("in process", out["in_process"], None)
+    for workers in args.workers:
+        out[f"http_workers_{workers}"] = result = http_phase(folder, store, workers, clients, args)
+        print_phase(f"HTTP, {workers} worker(s)", result, out["in_process"])
+    return out
 
 
 def print_phase(name: str, result: dict[str, Any], baseline: dict[str, Any] | None) -> None:
@@ -177,13 +195,17 @@ def print_phase(name: str, result: dict[str, Any], baseline: dict[str, Any] | No
             print(f"    {kind:<7} n={r['count']:<6} {times}{extra}")
 
 
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--memories", type=int, default=10_000)
     parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, nargs="+", default=[16, 1], help="concurrent clients, per run")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -194,8 +216,8 @@ def main() -> None:
         f"{args.seconds:.0f} s per phase, 80% search / 20% add(infer=False), hash embedder"
     )
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        "load generator on the same machine"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {_load()} (other jobs included); the load generator runs on the same machine"
     )
     folder = Path(tempfile.mkdtemp(prefix="memlane-bench-server-"))
     figures: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
@@ -203,17 +225,11 @@ def main() -> None:
         store = folder / "base.db"
         started = time.perf_counter()
         build_store(store, args.memories, args.users)
-        print(f"built the store in {time.perf_counter() - started:.1f} s\n")
-        scratch = folder / "in-process.db"
-        shutil.copy(store, scratch)
-        config = {**HASH_CONFIG, "vector_store": {"provider": "sqlite", "config": {"path": str(scratch)}}}
-        with Memory.from_config(config) as memory:
-            memory.search("warm up", user_id="user-0")
-            figures["in_process"] = run_load(in_process(memory), args.clients, args.seconds, args.users, 2)
-        print_phase("in process", figures["in_process"], None)
-        for workers in args.workers:
-            figures[f"http_workers_{workers}"] = result = http_phase(folder, store, workers, args)
-            print_phase(f"HTTP, {workers} worker(s)", result, figures["in_process"])
+        print(f"built the store in {time.perf_counter() - started:.1f} s")
+        for clients in args.clients:
+            print(f"\n{clients} concurrent client(s):")
+            figures[f"clients_{clients}"] = run_phases(folder, store, clients, args)
+            print(f"    (load average now {_load()})")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if args.json:
