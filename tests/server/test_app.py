@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -16,7 +17,7 @@ from tests.server.process import HASH_CONFIG
 ORIGIN = "https://app.example"
 
 
-def app_client(tmp_path: Path, **settings: object) -> tuple[TestClient, dict[str, str]]:
+def app_client(tmp_path: Path, **settings: Any) -> tuple[TestClient, dict[str, str]]:
     secret = KeyStore(tmp_path / "keys.db").create("acme")[1]
     config = ServerSettings(
         db=str(tmp_path / "m.db"), keys=str(tmp_path / "keys.db"), memory_config=HASH_CONFIG, **settings
