@@ -2,7 +2,9 @@
 
 It builds one SQLite store of ``--memories`` memories (default 10,000) over ``--users`` users
 (default 100) with the hash embedder (so the figures are the server's and the store's, not an
-embedding model's), then runs the same bounded load three times for ``--seconds`` each:
+embedding model's), then runs the same bounded load three times for ``--seconds`` each, after
+``--warmup`` seconds (default 10) of the same load, uncounted (each process keeps per-scope
+caches: a cold one costs a search several times its warm latency):
 
 - in process: ``--clients`` threads (16, then 1: saturation, then the cost of one request)
   calling one ``Memory`` directly;
@@ -62,30 +64,32 @@ def build_store(path: Path, memories: int, users: int) -> None:
 
 
 def run_load(
-    make_call: Callable[[], Call], clients: int, seconds: float, users: int, seed: int
+    make_call: Callable[[], Call], clients: int, args: argparse.Namespace, seed: int
 ) -> dict[str, Any]:
     """``clients`` threads, each with its own ``make_call()``, for ``seconds``: latencies by kind."""
     questions, facts = queries(500, seed), sentences(500, seed + 1)
     latencies: dict[str, list[float]] = {"search": [], "add": []}
     errors: list[str] = []
     lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
+    warm_until = time.perf_counter() + args.warmup
+    deadline = warm_until + args.seconds
 
     def client(number: int) -> None:
         rng = random.Random(seed * 1000 + number)
         call = make_call()
         mine: dict[str, list[float]] = {"search": [], "add": []}
         while time.perf_counter() < deadline:
-            kind = "search" if rng.random() < 0.8 else "add"
+            kind = "add" if rng.random() < args.add_share else "search"
             text = rng.choice(questions if kind == "search" else facts)
             started = time.perf_counter()
             try:
-                call(kind, f"user-{rng.randrange(users)}", text)
+                call(kind, f"user-{rng.randrange(args.users)}", text)
             except (MemlaneError, httpx.HTTPError, RuntimeError) as exc:  # counted: the figures say how many
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}"[:200])
                 continue
-            mine[kind].append((time.perf_counter() - started) * 1000)
+            if started >= warm_until:  # the warm-up's calls fill the caches, uncounted
+                mine[kind].append((time.perf_counter() - started) * 1000)
         with lock:
             for kind, values in mine.items():
                 latencies[kind].extend(values)
@@ -96,7 +100,7 @@ def run_load(
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started - args.warmup
     return summarize(latencies, errors, elapsed)
 
 
@@ -160,7 +164,7 @@ def http_phase(
         warm = make()
         for _ in range(20 * workers):
             warm("search", "user-0", "what does the user like?")
-        result = run_load(make, clients, args.seconds, args.users, 2)
+        result = run_load(make, clients, args, 2)
     for client in opened:
         client.close()
     return result
@@ -174,7 +178,7 @@ def run_phases(folder: Path, store: Path, clients: int, args: argparse.Namespace
     config = {**HASH_CONFIG, "vector_store": {"provider": "sqlite", "config": {"path": str(scratch)}}}
     with Memory.from_config(config) as memory:
         memory.search("warm up", user_id="user-0")
-        out["in_process"] = run_load(in_process(memory), clients, args.seconds, args.users, 2)
+        out["in_process"] = run_load(in_process(memory), clients, args, 2)
     print_phase("in process", out["in_process"], None)
     for workers in args.workers:
         out[f"http_workers_{workers}"] = result = http_phase(folder, store, workers, clients, args)
@@ -207,13 +211,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 1], help="concurrent clients, per run")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds of uncounted load first (caches)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--add-share", type=float, default=0.2, help="share of calls that are adds (rest: search)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(
         f"memlane server benchmark: {args.memories} memories, {args.users} users, {args.clients} clients, "
-        f"{args.seconds:.0f} s per phase, 80% search / 20% add(infer=False), hash embedder"
+        f"{args.seconds:.0f} s per phase after {args.warmup:.0f} s of warm-up, "
+        f"{1 - args.add_share:.0%} search / {args.add_share:.0%} add(infer=False), hash embedder"
     )
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -3,13 +3,17 @@ Content-Length (chunked), request ids (a client's sane one is kept, any other re
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from memlane.server.app import create_app
+from memlane import ConfigError
+from memlane.server.app import create_app, listening_socket
 from memlane.server.keys import KeyStore
 from memlane.server.settings import ServerSettings
 from tests.server.process import HASH_CONFIG
@@ -79,3 +83,51 @@ def test_request_ids_are_kept_when_sane_and_replaced_otherwise(tmp_path: Path) -
         for bad in ("a" * 65, "has space", "new\\nline", "<script>"):
             replaced = client.get("/health", headers={"X-Request-ID": bad}).headers["x-request-id"]
             assert replaced != bad and len(replaced) == 16
+
+
+def test_configure_never_shows_a_secret(tmp_path: Path) -> None:
+    llm = {
+        "provider": "openai",
+        "config": {"api_key": "sk-test-0123456789abcdef", "base_url": "http://127.0.0.1:9/v1"},
+    }
+    secret = KeyStore(tmp_path / "keys.db").create("acme")[1]
+    settings = ServerSettings(
+        db=str(tmp_path / "m.db"), keys=str(tmp_path / "keys.db"), memory_config={**HASH_CONFIG, "llm": llm}
+    )
+    with TestClient(create_app(settings)) as client:
+        shown = client.get("/configure", headers={"X-API-Key": secret})
+    assert shown.status_code == 200 and shown.json()["llm"]["provider"] == "openai"
+    assert "0123456789abcdef" not in shown.text and secret not in shown.text
+
+
+def test_the_shared_socket_gives_connections_tcp_nodelay() -> None:
+    async def accepted_nodelay() -> int:
+        sock = listening_socket("127.0.0.1", 0)
+        found: dict[str, int] = {}
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            found["nodelay"] = writer.get_extra_info("socket").getsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY
+            )
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        for _ in range(100):
+            if found:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return found["nodelay"]
+
+    assert asyncio.run(accepted_nodelay()) == 1
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(ConfigError, match=r"cannot listen on 127\.0\.0\.1"):
+            listening_socket("127.0.0.1", taken.getsockname()[1])

@@ -212,3 +212,12 @@ def test_access_log_has_no_key_and_no_memory_text(server: MemlaneServer, api: ht
     assert '"route": "/memories"' in log and '"tenant": "alpha"' in log
     assert marker not in log
     assert all(secret not in log for secret in server.keys.values())
+
+
+def test_reset_empties_only_the_admin_keys_tenant(server: MemlaneServer, api: httpx.Client) -> None:
+    kept = add(api, "alpha keeps this", user_id="keeper")
+    with httpx.Client(base_url=server.url, headers=server.headers("admin"), timeout=30) as admin:
+        add(admin, "the admin tenant's note", user_id="ops")
+        assert admin.post("/reset").json() == {"message": "All memories reset"}
+        assert admin.get("/memories", params={"user_id": "ops"}).json() == {"results": []}
+    assert api.get(f"/memories/{kept}").json()["memory"] == "alpha keeps this"

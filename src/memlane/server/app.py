@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +20,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from memlane import __version__
+from memlane import ConfigError, __version__
 from memlane.server import routes_admin, routes_oss, routes_platform
 from memlane.server.auth import ServerState
 from memlane.server.errors import install_error_handlers
@@ -122,7 +123,7 @@ def serve(settings: ServerSettings) -> None:
         "no auth" if settings.no_auth else f"keys in {settings.keys_path()}",
         settings.workers,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         "memlane.server.app:app_from_env",
         factory=True,
         host=settings.host,
@@ -133,3 +134,31 @@ def serve(settings: ServerSettings) -> None:
         timeout_graceful_shutdown=int(settings.graceful_timeout) or None,
         server_header=False,
     )
+    if settings.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[listening_socket(settings.host, settings.port)]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(3)  # uvicorn logged why (a port in use...)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the workers share, made as a TCP socket (``IPPROTO_TCP``).
+
+    uvicorn's own (``socket.socket(family)``, protocol 0) makes asyncio skip ``TCP_NODELAY`` on
+    every accepted connection, so a response written in two parts (head, body) can wait for the
+    client's delayed ACK (up to 40 ms on Linux) behind Nagle's algorithm.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
