@@ -69,6 +69,7 @@ def test_two_workers_share_the_keys_and_the_store() -> None:
         client.delete(f"/admin/keys/{created['id']}", headers=server.headers("ops"))
         assert {client.get("/v1/ping/", headers=fresh).status_code for _ in range(20)} == {401}
         assert server.log().count("Started server process") == 2
+        assert "--workers 2 on the SQLite store" in server.log()
 
 
 def test_no_auth_serves_the_default_tenant_on_loopback() -> None:

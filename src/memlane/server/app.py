@@ -16,6 +16,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -113,7 +114,6 @@ def serve(settings: ServerSettings) -> None:
     keys = None if settings.no_auth else KeyStore(settings.keys_path())
     check_binding(settings, has_keys=keys is not None and keys.has_active_keys())
     settings.base_config()  # a bad --db/--config combination fails here, not in a worker
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
     _setup_logging(settings.log_level)
     log.info(
         "memlane %s serving on http://%s:%s (%s, %d worker(s))",
@@ -123,26 +123,40 @@ def serve(settings: ServerSettings) -> None:
         "no auth" if settings.no_auth else f"keys in {settings.keys_path()}",
         settings.workers,
     )
-    config = uvicorn.Config(
-        "memlane.server.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        access_log=False,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=int(settings.graceful_timeout) or None,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "access_log": False,
+        "log_level": settings.log_level,
+        "timeout_graceful_shutdown": int(settings.graceful_timeout) or None,
+        "server_header": False,
+    }
     if settings.workers > 1:
         from uvicorn.supervisors import Multiprocess
 
+        _warn_sqlite_workers(settings)
+
+        # each worker process builds its own app from the settings (config secrets included)
+        os.environ[SETTINGS_ENV] = settings.model_dump_json()
+        config = uvicorn.Config("memlane.server.app:app_from_env", factory=True, **options)
         Multiprocess(config, sockets=[listening_socket(settings.host, settings.port)]).run()
         return
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, keys), **options))
     server.run()
     if not server.started:
         raise SystemExit(3)  # uvicorn logged why (a port in use...)
+
+
+def _warn_sqlite_workers(settings: ServerSettings) -> None:
+    store = settings.base_config().get("vector_store") or {}
+    if store.get("provider", "sqlite") == "sqlite":
+        log.warning(
+            "--workers %d on the SQLite store: after a write in one worker, the others reload their "
+            "copy of every vector on their next search (measured: throughput falls below one "
+            "worker's with 20%% writes); use --workers 1 for write-heavy loads, or the postgres store",
+            settings.workers,
+        )
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
