@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from memlane.cli import admin, evaluate, memories
+from memlane.cli import admin, evaluate, mcp, memories
 from memlane.cli._app import cli
 
 __all__ = ["cli", "main"]
 
-for _command in (*memories.COMMANDS, *admin.COMMANDS, *evaluate.COMMANDS):
+for _command in (*memories.COMMANDS, *admin.COMMANDS, *evaluate.COMMANDS, *mcp.COMMANDS):
     cli.add_command(_command)
 
 
