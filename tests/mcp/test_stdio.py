@@ -69,7 +69,9 @@ async def _scenario(db: Path, bobs: str) -> None:
         found = await call("search_memories", query="what food can I not eat?", top_k=5)
         assert {hit["id"] for hit in found["results"]} <= {memory_id, tea["results"][0]["id"]}
         assert found["results"] and all(hit["user_id"] == "alice" for hit in found["results"])
-        assert bobs not in {hit["id"] for hit in (await call("search_memories", query="safe code"))["results"]}
+        assert bobs not in {
+            hit["id"] for hit in (await call("search_memories", query="safe code"))["results"]
+        }
 
         listed_memories = await call("get_memories")
         assert len(listed_memories["results"]) == 2

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from memlane import MissingDependencyError
-from memlane.cli._app import CliContext
+from memlane.cli._app import CliContext, merge_config, read_config
 from memlane.cli._options import pass_cli_context
 
 __all__ = ["COMMANDS", "mcp"]
@@ -62,16 +64,26 @@ def mcp(
         raise MissingDependencyError("mcp", "mcp") from exc
     if http:
         if user_id is not None:
-            raise click.UsageError("--user-id is for stdio; over HTTP the user comes from the URL /mcp/<user_id>")
-        from memlane.cli._mcp_http import serve_http
+            raise click.UsageError(
+                "--user-id is for stdio; over HTTP the user comes from the URL /mcp/<user_id>"
+            )
+        from memlane.mcp.http import serve_http
 
-        serve_http(context, host=host, port=port, keys_path=keys_path)
+        serve_http(_base_config(context), host=host, port=port, keys_path=keys_path)
         return
     if not user_id:
         raise click.UsageError("stdio needs --user-id: the user whose memories the tools use")
     memory = context.memory()
     memory.get_all(user_id=user_id, top_k=1)  # a malformed user id fails here, before serving
     serve_stdio(memory, user_id)
+
+
+def _base_config(context: CliContext) -> dict[str, Any]:
+    """The config every tenant's ``Memory`` derives from: the file's (without ``memlane serve``'s
+    ``server`` section) with ``--db`` and ``--embedder`` applied."""
+    config = read_config(context.config_file) if context.config_file else {}
+    config.pop("server", None)
+    return merge_config(config, db=context.db, embedder=context.embedder)
 
 
 COMMANDS = [mcp]

@@ -12,7 +12,7 @@ masked); an unexpected crash answers a generic message and never takes the serve
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from memlane import MemlaneError, Memory, MemoryItem, NotFoundError, __version__
+from memlane import DeleteResult, MemlaneError, Memory, MemoryItem, NotFoundError, UpdateResult, __version__
 from memlane.redact import redact_text
 
 __all__ = ["INSTRUCTIONS", "Caller", "Resolve", "build_server"]
@@ -82,13 +82,22 @@ _ENTITIES = (
 )
 
 
-async def _run(call: Callable[[], T]) -> T:
-    """Run one blocking ``Memory`` call in a worker thread; a memlane error becomes a tool error."""
-    try:
-        return await asyncio.to_thread(call)
-    except MemlaneError as exc:
-        lines = [line.strip() for line in redact_text(str(exc)).splitlines() if line.strip()]
-        raise ToolError(f"{type(exc).__name__}: {'; '.join(lines)}") from None
+def _on_thread(resolve: Resolve, ctx: Context, work: Callable[[Caller], T]) -> Awaitable[T]:
+    """Run ``work`` for the request's caller in a worker thread (building a tenant's ``Memory``
+    and every ``Memory`` call block); a memlane error becomes a tool error the agent reads."""
+
+    async def run() -> T:
+        try:
+            return await asyncio.to_thread(lambda: work(resolve(ctx)))
+        except MemlaneError as exc:
+            lines = [line.strip() for line in redact_text(str(exc)).splitlines() if line.strip()]
+            raise ToolError(f"{type(exc).__name__}: {'; '.join(lines)}") from None
+
+    return run()
+
+
+def _mine(caller: Caller) -> dict[str, Any]:
+    return {"user_id": caller.user_id}
 
 
 def _owned(caller: Caller, memory_id: str) -> MemoryItem:
@@ -121,56 +130,47 @@ def build_server(resolve: Resolve, *, name: str = "memlane") -> MCPServer:
         hints = ToolAnnotations(read_only_hint=read_only, destructive_hint=destructive)
         return server.tool(description=description, annotations=hints)
 
+    def run(ctx: Context, work: Callable[[Caller], Any]) -> Awaitable[Any]:
+        return _on_thread(resolve, ctx, work)
+
     @tool(_ADD)
     async def add_memory(ctx: Context, text: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
-        caller = resolve(ctx)
-        return dict(await _run(lambda: caller.memory.add(text, user_id=caller.user_id, metadata=metadata)))
+        return dict(await run(ctx, lambda c: c.memory.add(text, user_id=c.user_id, metadata=metadata)))
 
     @tool(_SEARCH, read_only=True)
     async def search_memories(ctx: Context, query: str, top_k: int = 10) -> dict[str, Any]:
-        caller = resolve(ctx)
-        filters = {"user_id": caller.user_id}
-        return dict(await _run(lambda: caller.memory.search(query, filters=filters, top_k=top_k)))
+        return dict(await run(ctx, lambda c: c.memory.search(query, filters=_mine(c), top_k=top_k)))
 
     @tool(_GET_ALL, read_only=True)
     async def get_memories(ctx: Context, top_k: int = 50) -> dict[str, Any]:
-        caller = resolve(ctx)
-        filters = {"user_id": caller.user_id}
-        return dict(await _run(lambda: caller.memory.get_all(filters=filters, top_k=top_k)))
+        return dict(await run(ctx, lambda c: c.memory.get_all(filters=_mine(c), top_k=top_k)))
 
     @tool(_GET, read_only=True)
     async def get_memory(ctx: Context, memory_id: str) -> dict[str, Any]:
-        caller = resolve(ctx)
-        return dict(await _run(lambda: _owned(caller, memory_id)))
+        return dict(await run(ctx, lambda c: _owned(c, memory_id)))
 
     @tool(_UPDATE)
     async def update_memory(ctx: Context, memory_id: str, text: str) -> dict[str, Any]:
-        caller = resolve(ctx)
+        def update(c: Caller) -> UpdateResult:
+            _owned(c, memory_id)
+            return c.memory.update(memory_id, text=text)
 
-        def update() -> dict[str, Any]:
-            _owned(caller, memory_id)
-            return dict(caller.memory.update(memory_id, text=text))
-
-        return await _run(update)
+        return dict(await run(ctx, update))
 
     @tool(_DELETE, destructive=True)
     async def delete_memory(ctx: Context, memory_id: str) -> dict[str, Any]:
-        caller = resolve(ctx)
+        def delete(c: Caller) -> DeleteResult:
+            _owned(c, memory_id)
+            return c.memory.delete(memory_id)
 
-        def delete() -> dict[str, Any]:
-            _owned(caller, memory_id)
-            return dict(caller.memory.delete(memory_id))
-
-        return await _run(delete)
+        return dict(await run(ctx, delete))
 
     @tool(_DELETE_ALL, destructive=True)
     async def delete_all_memories(ctx: Context) -> dict[str, Any]:
-        caller = resolve(ctx)
-        return dict(await _run(lambda: caller.memory.delete_all(user_id=caller.user_id)))
+        return dict(await run(ctx, lambda c: c.memory.delete_all(user_id=c.user_id)))
 
     @tool(_ENTITIES, read_only=True)
     async def list_entities(ctx: Context) -> dict[str, Any]:
-        caller = resolve(ctx)
-        return await _run(lambda: _entities(caller))
+        return dict(await run(ctx, _entities))
 
     return server
