@@ -12,7 +12,8 @@ beside it in their own packages and call the same public API):
 - ``_app``: the click group, its global options and ``CliContext`` (the lazily built ``Memory``);
 - ``_options``: shared option decorators and ``emit`` (JSON or a table);
 - ``_tables``: plain-text tables;
-- ``memories``, ``admin``, ``evaluate``, ``server`` (serve, keys): the commands, each module's listed in its ``COMMANDS``;
+- ``memories``, ``admin``, ``evaluate``, ``server`` (serve, keys), ``mcp``: the commands, each
+  module's listed in its ``COMMANDS``;
 - ``_docs``: prints the CLI reference (``docs/cli.md``) from every command's ``--help``.
 """
 

@@ -198,7 +198,9 @@ def get_profile(
     filters: dict[str, Any] | None = None,
     as_of: TimeLike | None = None,
 ) -> Call[ProfileResult]:
-    return _call("get_profile", user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters, as_of=as_of)
+    return _call(
+        "get_profile", user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters, as_of=as_of
+    )
 
 
 def profile_history(
@@ -209,7 +211,9 @@ def profile_history(
     run_id: Id | None = None,
     filters: dict[str, Any] | None = None,
 ) -> Call[list[ProfileSlotItem]]:
-    return _call("profile_history", key=key, user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters)
+    return _call(
+        "profile_history", key=key, user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters
+    )
 
 
 def reset() -> Call[None]:

@@ -21,8 +21,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import httpx
 
 from memlane import errors
-from memlane.client._calls import Call
 from memlane.client import _calls as calls
+from memlane.client._calls import Call
 from memlane.redact import redact_text, redact_url
 
 __all__ = ["API_KEY_ENV", "AsyncClient", "Client"]

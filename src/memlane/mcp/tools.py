@@ -26,6 +26,7 @@ from memlane.redact import redact_text
 __all__ = ["INSTRUCTIONS", "Caller", "Resolve", "build_server"]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def build_server(resolve: Resolve, *, name: str = "memlane") -> MCPServer:
     """An MCP server with the memory tools; ``resolve`` says whose memories a request touches."""
     server = MCPServer(name=name, instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
 
-    def tool(description: str, *, read_only: bool = False, destructive: bool = False) -> Any:
+    def tool(description: str, *, read_only: bool = False, destructive: bool = False) -> Callable[[F], F]:
         hints = ToolAnnotations(read_only_hint=read_only, destructive_hint=destructive)
         return server.tool(description=description, annotations=hints)
 
