@@ -29,6 +29,7 @@ __all__ = ["COMMANDS", "mcp"]
     "--keys",
     "keys_path",
     type=click.Path(dir_okay=False),
+    envvar="MEMLANE_KEYS",
     help="--http: the API keys database (as `memlane serve`). Default: $MEMLANE_DIR/keys.db.",
 )
 @pass_cli_context

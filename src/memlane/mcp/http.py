@@ -91,7 +91,7 @@ class _KeyAndUser:
                 "a valid API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>' "
                 "(create one with `memlane keys create --tenant NAME`)"
             )
-            await _refuse(send, 401, detail, "unauthorized", "AuthError")
+            await _refuse(send, 401, detail, "unauthorized", "AuthenticationError")
             return
         inner = dict(scope, path=MCP_PATH, raw_path=MCP_PATH.encode())
         inner[_SCOPE_KEY] = (info.tenant, unquote(match.group(1)))
