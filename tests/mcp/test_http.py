@@ -87,17 +87,6 @@ def test_http_refuses_to_start_without_any_key(tmp_path: Path) -> None:
     from memlane.cli import cli
 
     KeyStore(tmp_path / "keys.db")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "--embedder",
-            "hash",
-            "mcp",
-            "--http",
-            "--keys",
-            str(tmp_path / "keys.db"),
-            "--db",
-            str(tmp_path / "m.db"),
-        ],
-    )
+    keys, db = str(tmp_path / "keys.db"), str(tmp_path / "m.db")
+    result = CliRunner().invoke(cli, ["--embedder", "hash", "mcp", "--http", "--keys", keys, "--db", db])
     assert result.exit_code == 1 and "memlane keys create" in result.output
