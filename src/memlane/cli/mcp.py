@@ -50,7 +50,7 @@ def mcp(
       memlane mcp --user-id alice [--db PATH | --config FILE]
     streamable HTTP (the user comes from the URL, the tenant from the API key):
       memlane mcp --http --port 8001   ->  http://127.0.0.1:8001/mcp/<user_id>
-      with the header "Authorization: Bearer <key>" (keys from `memlane keys create`).
+      with "Authorization: Bearer KEY" (a key from `memlane keys create`).
 
     Tools: add_memory, search_memories, get_memories, get_memory, update_memory,
     delete_memory, delete_all_memories, list_entities.
