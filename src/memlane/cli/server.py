@@ -29,7 +29,12 @@ def _server_modules() -> Any:
 @click.option("--host", help="Address to listen on. Default 127.0.0.1 ($MEMLANE_HOST).")
 @click.option("--port", type=int, help="Port. Default 8000 ($MEMLANE_PORT).")
 @click.option("--db", type=click.Path(dir_okay=False), help="SQLite database of the default tenant.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="JSON config.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help='A JSON config file (Memory.from_config\'s dict; its "server" section: these settings).',
+)
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes. Default 1 ($MEMLANE_WORKERS).")
 @click.option("--no-auth", is_flag=True, default=None, help="Serve without keys, on 127.0.0.1 only.")
 @click.option("--keys", "keys_path", type=click.Path(dir_okay=False), envvar="MEMLANE_KEYS", help=_KEYS_HELP)
@@ -64,8 +69,9 @@ def serve(
     options = {"host": host, "port": port, "db": db or context.db, "workers": workers, "keys": keys_path}
     options["no_auth"] = True if no_auth else None
     settings = load_settings(options, config_file or context.config_file)
-    if context.embedder is not None:
-        memory_config = {**settings.memory_config, "embedder": {"provider": context.embedder}}
+    embedder = context.embedder  # public-api: the CLI's own --embedder option, not Memory.embedder
+    if embedder is not None:
+        memory_config = {**settings.memory_config, "embedder": {"provider": embedder}}
         settings = settings.model_copy(update={"memory_config": memory_config})
     app.serve(settings)
 

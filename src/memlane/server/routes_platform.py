@@ -79,7 +79,13 @@ def _refuse_app_id(*values: Any) -> None:
 
 @router.get("/v1/ping/", summary="Check a key (the client calls it first)")
 def ping(who: Caller) -> Any:
-    return {"status": "ok", "tenant": who.tenant, "org_id": None, "project_id": None, "user_email": None}
+    return {
+        "status": "ok",
+        "tenant": who.tenant,
+        "org_id": "memlane",
+        "project_id": who.tenant,
+        "user_email": None,
+    }
 
 
 @router.post("/v3/memories/add/", summary="Remember messages (add)")
