@@ -20,10 +20,10 @@ NAMESPACES: dict[str, list[str]] = {
     "memlane.client": ["API_KEY_ENV", "AsyncClient", "Client"],
     "memlane.embed": ["Embedder", "HashEmbedder", "Purpose"],
     "memlane.errors": [
-        "AuthenticationError", "ConfigError", "DimensionMismatchError", "EmbedderError", "EmbedderMismatchError",
-        "EmptyOutputError", "InvalidFilterError", "InvalidInputError", "LLMError", "MemlaneError",
-        "MissingDependencyError", "NotFoundError", "ProviderError", "RemoteError", "RerankError", "StoreError",
-        "UnknownProviderError",
+        "AuthenticationError", "ConfigError", "DimensionMismatchError", "EmbedderError",
+        "EmbedderMismatchError", "EmptyOutputError", "InvalidFilterError", "InvalidInputError", "LLMError",
+        "MemlaneError", "MissingDependencyError", "NotFoundError", "ProviderError", "RemoteError",
+        "RerankError", "StoreError", "UnknownProviderError",
     ],
     "memlane.eval": ["EvalResult", "evaluate_locomo", "load_locomo", "provenance", "table", "write_reports"],
     "memlane.graph": [
@@ -79,9 +79,8 @@ def test_each_public_namespace_exports_exactly_its_extension_points(namespace: s
 def test_the_top_level_re_exports_only_public_names() -> None:
     import memlane
 
-    owners = [
-        importlib.import_module(n) for n in ("memlane.errors", "memlane.types", "memlane.memory", "memlane.client")
-    ]
+    names = ("memlane.errors", "memlane.types", "memlane.memory", "memlane.client")
+    owners = [importlib.import_module(n) for n in names]
     reexported = {name for owner in owners for name in owner.__all__}
     extra = set(memlane.__all__) - reexported
     assert extra == {"MemoryConfig", "__version__", "providers"}
