@@ -47,7 +47,10 @@ def test_tools_over_http_keep_users_and_tenants_apart_and_refuse_without_a_key(t
     keys.revoke(revoked_info.id)
     with McpHttpServer(tmp_path, tmp_path / "keys.db") as server:
         alice, bob = server.url + "/mcp/alice", server.url + "/mcp/bob"
-        for headers in ({}, {"Authorization": "Bearer ml_not-a-key"}, {"X-API-Key": revoked}):
+        wrong: list[dict[str, str]] = [
+            {}, {"Authorization": "Bearer ml_not-a-key"}, {"X-API-Key": revoked}, {"Authorization": "Basic a"},
+        ]  # fmt: skip
+        for headers in wrong:
             refused = httpx.post(alice, json=INITIALIZE, headers=headers, timeout=10.0)
             assert refused.status_code == 401, headers
             assert refused.json()["type"] == "AuthenticationError"

@@ -3,8 +3,9 @@
 ``http_app(memory_for, verify)`` is an ASGI application serving ``/mcp/<user_id>``:
 
 - every request needs an API key (``Authorization: Bearer KEY``, ``Authorization: Token KEY``
-  or ``X-API-Key: KEY``), checked by ``verify`` (the REST server's key store); a missing,
-  unknown or revoked key is refused with 401 before the MCP layer sees the request;
+  or ``X-API-Key: KEY``, read as ``memlane serve`` reads them), checked by ``verify`` (the REST
+  server's key store); a missing, unknown or revoked key is refused with 401 before the MCP
+  layer sees the request;
 - the key's tenant chooses the ``Memory`` (``memory_for(tenant)``), the path the user; the
   tools never take either from the model;
 - the transport is stateless (each POST stands alone), so one connection can never carry a
@@ -17,45 +18,29 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from memlane import ConfigError, Memory
 from memlane.mcp.tools import Caller, build_server
+from memlane.server.auth import secret_from
+from memlane.server.errors import ApiError
+from memlane.server.keys import KeyInfo, KeyStore
+from memlane.server.tenants import TenantMemories
 
-__all__ = ["MCP_PATH", "KeyInfoLike", "api_key_of", "http_app", "serve_http"]
+__all__ = ["MCP_PATH", "Verify", "http_app", "serve_http"]
 
 MCP_PATH = "/mcp"
 _USER_PATH = re.compile(r"/mcp/([^/]+)/?")
 _SCOPE_KEY = "memlane.mcp"
 
 
-class KeyInfoLike(Protocol):
-    """What the tools need of a verified key."""
-
-    @property
-    def tenant(self) -> str: ...
-
-
-Verify = Callable[[str], KeyInfoLike | None]
-
-
-def api_key_of(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The API key of a request: ``Authorization: Bearer|Token KEY`` or ``X-API-Key: KEY``."""
-    for name, value in headers:
-        lowered = name.lower()
-        text = value.decode("latin-1").strip()
-        if lowered == b"x-api-key" and text:
-            return text
-        if lowered == b"authorization":
-            scheme, _, key = text.partition(" ")
-            if scheme.lower() in ("bearer", "token") and key.strip():
-                return key.strip()
-    return None
+Verify = Callable[[str], KeyInfo | None]
 
 
 async def _refuse(send: Send, status: int, detail: str, code: str, kind: str) -> None:
@@ -84,7 +69,11 @@ class _KeyAndUser:
                 send, 404, "not found: the MCP endpoint is /mcp/<user_id>", "not_found", "NotFoundError"
             )
             return
-        key = api_key_of(scope["headers"])
+        try:
+            key = secret_from(Request(scope))
+        except ApiError as exc:  # an Authorization header of another scheme
+            await _refuse(send, 401, exc.detail, exc.code, exc.type_name)
+            return
         info = await asyncio.to_thread(self.verify, key) if key else None
         if info is None:
             detail = (
@@ -123,9 +112,6 @@ def serve_http(base_config: dict[str, Any], *, host: str, port: int, keys_path: 
     """Serve the tools at ``http://host:port/mcp/<user_id>`` until interrupted: each tenant's
     ``Memory`` derived from ``base_config`` as ``memlane serve`` does, keys from its key store."""
     import uvicorn
-
-    from memlane.server.keys import KeyStore
-    from memlane.server.tenants import TenantMemories
 
     keys = KeyStore(keys_path)
     if not keys.has_active_keys():
