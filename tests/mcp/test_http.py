@@ -48,8 +48,11 @@ def test_tools_over_http_keep_users_and_tenants_apart_and_refuse_without_a_key(t
     with McpHttpServer(tmp_path, tmp_path / "keys.db") as server:
         alice, bob = server.url + "/mcp/alice", server.url + "/mcp/bob"
         wrong: list[dict[str, str]] = [
-            {}, {"Authorization": "Bearer ml_not-a-key"}, {"X-API-Key": revoked}, {"Authorization": "Basic a"},
-        ]  # fmt: skip
+            {},
+            {"Authorization": "Bearer ml_not-a-key"},
+            {"X-API-Key": revoked},
+            {"Authorization": "Basic a"},
+        ]
         for headers in wrong:
             refused = httpx.post(alice, json=INITIALIZE, headers=headers, timeout=10.0)
             assert refused.status_code == 401, headers
