@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -111,3 +112,16 @@ def test_stdio_needs_a_user_and_refuses_a_malformed_one(db_path: Path) -> None:
     assert missing.exit_code == 2 and "--user-id" in missing.output
     bad = runner.invoke(cli, ["--embedder", "hash", "mcp", "--db", str(db_path), "--user-id", "a\nb"])
     assert bad.exit_code == 1 and "Error:" in bad.output
+
+
+def test_stdio_reads_the_config_file_that_memlane_serve_reads(db_path: Path) -> None:
+    """One config file for both: its ``server`` section is memlane serve's and is left out here."""
+    config = db_path.parent / "config.json"
+    config.write_text(json.dumps({**hash_config(db_path, 384), "server": {"max_body_bytes": 65536}}))
+    _seed_other_user(db_path)
+
+    async def bobs() -> Any:
+        async with Client(_command(db_path, "--user-id", "bob", "--config", str(config))) as client:
+            return answer(await client.call_tool("get_memories", {}))
+
+    assert [item["user_id"] for item in asyncio.run(bobs())["results"]] == ["bob"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from memlane import MissingDependencyError
+from memlane import Memory, MissingDependencyError
 from memlane.cli._app import CliContext, merge_config, read_config
 from memlane.cli._options import pass_cli_context
 
@@ -74,14 +74,15 @@ def mcp(
         return
     if not user_id:
         raise click.UsageError("stdio needs --user-id: the user whose memories the tools use")
-    memory = context.memory()
-    memory.get_all(user_id=user_id, top_k=1)  # a malformed user id fails here, before serving
-    serve_stdio(memory, user_id)
+    with Memory.from_config(_base_config(context)) as memory:
+        memory.get_all(user_id=user_id, top_k=1)  # a malformed user id fails here, before serving
+        serve_stdio(memory, user_id)
 
 
 def _base_config(context: CliContext) -> dict[str, Any]:
-    """The config every tenant's ``Memory`` derives from: the file's (without ``memlane serve``'s
-    ``server`` section) with ``--db`` and ``--embedder`` applied."""
+    """The config of the ``Memory`` (stdio) or the one every tenant's derives from (HTTP): the
+    file's, without ``memlane serve``'s ``server`` section (one file serves both), with ``--db``
+    and ``--embedder`` applied."""
     config = read_config(context.config_file) if context.config_file else {}
     config.pop("server", None)
     return merge_config(config, db=context.db, embedder=context.embedder)
