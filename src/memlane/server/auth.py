@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from memlane import MemlaneError, Memory
 from memlane.redact import redact_text
@@ -64,7 +65,9 @@ def secret_from(request: Request) -> str | None:
     return key.strip() if key and key.strip() else None
 
 
-def caller(request: Request) -> CallerInfo:
+async def caller(request: Request) -> CallerInfo:
+    """The caller (on the event loop: the key lookup is one indexed SQLite read, and every thread
+    hop costs a wake-up on a busy machine)."""
     state = state_of(request)
     if state.settings.no_auth or state.keys is None:
         found = CallerInfo(DEFAULT_TENANT, admin=True)
@@ -86,7 +89,7 @@ def caller(request: Request) -> CallerInfo:
     return found
 
 
-def admin(who: Annotated[CallerInfo, Depends(caller)]) -> CallerInfo:
+async def admin(who: Annotated[CallerInfo, Depends(caller)]) -> CallerInfo:
     if not who.admin:
         raise ApiError(
             403, "admin_required", "this route needs an admin key (memlane keys create --admin)", _AUTH_ERROR
@@ -97,7 +100,7 @@ def admin(who: Annotated[CallerInfo, Depends(caller)]) -> CallerInfo:
 def memory_of(state: ServerState, tenant: str) -> Memory:
     try:
         return state.tenants.get(tenant)
-    except MemlaneError as exc:
+    except (MemlaneError, OSError) as exc:  # a bad base config, a folder that cannot be made
         raise ApiError(
             503,
             "tenant_unavailable",
@@ -106,8 +109,13 @@ def memory_of(state: ServerState, tenant: str) -> Memory:
         ) from None
 
 
-def tenant_memory(request: Request, who: Annotated[CallerInfo, Depends(caller)]) -> Memory:
-    return memory_of(state_of(request), who.tenant)
+async def tenant_memory(request: Request, who: Annotated[CallerInfo, Depends(caller)]) -> Memory:
+    """The tenant's Memory: at hand once built; built in the threadpool the first time."""
+    state = state_of(request)
+    memory = state.tenants.loaded_memory(who.tenant)
+    if memory is None:
+        memory = await run_in_threadpool(memory_of, state, who.tenant)
+    return memory
 
 
 Caller = Annotated[CallerInfo, Depends(caller)]

@@ -16,9 +16,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memlane.redact import redact_text
+
 __all__ = ["RequestContext", "access_log"]
 
 access_log = logging.getLogger("memlane.server.access")
+log = logging.getLogger("memlane.server")
 _GOOD_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -29,12 +32,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _error(status: int, code: str, detail: str, request_id: str) -> tuple[Message, Message]:
-    body = json.dumps({"detail": detail, "code": code, "type": "InvalidInputError", "request_id": request_id})
+def _error(
+    status: int, code: str, detail: str, request_id: str, type_name: str = "InvalidInputError"
+) -> tuple[Message, Message]:
+    body = json.dumps({"detail": detail, "code": code, "type": type_name, "request_id": request_id})
     start: Message = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode())],
+        "headers": [(b"content-type", b"application/json")],
     }
     return start, {"type": "http.response.body", "body": body.encode()}
 
@@ -58,7 +63,7 @@ class RequestContext:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                outcome["status"] = message["status"]
+                outcome["status"], outcome["started"] = message["status"], True
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 
@@ -70,6 +75,12 @@ class RequestContext:
                     await send_with_id(message)
             else:
                 await self.app(scope, _replay(body, receive), send_with_id)
+        except Exception as exc:  # noqa: BLE001 - a bug: a 500 with the request id only, logged redacted
+            log.error("unexpected error: %s: %s", type(exc).__name__, redact_text(str(exc)))
+            if "started" not in outcome:
+                detail = "internal error; the server log has the details"
+                for message in _error(500, "internal_error", detail, request_id, "MemlaneError"):
+                    await send_with_id(message)
         finally:
             self._log(scope, request_id, outcome["status"], started)
 

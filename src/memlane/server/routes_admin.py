@@ -60,7 +60,7 @@ def list_tenants(request: Request, who: Admin) -> Any:
 
 
 @router.get("/health", tags=["operations"], summary="The process answers")
-def health() -> Any:
+async def health() -> Any:
     return {"status": "ok"}
 
 
@@ -82,5 +82,5 @@ def ready(request: Request) -> Any:
 
 
 @router.get("/version", tags=["operations"], summary="memlane's version")
-def version() -> Any:
+async def version() -> Any:
     return {"version": __version__, "api": "mem0"}

@@ -111,6 +111,10 @@ class TenantMemories:
                 self._memories[tenant] = memory
         return memory
 
+    def loaded_memory(self, tenant: str) -> Memory | None:
+        """The tenant's Memory if it is built already (never builds one)."""
+        return self._memories.get(tenant)
+
     def loaded(self) -> list[str]:
         return sorted(self._memories)
 
