@@ -85,6 +85,7 @@ def _base_config(context: CliContext) -> dict[str, Any]:
     and ``--embedder`` applied."""
     config = read_config(context.config_file) if context.config_file else {}
     config.pop("server", None)
+    # public-api: context.embedder is the --embedder option (a provider name), not Memory.embedder
     return merge_config(config, db=context.db, embedder=context.embedder)
 
 
