@@ -140,9 +140,10 @@ class _Base:
 class Client(_Base):
     """``Memory`` over HTTP: the same methods, arguments, results and errors, on a ``memlane
     serve`` (``url``, e.g. ``"http://127.0.0.1:8000"``) as the tenant of ``api_key`` (default:
-    ``$MEMLANE_API_KEY``). ``timeout`` is in seconds, per request."""
+    ``$MEMLANE_API_KEY``). ``timeout`` is in seconds, per request (None: wait as long as the
+    server takes, e.g. for ``add`` with a slow local LLM)."""
 
-    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, *, timeout: float | None = 30.0) -> None:
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, headers=_headers(api_key), timeout=timeout)
 
@@ -185,7 +186,7 @@ class Client(_Base):
 class AsyncClient(_Base):
     """``AsyncMemory`` over HTTP: ``Client``'s methods as coroutines (httpx's async client)."""
 
-    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, *, timeout: float | None = 30.0) -> None:
         self.url = url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=self.url, headers=_headers(api_key), timeout=timeout)
 
