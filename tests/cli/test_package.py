@@ -19,7 +19,7 @@ PACKAGE = Path(memlane.cli.__file__).parent
 MODULES = sorted(p for p in PACKAGE.glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
 PUBLIC_MODULES = {"memlane", "memlane.eval", "memlane.redact"}
 """What a face may import besides its own package (and click, the standard library)."""
-FACE_PACKAGES = ("memlane.server",)
+FACE_PACKAGES = ("memlane.server", "memlane.mcp", "memlane.client")
 """Other faces the CLI starts (``memlane serve``, ``memlane keys``): they use the public API only too."""
 INTERNAL_ATTRIBUTES = {"store", "llm", "embedder", "graph", "reranker"}
 """``Memory`` attributes that are back ends, not API."""
