@@ -18,11 +18,13 @@ NAMESPACES: dict[str, list[str]] = {
         "ProfileConfig", "ProviderSection", "RerankerSection", "SearchConfig", "ShortTermConfig",
         "VectorStoreSection",
     ],
+    "memlane.client": ["API_KEY_ENV", "AsyncClient", "Client"],
     "memlane.embed": ["Embedder", "HashEmbedder", "Purpose"],
     "memlane.errors": [
-        "ConfigError", "DimensionMismatchError", "EmbedderError", "EmbedderMismatchError", "EmptyOutputError",
-        "InvalidFilterError", "InvalidInputError", "LLMError", "MemlaneError", "MissingDependencyError",
-        "NotFoundError", "ProviderError", "RerankError", "StoreError", "UnknownProviderError",
+        "AuthenticationError", "ConfigError", "DimensionMismatchError", "EmbedderError",
+        "EmbedderMismatchError", "EmptyOutputError", "InvalidFilterError", "InvalidInputError", "LLMError",
+        "MemlaneError", "MissingDependencyError", "NotFoundError", "ProviderError", "RemoteError",
+        "RerankError", "StoreError", "UnknownProviderError",
     ],
     "memlane.eval": ["EvalResult", "evaluate_locomo", "load_locomo", "provenance", "table", "write_reports"],
     "memlane.graph": [
@@ -30,6 +32,7 @@ NAMESPACES: dict[str, list[str]] = {
         "GraphSettings", "GraphStore", "OpsGraphStore", "Relation", "ScoredRelation", "build_graph_store",
         "entity_texts",
     ],
+    "memlane.mcp": ["INSTRUCTIONS", "Caller", "Resolve", "build_server", "serve_stdio"],
     "memlane.llm": [
         "ChatMessage", "ChatReply", "ChatRequest", "FakeCall", "FakeLLM", "LLM", "LLMResult",
         "OutputParseError", "RetryPolicy", "StructuredLLM", "TransientLLMError", "TruncatedOutputError",
@@ -78,7 +81,8 @@ def test_each_public_namespace_exports_exactly_its_extension_points(namespace: s
 def test_the_top_level_re_exports_only_public_names() -> None:
     import memlane
 
-    owners = [importlib.import_module(n) for n in ("memlane.errors", "memlane.types", "memlane.memory")]
+    names = ("memlane.errors", "memlane.types", "memlane.memory", "memlane.client")
+    owners = [importlib.import_module(n) for n in names]
     reexported = {name for owner in owners for name in owner.__all__}
     extra = set(memlane.__all__) - reexported
     assert extra == {"MemoryConfig", "__version__", "providers"}

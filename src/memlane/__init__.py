@@ -1,7 +1,9 @@
 """memlane: long-term memory for LLM applications and agents, with mem0's API."""
 
+from memlane.client import AsyncClient, Client
 from memlane.config import MemoryConfig
 from memlane.errors import (
+    AuthenticationError,
     ConfigError,
     DimensionMismatchError,
     EmbedderError,
@@ -14,6 +16,7 @@ from memlane.errors import (
     MissingDependencyError,
     NotFoundError,
     ProviderError,
+    RemoteError,
     RerankError,
     StoreError,
     UnknownProviderError,
@@ -47,7 +50,10 @@ from memlane.types import (
 __all__ = [
     "AddResult",
     "AddResultItem",
+    "AsyncClient",
     "AsyncMemory",
+    "AuthenticationError",
+    "Client",
     "ConfigError",
     "DeleteResult",
     "DimensionMismatchError",
@@ -75,6 +81,7 @@ __all__ = [
     "ProviderError",
     "PruneResult",
     "PurgeResult",
+    "RemoteError",
     "ReprocessResult",
     "ReprocessedAdd",
     "RerankError",

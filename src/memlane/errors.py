@@ -9,11 +9,13 @@ One root, so ``except MemlaneError`` catches anything the library raises on purp
     ├── InvalidInputError                bad arguments to a public call (also ValueError)
     │   └── InvalidFilterError           a filter mem0's language does not allow
     ├── NotFoundError                    an id that does not exist (also ValueError, as mem0 raises)
+    ├── AuthenticationError              a memlane server refused the API key (HTTP 401 / 403)
     └── ProviderError                    a back end failed
         ├── LLMError                     the model failed or its output could not be used
         │   └── EmptyOutputError         the answer was empty where content is required (also ValueError)
         ├── EmbedderError
         ├── RerankError                  the reranker failed or its scores could not be used
+        ├── RemoteError                  a memlane server could not be reached or failed (Client)
         └── StoreError
             └── DimensionMismatchError   the store holds vectors of another size
                 └── EmbedderMismatchError  ... or of another embedder (same size, other model)
@@ -27,6 +29,7 @@ from __future__ import annotations
 from memlane.models import Usage
 
 __all__ = [
+    "AuthenticationError",
     "ConfigError",
     "DimensionMismatchError",
     "EmbedderError",
@@ -39,6 +42,7 @@ __all__ = [
     "MissingDependencyError",
     "NotFoundError",
     "ProviderError",
+    "RemoteError",
     "RerankError",
     "StoreError",
     "UnknownProviderError",
@@ -97,6 +101,13 @@ class NotFoundError(MemlaneError, ValueError):
         super().__init__(f"memory {memory_id!r} not found")
 
 
+class AuthenticationError(MemlaneError):
+    """A memlane server refused the request's API key: none, unknown or revoked (HTTP 401), or
+    the key may not do this (HTTP 403, e.g. an admin route). ``status`` is the HTTP status."""
+
+    status: int | None = None
+
+
 class ProviderError(MemlaneError):
     """A back end (LLM, embedder, store) failed."""
 
@@ -123,6 +134,14 @@ class EmbedderError(ProviderError):
 
 class RerankError(ProviderError):
     """The reranker failed (its model could not load or run) or its scores could not be used."""
+
+
+class RemoteError(ProviderError):
+    """``memlane.Client``: the memlane server could not be reached (connection refused, timeout)
+    or answered with a failure that names no memlane error. ``status`` is the HTTP status (None
+    when there was no answer)."""
+
+    status: int | None = None
 
 
 class StoreError(ProviderError):
