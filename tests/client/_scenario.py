@@ -77,6 +77,15 @@ def steps(folder: Path) -> list[Step]:
         ("profile_history", _call("name", user_id="alice")),
         ("describe_llm", _call()),
         ("reprocess", _call(user_id="alice")),  # ConfigError: no LLM
+        ("add", _call("Gate B12", user_id="alice", run_id="trip", infer=False, memory_type="episodic")),  # 27
+        ("search", _call("gate", user_id="alice", run_id="trip", long_term=True, memory_type=["episodic"])),
+        ("search", _call("gate", user_id="alice", long_term=True)),  # InvalidInputError: no run
+        ("get_all", _call(user_id="alice", memory_type="semantic", long_term=False)),
+        ("search", _call("tea", user_id="alice", as_of="2001-01-01")),
+        ("promote", _on(27)),
+        ("promote", _call("00000000-0000-4000-8000-000000000000")),  # NotFoundError
+        ("prune", _call(user_id="alice", dry_run=True)),
+        ("prune", _call(user_id="alice")),
         ("delete", _on(2)),
         ("delete", _on(2)),  # NotFoundError: already deleted
         ("export", _call(folder / "export.jsonl")),

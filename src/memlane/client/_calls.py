@@ -10,7 +10,7 @@ async one: the two share everything but the sending.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +27,8 @@ from memlane.types import (
     Messages,
     ProfileResult,
     ProfileSlotItem,
+    PromoteResult,
+    PruneResult,
     PurgeResult,
     ReprocessResult,
     SearchResult,
@@ -148,11 +150,14 @@ def search(
     explain: bool = False,
     show_expired: bool = False,
     reference_date: TimeLike | None = None,
+    memory_type: str | Sequence[str] | None = None,
+    long_term: bool = False,
+    as_of: TimeLike | None = None,
 ) -> Call[SearchResult]:
     return _call(
         "search", query=query, user_id=user_id, agent_id=agent_id, run_id=run_id, top_k=top_k, limit=limit,
         filters=filters, threshold=threshold, rerank=rerank, explain=explain, show_expired=show_expired,
-        reference_date=reference_date,
+        reference_date=reference_date, memory_type=_listed(memory_type), long_term=long_term, as_of=as_of,
     )  # fmt: skip
 
 
@@ -171,11 +176,22 @@ def get_all(
     show_expired: bool = False,
     page: int | None = None,
     page_size: int | None = None,
+    memory_type: str | Sequence[str] | None = None,
+    long_term: bool = False,
 ) -> Call[GetAllResult]:
     return _call(
         "get_all", user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters, top_k=top_k,
         limit=limit, show_expired=show_expired, page=page, page_size=page_size,
+        memory_type=_listed(memory_type), long_term=long_term,
     )  # fmt: skip
+
+
+def _listed(memory_type: str | Sequence[str] | None) -> str | list[str] | None:
+    """A type, or a list of them as JSON carries it (any other value goes as it is: the server
+    refuses it as ``Memory`` would)."""
+    if memory_type is None or isinstance(memory_type, str):
+        return memory_type
+    return list(memory_type) if isinstance(memory_type, Sequence) else memory_type
 
 
 def history(memory_id: Id) -> Call[list[HistoryItem]]:
@@ -218,6 +234,20 @@ def profile_history(
 
 def reset() -> Call[None]:
     return _call("reset")
+
+
+def promote(memory_id: Id) -> Call[PromoteResult]:
+    return _call("promote", memory_id=memory_id)
+
+
+def prune(
+    *,
+    user_id: Id | None = None,
+    agent_id: Id | None = None,
+    run_id: Id | None = None,
+    dry_run: bool = False,
+) -> Call[PruneResult]:
+    return _call("prune", user_id=user_id, agent_id=agent_id, run_id=run_id, dry_run=dry_run)
 
 
 def purge(
@@ -271,6 +301,6 @@ def import_data(source: str | Path | IO[str]) -> Call[dict[str, int]]:
 
 BUILDERS: tuple[Callable[..., Call[Any]], ...] = (
     add, reprocess, update, delete, delete_all, search, get, get_all, history, resolve_id, describe_llm,
-    get_profile, profile_history, reset, purge, export, import_data,
+    get_profile, profile_history, promote, prune, reset, purge, export, import_data,
 )  # fmt: skip
 """Every ``Memory`` method the clients offer, in ``Memory``'s order."""

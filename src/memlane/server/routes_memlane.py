@@ -69,6 +69,9 @@ class SearchIn(_Filtered):
     explain: bool = False
     show_expired: bool = False
     reference_date: TimeIn | None = None
+    memory_type: str | list[str] | None = None
+    long_term: bool = False
+    as_of: TimeIn | None = None
 
 
 class GetAllIn(_Filtered):
@@ -77,6 +80,8 @@ class GetAllIn(_Filtered):
     show_expired: bool = False
     page: int | None = None
     page_size: int | None = None
+    memory_type: str | list[str] | None = None
+    long_term: bool = False
 
 
 class MemoryIdIn(_Arguments):
@@ -101,6 +106,10 @@ class ProfileIn(_Filtered):
 
 class ProfileHistoryIn(_Filtered):
     key: Any
+
+
+class PruneIn(_Scope):
+    dry_run: bool = False
 
 
 class PurgeIn(_Scope):
@@ -170,6 +179,16 @@ def profile_history(body: ProfileHistoryIn, memory: TenantMemory) -> Any:
 @router.post("/reprocess", summary="Memory.reprocess: retry the adds whose LLM call failed")
 def reprocess(body: _Scope, memory: TenantMemory) -> Any:
     return memory.reprocess(**body.given())
+
+
+@router.post("/promote", summary="Memory.promote: make a run's memory long-term")
+def promote(body: MemoryIdIn, memory: TenantMemory) -> Any:
+    return memory.promote(**body.given())
+
+
+@router.post("/prune", summary="Memory.prune: delete the expired memories")
+def prune(body: PruneIn, memory: TenantMemory) -> Any:
+    return memory.prune(**body.given())
 
 
 @router.post("/purge", summary="Memory.purge: erase for good (GDPR)")
