@@ -412,3 +412,22 @@ def test_delete_all_needs_a_scope(run: Run, seeded: dict[str, str]) -> None:
     assert result.exit_code == 2
     assert "give --user-id, --agent-id or --run-id" in result.stderr
     assert len(as_json(run("--json", "list", "-u", "alice"))["results"]) == 2
+
+
+# -- memory types, long-term reads and as_of -------------------------------------------------
+
+
+def test_types_long_term_and_as_of(run: Run, db: Path) -> None:
+    event = add_one(run, "Ran the Lisbon half marathon", "-u", "alice", "--type", "episodic", "--no-infer")
+    add_one(run, "Likes running by the sea", "-u", "alice", "--no-infer")
+    trip = add_one(run, "Hotel room 414 in Lisbon", "-u", "alice", "--run-id", "trip", "--no-infer")
+    listed = as_json(run("--json", "list", "-u", "alice", "--type", "episodic"))
+    assert [i["id"] for i in listed["results"]] == [event]
+    both = as_json(run("--json", "list", "-u", "alice", "--type", "episodic", "--type", "semantic"))
+    assert len(both["results"]) == 3
+    found = as_json(run("--json", "search", "lisbon", "-u", "alice", "--run-id", "trip", "--long-term"))
+    assert {event, trip} <= {i["id"] for i in found["results"]}
+    assert found["results"][0]["id"] == trip  # the run's memory first
+    assert as_json(run("--json", "search", "lisbon", "-u", "alice", "--as-of", "2001-01-01"))["results"] == []
+    bad = run("search", "lisbon", "-u", "alice", "--long-term")
+    assert bad.exit_code != 0 and "long_term" in bad.output

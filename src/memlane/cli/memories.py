@@ -41,6 +41,21 @@ from memlane.cli._tables import (
 __all__ = ["COMMANDS", "add", "delete", "delete_all", "get", "history", "list_", "search", "update"]
 
 
+_TYPES = click.Choice(["semantic", "episodic", "procedural"])
+type_option = click.option(
+    "--type", "memory_types", type=_TYPES, multiple=True, help="Only memories of this type (repeatable)."
+)
+long_term_option = click.option(
+    "--long-term",
+    is_flag=True,
+    help="With --run-id and --user-id/--agent-id: the run plus the owner's long-term memories.",
+)
+
+
+def _types(memory_types: tuple[str, ...]) -> list[str] | None:
+    return list(memory_types) or None
+
+
 @click.command()
 @click.argument("text", required=False)
 @click.option(
@@ -55,6 +70,12 @@ __all__ = ["COMMANDS", "add", "delete", "delete_all", "get", "history", "list_",
 @click.option(
     "--timestamp",
     help="When the messages were said: ISO-8601 or Unix seconds, years 1900-9999 (default: now).",
+)
+@click.option(
+    "--type",
+    "memory_type",
+    type=_TYPES,
+    help="Type every memory written (default: the LLM's, else semantic).",
 )
 @click.option(
     "--infer/--no-infer",
@@ -73,6 +94,7 @@ def add(
     run_id: str | None,
     metadata: Any,
     timestamp: str | None,
+    memory_type: str | None,
     infer: bool | None,
 ) -> None:
     """Remember TEXT (a user message; '-' reads it from stdin) or the messages of --file."""
@@ -94,6 +116,7 @@ def add(
         metadata=metadata,
         timestamp=timestamp,
         infer=infer,
+        memory_type=memory_type,
     )
 
     def human() -> None:
@@ -134,6 +157,9 @@ def _read_messages(handle: IO[str]) -> Any:
     help='What "now" is for dates in QUERY ("last week"): ISO-8601 or Unix seconds; default: now.',
 )
 @click.option("--rerank", is_flag=True, help="Reorder with the configured reranker.")
+@type_option
+@long_term_option
+@click.option("--as-of", help="What was stored at this time (ISO-8601 or Unix seconds): the texts of then.")
 @json_option
 @pass_cli_context
 def search(
@@ -148,6 +174,9 @@ def search(
     explain: bool,
     reference_date: str | None,
     rerank: bool,
+    memory_types: tuple[str, ...],
+    long_term: bool,
+    as_of: str | None,
 ) -> None:
     """Find the memories that best match QUERY, best first."""
     result = context.memory().search(
@@ -161,6 +190,9 @@ def search(
         explain=explain,
         reference_date=reference_date,
         rerank=rerank,
+        memory_type=_types(memory_types),
+        long_term=long_term,
+        as_of=as_of,
     )
 
     def human() -> None:
@@ -184,6 +216,8 @@ def search(
     "--page-size", "--limit", "page_size", type=int, help="Memories per page (default: --top-k, else 100)."
 )
 @filters_option
+@type_option
+@long_term_option
 @json_option
 @pass_cli_context
 def list_(
@@ -195,6 +229,8 @@ def list_(
     page: int,
     page_size: int | None,
     filters: Any,
+    memory_types: tuple[str, ...],
+    long_term: bool,
 ) -> None:
     """List the memories of a scope, newest first (get_all), one page at a time."""
     result = context.memory().get_all(
@@ -205,6 +241,8 @@ def list_(
         filters=filters,
         page=page,
         page_size=page_size,
+        memory_type=_types(memory_types),
+        long_term=long_term,
     )
 
     def human() -> None:
