@@ -35,6 +35,9 @@ def eval_group() -> None:
               "a comma list, e.g. 0,1000,10000,100000.")  # fmt: skip
 @click.option("--seed", "seed", default=0, show_default=True, type=int,
               help="Seed of the distractors: the same seed gives the same memories.")  # fmt: skip
+@click.option("--context-budget", "budgets", multiple=True, type=click.IntRange(min=1), metavar="N",
+              help="Also pack each question's context with get_context(max_tokens=N) and report the "
+              "share of the evidence it cites, and its tokens. Repeat for several budgets.")  # fmt: skip
 @pass_cli_context
 def eval_locomo(
     context: CliContext,
@@ -44,6 +47,7 @@ def eval_locomo(
     store: str | None,
     distractors: tuple[str, ...],
     seed: int,
+    budgets: tuple[int, ...],
 ) -> None:
     """Evidence recall@k of search on LoCoMo (turns stored verbatim; categories 1-4).
 
@@ -65,8 +69,9 @@ def eval_locomo(
         memory: Memory = context.scratch_memory(store or str(Path(scratch) / "eval.db"))
         try:
             result = evaluate_locomo(
-                memory, conversations, data_file=data, distractors=levels, seed=seed, pool=loaded
-            )
+                memory, conversations, data_file=data, distractors=levels, seed=seed, pool=loaded,
+                context_budgets=sorted(set(budgets)),
+            )  # fmt: skip
         finally:
             memory.close()
     paths = write_reports(result, out)
