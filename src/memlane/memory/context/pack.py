@@ -88,13 +88,17 @@ def pack(
     """The block for ``parts`` within ``max_tokens`` of ``counter``; ``sources`` gives a
     memory's source message ids."""
     items = _candidates(parts)
-    chosen = _choose(items, max_tokens, counter, parts.today)
+    today = parts.today
+    chosen = _choose(items, max_tokens, counter, today)
     while True:
-        text, tagged = _render(chosen, parts.today)
+        text, tagged = _render(chosen, today)
         tokens = counter.count(text)
-        if tokens <= max_tokens or not chosen:
+        if tokens <= max_tokens or (not chosen and today is None):
             break
-        chosen.pop()  # the last taken is the least wanted
+        if chosen:
+            chosen.pop()  # the last taken is the least wanted
+        else:
+            today = None  # a budget too small even for the date
     citations = {tag: _citation(tag, item, sources) for tag, item in tagged}
     return {
         "text": text,
