@@ -146,24 +146,30 @@ def _candidates(parts: ContextParts) -> list[_Item]:
 
 
 def _choose(items: list[_Item], max_tokens: int, counter: TokenCounter, today: str | None) -> list[_Item]:
-    """The items taken, in the order taken, by an additive estimate of their cost."""
-    newline = counter.count("\n")
-    used = counter.count(f"Today: {short_date(today)}") + newline if today else 0
+    """The items taken, in the order taken, by an additive estimate of their cost (each line
+    counted once, in one batch)."""
+    days = sorted({item.day for item in items if item.kind == "memory"})
+    fixed = [f"Today: {short_date(today)}", "\n", "[m10] ", *_HEADERS.values(), *days]
+    counts = counter.count_many([*fixed, *(item.text for item in items)])
+    today_cost, newline, tag = counts[0], counts[1], counts[2]
+    headers = dict(zip(_HEADERS, counts[3:6], strict=True))
+    day_cost = dict(zip(days, counts[6 : 6 + len(days)], strict=True))
+    used = today_cost + newline if today else 0
     spent = {"profile": 0, "relation": 0, "memory": 0}
     caps = {"profile": max_tokens // _SHARE, "relation": max_tokens // _SHARE, "memory": max_tokens}
-    days: set[str] = set()
+    shown_days: set[str] = set()
     chosen: list[_Item] = []
-    for item in items:
-        cost = counter.count(f"[{_PREFIX[item.kind]}{len(chosen) + 1}] {item.text}") + newline
+    for item, size in zip(items, counts[6 + len(days) :], strict=True):
+        cost = tag + size + newline
         if not spent[item.kind]:
-            cost += counter.count(_HEADERS[item.kind]) + newline
-        if item.kind == "memory" and item.day not in days:
-            cost += counter.count(item.day) + newline
+            cost += headers[item.kind] + newline
+        if item.kind == "memory" and item.day not in shown_days:
+            cost += day_cost[item.day] + newline
         if spent[item.kind] + cost > caps[item.kind] or used + cost > max_tokens:
             continue
         spent[item.kind] += cost
         used += cost
-        days.add(item.day)
+        shown_days.add(item.day)
         chosen.append(item)
     return chosen
 

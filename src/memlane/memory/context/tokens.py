@@ -12,18 +12,29 @@ from __future__ import annotations
 
 import functools
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["TokenCounter", "byte_counter", "default_counter", "wordpiece_counter"]
 
+_KNOWN = 100_000
+"""Texts whose count the WordPiece counter keeps."""
+
 
 @dataclass(frozen=True, slots=True)
 class TokenCounter:
-    """A named token count: ``name`` goes in ``get_context``'s result."""
+    """A named token count: ``name`` goes in ``get_context``'s result; ``batch`` counts many
+    texts in one call where the tokenizer can (default: one by one)."""
 
     name: str
     count: Callable[[str], int]
+    batch: Callable[[list[str]], list[int]] | None = None
+
+    def count_many(self, texts: list[str]) -> list[int]:
+        if self.batch is not None:
+            return self.batch(texts)
+        return [self.count(text) for text in texts]
 
 
 def byte_counter() -> TokenCounter:
@@ -40,10 +51,30 @@ def wordpiece_counter() -> TokenCounter:
     tokenizer.no_truncation()
     tokenizer.no_padding()
 
+    known: dict[str, int] = {}  # a memory's text is counted once per process (bounded)
+    lock = threading.Lock()
+
     def count(text: str) -> int:
         return len(tokenizer.encode(text, add_special_tokens=False).ids) if text else 0
 
-    return TokenCounter("wordpiece:all-MiniLM-L6-v2", count)
+    def batch(texts: list[str]) -> list[int]:
+        with lock:
+            cached = [known.get(t) for t in texts]
+        todo = sorted({t for t, n in zip(texts, cached, strict=True) if n is None})
+        fresh = dict(
+            zip(
+                todo,
+                (len(e.ids) for e in tokenizer.encode_batch(todo, add_special_tokens=False)),
+                strict=True,
+            )
+        )
+        with lock:
+            if len(known) + len(fresh) > _KNOWN:
+                known.clear()
+            known.update(fresh)
+        return [fresh[t] if n is None else n for t, n in zip(texts, cached, strict=True)]
+
+    return TokenCounter("wordpiece:all-MiniLM-L6-v2", count, batch)
 
 
 @functools.cache

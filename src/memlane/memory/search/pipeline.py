@@ -84,6 +84,7 @@ def find(backends: Backends, request: SearchRequest) -> tuple[list[Hit], GraphSe
                 graph_scores=linked.memory_scores if linked else None,
                 period=find_period(text, request.moment),
                 profile_ids=profiled,
+                moment=request.moment,
             ),
         )
         for text, vector in zip(phrasings, vectors, strict=True)
