@@ -37,6 +37,7 @@ __all__ = [
     "Turn",
     "describe_data",
     "evaluate_locomo",
+    "ingest",
     "load_locomo",
     "parse_evidence",
     "parse_session_date",
@@ -320,6 +321,11 @@ def _add_distractors(
     for conv in conversations:
         top_up(memory, conv, pool, level, seed, added, step)
     return time.perf_counter() - start
+
+
+def ingest(memory: Memory, conversations: Sequence[Conversation], report: Progress | None = None) -> None:
+    """Store every turn verbatim, one ``add`` per session (its scopes cleared first)."""
+    _ingest(memory, conversations, report or (lambda *_: None))
 
 
 def _ingest(memory: Memory, conversations: Sequence[Conversation], report: Progress) -> None:
