@@ -6,6 +6,7 @@ sources are theirs)."""
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -19,16 +20,14 @@ from tests.memory.context.test_pack import parts_of
 
 WORDS = ["dog", "Rex", "park", "Bangalore", "hiking", "pizza", "Acme", "sister", "violin", "  ", "\n", "é"]
 texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join).filter(str.strip)
-days = st.dates(
-    min_value=__import__("datetime").date(2020, 1, 1), max_value=__import__("datetime").date(2024, 12, 31)
-)
+days = st.dates(min_value=date(2020, 1, 1), max_value=date(2024, 12, 31))
 stores = st.lists(st.tuples(texts, days), min_size=0, max_size=25)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(turns=stores, budget=st.integers(min_value=1, max_value=400), query=texts, top_k=st.integers(1, 40))
 def test_get_context_is_stable_within_budget_and_resolvable(
-    turns: list[tuple[str, object]], budget: int, query: str, top_k: int
+    turns: list[tuple[str, date]], budget: int, query: str, top_k: int
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "p.db"
