@@ -36,10 +36,18 @@ def test_memories_by_rank_shown_by_date_each_date_once() -> None:
     ]
     out = pack(ContextParts(hits=hits), 1000, WORDS, lambda mid: [f"msg-{mid}"])
     assert out["text"] == (
-        "Memories:\n1 Jan 2024\n[m1] first day\n2 Jan 2024\n[m2] second day\n[m3] second day too"
+        "Memories:\n1 Jan 2024\n[m1] first day\n2 Jan\n[m2] second day\n[m3] second day too"
     )
     assert out["citations"]["m2"]["memory_id"] == "id001"
     assert out["citations"]["m2"]["source_ids"] == ["msg-id001"]
+
+
+def test_a_date_line_names_its_year_only_when_it_changes() -> None:
+    hits = [Hit(record(n, f"memory {n}", day), 1.0 - n / 10) for n, day in
+            enumerate(["2023-12-30", "2024-01-02", "2024-01-02", "2024-02-01", "2025-01-01"])]  # fmt: skip
+    text = pack(ContextParts(hits=hits), 1000, WORDS, lambda _m: [])["text"]
+    dates = [line for line in text.splitlines()[1:] if not line.startswith("[")]
+    assert dates == ["30 Dec 2023", "2 Jan 2024", "1 Feb", "1 Jan 2025"]
 
 
 def test_a_long_memory_that_does_not_fit_lets_shorter_ones_in() -> None:

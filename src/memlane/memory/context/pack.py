@@ -11,14 +11,16 @@ The block, byte-for-byte the same for the same inputs (no clock is read)::
     8 May 2023
     [m1] Caroline: I went to a support group yesterday.
     [m2] ...
+    25 May
+    [m3] ...
 
 What goes in is chosen by priority, each item taken while it fits: the profile slots the query
 asks about, then the others (at most a quarter of the budget), the relations in rank order (at
 most another quarter), then the memories in rank order, as many as the rest of the budget holds
 (a long one that does not fit is skipped and shorter ones after it still go in). Memories are
-shown oldest first under one date line per day, so a date is paid for once; a memory whose text
-repeats one already in is folded into it (its id joins the citation), and one a profile slot
-was written from is not repeated. The whole text is counted at the end and the last items taken
+shown oldest first under one date line per day, so a date is paid for once (and its year only
+when it changes); a memory whose text repeats one already in is folded into it (its id joins
+the citation), and one a profile slot was written from is not repeated. The whole text is counted at the end and the last items taken
 are dropped until it fits, so the budget holds for any tokenizer, additive or not.
 """
 
@@ -147,35 +149,43 @@ def _candidates(parts: ContextParts) -> list[_Item]:
 
 def _choose(items: list[_Item], max_tokens: int, counter: TokenCounter, today: str | None) -> list[_Item]:
     """The items taken, in the order taken, by an additive estimate of their cost (each line
-    counted once, in one batch)."""
+    counted once, in one batch; a date line's year counted once per year)."""
     days = sorted({item.day for item in items if item.kind == "memory"})
-    fixed = [f"Today: {short_date(today)}", "\n", "[m10] ", *_HEADERS.values(), *days]
-    counts = counter.count_many([*fixed, *(item.text for item in items)])
+    years = sorted({_year(day) for day in days})
+    fixed = [f"Today: {short_date(today)}", "\n", "[m10] ", *_HEADERS.values()]
+    pieces = [*fixed, *(_no_year(d) for d in days), *(f" {y}" for y in years)]
+    counts = counter.count_many([*pieces, *(item.text for item in items)])
     today_cost, newline, tag = counts[0], counts[1], counts[2]
     headers = dict(zip(_HEADERS, counts[3:6], strict=True))
     day_cost = dict(zip(days, counts[6 : 6 + len(days)], strict=True))
+    year_cost = dict(zip(years, counts[6 + len(days) : len(pieces)], strict=True))
     used = today_cost + newline if today else 0
     spent = {"profile": 0, "relation": 0, "memory": 0}
     caps = {"profile": max_tokens // _SHARE, "relation": max_tokens // _SHARE, "memory": max_tokens}
     shown_days: set[str] = set()
+    shown_years: set[str] = set()
     chosen: list[_Item] = []
-    for item, size in zip(items, counts[6 + len(days) :], strict=True):
+    for item, size in zip(items, counts[len(pieces) :], strict=True):
         cost = tag + size + newline
         if not spent[item.kind]:
             cost += headers[item.kind] + newline
         if item.kind == "memory" and item.day not in shown_days:
             cost += day_cost[item.day] + newline
+            if _year(item.day) not in shown_years:
+                cost += year_cost[_year(item.day)]
         if spent[item.kind] + cost > caps[item.kind] or used + cost > max_tokens:
             continue
         spent[item.kind] += cost
         used += cost
         shown_days.add(item.day)
+        shown_years.add(_year(item.day))
         chosen.append(item)
     return chosen
 
 
 def _render(chosen: list[_Item], today: str | None) -> tuple[str, list[tuple[str, _Item]]]:
-    """The block's text and its (tag, item) pairs in the order shown."""
+    """The block's text and its (tag, item) pairs in the order shown. A date line names its
+    year only when it differs from the date line above (``8 May 2023``, ``25 May``)."""
     lines = [f"Today: {short_date(today)}"] if today else []
     tagged: list[tuple[str, _Item]] = []
     for kind in ("profile", "relation", "memory"):
@@ -183,15 +193,28 @@ def _render(chosen: list[_Item], today: str | None) -> tuple[str, list[tuple[str
         if not shown:
             continue
         lines.append(_HEADERS[kind])
-        day = None
+        day, year = None, None
         for n, item in enumerate(shown, 1):
             if kind == "memory" and item.day != day:
                 day = item.day
-                lines.append(day)
+                lines.append(day if _year(day) != year else _no_year(day))
+                year = _year(day)
             tag = f"{_PREFIX[kind]}{n}"
             lines.append(f"[{tag}] {item.text}")
             tagged.append((tag, item))
     return "\n".join(lines), tagged
+
+
+def _year(day: str) -> str:
+    """``"8 May 2023"`` -> ``"2023"`` ("" for "undated")."""
+    head, _, tail = day.rpartition(" ")
+    return tail if head else ""
+
+
+def _no_year(day: str) -> str:
+    """``"8 May 2023"`` -> ``"8 May"``."""
+    head, _, _ = day.rpartition(" ")
+    return head or day
 
 
 def _citation(tag: str, item: _Item, sources: Callable[[str], list[str]]) -> ContextCitation:
