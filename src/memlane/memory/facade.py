@@ -15,7 +15,7 @@ from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
 from memlane.memory import arguments, erase, export, profile, read
 from memlane.memory.backends import Backends
-from memlane.memory.context import chat
+from memlane.memory.context import chat as chat_pipeline
 from memlane.memory.context.build import build_context, context_request
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
 from memlane.memory.search.pipeline import search as run_search
@@ -384,7 +384,7 @@ class Memory:
         scope = request.search.scope
         if remember:
             require_plain_scope(scope, "chat(remember=True)")
-        result = chat.answer(self.backends, llm, request)
+        result = chat_pipeline.answer(self.backends, llm, request)
         if remember:
             said = [{"role": "user", "content": query}, {"role": "assistant", "content": result["answer"]}]
             result["remembered"] = self.add(
