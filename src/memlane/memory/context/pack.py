@@ -20,8 +20,9 @@ most another quarter), then the memories in rank order, as many as the rest of t
 (a long one that does not fit is skipped and shorter ones after it still go in). Memories are
 shown oldest first under one date line per day, so a date is paid for once (and its year only
 when it changes); a memory whose text repeats one already in is folded into it (its id joins
-the citation), and one a profile slot was written from is not repeated. The whole text is counted at the end and the last items taken
-are dropped until it fits, so the budget holds for any tokenizer, additive or not.
+the citation), and one a profile slot was written from is not repeated. The whole text is
+counted at the end and the last items taken are dropped until it fits, so the budget holds for
+any tokenizer, additive or not.
 """
 
 from __future__ import annotations
