@@ -19,6 +19,7 @@ from datetime import datetime
 
 from memlane.errors import LLMError
 from memlane.filters import Filter
+from memlane.graph.models import GraphSearchResult
 from memlane.memory.backends import Backends
 from memlane.memory.results import hit_item
 from memlane.memory.search.expand import expand_query, merge_phrasings
@@ -26,10 +27,10 @@ from memlane.memory.search.fusion import Query, search_hits
 from memlane.memory.search.periods import find_period
 from memlane.memory.search.profile_cues import profiled_memories
 from memlane.memory.search.rerank import rerank_hits
-from memlane.models import Scope, Usage
+from memlane.models import Hit, Scope, Usage
 from memlane.types import SearchResult
 
-__all__ = ["SearchRequest", "search"]
+__all__ = ["SearchRequest", "find", "search"]
 
 log = logging.getLogger("memlane")
 
@@ -51,6 +52,15 @@ class SearchRequest:
 
 def search(backends: Backends, request: SearchRequest) -> SearchResult:
     """The memories of ``request.scope`` that best match its query, best first."""
+    hits, linked = find(backends, request)
+    out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
+    if backends.graph is not None:
+        out["relations"] = linked.to_mem0() if linked else []
+    return out
+
+
+def find(backends: Backends, request: SearchRequest) -> tuple[list[Hit], GraphSearchResult | None]:
+    """The hits of ``search`` (best first) and the graph's relations for the query (graph on)."""
     backends.check_embedder()
     query, scope, k = request.query, request.scope, request.top_k
     phrasings = [query, *_phrasings(backends, query, request.moment)] if k > 0 else [query]
@@ -74,6 +84,7 @@ def search(backends: Backends, request: SearchRequest) -> SearchResult:
                 graph_scores=linked.memory_scores if linked else None,
                 period=find_period(text, request.moment),
                 profile_ids=profiled,
+                moment=request.moment,
             ),
         )
         for text, vector in zip(phrasings, vectors, strict=True)
@@ -81,10 +92,7 @@ def search(backends: Backends, request: SearchRequest) -> SearchResult:
     hits = found[0] if len(found) == 1 else merge_phrasings(found, depth)
     if reranker is not None:
         hits = rerank_hits(reranker, query, hits, k, backends.config.search.rerank_weight)
-    out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
-    if graph is not None:
-        out["relations"] = linked.to_mem0() if linked else []
-    return out
+    return hits, linked
 
 
 def _phrasings(backends: Backends, query: str, moment: datetime) -> list[str]:
