@@ -58,7 +58,8 @@ NAMESPACES: dict[str, list[str]] = {
     "memlane.store.falkordb": ["FalkorDBGraphStore", "LocalFalkorDB"],
     "memlane.store.sqlite": ["SQLiteStore", "register"],
     "memlane.types": [
-        "AddResult", "AddResultItem", "DeleteResult", "GetAllResult", "HistoryItem", "Id", "MemoryItem",
+        "AddResult", "AddResultItem", "ChatResult", "ChatUsage", "ContextCitation", "ContextResult",
+        "DeleteResult", "GetAllResult", "HistoryItem", "Id", "MemoryItem",
         "MessageDict", "Messages", "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PromoteResult",
         "PruneResult", "PurgeResult", "ReprocessResult", "ReprocessedAdd", "SearchItem", "SearchResult",
         "TimeLike", "UpdateResult",

@@ -30,6 +30,10 @@ def test_result_and_argument_types_are_exported() -> None:
     assert sorted(shapes.__all__) == [
         "AddResult",
         "AddResultItem",
+        "ChatResult",
+        "ChatUsage",
+        "ContextCitation",
+        "ContextResult",
         "DeleteResult",
         "GetAllResult",
         "HistoryItem",

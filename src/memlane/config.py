@@ -144,6 +144,16 @@ class SearchConfig(BaseModel):
         ge=0,
         description="a memory observed up to this many days after the period gets half the time signal",
     )
+    recency_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="weight of recency: a memory observed d days before the reference date gets "
+        "0.5 ** (d / recency_half_life_days) times this (0, the default, turns it off)",
+    )
+    recency_half_life_days: float = Field(
+        default=30.0, gt=0, description="days after which a memory's recency signal has halved"
+    )
 
 
 DEFAULT_PROFILE_SLOTS = (

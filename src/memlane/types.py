@@ -12,6 +12,10 @@ from typing import Any, NotRequired, TypedDict
 __all__ = [
     "AddResult",
     "AddResultItem",
+    "ChatResult",
+    "ChatUsage",
+    "ContextCitation",
+    "ContextResult",
     "DeleteResult",
     "GetAllResult",
     "HistoryItem",
@@ -218,3 +222,57 @@ class ProfileSlotItem(TypedDict):
 class ProfileResult(TypedDict):
     profile: dict[str, str]
     slots: list[ProfileSlotItem]
+
+
+class ContextCitation(TypedDict):
+    """What one citation id of ``get_context`` (``p1``, ``r1``, ``m1``) stands for."""
+
+    id: str
+    kind: str
+    """``"profile"`` (a slot), ``"relation"`` (a graph relation) or ``"memory"``."""
+    text: str
+    """The line the context shows for it, without the tag."""
+    memory_id: str | None
+    """The memory cited (memory), or the one the slot was written from (profile); None for a relation."""
+    memory_ids: list[str]
+    """Every memory behind it: the memory and its exact duplicates, a relation's supporting
+    memories, the slot's memory."""
+    source_ids: list[str]
+    """The ids of the conversation messages those memories were made from."""
+    date: str | None
+    """When the fact was observed or became true (ISO-8601), when known."""
+    key: NotRequired[str]
+    """Profile: the slot's key (its value is in ``text``)."""
+    relation: NotRequired[dict[str, str]]
+    """Relation: ``{"id", "source", "relationship", "destination"}``."""
+
+
+class ContextResult(TypedDict):
+    """``get_context``: one deterministic, citable block for a prompt."""
+
+    text: str
+    citations: dict[str, ContextCitation]
+    """Citation id (``"m1"``, as tagged ``[m1]`` in ``text``) -> what it stands for."""
+    tokens: int
+    """``text``'s length in ``tokenizer``'s tokens: never more than ``max_tokens``."""
+    max_tokens: int
+    tokenizer: str
+    """The token counter used (``"wordpiece:all-MiniLM-L6-v2"``, or UTF-8 bytes without it)."""
+
+
+class ChatUsage(TypedDict):
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class ChatResult(TypedDict):
+    """``chat``: the answer, the context entries it cites, the context and the LLM's usage."""
+
+    answer: str
+    citations: list[ContextCitation]
+    """Only ids present in ``context`` (invented ones are dropped and logged), in the order cited."""
+    context: ContextResult
+    usage: ChatUsage
+    remembered: NotRequired[AddResult]
+    """``chat(remember=True)``: what ``add()`` did with the exchange."""

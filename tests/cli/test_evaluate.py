@@ -172,3 +172,25 @@ def test_eval_rejects_a_bad_number_of_distractors(run: Run, tmp_path: Path, valu
     result = run("eval", "locomo", "--data", data, "--distractors", value, "--out", str(tmp_path / "o"))
     assert result.exit_code == 2 and "--distractors" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_context_budget_and_recency(run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    args = [
+        "eval",
+        "locomo",
+        "--data",
+        str(locomo_file(tmp_path)),
+        "--out",
+        str(out),
+        "--context-budget",
+        "1000",
+    ]
+    result = run(*args, "--context-budget", "40", "--recency-weight", "0.2", "--recency-half-life", "10")
+    assert result.exit_code == 0, result.output
+    assert "evidence recall inside get_context" in result.stdout
+    report = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert sorted(report["context"]) == ["1000", "40"]
+    assert report["settings"]["context_budgets"] == [40, 1000]
+    search = report["settings"]["config"]["search"]
+    assert search["recency_weight"] == 0.2 and search["recency_half_life_days"] == 10.0

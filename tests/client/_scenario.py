@@ -65,6 +65,9 @@ def steps(folder: Path) -> list[Step]:
         ("search", _call("where does alice live?", filters={"user_id": "alice"}, explain=True)),
         ("search", _call("tea", user_id="alice", top_k=1, threshold=0.0, reference_date="2024-06-01")),
         ("search", _call("   ", user_id="alice")),  # InvalidInputError
+        ("get_context", _call("green tea", user_id="alice", max_tokens=25)),  # one memory fits: no tie on ids
+        ("get_context", _call("tea", user_id="alice", max_tokens=0)),  # InvalidInputError
+        ("chat", _call("what does alice drink?", user_id="alice")),  # ConfigError: no LLM
         ("update", _on(0, text="I love jasmine tea")),
         ("update", _on(0, metadata={"mood": "calm"}, expiration_date="2099-01-01")),
         ("update", _on(0, expiration_date=None)),

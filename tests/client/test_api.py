@@ -29,7 +29,6 @@ SECRET = "ml_secret0123456789abcdefghijklmnopqrstuvwxyzAB"
 
 NOT_REMOTE = {
     "backup": "a file copy on the server's own disk; remotely, export() gives the same records",
-    "chat": "not available in Memory yet",
     "from_config": "the server's configuration chooses the back ends",
 }
 """``Memory`` methods the clients do not offer, and why. A new ``Memory`` method fails

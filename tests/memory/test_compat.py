@@ -545,9 +545,9 @@ def test_reset(memory: Memory) -> None:
     assert memories(memory.get_all(user_id="alice")) == ["after reset"]
 
 
-def test_chat_is_not_implemented(memory: Memory) -> None:
-    with pytest.raises(NotImplementedError):
-        memory.chat("hello")
+def test_chat_without_an_llm_is_a_config_error_not_mem0s_not_implemented(memory: Memory) -> None:
+    with pytest.raises(ConfigError, match="needs an LLM"):
+        memory.chat("hello", user_id="alice")
 
 
 # -- construction ------------------------------------------------------------------------

@@ -237,7 +237,7 @@ def run_sync_fresh(steps: list[Step]) -> list[Any]:
 PUBLIC = sorted(
     name
     for name, value in inspect.getmembers(Memory, inspect.isfunction)  # inherited ones too
-    if not name.startswith("_") and name not in {"chat"}
+    if not name.startswith("_")
 )
 
 

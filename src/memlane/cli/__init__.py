@@ -12,8 +12,8 @@ beside it in their own packages and call the same public API):
 - ``_app``: the click group, its global options and ``CliContext`` (the lazily built ``Memory``);
 - ``_options``: shared option decorators and ``emit`` (JSON or a table);
 - ``_tables``: plain-text tables;
-- ``memories``, ``admin``, ``evaluate``, ``server`` (serve, keys), ``mcp``: the commands, each
-  module's listed in its ``COMMANDS``;
+- ``memories``, ``admin``, ``chat``, ``evaluate``, ``server`` (serve, keys), ``mcp``: the commands,
+  each module's listed in its ``COMMANDS``;
 - ``_docs``: prints the CLI reference (``docs/cli.md``) from every command's ``--help``.
 """
 
@@ -22,12 +22,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from memlane.cli import admin, evaluate, mcp, memories, server
+from memlane.cli import admin, chat, evaluate, mcp, memories, server
 from memlane.cli._app import cli
 
 __all__ = ["cli", "main"]
 
-for _command in (*memories.COMMANDS, *admin.COMMANDS, *evaluate.COMMANDS, *server.COMMANDS, *mcp.COMMANDS):
+for _command in (
+    *memories.COMMANDS,
+    *admin.COMMANDS,
+    *chat.COMMANDS,
+    *evaluate.COMMANDS,
+    *server.COMMANDS,
+    *mcp.COMMANDS,
+):
     cli.add_command(_command)
 
 

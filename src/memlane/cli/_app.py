@@ -70,14 +70,17 @@ class CliContext:
             click.get_current_context().call_on_close(self._memory.close)
         return self._memory
 
-    def scratch_memory(self, path: str) -> Memory:
-        """A ``Memory`` with the config file's embedder, LLM and search settings but its store
-        on the SQLite file ``path``: never the global ``--db``/``MEMLANE_DB`` nor the config's
-        store or external graph server (for ``eval``). The caller closes it."""
+    def scratch_memory(self, path: str, search: dict[str, Any] | None = None) -> Memory:
+        """A ``Memory`` with the config file's embedder, LLM and search settings (``search``
+        overrides some) but its store on the SQLite file ``path``: never the global
+        ``--db``/``MEMLANE_DB`` nor the config's store or external graph server (for ``eval``).
+        The caller closes it."""
         config = merge_config(
             read_config(self.config_file) if self.config_file else None, db=None, embedder=self.embedder
         )
         config["vector_store"] = {"provider": "sqlite", "config": {"path": path}}
+        if search:
+            config["search"] = {**(config.get("search") or {}), **search}
         graph = config.get("graph_store")
         if isinstance(graph, dict) and graph.get("provider", "sqlite") != "sqlite":
             del config["graph_store"]

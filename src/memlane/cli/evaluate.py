@@ -35,6 +35,14 @@ def eval_group() -> None:
               "a comma list, e.g. 0,1000,10000,100000.")  # fmt: skip
 @click.option("--seed", "seed", default=0, show_default=True, type=int,
               help="Seed of the distractors: the same seed gives the same memories.")  # fmt: skip
+@click.option("--context-budget", "budgets", multiple=True, type=click.IntRange(min=1), metavar="N",
+              help="Also pack each question's context with get_context(max_tokens=N) and report the "
+              "share of the evidence it cites, and its tokens. Repeat for several budgets.")  # fmt: skip
+@click.option("--recency-weight", "recency", type=click.FloatRange(0, 1),
+              help="Rank with recency (search.recency_weight, off by default): a memory observed d days "
+              "before the question's reference date gets W * 0.5 ** (d / half-life) more.")  # fmt: skip
+@click.option("--recency-half-life", "half_life", type=click.FloatRange(min=0, min_open=True), metavar="DAYS",
+              help="search.recency_half_life_days (default 30).")  # fmt: skip
 @pass_cli_context
 def eval_locomo(
     context: CliContext,
@@ -44,6 +52,9 @@ def eval_locomo(
     store: str | None,
     distractors: tuple[str, ...],
     seed: int,
+    budgets: tuple[int, ...],
+    recency: float | None,
+    half_life: float | None,
 ) -> None:
     """Evidence recall@k of search on LoCoMo (turns stored verbatim; categories 1-4).
 
@@ -62,11 +73,14 @@ def eval_locomo(
     loaded = load_locomo(data)
     conversations = loaded[:limit]
     with tempfile.TemporaryDirectory(prefix="memlane-eval-") as scratch:
-        memory: Memory = context.scratch_memory(store or str(Path(scratch) / "eval.db"))
+        search = {"recency_weight": recency, "recency_half_life_days": half_life}
+        search = {k: v for k, v in search.items() if v is not None}
+        memory: Memory = context.scratch_memory(store or str(Path(scratch) / "eval.db"), search)
         try:
             result = evaluate_locomo(
-                memory, conversations, data_file=data, distractors=levels, seed=seed, pool=loaded
-            )
+                memory, conversations, data_file=data, distractors=levels, seed=seed, pool=loaded,
+                context_budgets=sorted(set(budgets)),
+            )  # fmt: skip
         finally:
             memory.close()
     paths = write_reports(result, out)

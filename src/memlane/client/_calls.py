@@ -19,6 +19,8 @@ from typing import IO, Any, Generic, TypeVar
 from memlane.errors import InvalidInputError
 from memlane.types import (
     AddResult,
+    ChatResult,
+    ContextResult,
     DeleteResult,
     GetAllResult,
     HistoryItem,
@@ -158,6 +160,42 @@ def search(
         "search", query=query, user_id=user_id, agent_id=agent_id, run_id=run_id, top_k=top_k, limit=limit,
         filters=filters, threshold=threshold, rerank=rerank, explain=explain, show_expired=show_expired,
         reference_date=reference_date, memory_type=_listed(memory_type), long_term=long_term, as_of=as_of,
+    )  # fmt: skip
+
+
+def get_context(
+    query: str,
+    *,
+    user_id: Id | None = None,
+    agent_id: Id | None = None,
+    run_id: Id | None = None,
+    filters: dict[str, Any] | None = None,
+    max_tokens: int = 1000,
+    reference_date: TimeLike | None = None,
+    top_k: int | None = None,
+    show_expired: bool = False,
+) -> Call[ContextResult]:
+    return _call(
+        "get_context", query=query, user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters,
+        max_tokens=max_tokens, reference_date=reference_date, top_k=top_k, show_expired=show_expired,
+    )  # fmt: skip
+
+
+def chat(
+    query: str,
+    *,
+    user_id: Id | None = None,
+    agent_id: Id | None = None,
+    run_id: Id | None = None,
+    filters: dict[str, Any] | None = None,
+    max_tokens: int = 1000,
+    reference_date: TimeLike | None = None,
+    top_k: int | None = None,
+    remember: bool = False,
+) -> Call[ChatResult]:
+    return _call(
+        "chat", query=query, user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters,
+        max_tokens=max_tokens, reference_date=reference_date, top_k=top_k, remember=remember,
     )  # fmt: skip
 
 
@@ -301,6 +339,6 @@ def import_data(source: str | Path | IO[str]) -> Call[dict[str, int]]:
 
 BUILDERS: tuple[Callable[..., Call[Any]], ...] = (
     add, reprocess, update, delete, delete_all, search, get, get_all, history, resolve_id, describe_llm,
-    get_profile, profile_history, promote, prune, reset, purge, export, import_data,
+    get_profile, profile_history, get_context, chat, promote, prune, reset, purge, export, import_data,
 )  # fmt: skip
 """Every ``Memory`` method the clients offer, in ``Memory``'s order."""

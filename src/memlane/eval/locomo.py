@@ -23,6 +23,7 @@ from typing import Any
 
 from memlane import __version__
 from memlane.errors import InvalidInputError
+from memlane.eval.context import context_recall
 from memlane.eval.distractors import distractor_levels, matrix_row, top_up
 from memlane.memory import Memory
 from memlane.redact import redact
@@ -36,6 +37,7 @@ __all__ = [
     "Turn",
     "describe_data",
     "evaluate_locomo",
+    "ingest",
     "load_locomo",
     "parse_evidence",
     "parse_session_date",
@@ -95,6 +97,9 @@ class EvalResult:
     matrix: list[dict[str, Any]] = field(default_factory=list)
     """One row per number of distractors: recall, hit and search latency with that many extra
     memories per scope (the other fields are the first row's, in full)."""
+    context: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Per ``context_budgets`` budget: evidence recall inside ``get_context``'s block and its
+    tokens (``memlane.eval.context``); measured without distractors."""
 
     def latency(self, quantile: float) -> float:
         ordered = sorted(self.latency_ms)
@@ -115,6 +120,7 @@ class EvalResult:
             "context_tokens": self.context_tokens,
             "per_question": self.per_question,
             "matrix": self.matrix,
+            "context": self.context,
         }
 
 
@@ -249,6 +255,7 @@ def evaluate_locomo(
     distractors: Sequence[int] = (0,),
     seed: int = 0,
     pool: Sequence[Conversation] | None = None,
+    context_budgets: Sequence[int] = (),
 ) -> EvalResult:
     """Ingest ``conversations`` into ``memory`` (infer=False) and score every question.
 
@@ -257,6 +264,8 @@ def evaluate_locomo(
     the first N of its distractor stream (``memlane.eval.distractors``: the other conversations
     of ``pool``, default ``conversations``, relabelled, and synthetic turns; deterministic for
     ``seed``), added 100 per ``add(infer=False)`` call; ``EvalResult.matrix`` has a row per number.
+    With ``context_budgets`` (tokens), ``EvalResult.context`` has the evidence recall inside
+    ``get_context``'s block at each budget, before any distractor is added.
 
     The result records memlane's version, the start time, the data file (``data_file``: path
     and SHA-256) and the settings, with every secret of the config masked (``memlane.redact``).
@@ -268,7 +277,8 @@ def evaluate_locomo(
     levels = distractor_levels(distractors)
     options = dict(search_options or {})
     report = progress or _StderrProgress()
-    settings = {"search": options, "config": memory.config, "distractors": levels, "seed": seed}
+    settings = {"search": options, "config": memory.config, "distractors": levels, "seed": seed,
+                "context_budgets": list(context_budgets)}  # fmt: skip
     result = EvalResult(
         settings=redact(settings),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -278,6 +288,8 @@ def evaluate_locomo(
     _ingest(memory, conversations, report)
     result.ingest_seconds = time.perf_counter() - start
     result.turns = sum(len(c.turns) for c in conversations)
+    if context_budgets:
+        result.context = context_recall(memory, conversations, context_budgets, CATEGORIES, report)
     added = dict.fromkeys((c.sample_id for c in conversations), 0)
     for level in levels:
         seconds = _add_distractors(memory, conversations, pool or conversations, level, seed, added, report)
@@ -309,6 +321,11 @@ def _add_distractors(
     for conv in conversations:
         top_up(memory, conv, pool, level, seed, added, step)
     return time.perf_counter() - start
+
+
+def ingest(memory: Memory, conversations: Sequence[Conversation], report: Progress | None = None) -> None:
+    """Store every turn verbatim, one ``add`` per session (its scopes cleared first)."""
+    _ingest(memory, conversations, report or (lambda *_: None))
 
 
 def _ingest(memory: Memory, conversations: Sequence[Conversation], report: Progress) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from memlane.eval.locomo import CATEGORIES, KS, EvalResult
 from memlane.redact import redact
 
-__all__ = ["html_report", "matrix_table", "provenance", "table", "write_reports"]
+__all__ = ["context_table", "html_report", "matrix_table", "provenance", "table", "write_reports"]
 
 _ROWS = ("overall", *CATEGORIES.values())
 _COLOURS = ("#222222", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
@@ -34,10 +34,27 @@ def table(result: EvalResult) -> str:
     )
     lines.append(f"ingest: {result.turns} turns in {result.ingest_seconds:.1f} s")
     lines.append("context tokens at k: " + ", ".join(f"k={k}: {result.context_tokens[k]:.0f}" for k in KS))
+    if result.context:
+        lines += ["", context_table(result)]
     matrix = matrix_table(result)
     if matrix:
         lines += ["", "load matrix (the figures above are its first row):", matrix]
     return "\n".join(lines)
+
+
+def context_table(result: EvalResult) -> str:
+    """Evidence recall inside get_context's block per budget, per category, and its tokens."""
+    names = [n for n in _ROWS if n in result.recall]
+    head = ["context budget", *names, "tokens (mean)", "tokens (max)", "citations"]
+    rows = [head]
+    for budget, row in sorted(result.context.items()):
+        rows.append(
+            [f"{budget:,}"]
+            + [f"{row['recall'].get(n, 0.0):.3f}" for n in names]
+            + [f"{row['tokens']:.0f}", str(row["tokens_max"]), f"{row['citations']:.1f}"]
+        )
+    tokenizer = next(iter(result.context.values()))["tokenizer"]
+    return f"evidence recall inside get_context (tokens: {tokenizer}):\n" + _columns(rows)
 
 
 def matrix_table(result: EvalResult) -> str:

@@ -75,6 +75,8 @@ class AsyncMemory:
     describe_llm = _offload(Memory.describe_llm)
     get_profile = _offload(Memory.get_profile)
     profile_history = _offload(Memory.profile_history)
+    get_context = _offload(Memory.get_context)
+    chat = _offload(Memory.chat)
     promote = _offload(Memory.promote)
     prune = _offload(Memory.prune)
     reset = _offload(Memory.reset)

@@ -5,7 +5,6 @@ result shape (``memlane.types``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,20 +16,24 @@ from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
 from memlane.memory import arguments, erase, export, kinds, profile, read, shortterm
 from memlane.memory.backends import Backends
+from memlane.memory.context import chat as chat_pipeline
+from memlane.memory.context.build import build_context, context_request
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
-from memlane.memory.search.pipeline import SearchRequest
 from memlane.memory.search.pipeline import search as run_search
+from memlane.memory.search.request import search_request
 from memlane.memory.times import live_filter, parse_expiration, parse_timestamp
 from memlane.memory.write import add as write_add
 from memlane.memory.write import pending
 from memlane.memory.write import update as write_update
 from memlane.memory.write.messages import clean_metadata, normalize_messages, update_metadata
-from memlane.models import Usage, now_iso
+from memlane.models import Usage
 from memlane.redact import redact_text
 from memlane.rerank.base import Reranker
 from memlane.store.base import MemoryStore
 from memlane.types import (
     AddResult,
+    ChatResult,
+    ContextResult,
     DeleteResult,
     GetAllResult,
     HistoryItem,
@@ -50,12 +53,16 @@ from memlane.types import (
 
 __all__ = ["Memory"]
 
-_LLM_NEEDED = (
-    "add(infer=True) needs an LLM: configure one, e.g. Memory.from_config({'llm': "
+_CONFIGURE_LLM = (
+    "configure one, e.g. Memory.from_config({'llm': "
     "{'provider': 'openai', 'config': {'model': 'gpt-4.1-mini', 'base_url': "
-    "'http://localhost:8080/v1'}}}) for any OpenAI-compatible endpoint, "
+    "'http://localhost:8080/v1'}}}) for any OpenAI-compatible endpoint"
+)
+_LLM_NEEDED = (
+    f"add(infer=True) needs an LLM: {_CONFIGURE_LLM}, "
     "or call add(..., infer=False) to store the messages verbatim"
 )
+_CHAT_NEEDS_LLM = f"chat() needs an LLM: {_CONFIGURE_LLM}, or call get_context() and use your own LLM"
 
 
 class Memory:
@@ -259,23 +266,11 @@ class Memory:
         ``as_of`` (a time) reads what memlane held then: each memory's text of that time (deleted
         ones until their deletion) and the relations of then (``memory.search.as_of``).
         """
-        at = parse_timestamp(as_of, "as_of")
-        query = arguments.validate_query(query)
-        reference = parse_timestamp(reference_date, "reference_date")
-        scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
-        k = arguments.validate_top_k(top_k, limit, arguments.SEARCH_TOP_K)
-        floor = arguments.validate_threshold(threshold)
-        if not show_expired:
-            where = and_(where, live_filter(self.config.short_term.ttl, at))
-        if memory_type is not None:
-            where = and_(where, kinds.type_filter(memory_type))
-        run = None
-        if long_term:
-            scope, where, run = shortterm.long_term_scope(scope, where)
-        moment = datetime.fromisoformat(reference or now_iso())
-        request = SearchRequest(
-            query, scope, where, k, floor, moment, rerank=rerank, explain=explain, boost_run=run, as_of=at
-        )
+        ids = scope_ids(user_id, agent_id, run_id)
+        request = search_request(query, ids, filters, top_k=top_k, limit=limit, threshold=threshold,
+                                 rerank=rerank, explain=explain, show_expired=show_expired,
+                                 reference_date=reference_date, memory_type=memory_type,
+                                 long_term=long_term, as_of=as_of)  # fmt: skip
         return run_search(self.backends, request)
 
     def get(self, memory_id: Id) -> MemoryItem | None:
@@ -360,8 +355,68 @@ class Memory:
         owner = profile.profile_owner("profile_history", user_id, agent_id, run_id, filters)
         return profile.slot_history(self.backends, owner, key)
 
-    def chat(self, query: str) -> Any:
-        raise NotImplementedError("chat() is not available yet; use search() and your own LLM")
+    def get_context(
+        self,
+        query: str,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        filters: dict[str, Any] | None = None,
+        max_tokens: int = 1000,
+        reference_date: TimeLike | None = None,
+        top_k: int | None = None,
+        show_expired: bool = False,
+    ) -> ContextResult:
+        """One deterministic block for a prompt: the profile slots the query asks about (then
+        the others), the graph's relations (graph on), then the memories, oldest first under
+        their dates, each line tagged ``[p1]`` / ``[r1]`` / ``[m1]``; ``citations`` maps each tag
+        to its slot, relation or memory ids and their source message ids.
+
+        ``text`` is never longer than ``max_tokens`` tokens of ``tokenizer`` (all-MiniLM-L6-v2's
+        WordPiece; UTF-8 bytes without the ``local`` extra); the best ``top_k`` search hits
+        (default: one per 10 tokens of budget, at least 20) compete for the room, and the same
+        inputs give the same bytes. ``reference_date`` reads the query's periods ("last week")
+        and is shown as ``Today:``; without it the block holds no clock time.
+        """
+        ids = scope_ids(user_id, agent_id, run_id)
+        request = context_request(query, ids, filters, max_tokens, reference_date, top_k, show_expired)
+        return build_context(self.backends, request)
+
+    def chat(
+        self,
+        query: str,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        filters: dict[str, Any] | None = None,
+        max_tokens: int = 1000,
+        reference_date: TimeLike | None = None,
+        top_k: int | None = None,
+        remember: bool = False,
+    ) -> ChatResult:
+        """Answer ``query`` from the scope's memories: ``get_context`` packs them, the configured
+        LLM answers in one call and cites the context's ids. Returns ``{"answer", "citations"
+        (the cited entries of the context; ids the model invented are dropped and logged),
+        "context", "usage"}``; ``remember=True`` also ``add``s the exchange (``"remembered"``).
+        """
+        llm = self.llm
+        if llm is None:
+            raise ConfigError(_CHAT_NEEDS_LLM)
+        ids = scope_ids(user_id, agent_id, run_id)
+        request = context_request(query, ids, filters, max_tokens, reference_date, top_k, False)
+        scope = request.search.scope
+        if remember:
+            require_plain_scope(scope, "chat(remember=True)")
+        result = chat_pipeline.answer(self.backends, llm, request)
+        if remember:
+            said = [{"role": "user", "content": query}, {"role": "assistant", "content": result["answer"]}]
+            result["remembered"] = self.add(
+                said, user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id,
+                timestamp=reference_date,
+            )  # fmt: skip
+        return result
 
     # -- short-term memory ----------------------------------------------------------------
 

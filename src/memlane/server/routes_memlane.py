@@ -74,6 +74,22 @@ class SearchIn(_Filtered):
     as_of: TimeIn | None = None
 
 
+class ContextIn(_Filtered):
+    query: Any
+    max_tokens: int = 1000
+    reference_date: TimeIn | None = None
+    top_k: int | None = None
+    show_expired: bool = False
+
+
+class ChatIn(_Filtered):
+    query: Any
+    max_tokens: int = 1000
+    reference_date: TimeIn | None = None
+    top_k: int | None = None
+    remember: bool = False
+
+
 class GetAllIn(_Filtered):
     top_k: int | None = None
     limit: int | None = None
@@ -124,6 +140,16 @@ def add(body: AddIn, memory: TenantMemory) -> Any:
 @router.post("/search", summary="Memory.search")
 def search(body: SearchIn, memory: TenantMemory) -> Any:
     return memory.search(**body.given())
+
+
+@router.post("/get_context", summary="Memory.get_context: a cited context block for a prompt")
+def get_context(body: ContextIn, memory: TenantMemory) -> Any:
+    return memory.get_context(**body.given())
+
+
+@router.post("/chat", summary="Memory.chat: an answer from the memories, with citations")
+def chat(body: ChatIn, memory: TenantMemory) -> Any:
+    return memory.chat(**body.given())
 
 
 @router.post("/get", summary="Memory.get: one memory, or null")

@@ -14,7 +14,15 @@ from memlane.memory.search.periods import Period
 from memlane.models import Vectors
 from memlane.store.base import MemoryStore
 
-__all__ = ["Signals", "collect", "fill_dense", "lift_graph", "period_candidates", "profile_candidates"]
+__all__ = [
+    "Signals",
+    "collect",
+    "fill_dense",
+    "lift_graph",
+    "period_candidates",
+    "profile_candidates",
+    "recency_signal",
+]
 
 
 @dataclass(slots=True)
@@ -27,6 +35,8 @@ class Signals:
     graph: float = 0.0
     time: float = 0.0
     profile: float = 0.0
+    recency: float = 0.0
+    """0.5 ** (age in days / half-life), age counted from the reference date (recency on)."""
     redundancy: float = 0.0
     """Highest cosine to a memory ranked above it (with MMR on)."""
     near: dict[int, float] = field(default_factory=dict)
@@ -111,6 +121,22 @@ def lift_graph(found: dict[str, Signals], graph_scores: Mapping[str, float], wei
         if mid in found:
             found[mid].graph = value / best
             found[mid].fused += weight * found[mid].graph
+
+
+def recency_signal(
+    store: MemoryStore, found: dict[str, Signals], moment: datetime, half_life_days: float
+) -> None:
+    """Each candidate's recency: 1 when observed at (or after) ``moment``, halving every
+    ``half_life_days`` before it (its observation time: ``valid_from``, else ``created_at``)."""
+    records = store.get_many(list(found))
+    for mid, record in records.items():
+        when = record.valid_from or record.created_at
+        try:
+            observed = datetime.fromisoformat(when)
+        except ValueError:
+            continue
+        age = (moment - observed).total_seconds() / 86_400 if observed.tzinfo else 0.0
+        found[mid].recency = 0.5 ** (max(age, 0.0) / half_life_days)
 
 
 def _later(moment: datetime, delta: timedelta) -> datetime:

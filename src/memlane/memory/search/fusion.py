@@ -21,6 +21,11 @@
    added to the fused score, and the maximum grows by ``time_weight``.
    Profile: the memories behind the profile slots the query asks about (``profile_cues``)
    are candidates, and ``profile_weight`` is added the same way.
+   Recency (off by default): with ``recency_weight`` set, a memory observed ``d`` days before
+   the reference date gets ``recency_weight * 0.5 ** (d / recency_half_life_days)`` added to
+   its score (after the conversation smoothing, so it does not spread to neighbours), and the
+   maximum grows by ``recency_weight``; ``explain`` shows it as ``recency_score`` (the signal)
+   and ``recency_boost`` (its part of ``raw_score``).
 6. Diversity (off by default): with ``mmr_lambda`` set, the top k are picked greedily from
    the best ``3 * top_k`` by maximal marginal relevance, ``mmr_lambda * score - (1 -
    mmr_lambda) * (highest cosine to a memory already picked)``, so near-copies of one fact
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from memlane.config import SearchConfig
 from memlane.filters import Filter
@@ -42,6 +48,7 @@ from memlane.memory.search.candidates import (
     lift_graph,
     period_candidates,
     profile_candidates,
+    recency_signal,
 )
 from memlane.memory.search.periods import Period
 from memlane.models import Hit, Vectors
@@ -72,6 +79,8 @@ class Query:
     """The time the query names: brings in and lifts the memories observed then."""
     profile_ids: Collection[str] = ()
     """The memories behind the profile slots the query asks about."""
+    moment: datetime | None = None
+    """The reference date recency is counted from (recency on); None: no recency."""
 
 
 def search_hits(backends: Backends, query: Query) -> list[Hit]:
@@ -101,6 +110,11 @@ def search_hits(backends: Backends, query: Query) -> list[Hit]:
         scale.top += config.graph_weight
     if config.neighbour_weight > 0 and config.neighbour_window > 0:
         _smooth(store, vector, config, found, scale, query.where)
+    if config.recency_weight > 0 and query.moment is not None and found:
+        recency_signal(store, found, query.moment, config.recency_half_life_days)
+        for cand in found.values():
+            cand.fused += config.recency_weight * cand.recency
+        scale.top += config.recency_weight
     return _rank(store, config, found, scale, query)
 
 
@@ -220,6 +234,8 @@ def _details(scale: _Scale, cand: Signals, score: float, threshold: float | None
         "graph_score": cand.graph,
         "time_score": cand.time,
         "profile_score": cand.profile,
+        "recency_score": cand.recency,
+        "recency_boost": scale.config.recency_weight * cand.recency,
         "redundancy": cand.redundancy,
         "neighbour_boost": cand.boost,
         "entity_boost": scale.config.graph_weight * cand.graph,

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from memlane.errors import LLMError
-from memlane.filters import Filter
+from memlane.filters import Filter, and_
+from memlane.graph.models import GraphSearchResult
 from memlane.memory.backends import Backends
 from memlane.memory.results import hit_item
 from memlane.memory.search.as_of import as_of_hits
@@ -28,10 +29,11 @@ from memlane.memory.search.periods import find_period
 from memlane.memory.search.profile_cues import profiled_memories
 from memlane.memory.search.rerank import rerank_hits
 from memlane.memory.shortterm import boost_run
-from memlane.models import Scope, Usage
+from memlane.memory.times import live_filter
+from memlane.models import Hit, Scope, Usage
 from memlane.types import SearchResult
 
-__all__ = ["SearchRequest", "search"]
+__all__ = ["SearchRequest", "find", "search"]
 
 log = logging.getLogger("memlane")
 
@@ -53,11 +55,26 @@ class SearchRequest:
     """This run's memories are lifted (``search(run_id=..., long_term=True)``)."""
     as_of: str | None = None
     """Read what was stored at this record time (``search.as_of``)."""
+    hide_expired: bool = False
+    """Leave out the memories expired (at ``as_of``, else now): past their ``expiration_date``,
+    or a run's older than ``short_term.ttl``."""
 
 
 def search(backends: Backends, request: SearchRequest) -> SearchResult:
     """The memories of ``request.scope`` that best match its query, best first."""
+    hits, linked = find(backends, request)
+    out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
+    if backends.graph is not None:
+        out["relations"] = linked.to_mem0() if linked else []
+    return out
+
+
+def find(backends: Backends, request: SearchRequest) -> tuple[list[Hit], GraphSearchResult | None]:
+    """The hits of ``search`` (best first) and the graph's relations for the query (graph on)."""
     backends.check_embedder()
+    if request.hide_expired:
+        live = live_filter(backends.config.short_term.ttl, request.as_of)
+        request = replace(request, where=and_(request.where, live), hide_expired=False)
     query, scope, k = request.query, request.scope, request.top_k
     if request.as_of is not None:
         return _search_as_of(backends, request, request.as_of)
@@ -84,6 +101,7 @@ def search(backends: Backends, request: SearchRequest) -> SearchResult:
                 graph_scores=linked.memory_scores if linked else None,
                 period=find_period(text, request.moment),
                 profile_ids=profiled,
+                moment=request.moment,
             ),
         )
         for text, vector in zip(phrasings, vectors, strict=True)
@@ -94,25 +112,21 @@ def search(backends: Backends, request: SearchRequest) -> SearchResult:
         hits = boost_run(hits, request.boost_run, weight, depth if reranker else k, explain=request.explain)
     if reranker is not None:
         hits = rerank_hits(reranker, query, hits, k, backends.config.search.rerank_weight)
-    out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
-    if graph is not None:
-        out["relations"] = linked.to_mem0() if linked else []
-    return out
+    return hits, linked
 
 
-def _search_as_of(backends: Backends, request: SearchRequest, at: str) -> SearchResult:
+def _search_as_of(
+    backends: Backends, request: SearchRequest, at: str
+) -> tuple[list[Hit], GraphSearchResult | None]:
     """``search(as_of=at)``: the memories and relations as they stood at record time ``at``."""
     query, scope, k = request.query, request.scope, request.top_k
     vector = backends.embedder.embed([_as_user(query, scope)], purpose="search")[0]
     hits = as_of_hits(backends, query, vector, request.where, at, k, request.threshold)
-    out: SearchResult = {"results": [hit_item(h, explain=request.explain) for h in hits]}
     graph = backends.graph
-    if graph is not None:
-        found = not scope.is_empty() and k > 0
-        out["relations"] = (
-            graph.search(scope, query, vector, limit=max(k, 10), as_of=at).to_mem0() if found else []
-        )
-    return out
+    linked = None
+    if graph is not None and not scope.is_empty() and k > 0:
+        linked = graph.search(scope, query, vector, limit=max(k, 10), as_of=at)
+    return hits, linked
 
 
 def _phrasings(backends: Backends, query: str, moment: datetime) -> list[str]:

@@ -1,0 +1,1 @@
+"""Context packing with citations (``get_context``) and answering from it (``chat``)."""
