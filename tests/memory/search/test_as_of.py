@@ -110,3 +110,31 @@ def test_relations_as_they_stood(tmp_path: Path) -> None:
     assert targets(now) == {"Bangalore"}
     then = m.search("where does alice live", user_id="alice", as_of=in_delhi)
     assert texts(then) == ["Lives in Delhi"]  # contradicted (deleted) later; current then
+
+
+def test_past_texts_embedded_per_search_are_bounded_and_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections import OrderedDict
+
+    from memlane.memory.search import as_of
+
+    monkeypatch.setattr(as_of, "AS_OF_EMBED", 1)
+    monkeypatch.setattr(as_of, "_CACHE", OrderedDict())
+    m = Memory(config(tmp_path / "m.db"))
+    ids = [
+        m.add(f"Walks the dog {n} every morning", user_id="u", infer=False)["results"][0]["id"] for n in "abc"
+    ]
+    at = moment()
+    for mid in ids:
+        m.update(mid, "Sold the car")
+
+    def scored() -> int:
+        found: Any = m.search("walks the dog a", user_id="u", as_of=at, explain=True)["results"]
+        assert len(found) == 3
+        return sum(1 for item in found if item["score_details"]["semantic_score"] != 0.0)
+
+    assert scored() == 1  # one past text embedded: the one sharing most query words
+    assert scored() == 2  # that one from the cache, one more embedded
+    assert scored() == 3
+    assert len(as_of._CACHE) == 3

@@ -6,7 +6,10 @@ text of that version; a memory deleted after T still counts. They are ranked by 
 
 - dense: the stored vector for a version that is still current; a version since changed (or a
   deleted memory, whose vector is dropped) is embedded at query time, at most ``AS_OF_EMBED``
-  of them per search, those sharing the most query words first; the others compete on keywords;
+  of them per search, those sharing the most query words first (then the latest recorded); the
+  others compete on keywords alone. Those vectors are kept in a process-wide cache
+  (``AS_OF_CACHE`` texts, by embedder and text hash), so later searches over the same past
+  mostly skip the embedder;
 - keyword: BM25 over the candidates' texts of time T (document frequencies among them).
 
 Fused as ``search`` fuses them (``dense_weight``, ``keyword_weight``, each normalised by the best
@@ -17,7 +20,8 @@ they stood at T (created by T, not invalidated by T).
 from __future__ import annotations
 
 import math
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -26,12 +30,16 @@ from memlane.memory.backends import Backends
 from memlane.models import Hit, MemoryRecord, MemoryVersion, Vectors
 from memlane.tokenizer import keywords, tokenize
 
-__all__ = ["AS_OF_CANDIDATES", "AS_OF_EMBED", "as_of_hits"]
+__all__ = ["AS_OF_CACHE", "AS_OF_CANDIDATES", "AS_OF_EMBED", "as_of_hits"]
 
 AS_OF_CANDIDATES = 5_000
 """The most memory versions one ``as_of`` search reads (the latest recorded first)."""
-AS_OF_EMBED = 256
-"""The most past texts (changed or deleted since) one ``as_of`` search embeds."""
+AS_OF_EMBED = 64
+"""The most past texts (changed or deleted since) one ``as_of`` search embeds (cached ones are free)."""
+AS_OF_CACHE = 20_000
+"""How many past texts' vectors the process keeps (least recently used out first)."""
+_CACHE: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 _K1, _B = 1.2, 0.75
 
 
@@ -74,19 +82,46 @@ def _dense(
     pairs: Sequence[tuple[MemoryRecord, MemoryVersion]],
     bm25: list[float],
 ) -> list[float]:
-    """Each candidate's cosine to ``vector``: stored for current texts, embedded (bounded) for
-    past ones, 0 for past ones past the bound."""
+    """Each candidate's cosine to ``vector``: stored for current texts, embedded (bounded, cached)
+    for past ones, 0 for past ones past the bound."""
     current = [record.id for record, version in pairs if version.expired_at is None]
     stored = backends.store.similarities(vector, current)
-    past = [i for i, (_, version) in enumerate(pairs) if version.expired_at is not None]
-    past.sort(key=lambda i: -bm25[i])  # stable: the latest recorded first among equals
-    chosen = past[:AS_OF_EMBED]
     scores = [stored.get(record.id, 0.0) if version.expired_at is None else 0.0 for record, version in pairs]
+    past = [i for i, (_, version) in enumerate(pairs) if version.expired_at is not None]
+    identity = backends.embedder.identity or type(backends.embedder).__name__
+    known = _cached(identity, [pairs[i][1].hash for i in past])
+    missing = [i for i in past if pairs[i][1].hash not in known]
+    missing.sort(key=lambda i: -bm25[i])  # stable: the latest recorded first among equals
+    chosen = missing[:AS_OF_EMBED]
     if chosen:
-        embedded = backends.embedder.embed([pairs[i][1].text for i in chosen], purpose="search")
-        for row, index in enumerate(chosen):
-            scores[index] = float(embedded[row] @ vector)
+        embedded = backends.embedder.embed([pairs[i][1].text for i in chosen], purpose="add")
+        fresh = {pairs[i][1].hash: embedded[row] for row, i in enumerate(chosen)}
+        _remember(identity, fresh)
+        known.update(fresh)
+    for index in past:
+        found = known.get(pairs[index][1].hash)
+        if found is not None:
+            scores[index] = float(found @ vector)
     return scores
+
+
+def _cached(identity: str, hashes: Sequence[str]) -> dict[str, Vectors]:
+    with _CACHE_LOCK:
+        out = {}
+        for text_hash in hashes:
+            found = _CACHE.get((identity, text_hash))
+            if found is not None:
+                _CACHE.move_to_end((identity, text_hash))
+                out[text_hash] = found
+        return out
+
+
+def _remember(identity: str, vectors: dict[str, Vectors]) -> None:
+    with _CACHE_LOCK:
+        for text_hash, row in vectors.items():
+            _CACHE[(identity, text_hash)] = row
+        while len(_CACHE) > AS_OF_CACHE:
+            _CACHE.popitem(last=False)
 
 
 def _bm25(terms: Sequence[str], texts: Sequence[str]) -> list[float]:
