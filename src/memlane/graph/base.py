@@ -11,7 +11,7 @@ Nothing is hard-deleted by ``apply``: contradicted relations are invalidated and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from memlane.embed.base import Embedder
@@ -94,6 +94,20 @@ class GraphStore(Protocol):
 
     def reset(self) -> None:
         """Delete every entity and relation of every scope."""
+
+    def dump(self) -> Iterator[dict[str, Any]]:
+        """Every entity, then every relation (current and invalidated, with its memory ids), as
+        ``{"kind": "entity" | "relation", "data": {...}}`` records (``memlane.graph.records``),
+        in a stable order (write order where the back end keeps one): for export and migrate.
+        Read in pages; a graph written meanwhile may be dumped partly old, partly new."""
+        ...
+
+    def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """Insert dumped records as one unit of work and return counts by kind. Every record is
+        checked before anything is written (a malformed one is an ``InvalidInputError`` naming
+        it); an entity must come before the relations that use it (in this call or an earlier
+        one). Ids already in the graph are refused by the back end (``StoreError``)."""
+        ...
 
     def close(self) -> None:
         """Release connections (a shared memory store stays open)."""

@@ -115,6 +115,21 @@ class GraphOps(Protocol):
         ``limit`` (None: all)."""
         ...
 
+    # -- copies (``GraphStore.dump``; ``load`` writes with ``create_entities`` and
+    # ``insert_relations``) ---------------------------------------------------------------
+
+    def dump_entities(self, after: str | None, limit: int) -> list[tuple[Entity, Vectors | None]]:
+        """At most ``limit`` entities of every scope, each with its name vector (None: it has
+        none), in a stable order (the write order where the back end keeps one), starting after
+        the entity with id ``after`` (None: from the first; it must exist)."""
+        ...
+
+    def dump_relations(self, after: str | None, limit: int) -> list[Relation]:
+        """At most ``limit`` relations of every scope, current and invalidated, whole (as
+        ``relations_by_ids`` gives them), in a stable order (the write order where the back end
+        keeps one), starting after the relation with id ``after`` (None: from the first)."""
+        ...
+
     # -- deletes (for real) ----------------------------------------------------------------
 
     def remove_memories(self, memory_ids: Sequence[str]) -> int:
