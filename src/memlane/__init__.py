@@ -19,6 +19,7 @@ from memlane.errors import (
     UnknownProviderError,
 )
 from memlane.memory import AsyncMemory, Memory
+from memlane.memory.migrate import migrate
 from memlane.registry import providers
 from memlane.types import (
     AddResult,
@@ -81,6 +82,7 @@ __all__ = [
     "UnknownProviderError",
     "UpdateResult",
     "__version__",
+    "migrate",
     "providers",
 ]
 

@@ -12,7 +12,7 @@ beside it in their own packages and call the same public API):
 - ``_app``: the click group, its global options and ``CliContext`` (the lazily built ``Memory``);
 - ``_options``: shared option decorators and ``emit`` (JSON or a table);
 - ``_tables``: plain-text tables;
-- ``memories``, ``admin``, ``evaluate``: the commands, each module's listed in its ``COMMANDS``;
+- ``memories``, ``admin``, ``evaluate``, ``transfer``: the commands, each module's listed in its ``COMMANDS``;
 - ``_docs``: prints the CLI reference (``docs/cli.md``) from every command's ``--help``.
 """
 
@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from memlane.cli import admin, evaluate, memories
+from memlane.cli import admin, evaluate, memories, transfer
 from memlane.cli._app import cli
 
 __all__ = ["cli", "main"]
 
-for _command in (*memories.COMMANDS, *admin.COMMANDS, *evaluate.COMMANDS):
+for _command in (*memories.COMMANDS, *admin.COMMANDS, *evaluate.COMMANDS, *transfer.COMMANDS):
     cli.add_command(_command)
 
 

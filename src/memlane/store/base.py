@@ -230,6 +230,15 @@ class MemoryStore(Protocol):
         """Insert dumped records in one transaction; return counts by kind."""
         ...
 
+    def meta(self, key: str) -> str | None:
+        """One of the store's own settings (``dimension``, ``embedder``, a tool's progress such
+        as ``migration``), or None when it is not set."""
+        ...
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set one setting (None: remove it). ``dimension`` and ``embedder`` bind the store to
+        its vectors: ``ensure_*``, ``load`` and ``switch_vectors`` write them, not callers."""
+
     def reset(self) -> None:
         """Remove every record of every kind (pending adds included)."""
 

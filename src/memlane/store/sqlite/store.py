@@ -335,6 +335,14 @@ class SQLiteStore:
         self._vectors.invalidate()
         return counts
 
+    def meta(self, key: str) -> str | None:
+        with self._guard():
+            return maintenance.get_meta(self._conn, key)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction():
+            maintenance.set_meta(self._conn, key, value)
+
     def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
         """A consistent copy of the database file while writers keep going (see
         ``maintenance.backup``: never onto the database itself, an existing file only with
