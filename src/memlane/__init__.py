@@ -18,8 +18,7 @@ from memlane.errors import (
     StoreError,
     UnknownProviderError,
 )
-from memlane.memory import AsyncMemory, Memory
-from memlane.memory.migrate import migrate
+from memlane.memory import AsyncMemory, Memory, migrate
 from memlane.registry import providers
 from memlane.types import (
     AddResult,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import click
@@ -22,22 +22,20 @@ quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar
 @contextmanager
 def progress_bar(context: CliContext, quiet: bool, label: str) -> Iterator[Callable[[int, int], None]]:
     """A ``progress(done, total)`` callback drawing a bar on stderr (none with --quiet/--json)."""
-    state: dict[str, Any] = {"bar": None, "shown": 0}
+    with ExitStack() as stack:
+        bars: list[Any] = []
+        shown = [0]
 
-    def update(done: int, total: int) -> None:
-        if quiet or context.json:
-            return
-        if state["bar"] is None:
-            state["bar"] = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
-            state["bar"].__enter__()
-        state["bar"].update(done - state["shown"])
-        state["shown"] = done
+        def update(done: int, total: int) -> None:
+            if quiet or context.json:
+                return
+            if not bars:  # the total is known once the source is counted
+                bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+                bars.append(stack.enter_context(bar))
+            bars[0].update(done - shown[0])
+            shown[0] = done
 
-    try:
         yield update
-    finally:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
 
 
 @click.command()

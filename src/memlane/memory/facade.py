@@ -356,11 +356,11 @@ class Memory:
 
     def export(self, destination: str | Path | IO[str]) -> dict[str, int]:
         """Write every record to a JSON Lines file (see ``memlane.memory.export``); counts by kind."""
-        return export.export_jsonl(self.store, destination)
+        return export.export_jsonl(self.store, destination, self.graph)
 
     def import_data(self, source: str | Path | IO[str]) -> dict[str, int]:
         """Load an export (all or nothing); counts by kind."""
-        counts = export.import_jsonl(self.store, source, embedder=self.embedder)
+        counts = export.import_jsonl(self.store, source, embedder=self.embedder, graph=self.graph)
         self.backends.store_changed()
         return counts
 

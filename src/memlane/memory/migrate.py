@@ -9,9 +9,10 @@ nothing is re-embedded (``memlane reindex`` changes the model afterwards).
 Resuming: the store's records go in batches, each loaded in one transaction together with a
 ``migration`` meta record (the source and how many records are in), so after Ctrl-C or SIGKILL a
 rerun skips what landed and continues. The graph's batches are counted in the destination's
-graph itself (its dump keeps write order). The source must not change during a migration: the
-verification at the end (counts and an order-independent checksum per kind, source against
-destination) says so if it did.
+graph itself (its dump keeps write order). The source must not change during a migration (stop
+its writers): the verification at the end (counts and an order-independent checksum per kind,
+the source as it is then against the destination) says so if it did; migrate again into a new
+destination then.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,20 +137,36 @@ class Tally:
         return {"count": self.count, "checksum": f"{self.digest:016x}"}
 
 
+@contextmanager
+def _reading(items: Iterable[dict[str, Any]]) -> Iterator[Iterator[dict[str, Any]]]:
+    """Iterate a dump and close it on the way out, even when the copy stops half-way: a store's
+    dump may hold a read transaction until it is closed."""
+    iterator = iter(items)
+    try:
+        yield iterator
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
 def records(side: Endpoint) -> Iterator[dict[str, Any]]:
     """Every record of a side: the store's, then the graph's; never the progress record."""
-    for record in side.store.dump():
-        if not (record["kind"] == "meta" and record["data"].get("key") == PROGRESS_KEY):
-            yield record
+    with _reading(side.store.dump()) as dumped:
+        for record in dumped:
+            if not (record["kind"] == "meta" and record["data"].get("key") == PROGRESS_KEY):
+                yield record
     if side.graph is not None:
-        yield from side.graph.dump()
+        with _reading(side.graph.dump()) as dumped:
+            yield from dumped
 
 
 def summarize(side: Endpoint) -> dict[str, Tally]:
     """Count and checksum per kind of every record of ``side``."""
     tallies: dict[str, Tally] = {}
-    for record in records(side):
-        tallies.setdefault(record["kind"], Tally()).add(record)
+    with _reading(records(side)) as every:
+        for record in every:
+            tallies.setdefault(record["kind"], Tally()).add(record)
     return tallies
 
 
@@ -218,12 +236,14 @@ def _check_destination(source: Endpoint, destination: Endpoint, has_graph: bool)
     state = _state(destination)
     if state is not None:
         if state.get("source") != source.label:
+            origin = state.get("source")
             raise InvalidInputError(
-                f"{destination.label} holds an unfinished migration from {state.get('source')}: finish it "
-                f"(memlane migrate --from {state.get('source')} --to {destination.label}) or use another destination"
+                f"{destination.label} holds an unfinished migration from {origin}: finish it (memlane "
+                f"migrate --from {origin} --to {destination.label}) or use another destination"
             )
         return state
-    first = next((r for r in records(destination) if r["kind"] != "meta"), None)
+    with _reading(records(destination)) as every:
+        first = next((r for r in every if r["kind"] != "meta"), None)
     if first is not None:
         raise InvalidInputError(
             f"{destination.label} already holds data ({first['kind']} records) and is not an unfinished "
@@ -235,13 +255,13 @@ def _check_destination(source: Endpoint, destination: Endpoint, has_graph: bool)
 
 def _copy_store(run: _Run, state: dict[str, Any]) -> None:
     skip = int(state.get("copied", 0))
-    pending = itertools.islice(run.source.store.dump(), skip, None)
     run.advance(skipped=skip)
-    for batch in _batches(pending, run.batch_size):
-        state = {**state, "copied": int(state.get("copied", 0)) + len(batch)}
-        marker = {"kind": "meta", "data": {"key": PROGRESS_KEY, "value": json.dumps(state)}}
-        run.destination.store.load([*batch, marker])  # the batch and its progress: one transaction
-        run.advance(batch)
+    with _reading(run.source.store.dump()) as dumped:
+        for batch in _batches(itertools.islice(dumped, skip, None), run.batch_size):
+            state = {**state, "copied": int(state.get("copied", 0)) + len(batch)}
+            marker = {"kind": "meta", "data": {"key": PROGRESS_KEY, "value": json.dumps(state)}}
+            run.destination.store.load([*batch, marker])  # the batch and its progress: one transaction
+            run.advance(batch)
 
 
 def _copy_graph(run: _Run) -> None:
@@ -249,20 +269,22 @@ def _copy_graph(run: _Run) -> None:
     if source is None or destination is None:
         return
     present = {kind: 0 for kind in _GRAPH_KINDS}
-    for record in destination.dump():
-        present[record["kind"]] += 1
+    with _reading(destination.dump()) as stored:
+        for record in stored:
+            present[record["kind"]] += 1
     run.advance(skipped=sum(present.values()))
     seen = {kind: 0 for kind in _GRAPH_KINDS}
 
-    def missing() -> Iterator[dict[str, Any]]:
-        for record in source.dump():
-            seen[record["kind"]] += 1
-            if seen[record["kind"]] > present[record["kind"]]:
-                yield record
+    with _reading(source.dump()) as dumped:
+        missing = (r for r in dumped if _count(seen, r) > present[r["kind"]])
+        for batch in _batches(missing, run.batch_size):
+            destination.load(batch)
+            run.advance(batch)
 
-    for batch in _batches(missing(), run.batch_size):
-        destination.load(batch)
-        run.advance(batch)
+
+def _count(seen: dict[str, int], record: dict[str, Any]) -> int:
+    seen[record["kind"]] += 1
+    return seen[record["kind"]]
 
 
 def migrate(
@@ -293,7 +315,7 @@ def _migrate(src: Endpoint, dst: Endpoint, batch_size: int, progress: Progress |
     run = _Run(src, dst, batch_size, progress, total=sum(t.count for t in before.values()))
     _copy_store(run, state)
     _copy_graph(run)
-    verification = compare(before, summarize(dst))
+    verification = compare(summarize(src), summarize(dst))  # the source now: a write meanwhile shows
     ok = all(item["ok"] for item in verification.values())
     if ok:
         dst.store.set_meta(PROGRESS_KEY, None)

@@ -162,7 +162,6 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
-
 def _embedding(conn: sqlite3.Connection, encoded: Any, number: int) -> bytes:
     """A memory's vector from its base64 text, refused unless it has the store's size."""
     try:
