@@ -155,7 +155,7 @@ class EmbedderMismatchError(DimensionMismatchError):
             dimension,
             message
             or f"the store was written with the embedder {stored!r} but is opened with {embedder!r}; "
-            "their vectors do not compare. Open it with the embedder it was written with, or use "
-            "a new database path (moving a store to another embedder needs a re-index, which "
-            "memlane does not offer yet)",
+            "their vectors do not compare. Open it with the embedder it was written with, use a "
+            "new database path, or move the store to the new embedder with a re-index "
+            "(memlane reindex, Memory.reindex)",
         )

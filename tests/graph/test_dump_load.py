@@ -1,11 +1,13 @@
-"""The graph contract's copies: ``dump`` and ``load`` (runs over ``conftest.GRAPH_FACTORIES``)."""
+"""The graph contract's copies (``dump``, ``load``) and ``reembed``, over every graph back end."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 
+from memlane.embed.hash import HashEmbedder
 from memlane.errors import InvalidInputError
 from memlane.graph import store as store_module
 from memlane.graph.base import GraphStore
@@ -108,3 +110,14 @@ def test_a_relation_to_an_unknown_entity_is_refused(make_graph: MakeGraph) -> No
     relation = next(r for r in source.dump() if r["kind"] == "relation")
     with pytest.raises(InvalidInputError, match="neither loaded"):
         copy.load([relation])
+
+
+def test_reembed_gives_every_entity_a_new_name_vector(graph: GraphStore) -> None:
+    fill(graph)
+    small = HashEmbedder(32)
+    count = graph.reembed(lambda names: small.embed(list(names), purpose="add"))
+    entities = [r["data"] for r in graph.dump() if r["kind"] == "entity"]
+    assert count == len(entities) > 0
+    assert {len(base64.b64decode(e["embedding"])) // 4 for e in entities} == {32}
+    query = small.embed(["acme corporation"], purpose="search")[0]
+    assert graph.search(ALICE, "acme corporation", query).relations

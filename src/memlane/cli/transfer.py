@@ -3,6 +3,7 @@ embedding model)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -11,10 +12,11 @@ from typing import Any
 import click
 
 import memlane
-from memlane.cli._app import CliContext
-from memlane.cli._options import emit, json_option, pass_cli_context
+from memlane.cli._app import CliContext, read_config
+from memlane.cli._options import JsonType, emit, json_option, pass_cli_context
+from memlane.redact import redact
 
-__all__ = ["COMMANDS", "migrate"]
+__all__ = ["COMMANDS", "migrate", "reindex"]
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 
@@ -94,5 +96,97 @@ def migrate(context: CliContext, source: str, destination: str, batch_size: int,
         raise click.exceptions.Exit(1)
 
 
-COMMANDS: tuple[click.Command, ...] = (migrate,)
+def _new_embedder(
+    config: Any, provider: str | None, model: str | None, dims: int | None, base_url: str | None
+) -> dict[str, Any]:
+    """The new embedder's config section from --embedder-config, or from --embedder and its options."""
+    if config is not None:
+        if provider or model or dims or base_url:
+            raise click.UsageError(
+                "give --embedder-config, or --embedder with --model/--dims/--base-url, not both"
+            )
+        if isinstance(config, str):  # a file
+            config = read_config(config)
+        if not isinstance(config, dict):
+            raise click.BadParameter("must be a JSON object or a JSON file", param_hint="'--embedder-config'")
+        section: dict[str, Any] = config.get("embedder", config)  # a whole config file names it too
+        return section
+    if provider is None:
+        raise click.UsageError(
+            "say which embedder to move to: --embedder (local, hash, openai) or --embedder-config"
+        )
+    options: dict[str, Any] = {"model": model, "embedding_dims": dims, "openai_base_url": base_url}
+    return {"provider": provider, "config": {k: v for k, v in options.items() if v is not None}}
+
+
+class _ConfigValue(JsonType):
+    """A JSON object, or the path of a JSON file."""
+
+    name = "JSON|FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("{"):
+            return value
+        return super().convert(value, param, ctx)
+
+
+@click.command()
+@click.option(
+    "--embedder", "provider", type=click.Choice(["local", "hash", "openai"]), help="The new embedder."
+)
+@click.option(
+    "--model", help="Its model (local: a sentence-transformers name or folder; openai: a model name)."
+)
+@click.option("--dims", type=click.IntRange(min=1), help="Its vector size (hash; openai's `dimensions`).")
+@click.option("--base-url", help="openai: an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp...).")
+@click.option(
+    "--embedder-config", type=_ConfigValue(), help="The new embedder section as JSON or a JSON file."
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=256, show_default=True, help="Memories per batch."
+)
+@quiet_option
+@json_option
+@pass_cli_context
+def reindex(
+    context: CliContext,
+    provider: str | None,
+    model: str | None,
+    dims: int | None,
+    base_url: str | None,
+    embedder_config: Any,
+    batch_size: int,
+    quiet: bool,
+) -> None:
+    """Re-embed every memory and graph entity with a new embedding model (any vector size)
+    while searches keep working on the old vectors, then switch over atomically.
+
+    Open the store as usual (--db/--config/--embedder before the command: the CURRENT
+    embedder) and name the new one after it. Interrupted? Run it again: what was embedded is
+    kept. Afterwards open the store with the new embedder; processes still on the old one get
+    an EmbedderMismatchError until they are restarted with it.
+
+    \b
+    Examples:
+      memlane --embedder hash reindex --embedder local
+      memlane reindex --embedder openai --model text-embedding-3-small --base-url http://localhost:11434/v1
+      memlane --config old.json reindex --embedder-config new-embedder.json
+    """
+    section = _new_embedder(embedder_config, provider, model, dims, base_url)
+    memory = context.memory()
+    with progress_bar(context, quiet, "re-embedding") as progress:
+        report = memory.reindex(section, batch_size=batch_size, progress=progress)
+
+    def human() -> None:
+        previous = report["previous"]
+        click.echo(
+            f"{report['message']} ({report['dimension']} dimensions, was {previous['embedder']} with "
+            f"{previous['dimension']}; {report['entities']} graph entities)"
+        )
+        click.echo(f"open the store with this embedder from now on: {json.dumps(redact(section))}")
+
+    emit(context, redact(report), human)
+
+
+COMMANDS: tuple[click.Command, ...] = (migrate, reindex)
 """The commands this module adds to the ``memlane`` group."""

@@ -11,7 +11,7 @@ Nothing is hard-deleted by ``apply``: contradicted relations are invalidated and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from memlane.embed.base import Embedder
@@ -107,6 +107,13 @@ class GraphStore(Protocol):
         checked before anything is written (a malformed one is an ``InvalidInputError`` naming
         it); an entity must come before the relations that use it (in this call or an earlier
         one). Ids already in the graph are refused by the back end (``StoreError``)."""
+        ...
+
+    def reembed(self, embed: Callable[[Sequence[str]], Vectors]) -> int:
+        """Give every entity a new name vector, ``embed(names)`` (one unit row per name), in one
+        unit of work: ``memlane reindex`` moving the graph to a new embedder with the memories
+        (called inside the memory store's transaction, a back end that shares it switches with
+        it). Returns how many entities were re-embedded."""
         ...
 
     def close(self) -> None:

@@ -130,6 +130,9 @@ class GraphOps(Protocol):
         keeps one), starting after the relation with id ``after`` (None: from the first)."""
         ...
 
+    def set_entity_vectors(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        """Replace these entities' name vectors (``GraphStore.reembed``: a new embedder)."""
+
     # -- deletes (for real) ----------------------------------------------------------------
 
     def remove_memories(self, memory_ids: Sequence[str]) -> int:

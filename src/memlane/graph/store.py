@@ -8,7 +8,7 @@ are the same for each.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -147,6 +147,17 @@ class OpsGraphStore(ABC):
                         f"relation {rel_id} names an entity that is neither loaded before it nor stored"
                     )
         return {ENTITY: len(entities), RELATION: len(relations)}
+
+    def reembed(self, embed: Callable[[Sequence[str]], Vectors]) -> int:
+        count = 0
+        with self.writing() as ops:
+            after: str | None = None
+            while page := ops.dump_entities(after, DUMP_PAGE):
+                vectors = embed([entity.name for entity, _ in page])
+                ops.set_entity_vectors([(e.id, v) for (e, _), v in zip(page, vectors, strict=True)])
+                count += len(page)
+                after = page[-1][0].id
+        return count
 
     # -- reads -----------------------------------------------------------------------------
 

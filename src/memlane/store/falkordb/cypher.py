@@ -36,6 +36,7 @@ __all__ = [
     "RELATIONS_BY_IDS",
     "RELATION_FACTS",
     "RESET",
+    "SET_ENTITY_VECTORS",
     "UPDATE_ENTITY",
     "count_scope",
     "delete_scope",
@@ -84,6 +85,7 @@ _CREATE = (
 )
 CREATE_ENTITIES = _CREATE
 CREATE_ENTITIES_WITH_VECTORS = f"{_CREATE} SET e.embedding = vecf32(row.vector)"
+SET_ENTITY_VECTORS = "UNWIND $rows AS row MATCH (e:Entity {id: row.id}) SET e.embedding = vecf32(row.vector)"
 UPDATE_ENTITY = (
     "MATCH (e:Entity {id: $id}) SET e.type = $type, e.aliases = $aliases, e.names = $names, "
     "e.updated_at = $updated_at"

@@ -165,6 +165,11 @@ class CypherOps:
         statement = cypher.DUMP_RELATIONS if after is None else cypher.DUMP_RELATIONS_AFTER
         return [_relation(r) for r in self._query(statement, {"after": after, "limit": limit})]
 
+    def set_entity_vectors(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        rows = [{"id": eid, "vector": [float(x) for x in v.reshape(-1)]} for eid, v in items]
+        for start in range(0, len(rows), _BATCH):
+            self._query(cypher.SET_ENTITY_VECTORS, {"rows": rows[start : start + _BATCH]})
+
     # -- deletes ---------------------------------------------------------------------------
 
     def remove_memories(self, memory_ids: Sequence[str]) -> int:

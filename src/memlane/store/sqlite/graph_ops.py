@@ -275,6 +275,12 @@ class SQLiteOps:
             " ORDER BY r.seq LIMIT ?",
         )
 
+    def set_entity_vectors(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        self.deleted = True  # the cached vectors reload
+        self.conn.executemany(
+            "UPDATE graph_entities SET embedding = ? WHERE id = ?", [(to_blob(v), eid) for eid, v in items]
+        )
+
     # -- deletes ---------------------------------------------------------------------------
 
     def remove_memories(self, memory_ids: Sequence[str]) -> int:

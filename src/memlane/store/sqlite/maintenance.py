@@ -50,6 +50,7 @@ refused before any row is written when the embedders differ."""
 
 ERASED_BY_RESET = (
     "memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots", "pending",
+    "staged_vectors",
 )  # fmt: skip
 
 
@@ -78,6 +79,7 @@ def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | No
         conn.execute(f"DELETE FROM profile_slots WHERE {scope_sql}", params)
         conn.execute(f"DELETE FROM pending WHERE {scope_sql}", params)
     for table, column in (
+        ("staged_vectors", "memory_id"),
         ("profile_slots", "memory_id"),
         ("memory_sources", "memory_id"),
         ("memory_versions", "memory_id"),
