@@ -103,6 +103,7 @@ def _jsonb(value: Any) -> sql.Composed:
 def _typed(value: Any, node: sql.Composable) -> tuple[sql.Composable, sql.Composable]:
     """The JSON scalar ``node`` as a SQL value of ``value``'s type (NULL when its JSON type
     differs), and ``value`` as a SQL literal of that type."""
+    literal: sql.Composable
     if isinstance(value, bool):
         kind, cast, literal = "boolean", sql.SQL("::boolean"), sql.Literal(value)
     elif isinstance(value, (int, float)):
@@ -144,8 +145,8 @@ def _metadata_cond(cond: Cond, node: sql.Composable) -> sql.Composable:
     scalar = sql.SQL("(CASE WHEN jsonb_typeof({n}) IN ('string', 'number') THEN {n} #>> '{{}}' END)").format(
         n=node
     )
-    element = sql.SQL("(CASE WHEN jsonb_typeof(e.x) = 'string' THEN e.x #>> '{}' END)")
-    literal = sql.Literal(value)
+    element: sql.Composable = sql.SQL("(CASE WHEN jsonb_typeof(e.x) = 'string' THEN e.x #>> '{}' END)")
+    literal: sql.Composable = sql.Literal(value)
     if op == "icontains":
         scalar = sql.SQL("lower({})").format(scalar)
         element = sql.SQL("lower({})").format(element)
