@@ -146,7 +146,7 @@ def _metadata_cond(cond: Cond, node: sql.Composable) -> sql.Composable:
         n=node
     )
     element: sql.Composable = sql.SQL("(CASE WHEN jsonb_typeof(e.x) = 'string' THEN e.x #>> '{}' END)")
-    literal: sql.Composable = sql.Literal(value)
+    literal = sql.Literal(value)
     if op == "icontains":
         scalar = sql.SQL("lower({})").format(scalar)
         element = sql.SQL("lower({})").format(element)
