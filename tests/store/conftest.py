@@ -36,10 +36,18 @@ def sqlite_approximate(request: pytest.FixtureRequest, folder: Path) -> MemorySt
     return SQLiteStore(folder / "contract.db", ann_threshold=1)
 
 
+def postgres_store(request: pytest.FixtureRequest, folder: Path) -> MemoryStore:
+    """A store on a new database of the session's PostgreSQL server (dropped after the test)."""
+    from memlane.store.postgres.store import PostgresStore
+
+    return PostgresStore(request.getfixturevalue("postgres_url"), max_size=4)
+
+
 STORE_FACTORIES: list[Any] = [
     pytest.param(sqlite_file, id="sqlite-file"),
     pytest.param(sqlite_memory, id="sqlite-memory"),
     pytest.param(sqlite_approximate, id="sqlite-approximate"),
+    pytest.param(postgres_store, id="postgres", marks=pytest.mark.integration),
 ]
 
 
