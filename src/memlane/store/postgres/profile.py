@@ -27,6 +27,7 @@ COLUMNS = (
 )  # fmt: skip
 """The columns of a slot version, in the order ``_slot`` reads them (and dump writes them)."""
 
+_MARKS = ", ".join(["%s"] * (len(COLUMNS) + 1))
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM profile_slots WHERE tenant = %s"
 
 
@@ -156,7 +157,7 @@ def _insert(
 ) -> None:
     """One version; ``times`` is (valid_from, valid_to, recorded_at, expired_at)."""
     conn.execute(
-        f"INSERT INTO profile_slots (tenant, {', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * (len(COLUMNS) + 1))})",
+        f"INSERT INTO profile_slots (tenant, {', '.join(COLUMNS)}) VALUES ({_MARKS})",
         (tenant, new_id(), scope.user_id, scope.agent_id, scope.run_id, key, value, memory_id, *times),
     )
 

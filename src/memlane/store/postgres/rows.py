@@ -29,10 +29,11 @@ RECORD_COLUMNS = sql.SQL(
     "m.created_at, m.updated_at, m.valid_from, m.valid_to, m.expired_at, m.expiration_date, m.version"
 )
 """The columns ``records`` reads, from ``memories m``."""
+_NOTHING = sql.SQL("")
 
 
 def records(
-    conn: Connection[Any], where: sql.Composable, tail: sql.Composable = sql.SQL("")
+    conn: Connection[Any], where: sql.Composable, tail: sql.Composable = _NOTHING
 ) -> list[MemoryRecord]:
     """The memories matching ``where`` (a parameter-free condition on ``memories m``; it must
     hold the tenant and liveness, as ``sql.live_where`` does), then ``tail`` (ORDER BY, LIMIT)."""

@@ -37,7 +37,7 @@ from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
 from memlane.store.postgres.schema import migrate
 from memlane.store.postgres.sql import live_where
-from memlane.store.postgres.store_schema import STORE_STEPS
+from memlane.store.postgres.store_schema import STORE_STEPS, STORE_TABLES
 from memlane.store.postgres.transaction import PostgresTransaction
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ __all__ = ["PostgresStore"]
 RETRIES = 5
 """Attempts of the store's own transactions on a serialization failure or a deadlock."""
 _MAX = 2**63 - 1
+_NOTHING = sql.SQL("")
+_VACUUMED = ", ".join(STORE_TABLES[1:])
 
 T = TypeVar("T")
 
@@ -197,7 +199,7 @@ class PostgresStore:
     def _where(self, where: Filter) -> sql.Composed:
         return live_where(where, self.tenant)
 
-    def _records(self, condition: sql.Composable, tail: sql.Composable = sql.SQL("")) -> list[MemoryRecord]:
+    def _records(self, condition: sql.Composable, tail: sql.Composable = _NOTHING) -> list[MemoryRecord]:
         with self.connection() as conn:
             return rows.records(conn, condition, tail)
 
@@ -331,9 +333,7 @@ class PostgresStore:
         with self._guard(), self.pool.connection() as conn:
             conn.autocommit = True
             try:
-                conn.execute(
-                    "VACUUM memories, memory_versions, history, messages, memory_sources, profile_slots, pending"
-                )
+                conn.execute(f"VACUUM {_VACUUMED}")
             finally:
                 conn.autocommit = False
         return count
