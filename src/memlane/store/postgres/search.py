@@ -143,8 +143,9 @@ def _count_changes(conn: Connection[Any], tenant: str, ids: sql.Composable, upse
     old = sql.SQL(
         "old AS (DELETE FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]) RETURNING length)"
         if upsert is None
-        else "old AS (SELECT length FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]) "
-        "FOR UPDATE)"
+        # not FOR UPDATE: the upsert of the same statement may run first, and a row it changed
+        # is skipped by a locking read; the statement's snapshot shows the rows as they were
+        else "old AS (SELECT length FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]))"
     ).format(t=t, ids=ids)
     new = sql.SQL("new AS ({}), ").format(upsert) if upsert is not None else sql.SQL("")
     rows = sql.SQL("(SELECT count(*) FROM new)") if upsert is not None else sql.SQL("0")
@@ -160,9 +161,10 @@ def _count_changes(conn: Connection[Any], tenant: str, ids: sql.Composable, upse
     fold_totals(conn, tenant)
 
 
-def fold_totals(conn: Connection[Any], tenant: str, *, every: int = FOLD_EVERY) -> None:
-    """Fold the tenant's totals into one row when they have more than ``every`` rows (one
-    writer at a time: the others leave it to the next write)."""
+def fold_totals(conn: Connection[Any], tenant: str, *, every: int | None = None) -> None:
+    """Fold the tenant's totals into one row when they have more than ``every`` rows (default
+    ``FOLD_EVERY``; one writer at a time: the others leave it to the next write)."""
+    every = FOLD_EVERY if every is None else every
     t = sql.Literal(tenant)
     found = conn.execute(
         sql.SQL("SELECT count(*) FROM (SELECT 1 FROM memory_search_totals WHERE tenant = {} LIMIT {}) x").format(

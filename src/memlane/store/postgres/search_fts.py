@@ -23,6 +23,7 @@ are counted up to ``COUNT_ROWS`` (from there on its IDF is taken as if it had th
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,7 @@ FULL_TERM_ROWS = 1000
 COUNT_ROWS = 10_000
 """A capped lexeme's matches are counted up to this many (or half the scope)."""
 
+_FTS5_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _MIN_IDF = 1e-6
 _K1, _B = 1.2, 0.75
 _JOIN = sql.SQL(
@@ -72,9 +74,10 @@ def fold(token: str) -> str:
 
 def search_text(text: str) -> tuple[str, int]:
     """What ``memory_search`` indexes of ``text``: its folded tokens joined by spaces, and
-    their number (the memory's length for BM25)."""
+    its length for BM25, counted as FTS5's unicode61 tokenizer counts (runs of letters and
+    digits: "that's" is two), so lengths are normalised as in the SQLite store."""
     tokens = [fold(token) for token in tokenize(text)]
-    return " ".join(tokens), len(tokens)
+    return " ".join(tokens), len(_FTS5_TOKEN.findall(text))
 
 
 def idf(rows: int, hits: int) -> float:
