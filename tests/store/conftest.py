@@ -8,6 +8,7 @@ returns a new, empty store that no other test sees.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,13 @@ def sqlite_approximate(request: pytest.FixtureRequest, folder: Path) -> MemorySt
 
 
 def postgres_store(request: pytest.FixtureRequest, folder: Path) -> MemoryStore:
-    """A store on a new database of the session's PostgreSQL server (dropped after the test)."""
+    """A store of a new tenant in the test's own database on the session's PostgreSQL server
+    (dropped after the test): stores made by one test share the database, never their rows."""
     from memlane.store.postgres.store import PostgresStore
 
-    return PostgresStore(request.getfixturevalue("postgres_url"), max_size=4)
+    return PostgresStore(
+        request.getfixturevalue("postgres_url"), tenant=f"t-{uuid.uuid4().hex[:12]}", max_size=4
+    )
 
 
 STORE_FACTORIES: list[Any] = [
