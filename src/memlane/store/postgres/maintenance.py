@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from psycopg import sql
 
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError, StoreError
 from memlane.models import MemoryRecord, Scope, Vectors, now_iso
@@ -27,7 +28,7 @@ from memlane.store.sqlite.maintenance import TABLES
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["TABLES", "backup_file", "dump", "load", "purge", "reset"]
+__all__ = ["TABLES", "backup_file", "dump", "load", "purge", "reset", "vacuum"]
 
 _ORDER = {"meta": "key", "memory_sources": "memory_id, message_id"}
 """Dump order by table (the rest: ``seq``, the order rows were written)."""
@@ -77,6 +78,18 @@ def reset(conn: Connection[Any], tenant: str) -> None:
     search.unindex_memories(conn, tenant, ids)
     for table in STORE_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE tenant = %s", (tenant,))
+
+
+def vacuum(conn: Connection[Any]) -> None:
+    """VACUUM the store's tables and the search module's (they hold the terms and vectors), so
+    the space of erased rows is reclaimed (``conn`` in autocommit mode)."""
+    search_tables = conn.execute(
+        "SELECT c.relname FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE %s "
+        "AND pg_table_is_visible(c.oid) ORDER BY 1",
+        ("memory_search%",),
+    ).fetchall()
+    names = [*STORE_TABLES[1:], *(str(r[0]) for r in search_tables)]
+    conn.execute(sql.SQL("VACUUM {}").format(sql.SQL(", ").join(map(sql.Identifier, names))))
 
 
 def dump(conn: Connection[Any], tenant: str) -> Iterator[dict[str, Any]]:

@@ -37,7 +37,7 @@ from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
 from memlane.store.postgres.schema import migrate
 from memlane.store.postgres.sql import live_where
-from memlane.store.postgres.store_schema import STORE_STEPS, STORE_TABLES
+from memlane.store.postgres.store_schema import STORE_STEPS
 from memlane.store.postgres.transaction import PostgresTransaction
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ RETRIES = 5
 """Attempts of the store's own transactions on a serialization failure or a deadlock."""
 _MAX = 2**63 - 1
 _NOTHING = sql.SQL("")
-_VACUUMED = ", ".join(STORE_TABLES[1:])
 
 T = TypeVar("T")
 
@@ -333,7 +332,7 @@ class PostgresStore:
         with self._guard(), self.pool.connection() as conn:
             conn.autocommit = True
             try:
-                conn.execute(f"VACUUM {_VACUUMED}")
+                maintenance.vacuum(conn)
             finally:
                 conn.autocommit = False
         return count
