@@ -136,9 +136,7 @@ def unindex_memories(conn: Connection[Any], tenant: str, memory_ids: Sequence[st
         _count_changes(conn, tenant, ids, None)
 
 
-def _count_changes(
-    conn: Connection[Any], tenant: str, ids: sql.Composable, upsert: sql.Composable | None
-) -> None:
+def _count_changes(conn: Connection[Any], tenant: str, ids: sql.Composable, upsert: sql.Composable | None) -> None:
     """Replace (``upsert``, returning the new lengths) or delete the search rows of ``ids``,
     and append the change of the tenant's totals: one statement."""
     t = sql.Literal(tenant)
@@ -169,9 +167,9 @@ def fold_totals(conn: Connection[Any], tenant: str, *, every: int | None = None)
     every = FOLD_EVERY if every is None else every
     t = sql.Literal(tenant)
     found = conn.execute(
-        sql.SQL(
-            "SELECT count(*) FROM (SELECT 1 FROM memory_search_totals WHERE tenant = {} LIMIT {}) x"
-        ).format(t, sql.Literal(every + 1))
+        sql.SQL("SELECT count(*) FROM (SELECT 1 FROM memory_search_totals WHERE tenant = {} LIMIT {}) x").format(
+            t, sql.Literal(every + 1)
+        )
     ).fetchone()
     if found is None or int(found[0]) <= every:
         return
@@ -198,9 +196,7 @@ def prepare_dimension(conn: Connection[Any], tenant: str, dimension: int) -> Non
     ``tenant`` is accepted for the interface: the index serves every tenant."""
     del tenant
     if not 1 <= dimension <= 2000:
-        raise InvalidInputError(
-            f"a vector size must be between 1 and 2000 (pgvector's HNSW limit), not {dimension}"
-        )
+        raise InvalidInputError(f"a vector size must be between 1 and 2000 (pgvector's HNSW limit), not {dimension}")
     name = _index_name(dimension)
     if _has_index(conn, name):
         return
@@ -229,9 +225,7 @@ def vector_search(
         return []
     query = vector_literal(vector)
     dimension = int(np.asarray(vector).size)
-    join = sql.SQL(
-        "memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}"
-    )
+    join = sql.SQL("memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}")
     join = join.format(sql.Literal(tenant))
     counted = conn.execute(
         sql.SQL("SELECT count(*) FROM (SELECT 1 FROM memories m WHERE {where} LIMIT {cap}) x").format(
@@ -257,18 +251,14 @@ def _approximate(
     limit: int,
 ) -> list[ScoredId]:
     """HNSW with an iterative scan (``SET LOCAL``: this transaction only), re-sorted exactly."""
-    distance = sql.SQL("s.embedding::vector({d}) <=> {q}::vector({d})").format(
-        d=sql.Literal(dimension), q=query
-    )
+    distance = sql.SQL("s.embedding::vector({d}) <=> {q}::vector({d})").format(d=sql.Literal(dimension), q=query)
     statement = sql.SQL(
         "WITH near AS MATERIALIZED (SELECT m.id, {distance} AS d FROM {join} WHERE {where} AND {same} "
         "ORDER BY d LIMIT {n}) SELECT id, d FROM near ORDER BY d, id"
     ).format(distance=distance, join=join, where=where, same=same_size, n=sql.Literal(limit))
     with conn.transaction():
         conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        conn.execute(
-            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(EF_SEARCH, min(limit, 1000))))
-        )
+        conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(EF_SEARCH, min(limit, 1000)))))
         conn.execute(sql.SQL("SET LOCAL hnsw.max_scan_tuples = {}").format(sql.Literal(MAX_SCAN_TUPLES)))
         # the planner would rather read a large scope through its btree and sort it all
         conn.execute("SET LOCAL enable_sort = off")
@@ -293,9 +283,7 @@ def vectors(conn: Connection[Any], tenant: str, ids: Sequence[str]) -> dict[str,
     return {mid: np.asarray(value, dtype=np.float32) for mid, value in rows}
 
 
-def _live(
-    conn: Connection[Any], tenant: str, ids: Sequence[str], column: sql.Composable
-) -> list[tuple[str, Any]]:
+def _live(conn: Connection[Any], tenant: str, ids: Sequence[str], column: sql.Composable) -> list[tuple[str, Any]]:
     statement = sql.SQL(
         "SELECT s.memory_id, {column} FROM memory_search s JOIN memories m "
         "ON m.tenant = s.tenant AND m.id = s.memory_id "

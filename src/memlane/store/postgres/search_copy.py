@@ -67,9 +67,7 @@ def _encode(rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     yield _TRAILER
 
 
-def copy_rows(
-    conn: Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
+def copy_rows(conn: Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """``COPY table (columns) FROM STDIN`` in binary: values are str, int, ndarray (vector),
     dict (jsonb) or None; ``table`` and ``columns`` are trusted identifiers."""
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
