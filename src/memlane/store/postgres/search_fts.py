@@ -10,7 +10,8 @@ store's porter tokenizer stems them (Snowball English is Porter's successor).
 The score is Okapi BM25 (k1 1.2, b 0.75, FTS5's IDF ``log((N - n + 0.5) / (n + 0.5))``, at
 least 1e-6) with ``N`` the memories of the scope (the filter's selection), ``n`` a lexeme's
 matches among them, and lengths normalised by the average over the tenant's memories (as
-FTS5 does over its table, kept in ``memory_search_totals`` by the writers). A term's frequency in a memory is the number of its positions in the tsvector.
+FTS5 does over its table, kept in ``memory_search_totals`` by the writers). A term's
+frequency in a memory is the number of its positions in the tsvector.
 
 As in ``memlane.store.sqlite.fts``, the cost follows the answer: a lexeme with at most
 ``FULL_TERM_ROWS`` matches in the scope is ranked over all of them in one statement; a more
@@ -37,7 +38,16 @@ if TYPE_CHECKING:
 
     from memlane.store.base import ScoredId
 
-__all__ = ["CONFIG", "FTS_STEP", "FULL_TERM_ROWS", "COUNT_ROWS", "fold", "keyword_search", "search_text"]
+__all__ = [
+    "CONFIG",
+    "FTS_STEP",
+    "FULL_TERM_ROWS",
+    "COUNT_ROWS",
+    "fold",
+    "keyword_search",
+    "scope_join",
+    "search_text",
+]
 
 CONFIG = "memlane_search"
 """The text search configuration of the index and the queries."""
@@ -60,9 +70,13 @@ COUNT_ROWS = 10_000
 _FTS5_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _MIN_IDF = 1e-6
 _K1, _B = 1.2, 0.75
-_JOIN = sql.SQL(
-    "memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {tenant}"
-)
+
+
+def scope_join(tenant: str) -> sql.Composed:
+    """``memories m`` joined to the tenant's ``memory_search s`` rows."""
+    return sql.SQL(
+        "memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}"
+    ).format(sql.Literal(tenant))
 
 
 def fold(token: str) -> str:
@@ -93,7 +107,7 @@ def keyword_search(
     at least one of ``terms``, by BM25 over the scope's own statistics, best first."""
     if not terms or limit <= 0:
         return []
-    join = _JOIN.format(tenant=sql.Literal(tenant))
+    join = scope_join(tenant)
     lexemes = _lexemes(conn, terms)
     if not lexemes:
         return []
@@ -107,7 +121,8 @@ def keyword_search(
         counts.update(_counts(conn, join, where, capped, min((size + 1) // 2, COUNT_ROWS)))
     weights = {lex: idf(size, counts[lex]) for lex in full + capped}
     scorer = _Scorer(conn, join, where, weights, average)
-    scores = scorer.score(_any(full), limit) if full else {}
+    any_full = _any(full)
+    scores = scorer.score(any_full, limit) if any_full is not None else {}
     for group in _fill_order(capped, weights):
         if len(scores) >= limit:
             break
@@ -204,7 +219,7 @@ class _Scorer:
     ) -> dict[str, float]:
         """id -> score of the best ``limit`` memories matching ``match`` (``recent``: of the
         most recent ``limit`` of them), leaving out those matching ``exclude`` and ``skip``."""
-        extra = sql.SQL("")
+        extra: sql.Composable = sql.SQL("")
         if exclude is not None:
             extra += sql.SQL(" AND NOT s.terms @@ {}").format(exclude)
         if skip:
