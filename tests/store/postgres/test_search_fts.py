@@ -29,8 +29,14 @@ def corpus(seed: int, size: int, users: Sequence[str] = ("u1", "u2")) -> list[Me
     ]
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_bm25_matches_the_reference_over_the_scope(postgres_url: str, seed: int) -> None:
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "in-sql"])
+@pytest.mark.parametrize("seed", range(3))
+def test_bm25_matches_the_reference_over_the_scope(
+    postgres_url: str, seed: int, direct: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both paths: the matches ranked from one statement, and (past DIRECT_MATCHES) in SQL."""
+    if not direct:
+        monkeypatch.setattr(search_fts, "DIRECT_MATCHES", 0)
     records = corpus(seed, 60)
     terms = random.Random(seed).sample(WORDS, 3)
     with connected(postgres_url) as conn:
@@ -142,6 +148,7 @@ def test_common_terms_are_capped_yet_fill_the_list(
     """Above FULL_TERM_ROWS matches a term only adds its share to the rarer terms' matches and
     fills the list with its most recent matches: every score given is still exact."""
     monkeypatch.setattr(search_fts, "FULL_TERM_ROWS", 5)
+    monkeypatch.setattr(search_fts, "DIRECT_MATCHES", 10)
     rng = random.Random(1)
     texts = ["zorb " + " ".join(rng.choices(WORDS[2:], k=3)) for _ in range(30)] + ["quix zorb", "quix flam"]
     records = [record(f"c{i:02d}", text, at=i) for i, text in enumerate(texts)]
