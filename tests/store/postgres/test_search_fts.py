@@ -6,8 +6,10 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from memlane.filters import Cond
 from memlane.models import MemoryRecord
 from memlane.store.postgres import search_fts
 from memlane.store.postgres.search import index_memories, keyword_search, unindex_memories
@@ -27,8 +29,14 @@ def corpus(seed: int, size: int, users: Sequence[str] = ("u1", "u2")) -> list[Me
     ]
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_bm25_matches_the_reference_over_the_scope(postgres_url: str, seed: int) -> None:
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "in-sql"])
+@pytest.mark.parametrize("seed", range(3))
+def test_bm25_matches_the_reference_over_the_scope(
+    postgres_url: str, seed: int, direct: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both paths: the matches ranked from one statement, and (past DIRECT_MATCHES) in SQL."""
+    if not direct:
+        monkeypatch.setattr(search_fts, "DIRECT_MATCHES", 0)
     records = corpus(seed, 60)
     terms = random.Random(seed).sample(WORDS, 3)
     with connected(postgres_url) as conn:
@@ -58,9 +66,7 @@ def test_scores_equal_the_sqlite_stores(postgres_url: str, tmp_path: Path) -> No
         sqlite.ensure_dimension(4)
         with sqlite.transaction() as tx:
             for r in records:
-                tx.insert(r, search_vector())
-        from memlane.filters import Cond
-
+                tx.insert(r, np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32))
         expected = sqlite.keyword_search(terms, Cond("user_id", "eq", "u1"), 10)
     finally:
         sqlite.close()
@@ -69,12 +75,6 @@ def test_scores_equal_the_sqlite_stores(postgres_url: str, tmp_path: Path) -> No
         got = keyword_search(conn, TENANT, terms, where("u1"), 10)
     assert [mid for mid, _ in got] == [mid for mid, _ in expected]
     assert [s for _, s in got] == pytest.approx([s for _, s in expected], rel=1e-6)
-
-
-def search_vector() -> object:
-    import numpy as np
-
-    return np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
 
 
 def test_terms_are_stemmed_and_folded_as_the_tokenizer_reads_them(postgres_url: str) -> None:
@@ -112,10 +112,14 @@ def test_totals_follow_replacements_and_removals(postgres_url: str) -> None:
     terms = list(WORDS[:5])
     with connected(postgres_url) as conn:
         put(conn, records)
-        changed = [record(r.id, "zorb " * 9, r.scope.user_id or "u1", at=i) for i, r in enumerate(records[:5])]
+        changed = [
+            record(r.id, "zorb " * 9, r.scope.user_id or "u1", at=i) for i, r in enumerate(records[:5])
+        ]
         index_memories(conn, TENANT, [(r, None) for r in changed])
         unindex_memories(conn, TENANT, [r.id for r in records[5:10]])
-        conn.execute("UPDATE memories SET deleted_at = '2026' WHERE id = ANY(%s)", ([r.id for r in records[5:10]],))
+        conn.execute(
+            "UPDATE memories SET deleted_at = '2026' WHERE id = ANY(%s)", ([r.id for r in records[5:10]],)
+        )
         live = changed + records[10:]
         totals = conn.execute("SELECT sum(rows), sum(tokens) FROM memory_search_totals").fetchone()
         assert totals == (len(live), sum(search_text(r.text)[1] for r in live))
@@ -138,10 +142,13 @@ def test_totals_are_folded_into_one_row(postgres_url: str, monkeypatch: pytest.M
         assert rows[1:] == (12, sum(search_text(r.text)[1] for r in records))
 
 
-def test_common_terms_are_capped_yet_fill_the_list(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_common_terms_are_capped_yet_fill_the_list(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Above FULL_TERM_ROWS matches a term only adds its share to the rarer terms' matches and
     fills the list with its most recent matches: every score given is still exact."""
     monkeypatch.setattr(search_fts, "FULL_TERM_ROWS", 5)
+    monkeypatch.setattr(search_fts, "DIRECT_MATCHES", 10)
     rng = random.Random(1)
     texts = ["zorb " + " ".join(rng.choices(WORDS[2:], k=3)) for _ in range(30)] + ["quix zorb", "quix flam"]
     records = [record(f"c{i:02d}", text, at=i) for i, text in enumerate(texts)]

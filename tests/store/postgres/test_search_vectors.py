@@ -82,7 +82,9 @@ def test_prepare_dimension_is_idempotent_and_sizes_live_side_by_side(postgres_ur
         prepare_dimension(conn, TENANT, DIMS)
         prepare_dimension(conn, TENANT, DIMS)
         prepare_dimension(conn, TENANT, 8)
-        names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'memory_search'")}
+        names = {
+            r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'memory_search'")
+        }
         assert {"memory_search_hnsw_16", "memory_search_hnsw_8"} <= names
         small, large = unit(rng, 1, 8)[0], unit(rng, 1, DIMS)[0]
         put(conn, [record("s", "small"), record("l", "large", at=1)], [small, large])
@@ -172,7 +174,9 @@ def test_a_selective_scope_gets_top_k_where_plain_hnsw_does_not(
         assert found / (K * len(queries)) >= 0.8
 
 
-def test_a_large_scope_goes_through_hnsw(many_scopes: tuple[str, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_scope_goes_through_hnsw(
+    many_scopes: tuple[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Past EXACT_ROWS the statement reads the HNSW index (its plan says so)."""
     url, vecs = many_scopes
     monkeypatch.setattr(search, "EXACT_ROWS", 1000)

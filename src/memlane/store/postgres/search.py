@@ -29,7 +29,7 @@ from psycopg import sql
 
 from memlane.errors import InvalidInputError
 from memlane.models import MemoryRecord, Vectors
-from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, keyword_search, search_text
+from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, keyword_search, scope_join, search_text
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -136,12 +136,15 @@ def unindex_memories(conn: Connection[Any], tenant: str, memory_ids: Sequence[st
         _count_changes(conn, tenant, ids, None)
 
 
-def _count_changes(conn: Connection[Any], tenant: str, ids: sql.Composable, upsert: sql.Composable | None) -> None:
+def _count_changes(
+    conn: Connection[Any], tenant: str, ids: sql.Composable, upsert: sql.Composable | None
+) -> None:
     """Replace (``upsert``, returning the new lengths) or delete the search rows of ``ids``,
     and append the change of the tenant's totals: one statement."""
     t = sql.Literal(tenant)
     old = sql.SQL(
-        "old AS (DELETE FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]) RETURNING length)"
+        "old AS (DELETE FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]) "
+        "RETURNING length)"
         if upsert is None
         # not FOR UPDATE: the upsert of the same statement may run first, and a row it changed
         # is skipped by a locking read; the statement's snapshot shows the rows as they were
@@ -167,9 +170,9 @@ def fold_totals(conn: Connection[Any], tenant: str, *, every: int | None = None)
     every = FOLD_EVERY if every is None else every
     t = sql.Literal(tenant)
     found = conn.execute(
-        sql.SQL("SELECT count(*) FROM (SELECT 1 FROM memory_search_totals WHERE tenant = {} LIMIT {}) x").format(
-            t, sql.Literal(every + 1)
-        )
+        sql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM memory_search_totals WHERE tenant = {} LIMIT {}) x"
+        ).format(t, sql.Literal(every + 1))
     ).fetchone()
     if found is None or int(found[0]) <= every:
         return
@@ -180,7 +183,8 @@ def fold_totals(conn: Connection[Any], tenant: str, *, every: int | None = None)
         if locked and locked[0]:
             conn.execute(
                 sql.SQL(
-                    "WITH gone AS (DELETE FROM memory_search_totals WHERE tenant = {t} RETURNING rows, tokens) "
+                    "WITH gone AS (DELETE FROM memory_search_totals WHERE tenant = {t} "
+                    "RETURNING rows, tokens) "
                     "INSERT INTO memory_search_totals (tenant, rows, tokens) "
                     "SELECT {t}, sum(rows), sum(tokens) FROM gone HAVING count(*) > 0"
                 ).format(t=t)
@@ -196,7 +200,9 @@ def prepare_dimension(conn: Connection[Any], tenant: str, dimension: int) -> Non
     ``tenant`` is accepted for the interface: the index serves every tenant."""
     del tenant
     if not 1 <= dimension <= 2000:
-        raise InvalidInputError(f"a vector size must be between 1 and 2000 (pgvector's HNSW limit), not {dimension}")
+        raise InvalidInputError(
+            f"a vector size must be between 1 and 2000 (pgvector's HNSW limit), not {dimension}"
+        )
     name = _index_name(dimension)
     if _has_index(conn, name):
         return
@@ -206,7 +212,8 @@ def prepare_dimension(conn: Connection[Any], tenant: str, dimension: int) -> Non
             return
         conn.execute(
             sql.SQL(
-                "CREATE INDEX {name} ON memory_search USING hnsw ((embedding::vector({d})) vector_cosine_ops) "
+                "CREATE INDEX {name} ON memory_search "
+                "USING hnsw ((embedding::vector({d})) vector_cosine_ops) "
                 "WHERE vector_dims(embedding) = {d}"
             ).format(name=sql.Identifier(name), d=sql.Literal(dimension))
         )
@@ -225,8 +232,7 @@ def vector_search(
         return []
     query = vector_literal(vector)
     dimension = int(np.asarray(vector).size)
-    join = sql.SQL("memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}")
-    join = join.format(sql.Literal(tenant))
+    join = scope_join(tenant)
     counted = conn.execute(
         sql.SQL("SELECT count(*) FROM (SELECT 1 FROM memories m WHERE {where} LIMIT {cap}) x").format(
             where=where, cap=sql.Literal(EXACT_ROWS + 1)
@@ -235,7 +241,8 @@ def vector_search(
     same_size = sql.SQL("vector_dims(s.embedding) = {}").format(sql.Literal(dimension))
     if counted is None or int(counted[0]) <= EXACT_ROWS or not _has_index(conn, _index_name(dimension)):
         statement = sql.SQL(
-            "SELECT m.id, s.embedding <=> {q} AS d FROM {join} WHERE {where} AND {same} ORDER BY d, m.id LIMIT {n}"
+            "SELECT m.id, s.embedding <=> {q} AS d FROM {join} WHERE {where} AND {same} "
+            "ORDER BY d, m.id LIMIT {n}"
         ).format(q=query, join=join, where=where, same=same_size, n=sql.Literal(limit))
         return [(str(mid), 1.0 - float(d)) for mid, d in conn.execute(statement)]
     return _approximate(conn, join, where, same_size, query, dimension, limit)
@@ -251,14 +258,18 @@ def _approximate(
     limit: int,
 ) -> list[ScoredId]:
     """HNSW with an iterative scan (``SET LOCAL``: this transaction only), re-sorted exactly."""
-    distance = sql.SQL("s.embedding::vector({d}) <=> {q}::vector({d})").format(d=sql.Literal(dimension), q=query)
+    distance = sql.SQL("s.embedding::vector({d}) <=> {q}::vector({d})").format(
+        d=sql.Literal(dimension), q=query
+    )
     statement = sql.SQL(
         "WITH near AS MATERIALIZED (SELECT m.id, {distance} AS d FROM {join} WHERE {where} AND {same} "
         "ORDER BY d LIMIT {n}) SELECT id, d FROM near ORDER BY d, id"
     ).format(distance=distance, join=join, where=where, same=same_size, n=sql.Literal(limit))
     with conn.transaction():
         conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(EF_SEARCH, min(limit, 1000)))))
+        conn.execute(
+            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(EF_SEARCH, min(limit, 1000))))
+        )
         conn.execute(sql.SQL("SET LOCAL hnsw.max_scan_tuples = {}").format(sql.Literal(MAX_SCAN_TUPLES)))
         # the planner would rather read a large scope through its btree and sort it all
         conn.execute("SET LOCAL enable_sort = off")
@@ -283,7 +294,9 @@ def vectors(conn: Connection[Any], tenant: str, ids: Sequence[str]) -> dict[str,
     return {mid: np.asarray(value, dtype=np.float32) for mid, value in rows}
 
 
-def _live(conn: Connection[Any], tenant: str, ids: Sequence[str], column: sql.Composable) -> list[tuple[str, Any]]:
+def _live(
+    conn: Connection[Any], tenant: str, ids: Sequence[str], column: sql.Composable
+) -> list[tuple[str, Any]]:
     statement = sql.SQL(
         "SELECT s.memory_id, {column} FROM memory_search s JOIN memories m "
         "ON m.tenant = s.tenant AND m.id = s.memory_id "

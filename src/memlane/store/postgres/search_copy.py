@@ -67,7 +67,9 @@ def _encode(rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     yield _TRAILER
 
 
-def copy_rows(conn: Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def copy_rows(
+    conn: Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     """``COPY table (columns) FROM STDIN`` in binary: values are str, int, ndarray (vector),
     dict (jsonb) or None; ``table`` and ``columns`` are trusted identifiers."""
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
@@ -105,7 +107,8 @@ def copy_memories(
         copy_rows(conn, "memlane_search_load", ("memory_id", "text", "length", "embedding"), staged)
         conn.execute(
             "WITH new AS (INSERT INTO memory_search (tenant, memory_id, terms, length, embedding) "
-            f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding FROM memlane_search_load "
+            f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding "
+            "FROM memlane_search_load "
             "RETURNING length) INSERT INTO memory_search_totals (tenant, rows, tokens) "
             "SELECT %s, count(*), coalesce(sum(length), 0) FROM new",
             (tenant, tenant),

@@ -10,9 +10,13 @@ store's porter tokenizer stems them (Snowball English is Porter's successor).
 The score is Okapi BM25 (k1 1.2, b 0.75, FTS5's IDF ``log((N - n + 0.5) / (n + 0.5))``, at
 least 1e-6) with ``N`` the memories of the scope (the filter's selection), ``n`` a lexeme's
 matches among them, and lengths normalised by the average over the tenant's memories (as
-FTS5 does over its table, kept in ``memory_search_totals`` by the writers). A term's frequency in a memory is the number of its positions in the tsvector.
+FTS5 does over its table, kept in ``memory_search_totals`` by the writers). A term's
+frequency in a memory is the number of its positions in the tsvector.
 
-As in ``memlane.store.sqlite.fts``, the cost follows the answer: a lexeme with at most
+A query with at most ``DIRECT_MATCHES`` matches in the scope (any LoCoMo-sized scope, or one
+of a thousand memories) is ranked exactly from ONE statement that brings each match's length
+and its lexemes' frequencies (one walk of the scope; the sums are done in Python). Past that,
+as in ``memlane.store.sqlite.fts``, the cost follows the answer: a lexeme with at most
 ``FULL_TERM_ROWS`` matches in the scope is ranked over all of them in one statement; a more
 common one (a speaker's name in a large scope) adds its share to the memories the rarer terms
 found, and when those are fewer than ``limit``, the most recent memories with all the common
@@ -37,7 +41,16 @@ if TYPE_CHECKING:
 
     from memlane.store.base import ScoredId
 
-__all__ = ["CONFIG", "FTS_STEP", "FULL_TERM_ROWS", "COUNT_ROWS", "fold", "keyword_search", "search_text"]
+__all__ = [
+    "CONFIG",
+    "FTS_STEP",
+    "FULL_TERM_ROWS",
+    "COUNT_ROWS",
+    "fold",
+    "keyword_search",
+    "scope_join",
+    "search_text",
+]
 
 CONFIG = "memlane_search"
 """The text search configuration of the index and the queries."""
@@ -52,6 +65,9 @@ ALTER TEXT SEARCH CONFIGURATION {CONFIG}
 """
 """The configuration (part of the ``search`` component's first migration)."""
 
+DIRECT_MATCHES = 5000
+"""A scope with at most this many matches of the query is ranked exactly, in Python, from one
+statement; past it, the lexemes' matches are counted and ranked in SQL (``FULL_TERM_ROWS``)."""
 FULL_TERM_ROWS = 1000
 """A lexeme with more matches in the scope is not ranked over all of them (see the module)."""
 COUNT_ROWS = 10_000
@@ -60,9 +76,13 @@ COUNT_ROWS = 10_000
 _FTS5_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _MIN_IDF = 1e-6
 _K1, _B = 1.2, 0.75
-_JOIN = sql.SQL(
-    "memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {tenant}"
-)
+
+
+def scope_join(tenant: str) -> sql.Composed:
+    """``memories m`` joined to the tenant's ``memory_search s`` rows."""
+    return sql.SQL(
+        "memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}"
+    ).format(sql.Literal(tenant))
 
 
 def fold(token: str) -> str:
@@ -93,13 +113,16 @@ def keyword_search(
     at least one of ``terms``, by BM25 over the scope's own statistics, best first."""
     if not terms or limit <= 0:
         return []
-    join = _JOIN.format(tenant=sql.Literal(tenant))
+    join = scope_join(tenant)
     lexemes = _lexemes(conn, terms)
     if not lexemes:
         return []
     size, average = _scope(conn, tenant, where)
     if not size:
         return []
+    direct = _direct(conn, join, where, lexemes, size, average)
+    if direct is not None:
+        return sorted(direct.items(), key=lambda item: (-item[1], item[0]))[:limit]
     counts = _counts(conn, join, where, lexemes, FULL_TERM_ROWS + 1)
     full = [lex for lex in lexemes if 0 < counts[lex] <= FULL_TERM_ROWS]
     capped = [lex for lex in lexemes if counts[lex] > FULL_TERM_ROWS]
@@ -107,7 +130,8 @@ def keyword_search(
         counts.update(_counts(conn, join, where, capped, min((size + 1) // 2, COUNT_ROWS)))
     weights = {lex: idf(size, counts[lex]) for lex in full + capped}
     scorer = _Scorer(conn, join, where, weights, average)
-    scores = scorer.score(_any(full), limit) if full else {}
+    any_full = _any(full)
+    scores = scorer.score(any_full, limit) if any_full is not None else {}
     for group in _fill_order(capped, weights):
         if len(scores) >= limit:
             break
@@ -115,6 +139,46 @@ def keyword_search(
         scores.update(more)
     best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return [(mid, score) for mid, score in best]
+
+
+def _direct(
+    conn: Connection[Any],
+    join: sql.Composable,
+    where: sql.Composable,
+    lexemes: Sequence[str],
+    size: int,
+    average: float,
+) -> dict[str, float] | None:
+    """Every match's BM25 from one statement that brings each match's lexemes, lengths and
+    frequencies (one walk of the scope), or None when the scope has more than
+    ``DIRECT_MATCHES`` matches (then the capped path ranks them in SQL)."""
+    query = sql.SQL(
+        "SELECT h.id, h.length, x.lexeme, cardinality(x.positions) FROM (SELECT m.id, s.length, s.terms "
+        "FROM {join} WHERE {where} AND s.terms @@ {any} LIMIT {cap}) h "
+        "CROSS JOIN LATERAL unnest(h.terms) x WHERE x.lexeme = ANY({lexemes}::text[])"
+    ).format(
+        join=join,
+        where=where,
+        any=_any(lexemes),
+        cap=sql.Literal(DIRECT_MATCHES + 1),
+        lexemes=sql.Literal(list(lexemes)),
+    )
+    rows = conn.execute(query).fetchall()
+    found: dict[str, tuple[int, list[tuple[str, int]]]] = {}
+    for mid, length, lexeme, tf in rows:
+        found.setdefault(str(mid), (int(length), []))[1].append((str(lexeme), int(tf)))
+    if len(found) > DIRECT_MATCHES:
+        return None
+    hits: dict[str, int] = {}
+    for _, terms in found.values():
+        for lexeme, _ in terms:
+            hits[lexeme] = hits.get(lexeme, 0) + 1
+    weights = {lexeme: idf(size, count) for lexeme, count in hits.items()}
+    scores: dict[str, float] = {}
+    for mid, (length, terms) in found.items():
+        norm = _K1 * (1 - _B + _B * length / (average or 1.0))
+        scores[mid] = sum(weights[lexeme] * tf * (_K1 + 1) / (tf + norm) for lexeme, tf in terms)
+    return scores
 
 
 def _lexemes(conn: Connection[Any], terms: Sequence[str]) -> list[str]:
@@ -130,14 +194,15 @@ def _lexemes(conn: Connection[Any], terms: Sequence[str]) -> list[str]:
 def _scope(conn: Connection[Any], tenant: str, where: sql.Composable) -> tuple[int, float]:
     """The number of memories in the scope, and the average length of the tenant's indexed
     memories (``memory_search_totals``: what FTS5's "averages" record is to the SQLite store)."""
-    row = conn.execute(sql.SQL("SELECT count(*) FROM memories m WHERE {}").format(where)).fetchone()
-    size = int(row[0]) if row else 0
-    totals = conn.execute(
-        sql.SQL("SELECT sum(rows), sum(tokens) FROM memory_search_totals WHERE tenant = {}").format(
-            sql.Literal(tenant)
-        )
+    row = conn.execute(
+        sql.SQL(
+            "SELECT (SELECT count(*) FROM memories m WHERE {where}), sum(rows), sum(tokens) "
+            "FROM memory_search_totals WHERE tenant = {tenant}"
+        ).format(where=where, tenant=sql.Literal(tenant))
     ).fetchone()
-    rows, tokens = (int(totals[0] or 0), int(totals[1] or 0)) if totals else (0, 0)
+    if row is None:
+        return 0, 0.0
+    size, rows, tokens = int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
     return size, tokens / rows if rows > 0 else 0.0
 
 
@@ -204,7 +269,7 @@ class _Scorer:
     ) -> dict[str, float]:
         """id -> score of the best ``limit`` memories matching ``match`` (``recent``: of the
         most recent ``limit`` of them), leaving out those matching ``exclude`` and ``skip``."""
-        extra = sql.SQL("")
+        extra: sql.Composable = sql.SQL("")
         if exclude is not None:
             extra += sql.SQL(" AND NOT s.terms @@ {}").format(exclude)
         if skip:
