@@ -57,6 +57,9 @@ T = TypeVar("T")
 class PostgresStore:
     """The store of one tenant. Thread-safe; many processes and machines may share the database."""
 
+    graph_provider = "postgres"
+    """The graph_store provider that keeps the graph beside these memories (``enable_graph``)."""
+
     def __init__(
         self,
         url: str,
