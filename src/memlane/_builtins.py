@@ -18,6 +18,7 @@ from memlane.rerank import cross_encoder
 from memlane.rerank import llm as llm_reranker
 from memlane.store import sqlite as sqlite_store
 from memlane.store.falkordb import provider as falkordb_store
+from memlane.store.postgres import graph_provider as postgres_graph
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -29,6 +30,7 @@ BACKENDS = (
     *(anthropic_llm, fake_llm, litellm_llm, openai_llm),
     sqlite_store,
     falkordb_store,
+    postgres_graph,
     *(cross_encoder, llm_reranker),
 )
 """Every built-in back end, by the module (or package) that holds its ``register``."""
