@@ -19,6 +19,7 @@ from memlane.rerank import llm as llm_reranker
 from memlane.store import postgres as postgres_store
 from memlane.store import sqlite as sqlite_store
 from memlane.store.falkordb import provider as falkordb_store
+from memlane.store.postgres import graph_provider as postgres_graph
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -31,6 +32,7 @@ BACKENDS = (
     sqlite_store,
     postgres_store,
     falkordb_store,
+    postgres_graph,
     *(cross_encoder, llm_reranker),
 )
 """Every built-in back end, by the module (or package) that holds its ``register``."""

@@ -287,8 +287,9 @@ MEM0_ALTERNATIVES: dict[tuple[str, str], str] = {
     ("vector_store", "*"): "memlane keeps memories and vectors in its embedded store: use provider "
     "'sqlite' (config.path: the database file; the default); server stores (pgvector, qdrant…) are "
     "not built in yet",
-    ("graph_store", "*"): "use provider 'sqlite' (embedded, the default with enable_graph: true) or "
-    "'falkordb' (a graph server speaking openCypher, as Neo4j does)",
+    ("graph_store", "*"): "use provider 'sqlite' (embedded, the default with enable_graph: true), "
+    "'postgres' (PostgreSQL: the default with a postgres memory store) or 'falkordb' (a graph server "
+    "speaking openCypher, as Neo4j does)",
     ("embedder", "ollama"): _LOCAL_SERVER.format(url="http://localhost:11434/v1") + " and model e.g. "
     "'nomic-embed-text'",
     ("embedder", "lmstudio"): _LOCAL_SERVER.format(url="http://localhost:1234/v1"),

@@ -74,7 +74,7 @@ class Backends:
             deps = Dependencies(store=store, llm=llm)
             graph_section = loaded.graph_store or (GraphStoreSection() if loaded.enable_graph else None)
             if graph is None and graph_section is not None:
-                graph = graph_section.build(deps)
+                graph = graph_section.for_store(store).build(deps)
             if reranker is None and loaded.reranker is not None:
                 reranker = loaded.reranker.build(deps)
         except BaseException:
