@@ -106,7 +106,9 @@ class GraphStore(Protocol):
         """Insert dumped records as one unit of work and return counts by kind. Every record is
         checked before anything is written (a malformed one is an ``InvalidInputError`` naming
         it); an entity must come before the relations that use it (in this call or an earlier
-        one). Ids already in the graph are refused by the back end (``StoreError``)."""
+        one): a relation to an unknown entity is refused (``InvalidInputError``, or the back
+        end's ``StoreError`` where a foreign key catches it first), as are ids already in the
+        graph (``StoreError``)."""
         ...
 
     def reembed(self, embed: Callable[[Sequence[str]], Vectors]) -> int:

@@ -109,7 +109,7 @@ def open_endpoint(spec: str, *, create: bool) -> Endpoint:
     store = loaded.vector_store.build()
     try:
         section = loaded.graph_store or (GraphStoreSection() if loaded.enable_graph else None)
-        graph = section.build(Dependencies(store=store)) if section is not None else None
+        graph = section.for_store(store).build(Dependencies(store=store)) if section is not None else None
     except BaseException:
         store.close()
         raise

@@ -346,6 +346,33 @@ class PostgresOps:
         self.conn.execute(f"DELETE FROM graph_entities WHERE tenant = %s AND {where}", [self.tenant, *params])
         return int(count)
 
+    # -- copies and re-embedding (``GraphStore.dump``, ``reembed``): write order, by seq -------
+
+    def dump_entities(self, after: str | None, limit: int) -> list[tuple[Entity, Vectors | None]]:
+        rows = self.conn.execute(
+            f"SELECT {ENTITY_COLUMNS}, e.embedding::real[] FROM graph_entities e WHERE e.tenant = %(t)s "
+            "AND e.seq > coalesce((SELECT seq FROM graph_entities WHERE tenant = %(t)s AND id = %(a)s), 0) "
+            "ORDER BY e.seq LIMIT %(n)s",
+            {"t": self.tenant, "a": after, "n": limit},
+        ).fetchall()
+        return [(entity(r[:9]), None if r[9] is None else np.asarray(r[9], dtype=np.float32)) for r in rows]
+
+    def dump_relations(self, after: str | None, limit: int) -> list[Relation]:
+        return relations(
+            self.conn,
+            self.tenant,
+            "r.seq > coalesce((SELECT seq FROM graph_relations WHERE tenant = %s AND id = %s), 0)",
+            [self.tenant, after, limit],
+            " ORDER BY r.seq LIMIT %s",
+        )
+
+    def set_entity_vectors(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE graph_entities SET embedding = %s WHERE tenant = %s AND id = %s",
+                [(_row(v), self.tenant, eid) for eid, v in items],
+            )
+
     def reset(self) -> None:
         for table in GRAPH_TABLES:
             self.conn.execute(f"DELETE FROM {table} WHERE tenant = %s", (self.tenant,))

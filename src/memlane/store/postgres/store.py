@@ -35,6 +35,7 @@ from memlane.store.postgres import maintenance, pending, rows, search
 from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
+from memlane.store.postgres.reindex import REINDEX_STEPS
 from memlane.store.postgres.schema import migrate
 from memlane.store.postgres.sql import live_where
 from memlane.store.postgres.store_schema import STORE_STEPS
@@ -84,6 +85,7 @@ class PostgresStore:
             with self._guard(), self.pool.connection() as conn:
                 migrate(conn, "store", STORE_STEPS)
                 migrate(conn, "search", search.SEARCH_STEPS)
+                migrate(conn, "reindex", REINDEX_STEPS)
         except BaseException:
             self.pool.close()
             raise
@@ -352,6 +354,24 @@ class PostgresStore:
         self._dimension = None
         self._embedder = None
         return counts
+
+    def meta(self, key: str) -> str | None:
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT value FROM meta WHERE tenant = %s AND key = %s", (self.tenant, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as tx:
+            if value is None:
+                tx.conn.execute("DELETE FROM meta WHERE tenant = %s AND key = %s", (self.tenant, key))
+            else:
+                tx.conn.execute(
+                    "INSERT INTO meta (tenant, key, value) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (tenant, key) DO UPDATE SET value = EXCLUDED.value",
+                    (self.tenant, key, value),
+                )
 
     def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
         """A logical export of this tenant (one snapshot, writers keep going) written to

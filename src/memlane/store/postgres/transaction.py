@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from memlane.errors import NotFoundError
 from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope, Vectors
-from memlane.store.base import PendingAdd
-from memlane.store.postgres import pending, profile, search
+from memlane.store.base import PendingAdd, Unstaged
+from memlane.store.postgres import pending, profile, reindex, search
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -143,6 +143,25 @@ class PostgresTransaction:
         if row is None:
             raise NotFoundError(memory_id)
         return str(row[0]), int(row[1])
+
+    # -- reindex: see memlane.store.base and memlane.store.postgres.reindex ------------------
+
+    def unstaged(
+        self, identity: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Unstaged]:
+        return reindex.unstaged(self.conn, self.tenant, identity, after, limit)
+
+    def count_unstaged(self, identity: str) -> int:
+        return reindex.count_unstaged(self.conn, self.tenant, identity)
+
+    def stage_vectors(self, identity: str, items: Sequence[tuple[str, str, Vectors]]) -> None:
+        reindex.stage(self.conn, self.tenant, identity, items)
+
+    def switch_vectors(self, identity: str, dimension: int) -> int:
+        return reindex.switch(self.conn, self.tenant, identity, dimension)
+
+    def drop_staged(self) -> int:
+        return reindex.drop(self.conn, self.tenant)
 
     def _add_version(self, record: MemoryRecord, version: int, at: str) -> None:
         self.conn.execute(
