@@ -77,7 +77,8 @@ def stage(
     conn.execute(
         sql.SQL(
             "INSERT INTO staged_vectors (tenant, memory_id, identity, hash, embedding) "
-            "SELECT {t}, v.id, {identity}, v.hash, v.embedding FROM (VALUES {values}) AS v (id, hash, embedding) "
+            "SELECT {t}, v.id, {identity}, v.hash, v.embedding "
+            "FROM (VALUES {values}) AS v (id, hash, embedding) "
             "JOIN memories m ON m.tenant = {t} AND m.id = v.id AND m.deleted_at IS NULL "
             "ON CONFLICT (tenant, memory_id) DO UPDATE SET identity = EXCLUDED.identity, "
             "hash = EXCLUDED.hash, embedding = EXCLUDED.embedding"
@@ -93,7 +94,8 @@ def switch(conn: Connection[Any], tenant: str, identity: str, dimension: int) ->
             f"{missing} memories have no vector staged for {identity!r} yet: stage them before the switch"
         )
     row = conn.execute(
-        "SELECT count(*) FROM staged_vectors WHERE tenant = %s AND identity = %s AND vector_dims(embedding) <> %s",
+        "SELECT count(*) FROM staged_vectors WHERE tenant = %s AND identity = %s "
+        "AND vector_dims(embedding) <> %s",
         (tenant, identity, dimension),
     ).fetchone()
     if row and row[0]:
