@@ -88,8 +88,8 @@ def test_a_tenant_named_by_a_config_file_is_migrated_alone(tmp_path: Path, postg
         other.add("another tenant's memory", user_id="zed")
         expected = export_lines(acme, tmp_path / "acme.jsonl")
     config = tmp_path / "acme.json"
-    config.write_text(json.dumps({"vector_store": {"provider": "postgres", "config": {"url": postgres_url, "tenant": "acme"}},
-                                  "enable_graph": True}))  # fmt: skip
+    store = {"provider": "postgres", "config": {"url": postgres_url, "tenant": "acme"}}
+    config.write_text(json.dumps({"vector_store": store, "enable_graph": True}))
     target = tmp_path / "acme.db"
     assert memlane.migrate(str(config), str(target))["ok"]
     assert exported_sqlite(target, tmp_path) == expected
