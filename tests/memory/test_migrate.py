@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import memlane
-from memlane import InvalidInputError
+from memlane import InvalidInputError, StoreError
 from memlane.memory.migrate import PROGRESS_KEY
 from memlane.models import Scope
 from memlane.store.sqlite import SQLiteStore
@@ -145,6 +145,11 @@ def test_config_files_name_both_sides(source: Path, tmp_path: Path) -> None:
                                   "enable_graph": True}))  # fmt: skip
     assert memlane.migrate(str(source), str(config))["ok"]
     assert exported(target, tmp_path) == exported(source, tmp_path)
+    missing = tmp_path / "missing.json"
+    missing.write_text(json.dumps({"vector_store": {"config": {"path": str(tmp_path / "nothing.db")}}}))
+    with pytest.raises(StoreError):
+        memlane.migrate(str(missing), str(tmp_path / "y.db"))
+    assert not (tmp_path / "nothing.db").exists()
     no_graph = tmp_path / "flat.json"
     no_graph.write_text(
         json.dumps({"vector_store": {"provider": "sqlite", "config": {"path": str(tmp_path / "f.db")}}})
@@ -162,3 +167,14 @@ def test_a_source_changed_during_the_copy_fails_the_verification(source: Path, t
     report = memlane.migrate(str(source), str(tmp_path / "t.db"), batch_size=5, progress=write_meanwhile)
     assert not report["ok"]
     assert not report["verification"]["memory"]["ok"]
+
+
+def test_a_yaml_config_names_a_side(source: Path, tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
+    config = tmp_path / "to.yaml"
+    target = tmp_path / "from-yaml.db"
+    config.write_text(
+        f"vector_store:\n  provider: sqlite\n  config:\n    path: {target}\nenable_graph: true\n"
+    )
+    assert memlane.migrate(str(source), str(config))["ok"]
+    assert exported(target, tmp_path) == exported(source, tmp_path)

@@ -70,7 +70,12 @@ def spec_config(spec: str, *, create: bool) -> tuple[dict[str, Any], Path | None
         return {"vector_store": {"provider": "postgres", "config": {"url": spec}}, "enable_graph": True}, None
     path = Path(spec).expanduser()
     if path.suffix.lower() in _CONFIG_SUFFIXES:
-        return _read_config(path), None
+        config = _read_config(path)
+        store = config.get("vector_store")
+        if not create and isinstance(store, dict) and store.get("provider", "sqlite") == "sqlite":
+            store_config = {**(store.get("config") or {}), "create": False}  # a source is never created
+            config = {**config, "vector_store": {**store, "config": store_config}}
+        return config, None
     if not create and not path.is_file():
         raise InvalidInputError(
             f"{spec!r} does not exist: give a SQLite file, a postgresql:// URL or a config file"
