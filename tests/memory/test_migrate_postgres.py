@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import memlane
-from memlane import Memory
+from memlane import DimensionMismatchError, EmbedderMismatchError, Memory
 from memlane.memory.migrate import PROGRESS_KEY
 from memlane.models import Scope
 from tests.memory._copies import export_lines, fill, graph_memory
@@ -137,3 +137,22 @@ def test_reindex_on_postgres_under_concurrent_searches(postgres_url: str) -> Non
         assert m.search("where does alice live", user_id="alice")["relations"]
     with postgres_memory(postgres_url, dims=32) as again:
         assert again.search("Bangalore", user_id="alice")["results"][0]["id"] == ids["alice"]
+
+
+def test_another_process_on_the_old_embedder_gets_a_clear_error_on_postgres(postgres_url: str) -> None:
+    with postgres_memory(postgres_url) as m, postgres_memory(postgres_url) as other:
+        fill(m, memories=3)
+        assert other.search("likes item", user_id="alice")["results"]
+        m.reindex({"provider": "hash", "config": {"embedding_dims": 32}})
+        # the graph may notice the new vector size first: DimensionMismatchError, the parent class
+        with pytest.raises(DimensionMismatchError, match="32"):
+            other.search("likes item", user_id="alice")
+        assert other.graph is not None
+        other.graph.close()
+        other.backends.graph = None  # without the graph, the store's own check speaks
+        with pytest.raises(EmbedderMismatchError, match="re-indexed with the embedder 'hash:32'"):
+            other.search("likes item", user_id="alice")
+        with pytest.raises(EmbedderMismatchError):
+            other.add("written with the old model", user_id="alice")
+        assert m.search("likes item", user_id="alice")["results"]
+        m.delete(m.get_all(user_id="alice")["results"][0]["id"])  # the reindexing process goes on

@@ -65,16 +65,18 @@ def reindex(
         total = tx.count_unstaged(identity)
     embed = _embedding(embedder)
     done = _stage(backends, identity, embed, batch_size, total, progress)
-    with backends.swap.exclusive(), store.transaction() as tx:
-        late = tx.unstaged(identity)  # added or changed since they were staged
-        if late:
-            tx.stage_vectors(identity, _vectors(late, embed))
-        switched = tx.switch_vectors(identity, dimension)
-        entities = backends.graph.reembed(embed) if backends.graph is not None else 0
+    with backends.swap.exclusive():
+        with store.transaction() as tx:
+            late = tx.unstaged(identity)  # added or changed since they were staged
+            if late:
+                tx.stage_vectors(identity, _vectors(late, embed))
+            switched = tx.switch_vectors(identity, dimension)
+            entities = backends.graph.reembed(embed) if backends.graph is not None else 0
         old, backends.embedder = backends.embedder, embedder
         if section is not None:
             backends.config = backends.config.model_copy(update={"embedder": section})
-    backends.store_changed()
+        backends.store_changed()
+        backends.check_embedder()  # the store's binding, before any call of this Memory resumes
     if old is not embedder:
         old.close()
     if progress is not None:

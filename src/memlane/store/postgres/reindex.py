@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
-from memlane.errors import StoreError
+from memlane.errors import EmbedderMismatchError, StoreError
 from memlane.models import Vectors
 from memlane.store.base import Unstaged
 from memlane.store.postgres import search
@@ -24,7 +24,7 @@ from memlane.store.postgres import search
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["REINDEX_STEPS", "count_unstaged", "drop", "stage", "switch", "unstaged"]
+__all__ = ["REINDEX_STEPS", "check_binding", "count_unstaged", "drop", "stage", "switch", "unstaged"]
 
 _V1 = """
 CREATE TABLE staged_vectors (
@@ -116,6 +116,23 @@ def switch(conn: Connection[Any], tenant: str, identity: str, dimension: int) ->
             [(tenant, "embedder", identity), (tenant, "dimension", str(dimension))],
         )
     return int(switched)
+
+
+def check_binding(conn: Connection[Any], tenant: str, identity: str | None, dimension: int | None) -> None:
+    """Raise ``EmbedderMismatchError`` when another process re-indexed the tenant since this one
+    bound it to the embedder ``identity`` (None: not bound yet, nothing to check)."""
+    if identity is None:
+        return
+    row = conn.execute("SELECT value FROM meta WHERE tenant = %s AND key = 'embedder'", (tenant,)).fetchone()
+    if row is not None and str(row[0]) != identity:
+        stored = str(row[0])
+        raise EmbedderMismatchError(
+            stored,
+            identity,
+            dimension or 0,
+            f"the store was re-indexed with the embedder {stored!r}; this process still uses "
+            f"{identity!r}, whose vectors do not compare: reopen it with {stored!r}",
+        )
 
 
 def drop(conn: Connection[Any], tenant: str) -> int:

@@ -31,11 +31,10 @@ from memlane.filters import All, Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.redact import redact_text, redact_url
 from memlane.store.base import PendingAdd, ScoredId
-from memlane.store.postgres import maintenance, pending, rows, search
+from memlane.store.postgres import maintenance, pending, reindex, rows, search
 from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
-from memlane.store.postgres.reindex import REINDEX_STEPS
 from memlane.store.postgres.schema import migrate
 from memlane.store.postgres.sql import live_where
 from memlane.store.postgres.store_schema import STORE_STEPS
@@ -85,7 +84,7 @@ class PostgresStore:
             with self._guard(), self.pool.connection() as conn:
                 migrate(conn, "store", STORE_STEPS)
                 migrate(conn, "search", search.SEARCH_STEPS)
-                migrate(conn, "reindex", REINDEX_STEPS)
+                migrate(conn, "reindex", reindex.REINDEX_STEPS)
         except BaseException:
             self.pool.close()
             raise
@@ -128,14 +127,19 @@ class PostgresStore:
         conn: Connection[Any] | None = getattr(self._local, "conn", None)
         if conn is not None:
             with self._guard(), conn.transaction():
-                yield PostgresTransaction(conn, self.tenant)
-            return
-        with self._guard(), self.pool.connection() as pooled, pooled.transaction():
-            self._local.conn = pooled
-            try:
-                yield PostgresTransaction(pooled, self.tenant)
-            finally:
-                self._local.conn = None
+                tx = PostgresTransaction(conn, self.tenant)
+                yield tx
+        else:
+            with self._guard(), self.pool.connection() as pooled, pooled.transaction():
+                self._local.conn = pooled
+                try:
+                    reindex.check_binding(pooled, self.tenant, self._embedder, self._dimension)
+                    tx = PostgresTransaction(pooled, self.tenant)
+                    yield tx
+                finally:
+                    self._local.conn = None
+        if tx.switched is not None:  # a reindex switched this store to another embedder
+            self._embedder, self._dimension = tx.switched
 
     def _retrying(self, work: Callable[[Connection[Any]], T]) -> T:
         """Run ``work`` in a transaction of its own, again on a serialization failure or a
@@ -237,6 +241,7 @@ class PostgresStore:
         if limit <= 0:
             return []
         with self.connection() as conn:
+            reindex.check_binding(conn, self.tenant, self._embedder, self._dimension)
             return search.vector_search(conn, self.tenant, vector, self._where(where), limit)
 
     def similarities(self, vector: Vectors, memory_ids: Sequence[str]) -> dict[str, float]:

@@ -28,6 +28,8 @@ class PostgresTransaction:
     def __init__(self, conn: Connection[Any], tenant: str) -> None:
         self.conn = conn
         self.tenant = tenant
+        self.switched: tuple[str, int] | None = None
+        """The embedder identity and dimension ``switch_vectors`` made current, if it ran."""
 
     def add_messages(self, scope: Scope, messages: Sequence[Message], observed_at: str) -> None:
         if not messages:
@@ -158,7 +160,9 @@ class PostgresTransaction:
         reindex.stage(self.conn, self.tenant, identity, items)
 
     def switch_vectors(self, identity: str, dimension: int) -> int:
-        return reindex.switch(self.conn, self.tenant, identity, dimension)
+        count = reindex.switch(self.conn, self.tenant, identity, dimension)
+        self.switched = (identity, dimension)
+        return count
 
     def drop_staged(self) -> int:
         return reindex.drop(self.conn, self.tenant)
