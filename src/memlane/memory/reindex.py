@@ -17,6 +17,7 @@ Other processes still on the old embedder get ``EmbedderMismatchError`` at their
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -66,6 +67,7 @@ def reindex(
     embed = _embedding(embedder)
     done = _stage(backends, identity, embed, batch_size, total, progress)
     with backends.swap.exclusive():
+        started = time.perf_counter()
         with store.transaction() as tx:
             late = tx.unstaged(identity)  # added or changed since they were staged
             if late:
@@ -77,6 +79,7 @@ def reindex(
             backends.config = backends.config.model_copy(update={"embedder": section})
         backends.store_changed()
         backends.check_embedder()  # the store's binding, before any call of this Memory resumes
+        held = time.perf_counter() - started
     if old is not embedder:
         old.close()
     if progress is not None:
@@ -86,6 +89,7 @@ def reindex(
         "reindexed": switched,
         "entities": entities,
         "caught_up": len(late),
+        "switch_seconds": round(held, 3),
         "embedder": identity,
         "dimension": dimension,
         "previous": previous,
