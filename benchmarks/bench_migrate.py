@@ -95,6 +95,10 @@ def timed_reindex(store: dict[str, Any], searching: bool) -> dict[str, float]:
     return out
 
 
+def rate(records: int, seconds: float) -> str:
+    return f"{records / seconds:,.0f} records/s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memories", type=int, default=20_000)
