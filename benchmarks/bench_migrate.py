@@ -109,9 +109,7 @@ def main() -> None:
     build(source, args.memories)
     print(f"built {args.memories:,} memories + 200 relations in {time.perf_counter() - t:.1f} s")
     seconds, records = timed_migrate(str(source), str(folder / "copy.db"))
-    print(
-        f"migrate SQLite -> SQLite: {records:,} records in {seconds:.1f} s ({records / seconds:,.0f} records/s)"
-    )
+    print(f"migrate SQLite -> SQLite: {records:,} records in {seconds:.1f} s ({rate(records, seconds)})")
     server = None
     try:
         from memlane.store.postgres.server import LocalPostgres
@@ -121,7 +119,7 @@ def main() -> None:
         url = server.database("bench")
         seconds, records = timed_migrate(str(source), url)
         print(
-            f"migrate SQLite -> PostgreSQL: {records:,} records in {seconds:.1f} s ({records / seconds:,.0f} records/s)"
+            f"migrate SQLite -> PostgreSQL: {records:,} records in {seconds:.1f} s ({rate(records, seconds)})"
         )
         pg = timed_reindex({"provider": "postgres", "config": {"url": url}}, searching=False)
         print(
@@ -141,7 +139,8 @@ def main() -> None:
     for name in ("before", "during", "after"):
         if f"{name}_p50" in lite:
             print(
-                f"  search {name:<6} the reindex: p50 {lite[f'{name}_p50']:.1f} ms, p95 {lite[f'{name}_p95']:.1f} ms"
+                f"  search {name:<6} the reindex: p50 {lite[name + '_p50']:.1f} ms, "
+                f"p95 {lite[name + '_p95']:.1f} ms"
             )
 
 
