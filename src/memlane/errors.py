@@ -138,7 +138,8 @@ class DimensionMismatchError(StoreError):
         super().__init__(
             message
             or f"the store holds {stored}-dimensional vectors but the embedder gives {embedder}; "
-            "use the embedder the store was created with, or a new database path"
+            "use the embedder the store was created with, a new database path, or move the "
+            "store to this embedder with memlane reindex (Memory.reindex)"
         )
 
 

@@ -185,3 +185,14 @@ def test_bad_reindex_arguments_change_nothing(tmp_path: Path) -> None:
             m.reindex({"provider": "no-such-embedder"})
         assert m.store.meta("dimension") is not None and m.search("tea", user_id="alice")["results"]
         assert m.get_all(filters={"user_id": "alice"})["results"][0]["memory"] == "alice likes tea"
+
+
+def test_the_answer_to_a_dimension_mismatch_is_a_reindex_with_the_new_embedder(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    with graph_memory(path) as m:
+        fill(m)
+    with graph_memory(path, dims=32) as new:
+        with pytest.raises(DimensionMismatchError, match="memlane reindex"):
+            new.search("Bangalore", user_id="alice")
+        assert new.reindex(NEW)["reindexed"] == 11  # the old model is not needed
+        assert new.search("Bangalore", user_id="alice")["results"][0]["memory"] == "alice moved to Bangalore"
