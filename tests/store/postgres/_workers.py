@@ -14,7 +14,7 @@ from tests.stress._workers import text_of
 
 __all__ = ["SCOPE", "pg_memory_config", "writer"]
 
-SCOPE = {"user_id": "shared"}
+SCOPE: dict[str, Any] = {"user_id": "shared"}
 
 
 def pg_memory_config(url: str) -> dict[str, Any]:
