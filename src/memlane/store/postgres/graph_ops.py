@@ -153,9 +153,11 @@ class PostgresOps:
             return out
         found = relations(
             self.conn, self.tenant,
-            "r.invalidated_at IS NULL AND r.id IN (SELECT x.id FROM unnest(%s::text[], %s::text[], "
-            "%s::text[]) AS k(s, rel, d) JOIN graph_relations x ON x.tenant = %s AND x.source_id = k.s "
-            "AND x.relationship = k.rel AND (k.d IS NULL OR x.destination_id = k.d))",
+            # the ids first (an init plan driven by the keys), then the rows by primary key: a
+            # plan that stays right however stale the table's statistics are
+            "r.invalidated_at IS NULL AND r.id = ANY(ARRAY(SELECT x.id FROM unnest(%s::text[], "
+            "%s::text[], %s::text[]) AS k(s, rel, d) JOIN graph_relations x ON x.tenant = %s "
+            "AND x.source_id = k.s AND x.relationship = k.rel AND (k.d IS NULL OR x.destination_id = k.d)))",
             ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], self.tenant),
             " ORDER BY r.seq",
         )  # fmt: skip
