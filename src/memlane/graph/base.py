@@ -1,4 +1,4 @@
-"""The graph store contract every back end implements (SQLite now, FalkorDB; Neo4j/Memgraph later).
+"""The graph store contract every back end implements (SQLite, PostgreSQL, FalkorDB; Neo4j later).
 
 Scopes: ``apply`` writes into the exact scope given (its user, agent and run); entities resolve
 only within that exact scope. Reads and deletes take a scope as a filter, like memories do:

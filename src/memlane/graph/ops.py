@@ -2,8 +2,8 @@
 
 ``OpsGraphStore`` (``memlane.graph.store``) implements the whole ``GraphStore`` contract once
 (``apply``, ``search``, ``list_relations``, the deletes) over these operations; a back end
-(``memlane.store.sqlite.graph``, ``memlane.store.falkordb.graph``; PostgreSQL next) subclasses
-it and provides three things:
+(``memlane.store.sqlite.graph``, ``memlane.store.falkordb.graph``,
+``memlane.store.postgres.graph``) subclasses it and provides three things:
 
 - ``reading()``: a context yielding ``GraphOps`` that see every committed write (and the
   caller's own open transaction, where the back end joins one). It may hold a lock.

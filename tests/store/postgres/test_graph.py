@@ -1,20 +1,18 @@
 """What only the PostgreSQL graph does: tenants, the schema's keys, joining a caller's
-transaction, real deletes, vector sizes, and its errors. (The graph contract suite runs over it
+real deletes, vector sizes, and its errors. (The graph contract suite runs over it
 too: ``tests/graph/conftest.py``.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import pytest
 
-from memlane.errors import DimensionMismatchError, InvalidInputError, StoreError
+from memlane.errors import ConfigError, DimensionMismatchError, StoreError
 from memlane.graph.models import ExtractedRelation
 from memlane.models import Scope
-from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.graph import PostgresGraphStore
 from memlane.store.postgres.graph_schema import GRAPH_STEPS, GRAPH_TABLES
 from memlane.store.postgres.schema import version_of
@@ -109,47 +107,6 @@ def test_a_second_store_on_a_migrated_database_migrates_nothing(postgres_url: st
         store.close()
 
 
-class Caller:
-    """A memory store's side of the graph's ``ConnectionSource``: one connection, on which the
-    test opens transactions the graph joins (what ``PostgresStore.connection()`` gives inside
-    ``store.transaction()``)."""
-
-    tenant = "default"
-
-    def __init__(self, url: str) -> None:
-        self.pool = open_pool(url, max_size=2)
-        self.conn = self.pool.getconn()
-
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        yield self.conn
-
-    def close(self) -> None:
-        self.pool.putconn(self.conn)
-        self.pool.close()
-
-
-def test_graph_writes_join_the_callers_transaction(postgres_url: str) -> None:
-    caller = Caller(postgres_url)
-    graph = PostgresGraphStore(caller)
-    try:
-        with pytest.raises(Boom), caller.conn.transaction():
-            graph.apply(ALICE, [], [rel("I", "works_at", "Acme")], memory_ids=["m1"], embedder=EMBED)
-            assert triples(graph, ALICE) == {("alice", "works_at", "Acme")}  # reads see the open transaction
-            assert count(postgres_url, "graph_relations") == 0  # others do not, yet
-            raise Boom
-        assert triples(graph, ALICE) == set() and count(postgres_url, "graph_entities") == 0
-        with caller.conn.transaction():
-            graph.apply(ALICE, [], [rel("I", "works_at", "Acme")], memory_ids=["m1"], embedder=EMBED)
-            with pytest.raises(DimensionMismatchError):  # a failed graph unit leaves the caller's usable
-                graph.apply(ALICE, [], [rel("I", "likes", "Acne")], vectors={"Acne": vec("Acne")[:8]})
-        assert count(postgres_url, "graph_relations") == 1
-        graph.close()  # the caller's pool stays open
-        assert caller.conn.execute("SELECT 1").fetchone() == (1,)
-    finally:
-        caller.close()
-
-
 def test_purge_deletes_the_rows(postgres_url: str) -> None:
     graph = PostgresGraphStore(postgres_url, max_connections=1)
     try:
@@ -178,14 +135,8 @@ def test_a_query_vector_of_another_size_is_refused(postgres_url: str) -> None:
 
 
 def test_bad_tenants_and_unreachable_servers_are_typed_errors(postgres_url: str) -> None:
-    with pytest.raises(InvalidInputError, match="tenant"):
+    with pytest.raises(ConfigError, match="tenant"):
         PostgresGraphStore(postgres_url, tenant="Bad Tenant")
     with pytest.raises(StoreError) as info:
         PostgresGraphStore("postgresql://u:s3cret@/nowhere?host=/nonexistent-dir")
     assert "s3cret" not in str(info.value)
-    caller = Caller(postgres_url)
-    try:
-        with pytest.raises(InvalidInputError, match="tenant"):
-            PostgresGraphStore(caller, tenant="other")
-    finally:
-        caller.close()

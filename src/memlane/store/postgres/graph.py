@@ -12,38 +12,25 @@ One store instance reads and writes one tenant; every statement filters by it.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from memlane.errors import InvalidInputError, StoreError
+from memlane.errors import ConfigError, MissingDependencyError, StoreError
 from memlane.graph.settings import GraphSettings
 from memlane.graph.store import OpsGraphStore
 from memlane.redact import redact_text
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.graph_ops import PostgresOps
 from memlane.store.postgres.graph_schema import GRAPH_COMPONENT, GRAPH_STEPS
+from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
 from memlane.store.postgres.schema import migrate
 
 if TYPE_CHECKING:
     from psycopg import Connection
     from psycopg_pool import ConnectionPool
 
-__all__ = ["TENANT_PATTERN", "ConnectionSource", "PostgresGraphStore", "check_tenant"]
-
-TENANT_PATTERN = r"[a-z0-9][a-z0-9_-]{0,62}"
-_TENANT = re.compile(TENANT_PATTERN)
-
-
-def check_tenant(tenant: str) -> str:
-    """``tenant`` when it is a valid tenant name, else ``InvalidInputError`` saying the rule."""
-    if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
-        raise InvalidInputError(
-            f"invalid tenant {tenant!r}: use 1 to 63 lowercase letters, digits, '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return tenant
+__all__ = ["ConnectionSource", "PostgresGraphStore"]
 
 
 class ConnectionSource(Protocol):
@@ -80,16 +67,19 @@ class PostgresGraphStore(OpsGraphStore):
         tenant: str | None = None,
         max_connections: int = 10,
     ) -> None:
-        psycopg: Any = importlib.import_module("psycopg")  # open_pool names the extra if missing
+        try:
+            psycopg: Any = importlib.import_module("psycopg")
+        except ImportError:
+            raise MissingDependencyError("psycopg", "postgres") from None
         self._errors: type[Exception] = psycopg.Error
         if isinstance(source, str):
             self._source: ConnectionSource = _OwnPool(
-                source, check_tenant(tenant or "default"), max_connections
+                source, check_tenant(tenant or DEFAULT_TENANT), max_connections
             )
             self._owns = True
         else:
             if tenant is not None and tenant != source.tenant:
-                raise InvalidInputError(
+                raise ConfigError(
                     f"the graph shares the memory store's tenant {source.tenant!r}; drop "
                     f"graph_store.config.tenant ({tenant!r}) or give the graph a url of its own"
                 )

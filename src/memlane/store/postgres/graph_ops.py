@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from memlane.errors import StoreError
 from memlane.graph.models import Entity, Relation
 from memlane.graph.rank import Candidate, Step, WalkRequest, walk
 from memlane.graph.resolve import normalize_name, scope_key
@@ -88,21 +90,18 @@ class PostgresOps:
         self, skey: str, vectors: Vectors, threshold: float
     ) -> list[tuple[Entity, float] | None]:
         self._lock([skey])
-        out: list[tuple[Entity, float] | None] = []
+        out: list[tuple[Entity, float] | None] = [None] * len(vectors)
         with self._vectors():
-            for vector in vectors:
-                row = self.conn.execute(
-                    f"SELECT {ENTITY_COLUMNS}, -(e.embedding <#> %s) FROM graph_entities e "
-                    "WHERE e.tenant = %s AND e.scope_key = %s AND e.embedding IS NOT NULL "
-                    "ORDER BY e.embedding <#> %s, e.seq LIMIT 1",
-                    (_row(vector), self.tenant, skey, _row(vector)),
-                ).fetchone()
-                score = None if row is None else float(row[9])
-                out.append(
-                    (entity(row), score)
-                    if row is not None and score is not None and score >= threshold
-                    else None
-                )
+            rows = self.conn.execute(
+                f"SELECT q.n, {ENTITY_COLUMNS}, -(e.embedding <#> q.v) FROM unnest(%s::vector[]) "
+                "WITH ORDINALITY AS q(v, n) CROSS JOIN LATERAL (SELECT * FROM graph_entities x "
+                "WHERE x.tenant = %s AND x.scope_key = %s AND x.embedding IS NOT NULL "
+                "ORDER BY x.embedding <#> q.v, x.seq LIMIT 1) e",
+                ([_row(v) for v in vectors], self.tenant, skey),
+            ).fetchall()
+        for row in rows:
+            if float(row[10]) >= threshold:
+                out[int(row[0]) - 1] = (entity(row[1:10]), float(row[10]))
         return out
 
     def create_entities(self, items: Sequence[tuple[Entity, Vectors | None]]) -> None:
@@ -154,9 +153,11 @@ class PostgresOps:
             return out
         found = relations(
             self.conn, self.tenant,
-            "r.invalidated_at IS NULL AND r.id IN (SELECT x.id FROM unnest(%s::text[], %s::text[], "
-            "%s::text[]) AS k(s, rel, d) JOIN graph_relations x ON x.tenant = %s AND x.source_id = k.s "
-            "AND x.relationship = k.rel AND (k.d IS NULL OR x.destination_id = k.d))",
+            # the ids first (an init plan driven by the keys), then the rows by primary key: a
+            # plan that stays right however stale the table's statistics are
+            "r.invalidated_at IS NULL AND r.id = ANY(ARRAY(SELECT x.id FROM unnest(%s::text[], "
+            "%s::text[], %s::text[]) AS k(s, rel, d) JOIN graph_relations x ON x.tenant = %s "
+            "AND x.source_id = k.s AND x.relationship = k.rel AND (k.d IS NULL OR x.destination_id = k.d)))",
             ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], self.tenant),
             " ORDER BY r.seq",
         )  # fmt: skip
@@ -194,25 +195,32 @@ class PostgresOps:
                     [(self.tenant, rel_id, memory_id) for rel_id, memory_id in pairs],
                 )
 
-    def _one(self, relation_id: str) -> Relation:
-        return relations(self.conn, self.tenant, "r.id = %s", (relation_id,))[0]
-
     def mention(self, relation: Relation, memory_ids: Sequence[str], at: str) -> Relation:
-        self.conn.execute(
-            "UPDATE graph_relations SET mentions = mentions + 1, updated_at = %s "
-            "WHERE tenant = %s AND id = %s",
-            (at, self.tenant, relation.id),
-        )
-        self._support([(relation.id, m) for m in memory_ids])
-        return self._one(relation.id)
+        """One statement: the links it lacks inserted, the count raised, the stored state read
+        back (the links already there, by their order, then the new ones)."""
+        row = self.conn.execute(
+            "WITH linked AS (INSERT INTO graph_relation_memories (tenant, relation_id, memory_id) "
+            "SELECT %(tenant)s, %(id)s, u.m FROM unnest(%(memory_ids)s::text[]) WITH ORDINALITY AS u(m, n) "
+            "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING memory_id, seq) "
+            "UPDATE graph_relations r SET mentions = mentions + 1, updated_at = %(at)s "
+            "WHERE r.tenant = %(tenant)s AND r.id = %(id)s RETURNING r.mentions, "
+            "ARRAY(SELECT m.memory_id FROM graph_relation_memories m WHERE m.tenant = r.tenant "
+            "AND m.relation_id = r.id ORDER BY m.seq) || ARRAY(SELECT memory_id FROM linked ORDER BY seq)",
+            {"tenant": self.tenant, "id": relation.id, "memory_ids": list(memory_ids), "at": at},
+        ).fetchone()
+        if row is None:
+            raise _vanished(relation)
+        return replace(relation, mentions=int(row[0]), updated_at=at, memory_ids=tuple(row[1]))
 
     def invalidate(self, relation: Relation, valid_to: str, at: str) -> Relation:
-        self.conn.execute(
+        row = self.conn.execute(
             "UPDATE graph_relations SET invalidated_at = %s, updated_at = %s, "
-            "valid_to = coalesce(valid_to, %s) WHERE tenant = %s AND id = %s",
+            "valid_to = coalesce(valid_to, %s) WHERE tenant = %s AND id = %s RETURNING valid_to",
             (at, at, valid_to, self.tenant, relation.id),
-        )
-        return self._one(relation.id)
+        ).fetchone()
+        if row is None:
+            raise _vanished(relation)
+        return replace(relation, invalidated_at=at, updated_at=at, valid_to=row[0])
 
     # -- search ----------------------------------------------------------------------------
 
@@ -376,6 +384,11 @@ class PostgresOps:
     def reset(self) -> None:
         for table in GRAPH_TABLES:
             self.conn.execute(f"DELETE FROM {table} WHERE tenant = %s", (self.tenant,))
+
+
+def _vanished(relation: Relation) -> StoreError:
+    """A relation this unit read is gone (the scope locks make this a bug, not a race)."""
+    return StoreError(f"graph relation {relation.id} disappeared during a write; retry the call")
 
 
 def _row(vector: Vectors) -> Vectors:

@@ -13,14 +13,13 @@ from pydantic import Field
 
 from memlane.errors import ConfigError
 from memlane.graph.settings import GraphSettings
+from memlane.store.postgres.provider import TENANT_PATTERN
 
 if TYPE_CHECKING:
     from memlane.registry import Dependencies, Registry
     from memlane.store.postgres.graph import PostgresGraphStore
 
 __all__ = ["PostgresGraphConfig", "register"]
-
-_TENANT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
 class PostgresGraphConfig(GraphSettings):
@@ -31,7 +30,7 @@ class PostgresGraphConfig(GraphSettings):
     )
     tenant: str | None = Field(
         default=None,
-        pattern=_TENANT_PATTERN,
+        pattern=f"^{TENANT_PATTERN.pattern}$",
         description="with url: the tenant the graph reads and writes ('default' when None); "
         "without: must be None or the memory store's",
     )
@@ -46,12 +45,15 @@ def _build(config: PostgresGraphConfig, deps: Dependencies) -> PostgresGraphStor
             config.url, config, tenant=config.tenant, max_connections=config.max_connections
         )
     store = deps.store
-    if store is None or not callable(getattr(store, "connection", None)) or not hasattr(store, "tenant"):
-        raise ConfigError(
-            "the postgres graph store shares a postgres memory store's database; with another "
-            "memory store, set graph_store.config.url"
-        )
-    return PostgresGraphStore(store, config, tenant=config.tenant)  # type: ignore[arg-type]
+    if getattr(store, "graph_provider", None) == "postgres":  # a PostgresStore: psycopg is installed
+        from memlane.store.postgres.store import PostgresStore
+
+        if isinstance(store, PostgresStore):
+            return PostgresGraphStore(store, config, tenant=config.tenant)
+    raise ConfigError(
+        "the postgres graph store shares a postgres memory store's database; with another "
+        "memory store, set graph_store.config.url"
+    )
 
 
 def register(registry: Registry) -> None:
