@@ -77,9 +77,9 @@ def reindex(
         old, backends.embedder = backends.embedder, embedder
         if section is not None:
             backends.config = backends.config.model_copy(update={"embedder": section})
-        backends.store_changed()
-        backends.check_embedder()  # the store's binding, before any call of this Memory resumes
+        backends.embedder_checked = True  # the switch bound the store to the new embedder
         held = time.perf_counter() - started
+    store.ensure_dimension(dimension)  # indexes for the new size, where a back end builds them
     if old is not embedder:
         old.close()
     if progress is not None:

@@ -4,9 +4,10 @@
 ``staged_vectors`` holds one new vector per memory of a tenant (tenant first in the key, as
 every table), for the embedder ``identity``, made from the text whose ``hash`` it records. Its
 foreign key to ``memories`` cascades, so ``purge`` and ``reset`` erase staged vectors with their
-memories. The switch copies them into ``memory_search`` (vectors of two sizes may live there
-side by side: ``search.prepare_dimension`` builds one partial HNSW index per size, here before
-the switch, while the staging runs).
+memories. The switch copies them into ``memory_search`` with no HNSW index of the new size yet:
+the store builds it in bulk when it is next bound to the embedder (``ensure_dimension``, right
+after the switch): 0.3 s switch + 1.9 s build for 3,000 memories here, against 8 s for the same
+switch maintaining the index row by row. Until it exists, searches of the new size are exact.
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ def stage(
 ) -> None:
     if not items:
         return
-    search.prepare_dimension(conn, tenant, int(items[0][2].size))
     values = sql.SQL(", ").join(
         sql.SQL("({}, {}, {})").format(sql.Literal(mid), sql.Literal(digest), search.vector_literal(vector))
         for mid, digest, vector in items
@@ -100,7 +100,6 @@ def switch(conn: Connection[Any], tenant: str, identity: str, dimension: int) ->
     ).fetchone()
     if row and row[0]:
         raise StoreError(f"{row[0]} staged vectors are not {dimension}-dimensional")
-    search.prepare_dimension(conn, tenant, dimension)
     switched = conn.execute(
         "UPDATE memory_search s SET embedding = st.embedding FROM staged_vectors st, memories m "
         "WHERE st.tenant = %(t)s AND st.identity = %(i)s AND s.tenant = st.tenant "

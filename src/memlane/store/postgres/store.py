@@ -141,7 +141,7 @@ class PostgresStore:
                 finally:
                     self._local.conn = None
         if tx.switched is not None:  # a reindex switched this store to another embedder
-            self._embedder, self._dimension = tx.switched
+            self._embedder, self._dimension = tx.switched[0], None  # ensure_dimension indexes the size
 
     def _retrying(self, work: Callable[[Connection[Any]], T]) -> T:
         """Run ``work`` in a transaction of its own, again on a serialization failure or a
