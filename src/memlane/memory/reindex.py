@@ -9,10 +9,13 @@ stays in use.
    store transaction (other writers wait): the memories added or changed since they were staged
    are embedded, every vector is swapped for its staged one, the store's meta names the new
    embedder and dimension, and the graph's entity names are re-embedded (in the same
-   transaction where the graph shares the store). Then this ``Memory`` uses the new embedder.
+   transaction where the graph shares the store). Then this ``Memory`` uses the new embedder,
+   and the store builds what indexes the new size needs (PostgreSQL's HNSW, in bulk, outside
+   the lock; searches are exact until it exists).
 
-Other processes still on the old embedder get ``EmbedderMismatchError`` at their next call
-(their vectors no longer compare): restart them with the new embedder config.
+Other processes still on the old embedder get ``EmbedderMismatchError`` at their next write or
+vector search (``DimensionMismatchError``, its parent, when their graph notices the new size
+first): restart them with the new embedder config.
 """
 
 from __future__ import annotations
@@ -60,6 +63,21 @@ def reindex(
     the config's embedder section); a report of what was done."""
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
+    try:
+        return _reindex(backends, embedder, section, batch_size, progress)
+    except BaseException:
+        if section is not None and backends.embedder is not embedder:  # built for this call
+            embedder.close()
+        raise
+
+
+def _reindex(
+    backends: Backends,
+    embedder: Embedder,
+    section: EmbedderSection | None,
+    batch_size: int,
+    progress: Progress | None,
+) -> dict[str, Any]:
     store, identity, dimension = backends.store, _identity(embedder), embedder.dimension
     previous = {"embedder": store.meta("embedder"), "dimension": _int(store.meta("dimension"))}
     with store.transaction() as tx:
