@@ -161,10 +161,12 @@ def reindex(
     """Re-embed every memory and graph entity with a new embedding model (any vector size)
     while searches keep working on the old vectors, then switch over atomically.
 
-    Open the store as usual (--db/--config/--embedder before the command: the CURRENT
-    embedder) and name the new one after it. Interrupted? Run it again: what was embedded is
-    kept. Afterwards open the store with the new embedder; processes still on the old one get
-    an EmbedderMismatchError until they are restarted with it.
+    Open the store as usual (--db/--config before the command; the old model is never used,
+    so a config that already names the new embedder works too) and name the new embedder after
+    it. This is the fix for "the store holds N-dimensional vectors but the embedder gives M".
+    Interrupted? Run it again: what was embedded is kept. Afterwards open the store with the
+    new embedder; processes still on the old one get an EmbedderMismatchError until they are
+    restarted with it.
 
     \b
     Examples:
