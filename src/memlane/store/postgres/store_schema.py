@@ -5,7 +5,8 @@ filters by it: distributing the tables by ``tenant`` (Citus) or partitioning the
 code change. Text columns use the "C" collation, so comparisons, ordering and id prefixes are
 bytewise, as in the SQLite store, whatever the database's locale. Timestamps are ISO-8601 text,
 as the SQLite store keeps them (filters compare them as text). ``seq`` orders rows of one kind
-as they were written (ties of ``created_at``, history, conversation order).
+as they were written (ties of ``created_at``, history, conversation order, and the order of an
+export, so that moving a store between back ends keeps it).
 
 Vectors and full text are the ``search`` component's (``memlane.store.postgres.search``).
 """
@@ -56,6 +57,7 @@ CREATE TABLE memory_versions (
     tenant {_T} NOT NULL,
     memory_id {_T} NOT NULL,
     version INTEGER NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
     text {_T} NOT NULL,
     hash {_T} NOT NULL,
     valid_from {_T}, valid_to {_T},

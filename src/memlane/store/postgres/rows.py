@@ -1,0 +1,166 @@
+"""Reading rows into records: memories, history events, versions, source messages and the
+conversation neighbours of memories. Every statement filters by the tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from psycopg import sql
+
+from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+__all__ = [
+    "RECORD_COLUMNS",
+    "exact_scope",
+    "filter_scope",
+    "history",
+    "neighbours",
+    "records",
+    "sources",
+    "versions",
+]
+
+RECORD_COLUMNS = sql.SQL(
+    "m.id, m.text, m.hash, m.user_id, m.agent_id, m.run_id, m.actor_id, m.role, m.metadata, "
+    "m.created_at, m.updated_at, m.valid_from, m.valid_to, m.expired_at, m.expiration_date, m.version"
+)
+"""The columns ``records`` reads, from ``memories m``."""
+_NOTHING = sql.SQL("")
+
+
+def records(
+    conn: Connection[Any], where: sql.Composable, tail: sql.Composable = _NOTHING
+) -> list[MemoryRecord]:
+    """The memories matching ``where`` (a parameter-free condition on ``memories m``; it must
+    hold the tenant and liveness, as ``sql.live_where`` does), then ``tail`` (ORDER BY, LIMIT)."""
+    query = sql.SQL("SELECT {} FROM memories m WHERE {}{}").format(RECORD_COLUMNS, where, tail)
+    return [_record(r) for r in conn.execute(query).fetchall()]
+
+
+def history(conn: Connection[Any], tenant: str, memory_id: str) -> list[HistoryEvent]:
+    """A memory's history events, oldest first."""
+    found = conn.execute(
+        "SELECT id, memory_id, old_memory, new_memory, event, created_at, updated_at, "
+        "is_deleted, actor_id, role FROM history WHERE tenant = %s AND memory_id = %s ORDER BY seq",
+        (tenant, memory_id),
+    ).fetchall()
+    return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9]) for r in found]
+
+
+def versions(conn: Connection[Any], tenant: str, memory_id: str) -> list[MemoryVersion]:
+    """Every text a memory had, oldest first."""
+    found = conn.execute(
+        "SELECT memory_id, version, text, hash, valid_from, valid_to, recorded_at, expired_at "
+        "FROM memory_versions WHERE tenant = %s AND memory_id = %s ORDER BY version",
+        (tenant, memory_id),
+    ).fetchall()
+    return [MemoryVersion(*r) for r in found]
+
+
+def sources(conn: Connection[Any], tenant: str, memory_id: str) -> list[Message]:
+    """The messages a memory was written from, in conversation order."""
+    found = conn.execute(
+        "SELECT g.role, g.content, g.name, g.id FROM memory_sources s "
+        "JOIN messages g ON g.tenant = s.tenant AND g.id = s.message_id "
+        "WHERE s.tenant = %s AND s.memory_id = %s ORDER BY g.seq",
+        (tenant, memory_id),
+    ).fetchall()
+    return [Message(role=r[0], content=r[1], name=r[2], id=r[3]) for r in found]
+
+
+def neighbours(
+    conn: Connection[Any], tenant: str, memory_ids: Sequence[str], window: int, allowed: sql.Composable
+) -> dict[str, list[tuple[str, int]]]:
+    """For each memory, the live memories (matching ``allowed``, over ``memories m``) sourced
+    from the messages within ``window`` turns of its first source message in the same
+    conversation (scope and observation time), as (memory id, distance) pairs."""
+    near = _nearby_messages(conn, tenant, memory_ids, window)
+    messages = sorted({m for pairs in near.values() for m, _ in pairs})
+    found: dict[str, list[str]] = {}
+    if messages:
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT s.message_id, m.id FROM memory_sources s JOIN memories m "
+                "ON m.tenant = s.tenant AND m.id = s.memory_id "
+                "WHERE s.tenant = {} AND s.message_id = ANY({}) AND {} ORDER BY s.message_id, m.seq"
+            ).format(sql.Literal(tenant), sql.Literal(messages), allowed)
+        ).fetchall()
+        for message, memory in rows:
+            found.setdefault(message, []).append(memory)
+    out: dict[str, list[tuple[str, int]]] = {}
+    for anchor, pairs in near.items():
+        for message, distance in pairs:
+            for other in found.get(message, ()):
+                if other != anchor:
+                    out.setdefault(anchor, []).append((other, distance))
+    return out
+
+
+def _nearby_messages(
+    conn: Connection[Any], tenant: str, memory_ids: Sequence[str], window: int
+) -> dict[str, list[tuple[str, int]]]:
+    """Memory id -> the ids of the messages within ``window`` turns of its anchor, with distance."""
+    anchors = conn.execute(
+        "SELECT DISTINCT ON (s.memory_id) s.memory_id, g.seq, g.user_id, g.agent_id, g.run_id, "
+        "g.observed_at FROM memory_sources s JOIN messages g ON g.tenant = s.tenant AND g.id = s.message_id "
+        "WHERE s.tenant = %s AND s.memory_id = ANY(%s) ORDER BY s.memory_id, g.seq",
+        (tenant, list(memory_ids)),
+    ).fetchall()
+    near: dict[str, list[tuple[str, int]]] = {}
+    for mid, seq, user_id, agent_id, run_id, observed_at in anchors:
+        scope, params = exact_scope(Scope(user_id, agent_id, run_id))
+        for op, order in (("<", "DESC"), (">", "ASC")):
+            rows = conn.execute(
+                f"SELECT id FROM messages WHERE tenant = %s AND {scope} "
+                f"AND observed_at = %s AND seq {op} %s ORDER BY seq {order} LIMIT %s",
+                [tenant, *params, observed_at, seq, window],
+            ).fetchall()
+            near.setdefault(mid, []).extend((row[0], d) for d, row in enumerate(rows, start=1))
+    return near
+
+
+def exact_scope(scope: Scope) -> tuple[str, list[str]]:
+    """SQL (``%s`` placeholders) for rows of exactly ``scope``: each id equal, or NULL when unset."""
+    parts: list[str] = []
+    params: list[str] = []
+    for name, value in zip(
+        ("user_id", "agent_id", "run_id"), (scope.user_id, scope.agent_id, scope.run_id), strict=True
+    ):
+        if value is None:
+            parts.append(f"{name} IS NULL")
+        else:
+            parts.append(f"{name} = %s")
+            params.append(value)
+    return " AND ".join(parts), params
+
+
+def filter_scope(scope: Scope | None) -> tuple[str, list[str]]:
+    """SQL (``%s`` placeholders) for rows matching ``scope`` as a filter: every id it sets is
+    equal ("TRUE" for None or an empty scope)."""
+    if scope is None or scope.is_empty():
+        return "TRUE", []
+    ids = scope.as_dict()
+    return " AND ".join(f"{key} = %s" for key in ids), list(ids.values())
+
+
+def _record(row: Sequence[Any]) -> MemoryRecord:
+    return MemoryRecord(
+        id=row[0],
+        text=row[1],
+        hash=row[2],
+        scope=Scope(row[3], row[4], row[5]),
+        actor_id=row[6],
+        role=row[7],
+        metadata=row[8] or {},
+        created_at=row[9],
+        updated_at=row[10],
+        valid_from=row[11],
+        valid_to=row[12],
+        expired_at=row[13],
+        expiration_date=row[14],
+        version=row[15],
+    )
