@@ -30,8 +30,8 @@ def eval_group() -> None:
               help="Keep the evaluated store in this SQLite file (its LoCoMo scopes are cleared first). "
               "Default: a fresh store in a temporary folder, removed afterwards.")  # fmt: skip
 @click.option("--store-url", "store_url", metavar="URL",
-              help="Evaluate in this PostgreSQL database instead (postgresql://...; tenant 'eval', its LoCoMo "
-              "scopes cleared first; needs memlane[postgres]). Not with --db.")  # fmt: skip
+              help="Evaluate in this PostgreSQL database instead (postgresql://...; tenant 'eval', "
+              "its LoCoMo scopes cleared first; needs memlane[postgres]). Not with --db.")  # fmt: skip
 @click.option("--distractors", "distractors", multiple=True, metavar="N[,N...]",
               help="Load matrix: ask the questions again with N extra memories in each conversation's "
               "scope (other conversations' turns and synthetic ones, deterministic). Repeat it or give "
