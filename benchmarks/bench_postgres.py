@@ -23,7 +23,7 @@ the hash embedder ("with embedding": the hash embedder, not a model). Queries ar
 Figures only, no assertions.
 
     python benchmarks/bench_postgres.py                    # 1M over 1,000 scopes, and 100k in one
-    python benchmarks/bench_postgres.py --quick            # 20k over 20 scopes, 10k in one: < 1 min
+    python benchmarks/bench_postgres.py --quick            # 10k over 10 scopes, 5k in one: ~1 min
     python benchmarks/bench_postgres.py --sizes 200000 50000 --scopes 200
 """
 
@@ -218,13 +218,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="memories of the spread set (over --scopes scopes) and of the single-scope set",
     )  # fmt: skip
     parser.add_argument("--scopes", type=int, default=1000, help="scopes of the spread set")
-    parser.add_argument("--quick", action="store_true", help="20,000 over 20 scopes and 10,000 in one")
+    parser.add_argument(
+        "--quick", action="store_true", help="10,000 over 10 scopes and 5,000 in one, 30 queries"
+    )
     parser.add_argument("--queries", type=int, default=100, help="timed queries per set and store")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
-    spread, single = (20_000, 10_000) if args.quick else args.sizes
-    scopes = 20 if args.quick else args.scopes
+    spread, single = (10_000, 5_000) if args.quick else args.sizes
+    scopes = 10 if args.quick else args.scopes
+    if args.quick:
+        args.queries = 30
     began = time.perf_counter()
     print("memlane PostgreSQL benchmark (random vectors; hash embedder for 'with embedding')")
     print(f"  memlane {memlane.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPU cores, "
