@@ -23,7 +23,7 @@ the hash embedder ("with embedding": the hash embedder, not a model). Queries ar
 Figures only, no assertions.
 
     python benchmarks/bench_postgres.py                    # 1M over 1,000 scopes, and 100k in one
-    python benchmarks/bench_postgres.py --quick            # 20k over 20 scopes, 10k in one: < 1 min
+    python benchmarks/bench_postgres.py --quick            # 10k over 10 scopes, 5k in one: ~1 min
     python benchmarks/bench_postgres.py --sizes 200000 50000 --scopes 200
 """
 
@@ -35,7 +35,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,27 +72,33 @@ STAMP = "2026-01-01T00:00:00+00:00"
 Rows = list[tuple[MemoryRecord, Vectors]]
 
 
-def batches(count: int, scopes: int, seed: int, offset: int = 0) -> Iterator[Rows]:
+def batches(count: int, scopes: int, seed: int, offset: int = 0, user: str = "u") -> list[Rows]:
     """``count`` memories (user ``u{i % scopes}``) with random unit vectors, ``BATCH`` at a time."""
     texts = memories(count, seed, 0.3)
     rng = np.random.default_rng(seed)
-    for start in range(0, count, BATCH):
-        chunk = texts[start : start + BATCH]
-        vecs = rng.standard_normal((len(chunk), DIMS)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        yield [
-            (
-                MemoryRecord(
-                    id=f"m{offset + start + i:08d}", text=text, scope=Scope(user_id=f"u{(start + i) % scopes}"),
-                    created_at=STAMP, updated_at=STAMP,
-                ),
-                vecs[i],
-            )
-            for i, text in enumerate(chunk)
-        ]  # fmt: skip
+    return [_batch(texts, start, scopes, (offset, user), rng) for start in range(0, count, BATCH)]
 
 
-def load_postgres(conn: psycopg.Connection[Any], data: Iterator[Rows]) -> tuple[int, float]:
+def _batch(
+    texts: list[str], start: int, scopes: int, label: tuple[int, str], rng: np.random.Generator
+) -> Rows:
+    offset, user = label
+    chunk = texts[start : start + BATCH]
+    vecs = rng.standard_normal((len(chunk), DIMS)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    return [
+        (
+            MemoryRecord(
+                id=f"m{offset + start + i:08d}", text=text,
+                scope=Scope(user_id=f"{user}{(start + i) % scopes}"), created_at=STAMP, updated_at=STAMP,
+            ),
+            vecs[i],
+        )
+        for i, text in enumerate(chunk)
+    ]  # fmt: skip
+
+
+def load_postgres(conn: psycopg.Connection[Any], data: list[Rows]) -> tuple[int, float]:
     done, seconds = 0, 0.0
     for rows in data:
         start = time.perf_counter()
@@ -102,7 +108,7 @@ def load_postgres(conn: psycopg.Connection[Any], data: Iterator[Rows]) -> tuple[
     return done, seconds
 
 
-def load_sqlite(store: SQLiteStore, data: Iterator[Rows]) -> tuple[int, float]:
+def load_sqlite(store: SQLiteStore, data: list[Rows]) -> tuple[int, float]:
     done, seconds = 0, 0.0
     for rows in data:
         start = time.perf_counter()
@@ -144,17 +150,15 @@ def timings(vector: Search, keyword: Search, qs: list[str], scopes: int) -> dict
 
 
 def run_postgres(
-    server: LocalPostgres, name: str, count: int, scopes: int, args: argparse.Namespace
+    server: LocalPostgres, name: str, data: list[Rows], scopes: int, args: argparse.Namespace
 ) -> tuple[list[str], dict[str, tuple[float, float]]]:
     url = server.database(name)
     notes: list[str] = []
     with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
         migrate(conn, "store", STORE_STEPS)
         migrate(conn, "search", SEARCH_STEPS)
-        done, seconds = load_postgres(conn, batches(count, scopes, args.seed))
-        notes.append(
-            f"COPY {done:,} memories in {seconds:.1f} s: {done / seconds:,.0f} memories/s (no HNSW index)"
-        )
+        count, seconds = load_postgres(conn, data)
+        notes.append(f"COPY {count:,} memories in {seconds:.1f} s: {count / seconds:,.0f}/s (no HNSW index)")
         start = time.perf_counter()
         conn.execute("VACUUM ANALYZE memories")
         conn.execute("VACUUM ANALYZE memory_search")
@@ -165,10 +169,10 @@ def run_postgres(
             prepare_dimension(conn, TENANT, DIMS)
             notes.append(f"HNSW index built in {time.perf_counter() - start:.1f} s")
             extra = min(10_000, count)
-            done, seconds = load_postgres(conn, batches(extra, 1, args.seed + 1, offset=count))
+            done, seconds = load_postgres(conn, batches(extra, 1, args.seed + 1, offset=count, user="x"))
             conn.execute("ANALYZE memories")
             notes.append(
-                f"COPY {done:,} more with the HNSW index live: {done / seconds:,.0f} memories/s (another scope)"
+                f"COPY {done:,} more with the HNSW index live: {done / seconds:,.0f}/s (another scope)"
             )
         qs = queries(args.queries, args.seed)
 
@@ -184,14 +188,14 @@ def run_postgres(
 
 
 def run_sqlite(
-    folder: Path, count: int, scopes: int, args: argparse.Namespace
+    folder: Path, data: list[Rows], scopes: int, args: argparse.Namespace
 ) -> tuple[list[str], dict[str, tuple[float, float]]]:
-    path = folder / f"bench-{count}-{scopes}.db"
+    path = folder / f"bench-{scopes}.db"
     store = SQLiteStore(path)
     try:
         store.ensure_dimension(DIMS)
-        done, seconds = load_sqlite(store, batches(count, scopes, args.seed))
-        notes = [f"inserted {done:,} memories in {seconds:.1f} s: {done / seconds:,.0f} memories/s"]
+        done, seconds = load_sqlite(store, data)
+        notes = [f"inserted {done:,} memories in {seconds:.1f} s: {done / seconds:,.0f}/s"]
         qs = queries(args.queries, args.seed)
         figures = timings(
             lambda vec, _, user: store.vector_search(vec, Cond("user_id", "eq", user), POOL),
@@ -209,16 +213,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs=2, metavar=("SPREAD", "SINGLE"), default=[1_000_000, 100_000],
-                        help="memories of the spread set (over --scopes scopes) and of the single-scope set")  # fmt: skip
+    parser.add_argument(
+        "--sizes", type=int, nargs=2, metavar=("SPREAD", "SINGLE"), default=[1_000_000, 100_000],
+        help="memories of the spread set (over --scopes scopes) and of the single-scope set",
+    )  # fmt: skip
     parser.add_argument("--scopes", type=int, default=1000, help="scopes of the spread set")
-    parser.add_argument("--quick", action="store_true", help="20,000 over 20 scopes and 10,000 in one")
+    parser.add_argument(
+        "--quick", action="store_true", help="10,000 over 10 scopes and 5,000 in one, 30 queries"
+    )
     parser.add_argument("--queries", type=int, default=100, help="timed queries per set and store")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
-    spread, single = (20_000, 10_000) if args.quick else args.sizes
-    scopes = 20 if args.quick else args.scopes
+    spread, single = (10_000, 5_000) if args.quick else args.sizes
+    scopes = 10 if args.quick else args.scopes
+    if args.quick:
+        args.queries = 30
     began = time.perf_counter()
     print("memlane PostgreSQL benchmark (random vectors; hash embedder for 'with embedding')")
     print(f"  memlane {memlane.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPU cores, "
@@ -231,11 +241,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         sets = [(f"spread: {spread:,} over {scopes:,} scopes", "spread", spread, scopes),
                 (f"single: {single:,} in one scope", "single", single, 1)]  # fmt: skip
         for label, name, count, n_scopes in sets:
-            notes, figures = run_postgres(server, name, count, n_scopes, args)
+            start = time.perf_counter()
+            data = batches(count, n_scopes, args.seed)
+            print(f"  {label}: generated in {time.perf_counter() - start:.0f} s", flush=True)
+            notes, figures = run_postgres(server, name, data, n_scopes, args)
             results.append((label, "postgres", notes, figures))
             print(f"  {label} postgres: " + "; ".join(notes), flush=True)
             if not args.no_sqlite:
-                notes, figures = run_sqlite(folder, count, n_scopes, args)
+                notes, figures = run_sqlite(folder, data, n_scopes, args)
                 results.append((label, "sqlite", notes, figures))
                 print(f"  {label} sqlite: " + "; ".join(notes), flush=True)
     finally:

@@ -193,3 +193,17 @@ def test_a_large_scope_goes_through_hnsw(
         hits = vector_search(conn, TENANT, vecs[0], where(), K)
     assert hits[0][0] == "m00000" and hits[0][1] == pytest.approx(1.0, abs=1e-5)
     assert len(hits) == K and seen and "memory_search_hnsw_32" in seen[0]
+
+
+def test_a_large_scope_that_is_a_small_share_is_searched_exactly(
+    many_scopes: tuple[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An iterative scan would read about limit * tenant / scope vectors: past half of
+    MAX_SCAN_TUPLES the scope is searched exactly instead (all of its top k, in order)."""
+    url, vecs = many_scopes
+    monkeypatch.setattr(search, "EXACT_ROWS", 0)
+    monkeypatch.setattr(search, "MAX_SCAN_TUPLES", 1000)  # 10 * 20,000 / 200 = 1,000 > 500
+    query = unit(np.random.default_rng(9), 1, BIG_DIMS)[0]
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        hits = vector_search(conn, TENANT, query, where("s004"), K)
+    assert [mid for mid, _ in hits] == exact_top(vecs, query, 4)

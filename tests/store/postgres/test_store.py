@@ -310,3 +310,50 @@ def test_any_text_round_trips_nul_and_the_escape_mark_included(postgres_url: str
             other.close()
     finally:
         store.close()
+
+
+def conversation_fill(store: MemoryStore) -> list[str]:
+    """Two conversations of alice (two observation times), one of bob, and an agent's: each
+    message the source of one memory; a few memories deleted or metadata-tagged."""
+    ids: list[str] = []
+    for scope, at, size in (
+        (Scope("alice"), 0, 8),
+        (Scope("alice"), 1, 4),
+        (Scope("bob"), 0, 5),
+        (Scope(None, "a1"), 0, 3),
+    ):
+        messages = [
+            Message(role="user", content=f"turn {i} of {scope} at {at}", id=new_id()) for i in range(size)
+        ]
+        records = [
+            rec(m.content, user_id=scope.user_id, agent_id=scope.agent_id, sources=[m.id], metadata={"n": i})
+            for i, m in enumerate(messages)
+        ]
+        with store.transaction() as tx:
+            tx.add_messages(scope, messages, ts(at))
+            for record in records:
+                tx.insert(record, vec(record.text))
+            if size == 8:
+                tx.delete(records[4].id, ts(2))
+        ids += [r.id for r in records]
+    return ids
+
+
+def test_conversation_neighbours_match_the_sqlite_store(postgres_url: str, tmp_path: Path) -> None:
+    sqlite = SQLiteStore(tmp_path / "n.db")
+    postgres = PostgresStore(postgres_url)
+    try:
+        for store in (sqlite, postgres):
+            store.ensure_dimension(CONTRACT_DIMS)
+        records = list(sqlite.dump())
+        conversation_fill(sqlite)
+        postgres.load(list(sqlite.dump())[len(records) :])  # the same rows, ids and order
+        ids = [r.id for r in sqlite.list_records(All())]
+        for window, filters in ((1, {}), (2, {}), (3, {"user_id": "alice"}), (2, {"n": {"lt": 3}}), (9, {})):
+            where = parse_filters(filters)
+            expected = sqlite.neighbours(ids, window, where)
+            assert expected, (window, filters)
+            assert postgres.neighbours(ids, window, where) == expected, (window, filters)
+    finally:
+        sqlite.close()
+        postgres.close()

@@ -31,6 +31,7 @@ __all__ = [
     "history",
     "neighbours",
     "records",
+    "records_by_id",
     "sources",
     "versions",
 ]
@@ -49,6 +50,18 @@ def records(
     """The memories matching ``where`` (a parameter-free condition on ``memories m``; it must
     hold the tenant and liveness, as ``sql.live_where`` does), then ``tail`` (ORDER BY, LIMIT)."""
     query = sql.SQL("SELECT {} FROM memories m WHERE {}{}").format(RECORD_COLUMNS, where, tail)
+    return [_record(r) for r in conn.execute(query).fetchall()]
+
+
+def records_by_id(
+    conn: Connection[Any], tenant: str, ids: Sequence[str], where: sql.Composable
+) -> list[MemoryRecord]:
+    """The memories among ``ids`` that match ``where`` (over ``memories m``), each read through
+    the primary key (a fence keeps the planner from walking a scope index instead)."""
+    query = sql.SQL(
+        "SELECT {} FROM unnest({}::text[]) AS q(id) CROSS JOIN LATERAL (SELECT * FROM memories "
+        "WHERE tenant = {} AND id = q.id OFFSET 0) m WHERE {}"
+    ).format(RECORD_COLUMNS, sql.Literal(list(ids)), sql.Literal(tenant), where)
     return [_record(r) for r in conn.execute(query).fetchall()]
 
 
@@ -93,12 +106,14 @@ def neighbours(
     messages = sorted({m for pairs in near.values() for m, _ in pairs})
     found: dict[str, list[str]] = {}
     if messages:
-        rows = conn.execute(
+        rows = conn.execute(  # from the few messages to their memories, never from the scope's
             sql.SQL(
-                "SELECT s.message_id, m.id FROM memory_sources s JOIN memories m "
-                "ON m.tenant = s.tenant AND m.id = s.memory_id "
-                "WHERE s.tenant = {} AND s.message_id = ANY({}) AND {} ORDER BY s.message_id, m.seq"
-            ).format(sql.Literal(tenant), sql.Literal(messages), allowed)
+                "SELECT s.message_id, m.id FROM unnest({}::text[]) AS q(id) "
+                "CROSS JOIN LATERAL (SELECT s.memory_id, s.message_id FROM memory_sources s "
+                "WHERE s.tenant = {} AND s.message_id = q.id OFFSET 0) s "
+                "CROSS JOIN LATERAL (SELECT m.id, m.seq FROM (SELECT * FROM memories "
+                "WHERE tenant = {} AND id = s.memory_id OFFSET 0) m WHERE {}) m ORDER BY s.message_id, m.seq"
+            ).format(sql.Literal(messages), sql.Literal(tenant), sql.Literal(tenant), allowed)
         ).fetchall()
         for message, memory in rows:
             found.setdefault(message, []).append(memory)
@@ -111,26 +126,34 @@ def neighbours(
     return out
 
 
+_SIDE = """SELECT x.id, {side} AS side, row_number() OVER (ORDER BY x.seq {order}) AS d FROM (
+    SELECT id, seq FROM messages WHERE tenant = %(t)s AND coalesce(user_id, '') = a.u
+    AND coalesce(agent_id, '') = a.ag AND coalesce(run_id, '') = a.r AND observed_at = a.observed_at
+    AND seq {op} a.seq ORDER BY seq {order} LIMIT %(w)s) x"""
+
+_NEARBY = f"""WITH a AS MATERIALIZED (
+    SELECT q.mid, g.seq, coalesce(g.user_id, '') AS u, coalesce(g.agent_id, '') AS ag,
+        coalesce(g.run_id, '') AS r, g.observed_at
+    FROM unnest(%(ids)s::text[]) AS q(mid) CROSS JOIN LATERAL (
+        SELECT g.* FROM memory_sources s JOIN messages g ON g.tenant = s.tenant AND g.id = s.message_id
+        WHERE s.tenant = %(t)s AND s.memory_id = q.mid ORDER BY g.seq LIMIT 1) g)
+SELECT a.mid, n.id, n.d FROM a CROSS JOIN LATERAL (
+    ({_SIDE.format(side=0, op="<", order="DESC")}) UNION ALL ({_SIDE.format(side=1, op=">", order="ASC")})
+) n ORDER BY a.mid, n.side, n.d"""
+"""For each memory, its first source message (the anchor), then the ``w`` messages before and
+after it in its conversation (the same scope and observation time), by distance: one statement
+whose lookups walk the ``messages_session`` index. Every lookup starts from the given ids
+(``LATERAL``, and ``OFFSET 0`` where the planner would otherwise flatten it): the cost follows
+the anchors, never the scope's size, whatever the table statistics say."""
+
+
 def _nearby_messages(
     conn: Connection[Any], tenant: str, memory_ids: Sequence[str], window: int
 ) -> dict[str, list[tuple[str, int]]]:
     """Memory id -> the ids of the messages within ``window`` turns of its anchor, with distance."""
-    anchors = conn.execute(
-        "SELECT DISTINCT ON (s.memory_id) s.memory_id, g.seq, g.user_id, g.agent_id, g.run_id, "
-        "g.observed_at FROM memory_sources s JOIN messages g ON g.tenant = s.tenant AND g.id = s.message_id "
-        "WHERE s.tenant = %s AND s.memory_id = ANY(%s) ORDER BY s.memory_id, g.seq",
-        (tenant, list(memory_ids)),
-    ).fetchall()
     near: dict[str, list[tuple[str, int]]] = {}
-    for mid, seq, user_id, agent_id, run_id, observed_at in anchors:
-        scope, params = exact_scope(Scope(user_id, agent_id, run_id))
-        for op, order in (("<", "DESC"), (">", "ASC")):
-            rows = conn.execute(
-                f"SELECT id FROM messages WHERE tenant = %s AND {scope} "
-                f"AND observed_at = %s AND seq {op} %s ORDER BY seq {order} LIMIT %s",
-                [tenant, *params, observed_at, seq, window],
-            ).fetchall()
-            near.setdefault(mid, []).extend((row[0], d) for d, row in enumerate(rows, start=1))
+    for mid, message, distance in conn.execute(_NEARBY, {"t": tenant, "ids": list(memory_ids), "w": window}):
+        near.setdefault(mid, []).append((message, int(distance)))
     return near
 
 

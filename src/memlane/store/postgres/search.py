@@ -10,9 +10,11 @@ Vectors are pgvector ``vector`` values of any size; ``prepare_dimension`` builds
 (cosine) index per size, partial on ``vector_dims(embedding) = size`` (two sizes can live side
 by side while a store is re-embedded). ``vector_search`` counts the scope first (up to
 ``EXACT_ROWS``): a scope that small is searched exactly (its rows come through the memories'
-scope index; the HNSW index cannot serve that ordering); a larger one goes through HNSW with
-``hnsw.iterative_scan = relaxed_order``, so a selective filter still gets ``limit`` rows
-(plain HNSW post-filtering returns too few or none), then re-sorted exactly.
+scope index; the HNSW index cannot serve that ordering); a larger one that is a large enough
+share of the tenant goes through HNSW with ``hnsw.iterative_scan = relaxed_order``, so a
+selective filter still gets ``limit`` rows (plain HNSW post-filtering returns too few or
+none), then re-sorted exactly; a large scope that is a small share of a huge tenant (the scan
+would read too many vectors of other scopes) is searched exactly too.
 
 Indexes: the primary key leads with the tenant; the GIN and HNSW indexes cannot (GIN would
 need ``btree_gin``, HNSW takes one column), so they cover every tenant and the statements
@@ -80,8 +82,9 @@ summed by the readers, and folded into one row now and then."""
 FOLD_EVERY = 256
 """A write folds its tenant's totals into one row when they have more rows than this."""
 
-EXACT_ROWS = 10_000
-"""A scope with at most this many memories is searched exactly; a larger one through HNSW."""
+EXACT_ROWS = 5_000
+"""A scope with at most this many memories is searched exactly; a larger one through HNSW
+when it is a large enough share of the tenant (``_through_hnsw``), else exactly too."""
 EF_SEARCH = 100
 """``hnsw.ef_search`` (at least; ``limit`` when larger, up to pgvector's 1,000)."""
 MAX_SCAN_TUPLES = 40_000
@@ -233,19 +236,41 @@ def vector_search(
     query = vector_literal(vector)
     dimension = int(np.asarray(vector).size)
     join = scope_join(tenant)
-    counted = conn.execute(
-        sql.SQL("SELECT count(*) FROM (SELECT 1 FROM memories m WHERE {where} LIMIT {cap}) x").format(
-            where=where, cap=sql.Literal(EXACT_ROWS + 1)
-        )
-    ).fetchone()
     same_size = sql.SQL("vector_dims(s.embedding) = {}").format(sql.Literal(dimension))
-    if counted is None or int(counted[0]) <= EXACT_ROWS or not _has_index(conn, _index_name(dimension)):
+    if not _through_hnsw(conn, tenant, where, limit) or not _has_index(conn, _index_name(dimension)):
         statement = sql.SQL(
             "SELECT m.id, s.embedding <=> {q} AS d FROM {join} WHERE {where} AND {same} "
             "ORDER BY d, m.id LIMIT {n}"
         ).format(q=query, join=join, where=where, same=same_size, n=sql.Literal(limit))
         return [(str(mid), 1.0 - float(d)) for mid, d in conn.execute(statement)]
     return _approximate(conn, join, where, same_size, query, dimension, limit)
+
+
+def _through_hnsw(conn: Connection[Any], tenant: str, where: sql.Composable, limit: int) -> bool:
+    """Whether the scope is searched through HNSW: more than ``EXACT_ROWS`` memories, and a
+    share of the tenant large enough that an iterative scan meets ``limit`` of them within
+    ``MAX_SCAN_TUPLES`` / 2 (a scan reads about ``limit * tenant / scope`` vectors)."""
+
+    def scope(cap: int | None) -> int:
+        inner = sql.SQL("SELECT 1 FROM memories m WHERE {}").format(where)
+        if cap is not None:
+            inner += sql.SQL(" LIMIT {}").format(sql.Literal(cap))
+        row = conn.execute(sql.SQL("SELECT count(*) FROM ({}) x").format(inner)).fetchone()
+        return int(row[0]) if row else 0
+
+    size = scope(EXACT_ROWS + 1)
+    if size <= EXACT_ROWS:
+        return False
+    row = conn.execute(
+        sql.SQL("SELECT coalesce(sum(rows), 0) FROM memory_search_totals WHERE tenant = {}").format(
+            sql.Literal(tenant)
+        )
+    ).fetchone()
+    total = int(row[0]) if row else 0
+    budget = MAX_SCAN_TUPLES // 2
+    if limit * total <= budget * size:
+        return True
+    return limit * total <= budget * scope(None)
 
 
 def _approximate(

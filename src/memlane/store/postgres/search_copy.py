@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -23,73 +23,56 @@ from memlane.store.postgres.search_fts import CONFIG, search_text
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["MEMORY_COLUMNS", "copy_memories", "copy_rows"]
+__all__ = ["MEMORY_COLUMNS", "copy_memories", "copy_rows", "jsonb_bytes", "vector_bytes"]
 
 MEMORY_COLUMNS = (
     "tenant", "id", "text", "hash", "user_id", "agent_id", "run_id", "actor_id", "role", "metadata",
     "created_at", "updated_at", "valid_from", "valid_to", "expired_at", "expiration_date", "version",
 )  # fmt: skip
 """The columns of ``memories`` that ``copy_memories`` writes."""
+_MEMORY_TYPES = ("text",) * 9 + ("bytea",) + ("text",) * 6 + ("int4",)
+_STAGE_COLUMNS = ("memory_id", "text", "length", "embedding")
 
-_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-_TRAILER = struct.pack(">h", -1)
-_NULL = struct.pack(">i", -1)
 _STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS memlane_search_load (memory_id TEXT, text TEXT, length INTEGER, "
     "embedding vector) ON COMMIT DELETE ROWS"
 )
 
 
-def _field(value: Any) -> bytes:
-    """One field of a binary COPY row: text (str), int4 (int), vector (ndarray), jsonb (dict)."""
-    if value is None:
-        return _NULL
-    if isinstance(value, str):
-        data = value.encode("utf-8")
-    elif isinstance(value, bool):
-        raise TypeError("booleans are not copied")
-    elif isinstance(value, int):
-        data = struct.pack(">i", value)
-    elif isinstance(value, np.ndarray):
-        values = value.reshape(-1)
-        data = struct.pack(">HH", values.size, 0) + values.astype(">f4").tobytes()
-    elif isinstance(value, dict):
-        data = b"\x01" + json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    else:
-        raise TypeError(f"cannot copy a {type(value).__name__}")
-    return struct.pack(">i", len(data)) + data
+def vector_bytes(vector: Vectors) -> bytes:
+    """pgvector's binary form of ``vector``: its size, a reserved 0, big-endian float32 values."""
+    values = np.asarray(vector, dtype=np.float32).reshape(-1)
+    return struct.pack(">HH", values.size, 0) + values.astype(">f4").tobytes()
 
 
-def _encode(rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
-    yield _HEADER
-    for row in rows:
-        yield struct.pack(">h", len(row)) + b"".join(_field(value) for value in row)
-    yield _TRAILER
+def jsonb_bytes(value: Any) -> bytes:
+    """jsonb's binary form of ``value``: version 1, then the JSON text."""
+    return b"\x01" + json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def copy_rows(
-    conn: Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    conn: Connection[Any],
+    table: str,
+    columns: Sequence[str],
+    types: Sequence[str],
+    rows: Iterable[Sequence[Any]],
 ) -> None:
-    """``COPY table (columns) FROM STDIN`` in binary: values are str, int, ndarray (vector),
-    dict (jsonb) or None; ``table`` and ``columns`` are trusted identifiers."""
+    """``COPY table (columns) FROM STDIN`` in binary (psycopg's C writer). ``types`` name each
+    column's binary form: ``text``, ``int4``..., and ``bytea`` for values already in their
+    column's binary form (``vector_bytes``, ``jsonb_bytes``). ``table`` and ``columns`` are
+    trusted identifiers."""
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
     with conn.cursor() as cursor, cursor.copy(statement.encode()) as copy:
-        chunk: list[bytes] = []
-        size = 0
-        for part in _encode(rows):
-            chunk.append(part)
-            size += len(part)
-            if size >= 1 << 20:
-                copy.write(b"".join(chunk))
-                chunk, size = [], 0
-        copy.write(b"".join(chunk))
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
 
 
 def _memory_row(tenant: str, record: MemoryRecord) -> tuple[Any, ...]:
     scope = record.scope
     return (
         tenant, record.id, record.text, record.hash, scope.user_id, scope.agent_id, scope.run_id,
-        record.actor_id, record.role, record.metadata, record.created_at, record.updated_at,
+        record.actor_id, record.role, jsonb_bytes(record.metadata), record.created_at, record.updated_at,
         record.valid_from, record.valid_to, record.expired_at, record.expiration_date, record.version,
     )  # fmt: skip
 
@@ -102,9 +85,9 @@ def copy_memories(
     done = 0
     iterator = iter(rows)
     while chunk := list(islice(iterator, batch)):
-        copy_rows(conn, "memories", MEMORY_COLUMNS, (_memory_row(tenant, record) for record, _ in chunk))
-        staged = ((record.id, *search_text(record.text), vector) for record, vector in chunk)
-        copy_rows(conn, "memlane_search_load", ("memory_id", "text", "length", "embedding"), staged)
+        copy_rows(conn, "memories", MEMORY_COLUMNS, _MEMORY_TYPES, (_memory_row(tenant, r) for r, _ in chunk))
+        staged = ((record.id, *search_text(record.text), vector_bytes(vector)) for record, vector in chunk)
+        copy_rows(conn, "memlane_search_load", _STAGE_COLUMNS, ("text", "text", "int4", "bytea"), staged)
         conn.execute(
             "WITH new AS (INSERT INTO memory_search (tenant, memory_id, terms, length, embedding) "
             f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding "

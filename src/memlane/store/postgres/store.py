@@ -220,8 +220,9 @@ class PostgresStore:
         ids = list(dict.fromkeys(memory_ids))
         if not ids:
             return {}
-        condition = sql.SQL("{} AND m.id = ANY({})").format(self._where(All()), sql.Literal(ids))
-        return {record.id: record for record in self._records(condition)}
+        with self.connection() as conn:
+            found = rows.records_by_id(conn, self.tenant, ids, self._where(All()))
+        return {record.id: record for record in found}
 
     def list_records(self, where: Filter, *, limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:
         tail = sql.SQL(" ORDER BY m.created_at DESC, m.seq DESC{} OFFSET {}").format(

@@ -89,7 +89,8 @@ CREATE TABLE messages (
     observed_at {_T} NOT NULL,
     PRIMARY KEY (tenant, id)
 );
-CREATE INDEX messages_session ON messages (tenant, user_id, agent_id, run_id, observed_at, seq);
+CREATE INDEX messages_session ON messages
+    (tenant, coalesce(user_id, ''), coalesce(agent_id, ''), coalesce(run_id, ''), observed_at, seq);
 CREATE INDEX messages_agent ON messages (tenant, agent_id) WHERE agent_id IS NOT NULL;
 CREATE INDEX messages_run ON messages (tenant, run_id) WHERE run_id IS NOT NULL;
 
