@@ -266,3 +266,47 @@ def test_errors_and_repr_hide_the_password(postgres_url: str) -> None:
         assert "pw123456" not in repr(store)
     finally:
         store.close()
+
+
+HOSTILE = [
+    "nul \x00 inside",
+    "mark \uffff inside",
+    "both \uffff0 and \x00\uffff\uffff",
+    "\x00",
+    "\uffff",
+    "plain",
+]
+
+
+def test_any_text_round_trips_nul_and_the_escape_mark_included(postgres_url: str) -> None:
+    """PostgreSQL refuses NUL in text and JSONB: the store escapes it (and its escape mark) on
+    the wire, so texts, messages, history, metadata and profile values come back unchanged."""
+    store = PostgresStore(postgres_url)
+    try:
+        store.ensure_dimension(CONTRACT_DIMS)
+        for text in HOSTILE:
+            message = Message(role="user", content=text, id=new_id())
+            metadata = {"tag": text, "list": [text, {text: text}]}
+            record = rec(text, metadata=metadata, sources=[message.id])
+            with store.transaction() as tx:
+                tx.add_messages(Scope("u1"), [message], ts(0))
+                tx.insert(record, vec(text))
+                tx.add_history([event(record, "ADD", 0)])
+                tx.set_profile(Scope("u1"), "home_city", text, observed_at=ts(0), at=ts(0))
+            got = store.get(record.id)
+            assert got is not None and (got.text, got.metadata) == (text, metadata)
+            assert [m.content for m in store.sources(record.id)] == [text]
+            assert [e.new_memory for e in store.history(record.id)] == [text]
+            assert [v.text for v in store.versions(record.id)] == [text]
+            assert [s.value for s in store.profile(Scope("u1"))] == [text]
+        marked = parse_filters({"tag": {"contains": "mark \uffff"}})
+        assert [r.text for r in store.list_records(marked)] == ["mark \uffff inside"]
+        dumped = list(store.dump())
+        other = PostgresStore(postgres_url, tenant="copy")
+        try:
+            other.load(dumped)
+            assert list(other.dump()) == dumped
+        finally:
+            other.close()
+    finally:
+        store.close()

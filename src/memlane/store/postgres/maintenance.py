@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError, StoreError
 from memlane.models import MemoryRecord, Scope, Vectors, now_iso
@@ -173,7 +174,7 @@ def _imported(name: str, value: Any, number: int, kind: str) -> Any:
     """A dumped value as the column takes it (JSON text parsed and checked)."""
     if name in ("metadata", "params", "message_ids") and isinstance(value, str):
         try:
-            json.loads(value)
+            return Jsonb(json.loads(value))
         except ValueError:
             raise InvalidInputError(f"record {number} ({kind}): {name} is not JSON") from None
     if name == "is_deleted":

@@ -7,8 +7,9 @@ first's row lock and then re-checks the condition, so exactly one of two process
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
+
+from psycopg.types.json import Jsonb
 
 from memlane.models import Message, Scope
 from memlane.store.base import PendingAdd
@@ -32,9 +33,8 @@ def add(conn: Connection[Any], tenant: str, batch: PendingAdd) -> None:
         "INSERT INTO pending (tenant, id, user_id, agent_id, run_id, message_ids, params, created_at, "
         "claimed_at, attempts, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1, NULL)",
         (
-            tenant, batch.id, s.user_id, s.agent_id, s.run_id, json.dumps([m.id for m in batch.messages]),
-            json.dumps(batch.params, ensure_ascii=False, sort_keys=True), batch.created_at,
-            batch.created_at,
+            tenant, batch.id, s.user_id, s.agent_id, s.run_id, Jsonb([m.id for m in batch.messages]),
+            Jsonb(batch.params), batch.created_at, batch.created_at,
         ),
     )  # fmt: skip
 

@@ -1,12 +1,23 @@
 """Reading rows into records: memories, history events, versions, source messages and the
-conversation neighbours of memories. Every statement filters by the tenant."""
+conversation neighbours of memories. Every statement filters by the tenant.
+
+Also the text codec of the store's connections (``register_text_codec``): PostgreSQL text and
+JSONB cannot hold the NUL character, which memlane accepts in texts (the SQLite store keeps
+it). On the wire every string has NUL written as U+FFFF "0" and U+FFFF itself doubled, and read
+back the other way, so any text round-trips unchanged; texts with neither character (all but
+hostile ones) are stored as they are, so filters, full text and other tools see them as is.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
+from psycopg.types import json as pg_json
+from psycopg.types import string
 
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, Scope
 
@@ -164,3 +175,90 @@ def _record(row: Sequence[Any]) -> MemoryRecord:
         expiration_date=row[14],
         version=row[15],
     )
+
+
+# -- text codec ------------------------------------------------------------------------------
+
+_MARK = "\uffff"
+_ESCAPED = re.compile("\uffff([\uffff0])")
+_MARK_BYTES = _MARK.encode("utf-8")
+
+
+def escape_text(text: str) -> str:
+    """``text`` as stored: NUL written as U+FFFF "0", U+FFFF doubled (most texts unchanged)."""
+    if "\x00" not in text and _MARK not in text:
+        return text
+    return text.replace(_MARK, _MARK + _MARK).replace("\x00", _MARK + "0")
+
+
+def unescape_text(text: str) -> str:
+    """The text ``escape_text`` stored."""
+    if _MARK not in text:
+        return text
+    return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else _MARK, text)
+
+
+def _escape_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return escape_text(value)
+    if isinstance(value, dict):
+        return {escape_text(str(k)): _escape_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escape_json(v) for v in value]
+    return value
+
+
+def _unescape_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return unescape_text(value)
+    if isinstance(value, dict):
+        return {unescape_text(k): _unescape_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescape_json(v) for v in value]
+    return value
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(_escape_json(value), ensure_ascii=False, sort_keys=True)
+
+
+def _json_loads(data: str | bytes) -> Any:
+    value = json.loads(data)
+    marked = _MARK in data if isinstance(data, str) else _MARK_BYTES in bytes(data)
+    return _unescape_json(value) if marked else value
+
+
+class _TextDumper(string.StrDumperUnknown):
+    def dump(self, obj: str) -> Any:
+        return super().dump(escape_text(obj))
+
+
+class _TextBinaryDumper(string.StrBinaryDumper):
+    def dump(self, obj: str) -> Any:
+        return super().dump(escape_text(obj))
+
+
+class _TextLoader(string.TextLoader):
+    def load(self, data: Any) -> Any:
+        value = super().load(data)
+        return unescape_text(value) if isinstance(value, str) else value
+
+
+class _TextBinaryLoader(string.TextBinaryLoader):
+    def load(self, data: Any) -> Any:
+        value = super().load(data)
+        return unescape_text(value) if isinstance(value, str) else value
+
+
+def register_text_codec(conn: Any) -> None:
+    """Make ``conn`` write and read every string (text, and strings inside JSONB given as
+    ``Jsonb`` values) through the NUL-safe escape; JSON is written with sorted keys."""
+    adapters = conn.adapters
+    adapters.register_dumper(str, _TextDumper)
+    adapters.register_dumper(str, _TextBinaryDumper)
+    adapters.register_dumper(str, _TextDumper)  # the default (text format) again, last wins
+    for oid in ("text", "varchar"):
+        adapters.register_loader(oid, _TextLoader)
+        adapters.register_loader(oid, _TextBinaryLoader)
+    pg_json.set_json_dumps(_json_dumps, context=conn)
+    pg_json.set_json_loads(_json_loads, context=conn)

@@ -75,7 +75,9 @@ class PostgresStore:
         self.tenant = check_tenant(tenant)
         self._url = url
         self._errors_module: Any = importlib.import_module("psycopg").errors
-        self.pool: ConnectionPool = open_pool(url, min_size=min_size, max_size=max_size, timeout_s=timeout_s)
+        self.pool: ConnectionPool = open_pool(
+            url, min_size=min_size, max_size=max_size, timeout_s=timeout_s, setup=rows.register_text_codec
+        )
         self._local = threading.local()
         self._dimension: int | None = None
         self._expected_dimension = expected_dimension

@@ -7,9 +7,10 @@ deletion), so no update is lost and versions are numbered without gaps or repeat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from psycopg.types.json import Jsonb
 
 from memlane.errors import NotFoundError
 from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope, Vectors
@@ -51,7 +52,7 @@ class PostgresTransaction:
             "version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
             (
                 self.tenant, record.id, record.text, record.hash, s.user_id, s.agent_id, s.run_id,
-                record.actor_id, record.role, _json(record.metadata), record.created_at,
+                record.actor_id, record.role, Jsonb(record.metadata), record.created_at,
                 record.updated_at, record.valid_from, record.valid_to, record.expired_at,
                 record.expiration_date,
             ),
@@ -74,7 +75,7 @@ class PostgresTransaction:
             "expiration_date = %s, version = %s WHERE tenant = %s AND id = %s",
             (
                 record.text, record.hash, s.user_id, s.agent_id, s.run_id, record.actor_id,
-                record.role, _json(record.metadata), record.updated_at, record.valid_from,
+                record.role, Jsonb(record.metadata), record.updated_at, record.valid_from,
                 record.valid_to, record.expiration_date, version, self.tenant, record.id,
             ),
         )  # fmt: skip
@@ -176,7 +177,3 @@ class PostgresTransaction:
                 "ON CONFLICT DO NOTHING",
                 [(self.tenant, memory_id, source) for source in sources],
             )
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
