@@ -66,10 +66,27 @@ def postgres_graph(request: pytest.FixtureRequest, folder: Path, settings: Graph
     return store, store.close
 
 
+def postgres_store_graph(request: pytest.FixtureRequest, folder: Path, settings: GraphSettings) -> Made:
+    """The PostgreSQL graph sharing a ``PostgresStore`` (its pool, tenant and transactions)."""
+    from memlane.store.postgres.graph import PostgresGraphStore
+    from memlane.store.postgres.store import PostgresStore
+
+    url: str = request.getfixturevalue("postgres_url")
+    memories = PostgresStore(url, tenant=f"t{uuid.uuid4().hex[:12]}", max_size=2)
+    store = PostgresGraphStore(memories, settings)
+
+    def release() -> None:
+        store.close()
+        memories.close()
+
+    return store, release
+
+
 GRAPH_FACTORIES: list[Any] = [
     pytest.param(sqlite_graph, id="sqlite"),
     pytest.param(falkordb_graph, id="falkordb", marks=pytest.mark.integration),
     pytest.param(postgres_graph, id="postgres", marks=pytest.mark.integration),
+    pytest.param(postgres_store_graph, id="postgres-store", marks=pytest.mark.integration),
 ]
 
 

@@ -140,3 +140,16 @@ def test_bad_tenants_and_unreachable_servers_are_typed_errors(postgres_url: str)
     with pytest.raises(StoreError) as info:
         PostgresGraphStore("postgresql://u:s3cret@/nowhere?host=/nonexistent-dir")
     assert "s3cret" not in str(info.value)
+
+
+def test_names_with_nul_round_trip(postgres_url: str) -> None:
+    graph = PostgresGraphStore(postgres_url, max_connections=1)
+    try:
+        graph.apply(
+            ALICE, [], [rel("I", "knows", "Nul\x00Person \uffff")], memory_ids=["m\x00"], embedder=EMBED
+        )
+        [stored] = graph.list_relations(ALICE)
+        assert (stored.destination, stored.memory_ids) == ("Nul\x00Person \uffff", ("m\x00",))
+        assert graph.remove_memories(["m\x00"]) == 1
+    finally:
+        graph.close()

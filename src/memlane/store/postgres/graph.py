@@ -48,8 +48,11 @@ class _OwnPool:
     """A pool of the graph's own, when it is built on a URL rather than a memory store."""
 
     def __init__(self, url: str, tenant: str, max_size: int) -> None:
+        from memlane.store.postgres.rows import register_text_codec  # psycopg is there by now
+
         self.tenant = tenant
-        self.pool = open_pool(url, max_size=max_size)
+        # the store's NUL-safe text codec: a graph sharing the database reads what a store wrote
+        self.pool = open_pool(url, max_size=max_size, setup=register_text_codec)
 
     def connection(self) -> AbstractContextManager[Connection[Any]]:
         return self.pool.connection()
