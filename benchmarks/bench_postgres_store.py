@@ -82,14 +82,16 @@ def measure(memory: Memory, size: int, calls: int) -> dict[str, list[float]]:
 
 def _writer(store: dict[str, Any], proc: int, count: int, go: Any, out: Any) -> None:
     memory = Memory(config(store))
+    done = 0
     try:
         out.put("ready")
         go.wait(120)
         for i in range(count):
             memory.add(f"writer {proc} memory {i}", user_id="shared", infer=False)
+            done += 1
     finally:
         memory.close()
-        out.put("done")
+        out.put(done)
 
 
 def concurrent_adds(store: dict[str, Any], count: int) -> float:
@@ -103,12 +105,13 @@ def concurrent_adds(store: dict[str, Any], count: int) -> float:
         assert out.get(timeout=120) == "ready"
     start = time.perf_counter()
     go.set()
-    for _ in procs:
-        assert out.get(timeout=600) == "done"
+    done = sum(int(out.get(timeout=600)) for _ in procs)
     seconds = time.perf_counter() - start
     for proc in procs:
         proc.join(30)
-    return WRITERS * count / seconds
+    if done != WRITERS * count:
+        print(f"warning: the writers finished {done} of {WRITERS * count} adds (see their errors above)")
+    return done / seconds
 
 
 def main() -> None:

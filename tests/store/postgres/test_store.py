@@ -357,3 +357,30 @@ def test_conversation_neighbours_match_the_sqlite_store(postgres_url: str, tmp_p
     finally:
         sqlite.close()
         postgres.close()
+
+
+def test_stores_opening_a_new_database_at_once_agree_on_the_dimension(postgres_url: str) -> None:
+    """Processes starting together on an empty database race to record the vector size and to
+    build its index: every one of them succeeds (the loser of a race tries again)."""
+    stores = [PostgresStore(postgres_url, max_size=1) for _ in range(6)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(stores))
+
+    def bind(store: PostgresStore) -> None:
+        try:
+            start.wait(30)
+            store.ensure_dimension(48)
+            store.ensure_embedder("hash-48")
+        except BaseException as exc:  # noqa: BLE001 - asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bind, args=(s,)) for s in stores]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert errors == []
+    finally:
+        for store in stores:
+            store.close()

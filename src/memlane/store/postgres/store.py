@@ -50,6 +50,8 @@ RETRIES = 5
 """Attempts of the store's own transactions on a serialization failure or a deadlock."""
 _MAX = 2**63 - 1
 _NOTHING = sql.SQL("")
+_RACES = ("42P07", "23505")
+"""SQLSTATEs of two processes creating the same object at once: duplicate table, unique violation."""
 
 T = TypeVar("T")
 
@@ -110,7 +112,9 @@ class PostgresStore:
                 f"({type(exc).__name__}); nothing of it was written: retry the call"
             ) from exc
         except (psycopg.Error, _pool_errors()) as exc:
-            raise StoreError(f"PostgreSQL failed: {redact_text(str(exc))}") from None
+            error = StoreError(f"PostgreSQL failed: {redact_text(str(exc))}")
+            error.sqlstate = getattr(exc, "sqlstate", None)  # type: ignore[attr-defined]
+            raise error from None
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -143,16 +147,18 @@ class PostgresStore:
         if tx.switched is not None:  # a reindex switched this store to another embedder
             self._embedder, self._dimension = tx.switched[0], None  # ensure_dimension indexes the size
 
-    def _retrying(self, work: Callable[[Connection[Any]], T]) -> T:
+    def _retrying(self, work: Callable[[Connection[Any]], T], *, also: tuple[str, ...] = ()) -> T:
         """Run ``work`` in a transaction of its own, again on a serialization failure or a
-        deadlock (at most ``RETRIES`` attempts, with a short random pause)."""
+        deadlock, or an error whose SQLSTATE is in ``also`` (at most ``RETRIES`` attempts, with
+        a short random pause)."""
         for attempt in range(1, RETRIES + 1):
             try:
                 with self.transaction() as tx:
                     return work(tx.conn)
             except StoreError as exc:
                 conflict = (self._errors_module.SerializationFailure, self._errors_module.DeadlockDetected)
-                if attempt == RETRIES or not isinstance(exc.__cause__, conflict):
+                again = isinstance(exc.__cause__, conflict) or getattr(exc, "sqlstate", None) in also
+                if attempt == RETRIES or not again:
                     raise
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
         raise AssertionError("unreachable")
@@ -181,7 +187,9 @@ class PostgresStore:
         stored = int(self._retrying(lambda conn: self._adopt(conn, "dimension", str(dimension))))
         if stored != dimension:
             raise DimensionMismatchError(stored, dimension)
-        self._retrying(lambda conn: search.prepare_dimension(conn, self.tenant, dimension))
+        # processes opening a new database at once may race to build the same index: the
+        # loser's next attempt sees it built
+        self._retrying(lambda conn: search.prepare_dimension(conn, self.tenant, dimension), also=_RACES)
         self._dimension = dimension
 
     def ensure_embedder(self, identity: str) -> None:
