@@ -1,7 +1,8 @@
 """Graph search latency at scale: 10k entities and 50k relations in ONE scope (by default).
 
 For each back end (SQLite, the embedded default; FalkorDB when its extra is installed and its
-server starts) it builds a synthetic graph through ``GraphStore.apply`` in batches, then times
+server starts; PostgreSQL on a private local server, from the postgres extra) it builds a
+synthetic graph through ``GraphStore.apply`` in batches, then times
 ``search()`` (p50/p95/mean, milliseconds) for:
 
 - ``named, 1 hop`` / ``named, 2 hops``: queries naming a person ("where does Alice Kumar work?"),
@@ -179,6 +180,19 @@ def sqlite_backend(folder: Path, settings: GraphSettings) -> Iterator[GraphStore
 
 
 @contextmanager
+def postgres_backend(folder: Path, settings: GraphSettings) -> Iterator[GraphStore]:
+    from memlane.store.postgres.graph import PostgresGraphStore
+    from memlane.store.postgres.server import LocalPostgres
+
+    with LocalPostgres(folder / "pg") as server:
+        graph = PostgresGraphStore(server.database("bench"), settings)
+        try:
+            yield graph
+        finally:
+            graph.close()
+
+
+@contextmanager
 def falkordb_backend(folder: Path, settings: GraphSettings) -> Iterator[GraphStore]:
     from memlane.store.falkordb.graph import FalkorDBGraphStore
     from memlane.store.falkordb.server import LocalFalkorDB
@@ -200,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=2000, help="relations per apply() while building")
     parser.add_argument(
-        "--backends", nargs="+", default=["sqlite", "falkordb"], choices=["sqlite", "falkordb"]
+        "--backends",
+        nargs="+",
+        default=["sqlite", "falkordb", "postgres"],
+        choices=["sqlite", "falkordb", "postgres"],
     )
     parser.add_argument("--embedder", choices=["hash", "local"], default="hash")
     parser.add_argument("--seed", type=int, default=7)
@@ -218,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"graph: {len(people)} people, {len(triples)} extracted relations, one scope, {args.embedder} names"
     )
-    backends = {"sqlite": sqlite_backend, "falkordb": falkordb_backend}
+    backends = {"sqlite": sqlite_backend, "falkordb": falkordb_backend, "postgres": postgres_backend}
     for name in args.backends:
         folder = Path(tempfile.mkdtemp(prefix="memlane-bench-graph-"))
         try:

@@ -192,7 +192,7 @@ def test_a_secret_given_wrongly_is_not_repeated() -> None:
     ("kind", "name", "advice"),
     [
         ("vector_store", "qdrant", "use provider 'sqlite'"),
-        ("vector_store", "pgvector", "not built in yet"),
+        ("vector_store", "milvus", "'postgres'"),
         ("vector_store", "chroma", "use provider 'sqlite'"),
         ("graph_store", "neo4j", "'falkordb'"),
         ("graph_store", "memgraph", "'sqlite'"),

@@ -38,7 +38,7 @@ NAMESPACES: dict[str, list[str]] = {
         "OutputParseError", "RetryPolicy", "StructuredLLM", "TransientLLMError", "TruncatedOutputError",
         "Usage", "VisionSettings", "parse_output",
     ],
-    "memlane.memory": ["AsyncMemory", "Memory"],
+    "memlane.memory": ["AsyncMemory", "Memory", "migrate"],
     "memlane.memory.search": [],
     "memlane.memory.write": [],
     "memlane.prompts": [],

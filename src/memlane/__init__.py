@@ -21,7 +21,7 @@ from memlane.errors import (
     StoreError,
     UnknownProviderError,
 )
-from memlane.memory import AsyncMemory, Memory
+from memlane.memory import AsyncMemory, Memory, migrate
 from memlane.registry import providers
 from memlane.types import (
     AddResult,
@@ -100,6 +100,7 @@ __all__ = [
     "UnknownProviderError",
     "UpdateResult",
     "__version__",
+    "migrate",
     "providers",
 ]
 

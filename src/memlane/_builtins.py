@@ -16,8 +16,10 @@ from memlane.llm import litellm as litellm_llm
 from memlane.llm import openai as openai_llm
 from memlane.rerank import cross_encoder
 from memlane.rerank import llm as llm_reranker
+from memlane.store import postgres as postgres_store
 from memlane.store import sqlite as sqlite_store
 from memlane.store.falkordb import provider as falkordb_store
+from memlane.store.postgres import graph_provider as postgres_graph
 
 if TYPE_CHECKING:
     from memlane.registry import Registry
@@ -28,7 +30,9 @@ BACKENDS = (
     *(hash_embedder, local, openai),
     *(anthropic_llm, fake_llm, litellm_llm, openai_llm),
     sqlite_store,
+    postgres_store,
     falkordb_store,
+    postgres_graph,
     *(cross_encoder, llm_reranker),
 )
 """Every built-in back end, by the module (or package) that holds its ``register``."""

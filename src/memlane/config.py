@@ -49,7 +49,11 @@ class EmbedderSection(ProviderSection[Embedder]):
 
 class GraphStoreSection(ProviderSection[GraphStore]):
     """mem0's ``graph_store`` section; ``custom_prompt``, ``threshold`` and ``llm`` are accepted
-    for mem0 configs (``threshold`` sets the entity match threshold; the others are ignored)."""
+    for mem0 configs (``threshold`` sets the entity match threshold; the others are ignored).
+
+    Without a ``provider`` (and with ``enable_graph``), the graph lives with the memories:
+    ``for_store`` picks the graph provider the memory store names in its ``graph_provider``
+    attribute (PostgreSQL: ``postgres``), else ``sqlite``."""
 
     kind: ClassVar[Kind] = "graph_store"
     provider: str = "sqlite"
@@ -65,6 +69,13 @@ class GraphStoreSection(ProviderSection[GraphStore]):
             config.setdefault("match_threshold", data["threshold"])
             data = {**data, "config": config}
         return data
+
+    def for_store(self, store: MemoryStore) -> GraphStoreSection:
+        """This section, or (when it names no provider) the same with the store's graph provider."""
+        name = str(getattr(store, "graph_provider", "sqlite"))
+        if "provider" in self.model_fields_set or name == self.provider:
+            return self
+        return GraphStoreSection.model_validate({**self.model_dump(exclude={"provider"}), "provider": name})
 
 
 class RerankerSection(ProviderSection[Reranker]):
@@ -260,7 +271,8 @@ class MemoryConfig(BaseModel):
     reranker: RerankerSection | None = None
     enable_graph: bool = Field(
         default=False,
-        description="keep entities and relations (the embedded SQLite graph unless graph_store is set)",
+        description="keep entities and relations (in the memory store's database: the embedded "
+        "SQLite graph, or the PostgreSQL one with a postgres store; unless graph_store names another)",
     )
     search: SearchConfig = Field(default_factory=SearchConfig)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)

@@ -157,7 +157,8 @@ class DimensionMismatchError(StoreError):
         super().__init__(
             message
             or f"the store holds {stored}-dimensional vectors but the embedder gives {embedder}; "
-            "use the embedder the store was created with, or a new database path"
+            "use the embedder the store was created with, a new database path, or move the "
+            "store to this embedder with memlane reindex (Memory.reindex)"
         )
 
 
@@ -174,7 +175,7 @@ class EmbedderMismatchError(DimensionMismatchError):
             dimension,
             message
             or f"the store was written with the embedder {stored!r} but is opened with {embedder!r}; "
-            "their vectors do not compare. Open it with the embedder it was written with, or use "
-            "a new database path (moving a store to another embedder needs a re-index, which "
-            "memlane does not offer yet)",
+            "their vectors do not compare. Open it with the embedder it was written with, use a "
+            "new database path, or move the store to the new embedder with a re-index "
+            "(memlane reindex, Memory.reindex)",
         )

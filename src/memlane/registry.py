@@ -284,11 +284,12 @@ def fields(model: type[BaseModel]) -> list[str]:
 
 _LOCAL_SERVER = "use provider 'openai' with base_url {url} (any OpenAI-compatible endpoint)"
 MEM0_ALTERNATIVES: dict[tuple[str, str], str] = {
-    ("vector_store", "*"): "memlane keeps memories and vectors in its embedded store: use provider "
-    "'sqlite' (config.path: the database file; the default); server stores (pgvector, qdrant…) are "
-    "not built in yet",
-    ("graph_store", "*"): "use provider 'sqlite' (embedded, the default with enable_graph: true) or "
-    "'falkordb' (a graph server speaking openCypher, as Neo4j does)",
+    ("vector_store", "*"): "use provider 'sqlite' (embedded; config.path: the database file; the "
+    "default) or 'postgres' (PostgreSQL with pgvector, mem0's 'pgvector' section works as is: "
+    "pip install 'memlane[postgres]'); other server stores (qdrant…) are not built in",
+    ("graph_store", "*"): "use provider 'sqlite' (embedded, the default with enable_graph: true), "
+    "'postgres' (PostgreSQL: the default with a postgres memory store) or 'falkordb' (a graph server "
+    "speaking openCypher, as Neo4j does)",
     ("embedder", "ollama"): _LOCAL_SERVER.format(url="http://localhost:11434/v1") + " and model e.g. "
     "'nomic-embed-text'",
     ("embedder", "lmstudio"): _LOCAL_SERVER.format(url="http://localhost:1234/v1"),
@@ -323,7 +324,7 @@ MEM0_ALTERNATIVES: dict[tuple[str, str], str] = {
 
 MEM0_NAMES: dict[str, frozenset[str]] = {
     "vector_store": frozenset(
-        "qdrant chroma pgvector milvus upstash_vector azure_ai_search azure_mysql pinecone mongodb "
+        "qdrant chroma milvus upstash_vector azure_ai_search azure_mysql pinecone mongodb "
         "redis valkey databricks elasticsearch vertex_ai_vector_search opensearch supabase weaviate "
         "faiss langchain s3_vectors baidu cassandra neptune turbopuffer oracledb".split()
     ),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from memlane import __version__
+from memlane import Memory, __version__
 from memlane.cli import cli
 from tests.cli._support import SECRET, Run, opened
 from tests.eval.test_locomo import sample
@@ -194,3 +194,28 @@ def test_cli_context_budget_and_recency(run: Run, tmp_path: Path) -> None:
     assert report["settings"]["context_budgets"] == [40, 1000]
     search = report["settings"]["config"]["search"]
     assert search["recency_weight"] == 0.2 and search["recency_half_life_days"] == 10.0
+
+
+@pytest.mark.integration
+def test_eval_runs_in_a_postgres_database_with_store_url(tmp_path: Path, postgres_url: str) -> None:
+    data = locomo_file(tmp_path)
+    args = ["--embedder", "hash", "eval", "locomo", "--data", str(data), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, [*args, "--store-url", postgres_url])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "o" / "results.json").read_text())["questions"]["overall"] == 3
+    config = {"vector_store": {"provider": "postgres", "config": {"url": postgres_url, "tenant": "eval"}}}
+    memory = Memory.from_config({**config, "embedder": {"provider": "hash"}})
+    try:
+        assert len(memory.get_all(user_id="conv-x")["results"]) == 5
+    finally:
+        memory.close()
+
+
+def test_eval_takes_db_or_store_url_not_both(tmp_path: Path) -> None:
+    data = locomo_file(tmp_path)
+    args = ["--embedder", "hash", "eval", "locomo", "--data", str(data), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(
+        cli, [*args, "--db", str(tmp_path / "x.db"), "--store-url", "postgresql://x/y"]
+    )
+    assert result.exit_code == 2 and "not both" in result.output
+    assert not (tmp_path / "x.db").exists()

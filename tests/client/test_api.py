@@ -30,6 +30,7 @@ SECRET = "ml_secret0123456789abcdefghijklmnopqrstuvwxyzAB"
 NOT_REMOTE = {
     "backup": "a file copy on the server's own disk; remotely, export() gives the same records",
     "from_config": "the server's configuration chooses the back ends",
+    "reindex": "changes the server's embedder: run `memlane reindex` on its store, then restart it",
 }
 """``Memory`` methods the clients do not offer, and why. A new ``Memory`` method fails
 ``test_every_memory_method_is_offered_with_its_signature`` until it is offered or listed here."""

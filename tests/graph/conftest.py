@@ -2,7 +2,7 @@
 
 To run the suite over another back end, append a ``pytest.param(factory, id=...)`` to
 ``GRAPH_FACTORIES``. A factory takes the pytest request (to reach session fixtures such as a
-server), a new empty folder and the settings, and returns a new empty graph store plus a
+server or a database), a new empty folder and the settings, and returns a new empty graph store plus a
 function that releases it. The FalkorDB server fixture is ``tests/conftest.py``'s (one server per session).
 """
 
@@ -57,9 +57,36 @@ def falkordb_graph(request: pytest.FixtureRequest, folder: Path, settings: Graph
     return store, release
 
 
+def postgres_graph(request: pytest.FixtureRequest, folder: Path, settings: GraphSettings) -> Made:
+    from memlane.store.postgres.graph import PostgresGraphStore
+
+    url: str = request.getfixturevalue("postgres_url")  # a new database per test
+    # a tenant per store: empty even when one test makes several
+    store = PostgresGraphStore(url, settings, tenant=f"t{uuid.uuid4().hex[:12]}", max_connections=2)
+    return store, store.close
+
+
+def postgres_store_graph(request: pytest.FixtureRequest, folder: Path, settings: GraphSettings) -> Made:
+    """The PostgreSQL graph sharing a ``PostgresStore`` (its pool, tenant and transactions)."""
+    from memlane.store.postgres.graph import PostgresGraphStore
+    from memlane.store.postgres.store import PostgresStore
+
+    url: str = request.getfixturevalue("postgres_url")
+    memories = PostgresStore(url, tenant=f"t{uuid.uuid4().hex[:12]}", max_size=2)
+    store = PostgresGraphStore(memories, settings)
+
+    def release() -> None:
+        store.close()
+        memories.close()
+
+    return store, release
+
+
 GRAPH_FACTORIES: list[Any] = [
     pytest.param(sqlite_graph, id="sqlite"),
     pytest.param(falkordb_graph, id="falkordb", marks=pytest.mark.integration),
+    pytest.param(postgres_graph, id="postgres", marks=pytest.mark.integration),
+    pytest.param(postgres_store_graph, id="postgres-store", marks=pytest.mark.integration),
 ]
 
 

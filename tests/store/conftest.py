@@ -8,6 +8,7 @@ returns a new, empty store that no other test sees.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,21 @@ def sqlite_approximate(request: pytest.FixtureRequest, folder: Path) -> MemorySt
     return SQLiteStore(folder / "contract.db", ann_threshold=1)
 
 
+def postgres_store(request: pytest.FixtureRequest, folder: Path) -> MemoryStore:
+    """A store of a new tenant in the test's own database on the session's PostgreSQL server
+    (dropped after the test): stores made by one test share the database, never their rows."""
+    from memlane.store.postgres.store import PostgresStore
+
+    return PostgresStore(
+        request.getfixturevalue("postgres_url"), tenant=f"t-{uuid.uuid4().hex[:12]}", max_size=4
+    )
+
+
 STORE_FACTORIES: list[Any] = [
     pytest.param(sqlite_file, id="sqlite-file"),
     pytest.param(sqlite_memory, id="sqlite-memory"),
     pytest.param(sqlite_approximate, id="sqlite-approximate"),
+    pytest.param(postgres_store, id="postgres", marks=pytest.mark.integration),
 ]
 
 

@@ -12,8 +12,8 @@ beside it in their own packages and call the same public API):
 - ``_app``: the click group, its global options and ``CliContext`` (the lazily built ``Memory``);
 - ``_options``: shared option decorators and ``emit`` (JSON or a table);
 - ``_tables``: plain-text tables;
-- ``memories``, ``admin``, ``chat``, ``evaluate``, ``server`` (serve, keys), ``mcp``: the commands,
-  each module's listed in its ``COMMANDS``;
+- ``memories``, ``admin``, ``chat``, ``evaluate``, ``transfer`` (migrate, reindex), ``server`` (serve,
+  keys), ``mcp``: the commands, each module's listed in its ``COMMANDS``;
 - ``_docs``: prints the CLI reference (``docs/cli.md``) from every command's ``--help``.
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from memlane.cli import admin, chat, evaluate, mcp, memories, server
+from memlane.cli import admin, chat, evaluate, mcp, memories, server, transfer
 from memlane.cli._app import cli
 
 __all__ = ["cli", "main"]
@@ -32,6 +32,7 @@ for _command in (
     *admin.COMMANDS,
     *chat.COMMANDS,
     *evaluate.COMMANDS,
+    *transfer.COMMANDS,
     *server.COMMANDS,
     *mcp.COMMANDS,
 ):

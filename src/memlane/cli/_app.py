@@ -70,15 +70,21 @@ class CliContext:
             click.get_current_context().call_on_close(self._memory.close)
         return self._memory
 
-    def scratch_memory(self, path: str, search: dict[str, Any] | None = None) -> Memory:
+    def scratch_memory(
+        self, path: str, search: dict[str, Any] | None = None, store_url: str | None = None
+    ) -> Memory:
         """A ``Memory`` with the config file's embedder, LLM and search settings (``search``
-        overrides some) but its store on the SQLite file ``path``: never the global
-        ``--db``/``MEMLANE_DB`` nor the config's store or external graph server (for ``eval``).
-        The caller closes it."""
+        overrides some) but its store on the SQLite file ``path`` (or, with ``store_url``, in that
+        PostgreSQL database as the tenant "eval"): never the global ``--db``/``MEMLANE_DB`` nor
+        the config's store or external graph server (for ``eval``). The caller closes it."""
         config = merge_config(
             read_config(self.config_file) if self.config_file else None, db=None, embedder=self.embedder
         )
-        config["vector_store"] = {"provider": "sqlite", "config": {"path": path}}
+        config["vector_store"] = (
+            {"provider": "postgres", "config": {"url": store_url, "tenant": "eval"}}
+            if store_url
+            else {"provider": "sqlite", "config": {"path": path}}
+        )
         if search:
             config["search"] = {**(config.get("search") or {}), **search}
         graph = config.get("graph_store")

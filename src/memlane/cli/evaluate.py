@@ -29,6 +29,9 @@ def eval_group() -> None:
 @click.option("--db", "store", type=click.Path(dir_okay=False),
               help="Keep the evaluated store in this SQLite file (its LoCoMo scopes are cleared first). "
               "Default: a fresh store in a temporary folder, removed afterwards.")  # fmt: skip
+@click.option("--store-url", "store_url", metavar="URL",
+              help="Evaluate in this PostgreSQL database instead (postgresql://...; tenant 'eval', "
+              "its LoCoMo scopes cleared first; needs memlane[postgres]). Not with --db.")  # fmt: skip
 @click.option("--distractors", "distractors", multiple=True, metavar="N[,N...]",
               help="Load matrix: ask the questions again with N extra memories in each conversation's "
               "scope (other conversations' turns and synthetic ones, deterministic). Repeat it or give "
@@ -50,6 +53,7 @@ def eval_locomo(
     out: str,
     limit: int | None,
     store: str | None,
+    store_url: str | None,
     distractors: tuple[str, ...],
     seed: int,
     budgets: tuple[int, ...],
@@ -69,13 +73,15 @@ def eval_locomo(
     quick matrix use --conversations 1 and the hash embedder (memlane --embedder hash eval
     locomo ...): 100,000 distractors in about a minute.
     """
+    if store and store_url:
+        raise click.UsageError("give --db (a SQLite file) or --store-url (PostgreSQL), not both")
     levels = _levels(distractors)
     loaded = load_locomo(data)
     conversations = loaded[:limit]
     with tempfile.TemporaryDirectory(prefix="memlane-eval-") as scratch:
         search = {"recency_weight": recency, "recency_half_life_days": half_life}
         search = {k: v for k, v in search.items() if v is not None}
-        memory: Memory = context.scratch_memory(store or str(Path(scratch) / "eval.db"), search)
+        memory: Memory = context.scratch_memory(store or str(Path(scratch) / "eval.db"), search, store_url)
         try:
             result = evaluate_locomo(
                 memory, conversations, data_file=data, distractors=levels, seed=seed, pool=loaded,

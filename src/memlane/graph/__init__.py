@@ -2,10 +2,12 @@
 
 ``GraphStore`` (``base``) is the contract and ``OpsGraphStore`` (``store``) its one
 implementation over a back end's ``GraphOps`` (``ops``): ``SQLiteGraphStore``
-(``memlane.store.sqlite.graph``, the embedded default, same file as the memories) and
-``FalkorDBGraphStore`` (``memlane.store.falkordb``, the ``falkordb`` extra). ``models`` holds
-the records; ``resolve`` the pure name rules; ``engine`` the write rules; ``rank`` the search
-rules. What the LLM is asked is ``memlane.prompts.graph_extraction``.
+(``memlane.store.sqlite.graph``, the embedded default, same file as the memories),
+``PostgresGraphStore`` (``memlane.store.postgres.graph``, the ``postgres`` extra, same database
+and transactions as a PostgreSQL memory store) and ``FalkorDBGraphStore``
+(``memlane.store.falkordb``, the ``falkordb`` extra). ``models`` holds the records; ``resolve``
+the pure name rules; ``engine`` the write rules; ``rank`` the search rules. What the LLM is
+asked is ``memlane.prompts.graph_extraction``.
 """
 
 from memlane.graph.base import GraphStore, build_graph_store

@@ -1,4 +1,4 @@
-"""The graph store contract every back end implements (SQLite now, FalkorDB; Neo4j/Memgraph later).
+"""The graph store contract every back end implements (SQLite, PostgreSQL, FalkorDB; Neo4j later).
 
 Scopes: ``apply`` writes into the exact scope given (its user, agent and run); entities resolve
 only within that exact scope. Reads and deletes take a scope as a filter, like memories do:
@@ -11,7 +11,7 @@ Nothing is hard-deleted by ``apply``: contradicted relations are invalidated and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from memlane.embed.base import Embedder
@@ -94,6 +94,29 @@ class GraphStore(Protocol):
 
     def reset(self) -> None:
         """Delete every entity and relation of every scope."""
+
+    def dump(self) -> Iterator[dict[str, Any]]:
+        """Every entity, then every relation (current and invalidated, with its memory ids), as
+        ``{"kind": "entity" | "relation", "data": {...}}`` records (``memlane.graph.records``),
+        in a stable order (write order where the back end keeps one): for export and migrate.
+        Read in pages; a graph written meanwhile may be dumped partly old, partly new."""
+        ...
+
+    def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """Insert dumped records as one unit of work and return counts by kind. Every record is
+        checked before anything is written (a malformed one is an ``InvalidInputError`` naming
+        it); an entity must come before the relations that use it (in this call or an earlier
+        one): a relation to an unknown entity is refused (``InvalidInputError``, or the back
+        end's ``StoreError`` where a foreign key catches it first), as are ids already in the
+        graph (``StoreError``)."""
+        ...
+
+    def reembed(self, embed: Callable[[Sequence[str]], Vectors]) -> int:
+        """Give every entity a new name vector, ``embed(names)`` (one unit row per name), in one
+        unit of work: ``memlane reindex`` moving the graph to a new embedder with the memories
+        (called inside the memory store's transaction, a back end that shares it switches with
+        it). Returns how many entities were re-embedded."""
+        ...
 
     def close(self) -> None:
         """Release connections (a shared memory store stays open)."""

@@ -2,8 +2,8 @@
 
 ``OpsGraphStore`` (``memlane.graph.store``) implements the whole ``GraphStore`` contract once
 (``apply``, ``search``, ``list_relations``, the deletes) over these operations; a back end
-(``memlane.store.sqlite.graph``, ``memlane.store.falkordb.graph``; PostgreSQL next) subclasses
-it and provides three things:
+(``memlane.store.sqlite.graph``, ``memlane.store.falkordb.graph``,
+``memlane.store.postgres.graph``) subclasses it and provides three things:
 
 - ``reading()``: a context yielding ``GraphOps`` that see every committed write (and the
   caller's own open transaction, where the back end joins one). It may hold a lock.
@@ -114,6 +114,24 @@ class GraphOps(Protocol):
         current at record time ``as_of``, or every one with ``include_invalidated``; at most
         ``limit`` (None: all)."""
         ...
+
+    # -- copies (``GraphStore.dump``; ``load`` writes with ``create_entities`` and
+    # ``insert_relations``) ---------------------------------------------------------------
+
+    def dump_entities(self, after: str | None, limit: int) -> list[tuple[Entity, Vectors | None]]:
+        """At most ``limit`` entities of every scope, each with its name vector (None: it has
+        none), in a stable order (the write order where the back end keeps one), starting after
+        the entity with id ``after`` (None: from the first; it must exist)."""
+        ...
+
+    def dump_relations(self, after: str | None, limit: int) -> list[Relation]:
+        """At most ``limit`` relations of every scope, current and invalidated, whole (as
+        ``relations_by_ids`` gives them), in a stable order (the write order where the back end
+        keeps one), starting after the relation with id ``after`` (None: from the first)."""
+        ...
+
+    def set_entity_vectors(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        """Replace these entities' name vectors (``GraphStore.reembed``: a new embedder)."""
 
     # -- deletes (for real) ----------------------------------------------------------------
 

@@ -8,12 +8,15 @@ are the same for each.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from memlane.embed.base import Embedder
+from memlane.errors import InvalidInputError
 from memlane.graph.engine import embed_names, missing_names, require_scope, write
 from memlane.graph.models import (
+    Entity,
     ExtractedEntity,
     ExtractedRelation,
     GraphChanges,
@@ -22,11 +25,23 @@ from memlane.graph.models import (
 )
 from memlane.graph.ops import GraphOps
 from memlane.graph.rank import WalkRequest, rank, result, seed_scores, walk_rows
+from memlane.graph.records import (
+    ENTITY,
+    GRAPH_KINDS,
+    RELATION,
+    entity_record,
+    parse_entity,
+    parse_relation,
+    relation_record,
+)
 from memlane.graph.resolve import prepare, query_terms
 from memlane.graph.settings import GraphSettings
 from memlane.models import Scope, Vectors, now_iso
 
-__all__ = ["OpsGraphStore"]
+__all__ = ["DUMP_PAGE", "OpsGraphStore"]
+
+DUMP_PAGE = 500
+"""Entities or relations read per unit by ``dump``."""
 
 
 class OpsGraphStore(ABC):
@@ -98,6 +113,52 @@ class OpsGraphStore(ABC):
         with self.writing() as ops:
             ops.reset()
 
+    # -- copies ----------------------------------------------------------------------------
+
+    def dump(self) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            with self.reading() as ops:
+                entities = ops.dump_entities(after, DUMP_PAGE)
+            yield from (entity_record(e, v) for e, v in entities)
+            if len(entities) < DUMP_PAGE:
+                break
+            after = entities[-1][0].id
+        after = None
+        while True:
+            with self.reading() as ops:
+                relations = ops.dump_relations(after, DUMP_PAGE)
+            yield from (relation_record(r) for r in relations)
+            if len(relations) < DUMP_PAGE:
+                break
+            after = relations[-1].id
+
+    def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+        entities, relations = _parse(records)
+        with self.writing() as ops:
+            ops.create_entities(entities)
+            ops.insert_relations(relations)
+            known = {e.id for e, _ in entities}
+            elsewhere = [r.id for r in relations if not {r.source_id, r.destination_id} <= known]
+            found = {r.id for r in ops.relations_by_ids(elsewhere)} if elsewhere else set()
+            for rel_id in elsewhere:
+                if rel_id not in found:  # its endpoints are in neither this load nor the graph
+                    raise InvalidInputError(
+                        f"relation {rel_id} names an entity that is neither loaded before it nor stored"
+                    )
+        return {ENTITY: len(entities), RELATION: len(relations)}
+
+    def reembed(self, embed: Callable[[Sequence[str]], Vectors]) -> int:
+        count = 0
+        with self.writing() as ops:
+            after: str | None = None
+            while page := ops.dump_entities(after, DUMP_PAGE):
+                vectors = embed([entity.name for entity, _ in page])
+                ops.set_entity_vectors([(e.id, v) for (e, _), v in zip(page, vectors, strict=True)])
+                count += len(page)
+                after = page[-1][0].id
+        return count
+
     # -- reads -----------------------------------------------------------------------------
 
     def search(
@@ -146,3 +207,30 @@ class OpsGraphStore(ABC):
             return ops.list_relations(
                 scope, limit=limit, as_of=as_of, include_invalidated=include_invalidated
             )
+
+
+def _parse(records: Iterable[dict[str, Any]]) -> tuple[list[tuple[Entity, Vectors | None]], list[Relation]]:
+    """Every record checked (kind, fields, one vector size) before anything is written."""
+    entities: list[tuple[Entity, Vectors | None]] = []
+    relations: list[Relation] = []
+    sizes: set[int] = set()
+    for number, record in enumerate(records, start=1):
+        kind = record.get("kind") if isinstance(record, dict) else None
+        data = record.get("data") if isinstance(record, dict) else None
+        if kind not in GRAPH_KINDS or not isinstance(data, dict):
+            raise InvalidInputError(
+                f"record {number}: expected {{kind, data}} with kind in {list(GRAPH_KINDS)}"
+            )
+        if kind == ENTITY:
+            entity, vector = parse_entity(data, number)
+            if vector is not None:
+                sizes.add(len(vector))
+                if len(sizes) > 1:
+                    raise InvalidInputError(
+                        f"record {number} (entity): its name vector has {len(vector)} values, "
+                        f"another entity's {min(sizes - {len(vector)})}; all must have the same size"
+                    )
+            entities.append((entity, vector))
+        else:
+            relations.append(parse_relation(data, number))
+    return entities, relations

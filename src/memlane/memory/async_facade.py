@@ -83,6 +83,7 @@ class AsyncMemory:
     purge = _offload(Memory.purge)
     export = _offload(Memory.export)
     import_data = _offload(Memory.import_data)
+    reindex = _offload(Memory.reindex)
     backup = _offload(Memory.backup)
     close = _offload(Memory.close)
 

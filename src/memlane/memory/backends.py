@@ -16,6 +16,7 @@ from memlane.config import GraphStoreSection, MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
+from memlane.memory.swap import SwapLock
 from memlane.models import Usage
 from memlane.registry import Dependencies
 from memlane.rerank.base import Reranker
@@ -43,6 +44,9 @@ class Backends:
     usage: Usage = field(default_factory=Usage)
     """LLM calls and tokens spent through these back ends so far (``Memory.llm_usage``)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    swap: SwapLock = field(default_factory=SwapLock)
+    """Held shared by every call that embeds and then uses the store; ``reindex`` switches
+    the embedder under it alone."""
     embedder_checked: bool = False
     """Whether the store has been bound to the embedder (``check_embedder``) since it last
     changed (``reset``, ``import_data``)."""
@@ -70,7 +74,7 @@ class Backends:
             deps = Dependencies(store=store, llm=llm)
             graph_section = loaded.graph_store or (GraphStoreSection() if loaded.enable_graph else None)
             if graph is None and graph_section is not None:
-                graph = graph_section.build(deps)
+                graph = graph_section.for_store(store).build(deps)
             if reranker is None and loaded.reranker is not None:
                 reranker = loaded.reranker.build(deps)
         except BaseException:

@@ -4,7 +4,7 @@ result shape (``memlane.types``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,7 +14,7 @@ from memlane.errors import ConfigError, InvalidInputError
 from memlane.filters import Cond, and_
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
-from memlane.memory import arguments, erase, export, kinds, profile, read, shortterm
+from memlane.memory import arguments, erase, export, kinds, profile, read, reindex, shortterm
 from memlane.memory.backends import Backends
 from memlane.memory.context import chat as chat_pipeline
 from memlane.memory.context.build import build_context, context_request
@@ -173,7 +173,8 @@ class Memory:
         if (infer or procedural) and self.llm is None:
             raise ConfigError(_LLM_NEEDED)
         params = pending.params_of(clean, prompt, memory_type if procedural else None, observed_at, expires)
-        return write_add.add(self.backends, scope, normalized, params, infer=infer or procedural)
+        with self.backends.swap.shared():
+            return write_add.add(self.backends, scope, normalized, params, infer=infer or procedural)
 
     def reprocess(
         self, *, user_id: Id | None = None, agent_id: Id | None = None, run_id: Id | None = None
@@ -185,7 +186,8 @@ class Memory:
         scope = exact_scope(user_id, agent_id, run_id)
         if self.llm is None:
             raise ConfigError("reprocess() needs an LLM: configure the one the failed adds should use")
-        return write_add.reprocess(self.backends, scope)
+        with self.backends.swap.shared():
+            return write_add.reprocess(self.backends, scope)
 
     def update(
         self,
@@ -210,7 +212,8 @@ class Memory:
             arguments.check_size("text", arguments.validate_text("text", text))
         clean = update_metadata(metadata) if metadata is not None else None
         expires = write_update.KEEP if keep else parse_expiration(expiration_date)
-        write_update.update(self.backends, memory_id, text, clean, expires)
+        with self.backends.swap.shared():
+            write_update.update(self.backends, memory_id, text, clean, expires)
         return {"message": "Memory updated successfully!"}
 
     def delete(self, memory_id: Id) -> DeleteResult:
@@ -271,7 +274,8 @@ class Memory:
                                  rerank=rerank, explain=explain, show_expired=show_expired,
                                  reference_date=reference_date, memory_type=memory_type,
                                  long_term=long_term, as_of=as_of)  # fmt: skip
-        return run_search(self.backends, request)
+        with self.backends.swap.shared():
+            return run_search(self.backends, request)
 
     def get(self, memory_id: Id) -> MemoryItem | None:
         """One memory, or None if there is none with this id."""
@@ -477,13 +481,27 @@ class Memory:
 
     def export(self, destination: str | Path | IO[str]) -> dict[str, int]:
         """Write every record to a JSON Lines file (see ``memlane.memory.export``); counts by kind."""
-        return export.export_jsonl(self.store, destination)
+        return export.export_jsonl(self.store, destination, self.graph)
 
     def import_data(self, source: str | Path | IO[str]) -> dict[str, int]:
         """Load an export (all or nothing); counts by kind."""
-        counts = export.import_jsonl(self.store, source, embedder=self.embedder)
+        counts = export.import_jsonl(self.store, source, embedder=self.embedder, graph=self.graph)
         self.backends.store_changed()
         return counts
+
+    def reindex(
+        self,
+        embedder_config: dict[str, Any] | Embedder,
+        *,
+        batch_size: int = 256,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Re-embed every memory and graph entity with another embedder (its config section, e.g.
+        ``{"provider": "openai", "config": {...}}``, or an embedder), any dimension, while
+        searches go on with the old vectors; then switch to it atomically and use it. Resumable:
+        an interrupted reindex keeps its staged vectors (``memlane.memory.reindex``)."""
+        embedder, section = reindex.build_embedder(embedder_config)
+        return reindex.reindex(self.backends, embedder, section, batch_size=batch_size, progress=progress)
 
     def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
         """A consistent copy of the store while writers keep going (stores that support it).

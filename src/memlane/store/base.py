@@ -34,9 +34,11 @@ from memlane.models import (
     Vectors,
 )
 
-__all__ = ["MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "check_embedder"]
+__all__ = ["MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "Unstaged", "check_embedder"]
 
 ScoredId = tuple[str, float]
+Unstaged = tuple[str, str, str]
+"""(memory id, text, hash of the text): a memory to embed for a reindex."""
 
 
 @dataclass(slots=True)
@@ -116,6 +118,37 @@ class StoreTransaction(Protocol):
     def drop_pending(self, scope: Scope | None) -> int:
         """Forget the pending adds of ``scope`` (a filter; None: all); their messages stay as
         provenance. Returns how many adds were dropped."""
+        ...
+
+    # -- reindex (``memlane.memory.reindex``): new vectors staged beside the current ones ----
+
+    def unstaged(
+        self, identity: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Unstaged]:
+        """The current memories with no vector staged for the embedder ``identity`` made from
+        their current text (none yet, another embedder's, or their text changed since), in write
+        order, starting after the memory ``after`` (None: from the first); at most ``limit``."""
+        ...
+
+    def count_unstaged(self, identity: str) -> int:
+        """How many current memories ``unstaged`` would give in all."""
+        ...
+
+    def stage_vectors(self, identity: str, items: Sequence[tuple[str, str, Vectors]]) -> None:
+        """Keep (memory id, hash of the text embedded, unit vector) for the embedder
+        ``identity``, replacing what was staged for those memories; searches keep using the
+        current vectors. Memories that are gone are skipped."""
+
+    def switch_vectors(self, identity: str, dimension: int) -> int:
+        """Make the staged vectors current, all at once (when this transaction commits): every
+        current memory takes its vector, the store's ``embedder`` becomes ``identity`` and its
+        ``dimension`` ``dimension``, and the staging is emptied. ``StoreError`` (nothing changes)
+        if a current memory has none staged for ``identity`` and its current text. Returns how
+        many vectors were switched."""
+        ...
+
+    def drop_staged(self) -> int:
+        """Forget every staged vector (an abandoned reindex); how many there were."""
         ...
 
 
@@ -236,6 +269,15 @@ class MemoryStore(Protocol):
     def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Insert dumped records in one transaction; return counts by kind."""
         ...
+
+    def meta(self, key: str) -> str | None:
+        """One of the store's own settings (``dimension``, ``embedder``, a tool's progress such
+        as ``migration``), or None when it is not set."""
+        ...
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set one setting (None: remove it). ``dimension`` and ``embedder`` bind the store to
+        its vectors: ``ensure_*``, ``load`` and ``switch_vectors`` write them, not callers."""
 
     def reset(self) -> None:
         """Remove every record of every kind (pending adds included)."""

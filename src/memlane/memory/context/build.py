@@ -78,8 +78,10 @@ def candidates_for(max_tokens: int) -> int:
 def build_context(
     backends: Backends, request: ContextRequest, counter: TokenCounter | None = None
 ) -> ContextResult:
-    """The packed context for ``request``; ``counter`` defaults to ``tokens.default_counter()``."""
-    hits, linked = find(backends, request.search)
+    """The packed context for ``request``; ``counter`` defaults to ``tokens.default_counter()``.
+    The search runs under the reindex lock's shared side, like ``Memory.search``."""
+    with backends.swap.shared():
+        hits, linked = find(backends, request.search)
     parts = ContextParts(
         slots=_slots(backends, request.search.scope, request.search.query),
         relations=linked.relations if linked else (),

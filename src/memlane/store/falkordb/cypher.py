@@ -23,6 +23,10 @@ __all__ = [
     "DELETE_ORPHANS",
     "DELETE_RELATIONS",
     "DETACH_MEMORIES",
+    "DUMP_ENTITIES",
+    "DUMP_ENTITIES_AFTER",
+    "DUMP_RELATIONS",
+    "DUMP_RELATIONS_AFTER",
     "ENTITIES_BY_NAMES",
     "INDEXES",
     "INSERT_RELATIONS",
@@ -32,6 +36,7 @@ __all__ = [
     "RELATIONS_BY_IDS",
     "RELATION_FACTS",
     "RESET",
+    "SET_ENTITY_VECTORS",
     "UPDATE_ENTITY",
     "count_scope",
     "delete_scope",
@@ -80,6 +85,7 @@ _CREATE = (
 )
 CREATE_ENTITIES = _CREATE
 CREATE_ENTITIES_WITH_VECTORS = f"{_CREATE} SET e.embedding = vecf32(row.vector)"
+SET_ENTITY_VECTORS = "UNWIND $rows AS row MATCH (e:Entity {id: row.id}) SET e.embedding = vecf32(row.vector)"
 UPDATE_ENTITY = (
     "MATCH (e:Entity {id: $id}) SET e.type = $type, e.aliases = $aliases, e.names = $names, "
     "e.updated_at = $updated_at"
@@ -121,6 +127,21 @@ DELETE_ORPHANS = (
     "WITH e, count(x) AS n WHERE n = 0 DELETE e"
 )
 RESET = "MATCH (e) DETACH DELETE e"
+_AFTER = "{var}.created_at > a.created_at OR ({var}.created_at = a.created_at AND id({var}) > id(a))"
+DUMP_ENTITIES = f"MATCH (e:Entity) RETURN {_ENTITY}, e.embedding ORDER BY e.created_at, id(e) LIMIT $limit"
+DUMP_ENTITIES_AFTER = (
+    "MATCH (a:Entity {id: $after}) MATCH (e:Entity) WHERE "
+    + _AFTER.format(var="e")
+    + f" RETURN {_ENTITY}, e.embedding ORDER BY e.created_at, id(e) LIMIT $limit"
+)
+DUMP_RELATIONS = f"MATCH (s)-[r:RELATES]->(d) RETURN {_RELATION} ORDER BY r.created_at, id(r) LIMIT $limit"
+DUMP_RELATIONS_AFTER = (
+    "MATCH ()-[a:RELATES {id: $after}]->() MATCH (s)-[r:RELATES]->(d) WHERE "
+    + _AFTER.format(var="r")
+    + f" RETURN {_RELATION} ORDER BY r.created_at, id(r) LIMIT $limit"
+)
+"""A page of the whole graph (``GraphOps.dump_entities`` / ``dump_relations``) in write order (record
+time, then the server's own id, which grows as items are created), after the item ``$after``."""
 
 
 def scope_params(scope: Scope) -> dict[str, str]:

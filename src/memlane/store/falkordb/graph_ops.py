@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from memlane.graph.models import Entity, Relation
 from memlane.graph.rank import Candidate, Step, WalkRequest, walk
 from memlane.graph.resolve import normalize_name, scope_key
@@ -151,6 +153,22 @@ class CypherOps:
         if limit is not None:
             params["limit"] = max(limit, 0)
         return [_relation(r) for r in self._query(statement, params)]
+
+    # -- copies ----------------------------------------------------------------------------
+
+    def dump_entities(self, after: str | None, limit: int) -> list[tuple[Entity, Vectors | None]]:
+        statement = cypher.DUMP_ENTITIES if after is None else cypher.DUMP_ENTITIES_AFTER
+        rows = self._query(statement, {"after": after, "limit": limit})
+        return [(_entity(r[:9]), None if r[9] is None else np.asarray(r[9], dtype=np.float32)) for r in rows]
+
+    def dump_relations(self, after: str | None, limit: int) -> list[Relation]:
+        statement = cypher.DUMP_RELATIONS if after is None else cypher.DUMP_RELATIONS_AFTER
+        return [_relation(r) for r in self._query(statement, {"after": after, "limit": limit})]
+
+    def set_entity_vectors(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        rows = [{"id": eid, "vector": [float(x) for x in v.reshape(-1)]} for eid, v in items]
+        for start in range(0, len(rows), _BATCH):
+            self._query(cypher.SET_ENTITY_VECTORS, {"rows": rows[start : start + _BATCH]})
 
     # -- deletes ---------------------------------------------------------------------------
 

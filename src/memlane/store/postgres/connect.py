@@ -8,6 +8,7 @@ statement after five runs and keep its plan across ``SET`` changes (``hnsw.ef_se
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from memlane.errors import MissingDependencyError, StoreError
@@ -31,9 +32,17 @@ def _modules() -> tuple[Any, Any, Any]:
         raise MissingDependencyError(exc.name or "psycopg", "postgres") from None
 
 
-def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, timeout_s: float = 30.0) -> ConnectionPool:
+def open_pool(
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    timeout_s: float = 30.0,
+    setup: Callable[[Connection[Any]], None] | None = None,
+) -> ConnectionPool:
     """An open pool on ``url`` (its first connection made now, so a wrong URL fails here, with
-    the password hidden). ``CREATE EXTENSION vector`` runs once if pgvector is not enabled."""
+    the password hidden). ``CREATE EXTENSION vector`` runs once if pgvector is not enabled.
+    ``setup`` runs on each new connection (adapters), after pgvector's."""
     psycopg, pool_module, pgvector = _modules()
     try:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -43,6 +52,8 @@ def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, timeout_s: flo
 
     def configure(conn: Connection[Any]) -> None:
         pgvector.register_vector(conn)
+        if setup is not None:
+            setup(conn)
         conn.commit()
 
     pool: ConnectionPool = pool_module.ConnectionPool(

@@ -29,7 +29,7 @@ from memlane.store.sqlite.graph_rows import (
     scope_sql,
     time_sql,
 )
-from memlane.store.sqlite.vectors import to_blob
+from memlane.store.sqlite.vectors import from_blob, to_blob
 
 __all__ = ["TABLES", "SQLiteOps"]
 
@@ -256,6 +256,30 @@ class SQLiteOps:
             tail += " LIMIT ?"
             params.append(max(limit, 0))
         return relations(self.conn, where, params, tail)
+
+    # -- copies ----------------------------------------------------------------------------
+
+    def dump_entities(self, after: str | None, limit: int) -> list[tuple[Entity, Vectors | None]]:
+        rows = self.conn.execute(
+            f"SELECT {ENTITY_COLUMNS}, e.embedding FROM graph_entities e WHERE e.seq > "
+            "coalesce((SELECT seq FROM graph_entities WHERE id = ?), 0) ORDER BY e.seq LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        return [(entity(row[:-1]), None if row[-1] is None else from_blob(row[-1])) for row in rows]
+
+    def dump_relations(self, after: str | None, limit: int) -> list[Relation]:
+        return relations(
+            self.conn,
+            "r.seq > coalesce((SELECT seq FROM graph_relations WHERE id = ?), 0)",
+            (after, limit),
+            " ORDER BY r.seq LIMIT ?",
+        )
+
+    def set_entity_vectors(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        self.deleted = True  # the cached vectors reload
+        self.conn.executemany(
+            "UPDATE graph_entities SET embedding = ? WHERE id = ?", [(to_blob(v), eid) for eid, v in items]
+        )
 
     # -- deletes ---------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ from memlane.errors import DimensionMismatchError, EmbedderMismatchError, Invali
 from memlane.models import Scope
 from memlane.store.sqlite import pending, profile
 
-__all__ = ["ERASED_BY_RESET", "TABLES", "backup", "compact", "dump", "load", "purge"]
+__all__ = [
+    "ERASED_BY_RESET", "TABLES", "backup", "compact", "dump", "get_meta", "load", "purge", "set_meta",
+]  # fmt: skip
 
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "meta": ("meta", ("key", "value")),
@@ -48,6 +50,7 @@ refused before any row is written when the embedders differ."""
 
 ERASED_BY_RESET = (
     "memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots", "pending",
+    "staged_vectors",
 )  # fmt: skip
 
 
@@ -76,6 +79,7 @@ def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | No
         conn.execute(f"DELETE FROM profile_slots WHERE {scope_sql}", params)
         conn.execute(f"DELETE FROM pending WHERE {scope_sql}", params)
     for table, column in (
+        ("staged_vectors", "memory_id"),
         ("profile_slots", "memory_id"),
         ("memory_sources", "memory_id"),
         ("memory_versions", "memory_id"),
@@ -148,9 +152,16 @@ def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[st
     return counts
 
 
-def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+    else:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
 def _embedding(conn: sqlite3.Connection, encoded: Any, number: int) -> bytes:
@@ -159,7 +170,7 @@ def _embedding(conn: sqlite3.Connection, encoded: Any, number: int) -> bytes:
         blob = base64.b64decode(str(encoded), validate=True)
     except ValueError:
         raise InvalidInputError(f"record {number} (memory): the embedding is not base64") from None
-    dimension = _meta(conn, "dimension")
+    dimension = get_meta(conn, "dimension")
     if dimension is not None and len(blob) != 4 * int(dimension):
         raise DimensionMismatchError(
             int(dimension), len(blob) // 4, _import_size(int(dimension), len(blob) // 4)
@@ -176,7 +187,7 @@ def _import_size(stored: int, exported: int) -> str:
 
 def _check_meta(conn: sqlite3.Connection, data: dict[str, Any]) -> None:
     key, value = data.get("key"), str(data.get("value"))
-    stored = _meta(conn, str(key))
+    stored = get_meta(conn, str(key))
     if stored is None or stored == value:
         return
     if key == "dimension":
@@ -186,7 +197,7 @@ def _check_meta(conn: sqlite3.Connection, data: dict[str, Any]) -> None:
             f"the export was made with the embedder {value!r} but this store uses {stored!r}; "
             "their vectors do not compare: import into a new store opened with the export's embedder"
         )
-        raise EmbedderMismatchError(stored, value, int(_meta(conn, "dimension") or 0), message)
+        raise EmbedderMismatchError(stored, value, int(get_meta(conn, "dimension") or 0), message)
 
 
 def backup(conn: sqlite3.Connection, destination: str, *, overwrite: bool = False) -> None:

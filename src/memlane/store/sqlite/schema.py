@@ -212,7 +212,19 @@ candidates (a scope's memories in a date range) and profile candidates (a scope'
 with given ids) read the rows they select, not the whole scope. Both cover what selecting
 candidates reads (seq, id, expiration_date)."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7 = """
+CREATE TABLE staged_vectors (
+    memory_id TEXT PRIMARY KEY,
+    identity TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    embedding BLOB NOT NULL
+);
+"""
+"""Migration 7: ``memlane reindex``'s new vectors, staged while searches keep the current ones:
+one per memory, for the embedder ``identity``, made from the text whose ``hash`` it records (a
+memory updated since is embedded again before the switch)."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 APPLICATION_ID = 0x4D4C4E45

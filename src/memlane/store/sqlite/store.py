@@ -16,7 +16,7 @@ from memlane.errors import ConfigError, DimensionMismatchError, EmbedderMismatch
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.store.base import PendingAdd, ScoredId
-from memlane.store.sqlite import maintenance, pending, rows
+from memlane.store.sqlite import maintenance, pending, rows, staging
 from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.ann import AnnIndex
 from memlane.store.sqlite.connect import open_database
@@ -74,6 +74,7 @@ class SQLiteStore:
         self._dimension: int | None = None
         self._expected_dimension = expected_dimension
         self._embedder: str | None = None
+        self._binding_version: int | None = None
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -138,6 +139,7 @@ class SQLiteStore:
             self._conn.execute("BEGIN IMMEDIATE")
             tx = SQLiteTransaction(self._conn)
             try:
+                staging.check_binding(self._conn, self._embedder, self._dimension)
                 yield tx
             except BaseException:
                 self._rollback()
@@ -147,10 +149,20 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 self._rollback()
                 raise StoreError(f"commit failed: {exc}") from exc
+            if tx.switched is not None:
+                self._switched(*tx.switched)
+                return
             for seq, vector in tx.vector_puts:
                 self._vectors.put(seq, vector)
             for seq in tx.vector_drops:
                 self._vectors.drop(seq)
+
+    def _switched(self, identity: str, dimension: int) -> None:
+        """After a reindex's switch: this store now serves the new vectors (reloaded lazily)."""
+        self._embedder, self._dimension = identity, dimension
+        self._vectors.invalidate()
+        if self._ann is not None:
+            self._ann.forget()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -185,7 +197,7 @@ class SQLiteStore:
         if limit <= 0:
             return []
         with self._guard():
-            self._vectors.sync(self._conn)
+            self._sync()
             ids, wanted = self._matching(where)
             large = self._ann_threshold is not None and len(wanted) >= self._ann_threshold
             found = self._ann.nearest(self._vectors, vector, ids, limit) if large and self._ann else None
@@ -207,7 +219,7 @@ class SQLiteStore:
             return [], np.zeros((0, 0), dtype=np.float32)
         marks = ", ".join("?" for _ in memory_ids)
         with self._guard():
-            self._vectors.sync(self._conn)
+            self._sync()
             rows = self._conn.execute(
                 f"SELECT seq, id FROM memories WHERE deleted_at IS NULL AND id IN ({marks})",
                 list(memory_ids),
@@ -221,7 +233,7 @@ class SQLiteStore:
             return []
         sql, params = compile_filter(where)
         with self._snapshot():  # the counts and the matches must agree
-            self._vectors.sync(self._conn)
+            self._sync()
             return scoped_bm25(self._conn, terms, sql, params, self._matching(where)[0], limit)
 
     def neighbours(
@@ -340,6 +352,14 @@ class SQLiteStore:
         self._vectors.invalidate()
         return counts
 
+    def meta(self, key: str) -> str | None:
+        with self._guard():
+            return maintenance.get_meta(self._conn, key)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction():
+            maintenance.set_meta(self._conn, key, value)
+
     def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
         """A consistent copy of the database file while writers keep going (see
         ``maintenance.backup``: never onto the database itself, an existing file only with
@@ -359,6 +379,7 @@ class SQLiteStore:
         """The connection, held under the store's lock: for companion stores that share the
         file (the graph). Re-entrant; inside ``transaction()`` it joins that transaction."""
         with self._guard():
+            self._check_binding()
             yield self._conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -367,6 +388,19 @@ class SQLiteStore:
             return list(self._conn.execute(sql, params).fetchall())
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """Catch the vectors up with other processes' commits (under the lock); refuse to go on
+        if one of them re-indexed the store with another embedder."""
+        self._check_binding(self._vectors.sync(self._conn))
+
+    def _check_binding(self, version: int | None = None) -> None:
+        """After another connection committed: ``EmbedderMismatchError`` if it re-indexed."""
+        if version is None:
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._binding_version:
+            staging.check_binding(self._conn, self._embedder, self._dimension)
+            self._binding_version = version
 
     def _matching(self, where: Filter) -> tuple[dict[int, str], Seqs]:
         """seq -> id of the live memories matching ``where``, and their seqs as an array (call

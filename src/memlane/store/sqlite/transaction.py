@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from memlane.errors import NotFoundError
 from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope, Vectors
-from memlane.store.base import PendingAdd
-from memlane.store.sqlite import pending, profile
+from memlane.store.base import PendingAdd, Unstaged
+from memlane.store.sqlite import pending, profile, staging
 from memlane.store.sqlite.vectors import to_blob
 
 __all__ = ["SQLiteTransaction"]
@@ -22,6 +22,8 @@ class SQLiteTransaction:
         self._conn = conn
         self.vector_puts: list[tuple[int, Vectors]] = []
         self.vector_drops: list[int] = []
+        self.switched: tuple[str, int] | None = None
+        """The embedder identity and dimension ``switch_vectors`` made current, if it ran."""
 
     def add_messages(self, scope: Scope, messages: Sequence[Message], observed_at: str) -> None:
         self._conn.executemany(
@@ -129,6 +131,27 @@ class SQLiteTransaction:
 
     def drop_pending(self, scope: Scope | None) -> int:
         return pending.drop(self._conn, scope)
+
+    # -- reindex: see memlane.store.base and staging ---------------------------------------
+
+    def unstaged(
+        self, identity: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Unstaged]:
+        return staging.unstaged(self._conn, identity, after, limit)
+
+    def count_unstaged(self, identity: str) -> int:
+        return staging.count_unstaged(self._conn, identity)
+
+    def stage_vectors(self, identity: str, items: Sequence[tuple[str, str, Vectors]]) -> None:
+        staging.stage(self._conn, identity, items)
+
+    def switch_vectors(self, identity: str, dimension: int) -> int:
+        count = staging.switch(self._conn, identity, dimension)
+        self.switched = (identity, dimension)
+        return count
+
+    def drop_staged(self) -> int:
+        return staging.drop(self._conn)
 
     def _add_version(self, record: MemoryRecord, version: int, at: str) -> None:
         self._conn.execute(

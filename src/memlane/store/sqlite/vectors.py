@@ -86,13 +86,15 @@ class VectorIndex:
     def invalidate(self) -> None:
         self._stale = True
 
-    def sync(self, conn: sqlite3.Connection) -> None:
-        """Reload if another connection committed since the last look, or if marked stale."""
+    def sync(self, conn: sqlite3.Connection) -> int:
+        """Reload if another connection committed since the last look, or if marked stale;
+        return the ``PRAGMA data_version`` now."""
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])
         if self._stale or version != self._version:
             self._load(conn)
             self._version = version
             self._stale = False
+        return version
 
     def _load(self, conn: sqlite3.Connection) -> None:
         old_seqs, old_matrix = self.all_rows()

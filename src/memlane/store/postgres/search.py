@@ -1,0 +1,331 @@
+"""Full text and vectors of the PostgreSQL store: the ``search`` migration component.
+
+One row per live memory in ``memory_search`` (tenant, memory id, its ``tsvector`` and length
+for BM25 (``search_fts``), its unit vector). The store calls this module inside its own
+transactions: ``index_memories`` / ``unindex_memories`` on writes, the searches on reads, with
+its filter as a ``sql.Composed`` boolean over ``memories m`` (tenant and liveness included).
+Every value is bound inside the statements as a ``sql.Literal``, so they run without params.
+
+Vectors are pgvector ``vector`` values of any size; ``prepare_dimension`` builds one HNSW
+(cosine) index per size, partial on ``vector_dims(embedding) = size`` (two sizes can live side
+by side while a store is re-embedded). ``vector_search`` counts the scope first (up to
+``EXACT_ROWS``): a scope that small is searched exactly (its rows come through the memories'
+scope index; the HNSW index cannot serve that ordering); a larger one that is a large enough
+share of the tenant goes through HNSW with ``hnsw.iterative_scan = relaxed_order``, so a
+selective filter still gets ``limit`` rows (plain HNSW post-filtering returns too few or
+none), then re-sorted exactly; a large scope that is a small share of a huge tenant (the scan
+would read too many vectors of other scopes) is searched exactly too.
+
+Indexes: the primary key leads with the tenant; the GIN and HNSW indexes cannot (GIN would
+need ``btree_gin``, HNSW takes one column), so they cover every tenant and the statements
+join them back to ``memories`` by (tenant, id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from psycopg import sql
+
+from memlane.errors import InvalidInputError
+from memlane.models import MemoryRecord, Vectors
+from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, keyword_search, scope_join, search_text
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+    from memlane.store.base import ScoredId
+
+__all__ = [
+    "EXACT_ROWS",
+    "SEARCH_STEPS",
+    "fold_totals",
+    "index_memories",
+    "keyword_search",
+    "prepare_dimension",
+    "similarities",
+    "unindex_memories",
+    "vector_literal",
+    "vector_search",
+    "vectors",
+]
+
+_V1 = (
+    FTS_STEP
+    + """
+CREATE TABLE memory_search (
+    tenant TEXT COLLATE "C" NOT NULL,
+    memory_id TEXT COLLATE "C" NOT NULL,
+    terms tsvector NOT NULL,
+    length INTEGER NOT NULL,
+    embedding vector,
+    PRIMARY KEY (tenant, memory_id)
+);
+CREATE INDEX memory_search_terms ON memory_search USING gin (terms);
+CREATE TABLE memory_search_totals (
+    tenant TEXT COLLATE "C" NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
+    rows BIGINT NOT NULL,
+    tokens BIGINT NOT NULL,
+    PRIMARY KEY (tenant, seq)
+);
+"""
+)
+SEARCH_STEPS: list[str] = [_V1]
+"""Version 1: the text search configuration, ``memory_search`` and its GIN index, and
+``memory_search_totals``: changes of each tenant's number of indexed memories and of their
+tokens (BM25's average length), appended by every write (no row that every writer updates),
+summed by the readers, and folded into one row now and then."""
+
+FOLD_EVERY = 256
+"""A write folds its tenant's totals into one row when they have more rows than this."""
+
+EXACT_ROWS = 5_000
+"""A scope with at most this many memories is searched exactly; a larger one through HNSW
+when it is a large enough share of the tenant (``_through_hnsw``), else exactly too."""
+EF_SEARCH = 100
+"""``hnsw.ef_search`` (at least; ``limit`` when larger, up to pgvector's 1,000)."""
+MAX_SCAN_TUPLES = 40_000
+"""``hnsw.max_scan_tuples``: how far an iterative scan goes before giving up."""
+
+_LOCK = 0x6D6C5F686E7377  # "ml_hnsw": one index build at a time
+_FOLD_LOCK = 0x6D6C66  # "mlf", with the tenant's hash: one fold of its totals at a time
+
+
+def vector_literal(vector: Vectors) -> sql.Composable:
+    """``vector`` as a pgvector literal (no adapter needed)."""
+    values = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if not values.size or not np.isfinite(values).all():
+        raise InvalidInputError("a vector must have at least one finite value and no NaN or infinity")
+    return sql.SQL("{}::vector").format(sql.Literal("[" + ",".join(map(repr, values.tolist())) + "]"))
+
+
+def index_memories(
+    conn: Connection[Any], tenant: str, rows: Sequence[tuple[MemoryRecord, Vectors | None]]
+) -> None:
+    """Insert or replace the search data of these memories (vector None: keep the stored one)."""
+    if not rows:
+        return
+    values = []
+    for record, vector in {record.id: (record, vector) for record, vector in rows}.values():
+        text, length = search_text(record.text)
+        embedding = vector_literal(vector) if vector is not None else sql.SQL("NULL::vector")
+        values.append(
+            sql.SQL("({t}, {id}, to_tsvector({cfg}, {text}), {length}, {embedding})").format(
+                t=sql.Literal(tenant),
+                id=sql.Literal(record.id),
+                cfg=sql.Literal(CONFIG),
+                text=sql.Literal(text),
+                length=sql.Literal(length),
+                embedding=embedding,
+            )
+        )
+    ids = sql.Literal(list(dict.fromkeys(record.id for record, _ in rows)))
+    upsert = sql.SQL(
+        "INSERT INTO memory_search (tenant, memory_id, terms, length, embedding) VALUES {values} "
+        "ON CONFLICT (tenant, memory_id) DO UPDATE SET terms = EXCLUDED.terms, "
+        "length = EXCLUDED.length, embedding = coalesce(EXCLUDED.embedding, memory_search.embedding) "
+        "RETURNING length"
+    ).format(values=sql.SQL(", ").join(values))
+    _count_changes(conn, tenant, ids, upsert)
+
+
+def unindex_memories(conn: Connection[Any], tenant: str, memory_ids: Sequence[str]) -> None:
+    """Forget the search data (text and vector) of these memories."""
+    if memory_ids:
+        ids = sql.Literal(list(dict.fromkeys(memory_ids)))
+        _count_changes(conn, tenant, ids, None)
+
+
+def _count_changes(
+    conn: Connection[Any], tenant: str, ids: sql.Composable, upsert: sql.Composable | None
+) -> None:
+    """Replace (``upsert``, returning the new lengths) or delete the search rows of ``ids``,
+    and append the change of the tenant's totals: one statement."""
+    t = sql.Literal(tenant)
+    old = sql.SQL(
+        "old AS (DELETE FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]) "
+        "RETURNING length)"
+        if upsert is None
+        # not FOR UPDATE: the upsert of the same statement may run first, and a row it changed
+        # is skipped by a locking read; the statement's snapshot shows the rows as they were
+        else "old AS (SELECT length FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]))"
+    ).format(t=t, ids=ids)
+    new = sql.SQL("new AS ({}), ").format(upsert) if upsert is not None else sql.SQL("")
+    rows = sql.SQL("(SELECT count(*) FROM new)") if upsert is not None else sql.SQL("0")
+    tokens = sql.SQL("(SELECT coalesce(sum(length), 0) FROM new)") if upsert is not None else sql.SQL("0")
+    conn.execute(
+        sql.SQL(
+            "WITH {old}, {new}change AS (SELECT {rows} - (SELECT count(*) FROM old) AS r, "
+            "{tokens} - (SELECT coalesce(sum(length), 0) FROM old) AS k) "
+            "INSERT INTO memory_search_totals (tenant, rows, tokens) SELECT {t}, r, k FROM change "
+            "WHERE r <> 0 OR k <> 0"
+        ).format(old=old, new=new, rows=rows, tokens=tokens, t=t)
+    )
+    fold_totals(conn, tenant)
+
+
+def fold_totals(conn: Connection[Any], tenant: str, *, every: int | None = None) -> None:
+    """Fold the tenant's totals into one row when they have more than ``every`` rows (default
+    ``FOLD_EVERY``; one writer at a time: the others leave it to the next write)."""
+    every = FOLD_EVERY if every is None else every
+    t = sql.Literal(tenant)
+    found = conn.execute(
+        sql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM memory_search_totals WHERE tenant = {} LIMIT {}) x"
+        ).format(t, sql.Literal(every + 1))
+    ).fetchone()
+    if found is None or int(found[0]) <= every:
+        return
+    with conn.transaction():
+        locked = conn.execute(
+            sql.SQL("SELECT pg_try_advisory_xact_lock({}, hashtext({}))").format(sql.Literal(_FOLD_LOCK), t)
+        ).fetchone()
+        if locked and locked[0]:
+            conn.execute(
+                sql.SQL(
+                    "WITH gone AS (DELETE FROM memory_search_totals WHERE tenant = {t} "
+                    "RETURNING rows, tokens) "
+                    "INSERT INTO memory_search_totals (tenant, rows, tokens) "
+                    "SELECT {t}, sum(rows), sum(tokens) FROM gone HAVING count(*) > 0"
+                ).format(t=t)
+            )
+
+
+def _index_name(dimension: int) -> str:
+    return f"memory_search_hnsw_{dimension}"
+
+
+def prepare_dimension(conn: Connection[Any], tenant: str, dimension: int) -> None:
+    """The HNSW index of vectors of ``dimension`` (built once per database; idempotent).
+    ``tenant`` is accepted for the interface: the index serves every tenant."""
+    del tenant
+    if not 1 <= dimension <= 2000:
+        raise InvalidInputError(
+            f"a vector size must be between 1 and 2000 (pgvector's HNSW limit), not {dimension}"
+        )
+    name = _index_name(dimension)
+    if _has_index(conn, name):
+        return
+    with conn.transaction():
+        conn.execute(sql.SQL("SELECT pg_advisory_xact_lock({})").format(sql.Literal(_LOCK)))
+        if _has_index(conn, name):  # another process built it while this one waited
+            return
+        conn.execute(
+            sql.SQL(
+                "CREATE INDEX {name} ON memory_search "
+                "USING hnsw ((embedding::vector({d})) vector_cosine_ops) "
+                "WHERE vector_dims(embedding) = {d}"
+            ).format(name=sql.Identifier(name), d=sql.Literal(dimension))
+        )
+
+
+def _has_index(conn: Connection[Any], name: str) -> bool:
+    row = conn.execute(sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(sql.Literal(name))).fetchone()
+    return bool(row and row[0])
+
+
+def vector_search(
+    conn: Connection[Any], tenant: str, vector: Vectors, where: sql.Composable, limit: int
+) -> list[ScoredId]:
+    """The ``limit`` memories of the scope nearest to ``vector`` by cosine similarity, best first."""
+    if limit <= 0:
+        return []
+    query = vector_literal(vector)
+    dimension = int(np.asarray(vector).size)
+    join = scope_join(tenant)
+    same_size = sql.SQL("vector_dims(s.embedding) = {}").format(sql.Literal(dimension))
+    if not _through_hnsw(conn, tenant, where, limit) or not _has_index(conn, _index_name(dimension)):
+        statement = sql.SQL(
+            "SELECT m.id, s.embedding <=> {q} AS d FROM {join} WHERE {where} AND {same} "
+            "ORDER BY d, m.id LIMIT {n}"
+        ).format(q=query, join=join, where=where, same=same_size, n=sql.Literal(limit))
+        return [(str(mid), 1.0 - float(d)) for mid, d in conn.execute(statement)]
+    return _approximate(conn, join, where, same_size, query, dimension, limit)
+
+
+def _through_hnsw(conn: Connection[Any], tenant: str, where: sql.Composable, limit: int) -> bool:
+    """Whether the scope is searched through HNSW: more than ``EXACT_ROWS`` memories, and a
+    share of the tenant large enough that an iterative scan meets ``limit`` of them within
+    ``MAX_SCAN_TUPLES`` / 2 (a scan reads about ``limit * tenant / scope`` vectors)."""
+
+    def scope(cap: int | None) -> int:
+        inner = sql.SQL("SELECT 1 FROM memories m WHERE {}").format(where)
+        if cap is not None:
+            inner += sql.SQL(" LIMIT {}").format(sql.Literal(cap))
+        row = conn.execute(sql.SQL("SELECT count(*) FROM ({}) x").format(inner)).fetchone()
+        return int(row[0]) if row else 0
+
+    size = scope(EXACT_ROWS + 1)
+    if size <= EXACT_ROWS:
+        return False
+    row = conn.execute(
+        sql.SQL("SELECT coalesce(sum(rows), 0) FROM memory_search_totals WHERE tenant = {}").format(
+            sql.Literal(tenant)
+        )
+    ).fetchone()
+    total = int(row[0]) if row else 0
+    budget = MAX_SCAN_TUPLES // 2
+    if limit * total <= budget * size:
+        return True
+    return limit * total <= budget * scope(None)
+
+
+def _approximate(
+    conn: Connection[Any],
+    join: sql.Composable,
+    where: sql.Composable,
+    same_size: sql.Composable,
+    query: sql.Composable,
+    dimension: int,
+    limit: int,
+) -> list[ScoredId]:
+    """HNSW with an iterative scan (``SET LOCAL``: this transaction only), re-sorted exactly."""
+    distance = sql.SQL("s.embedding::vector({d}) <=> {q}::vector({d})").format(
+        d=sql.Literal(dimension), q=query
+    )
+    statement = sql.SQL(
+        "WITH near AS MATERIALIZED (SELECT m.id, {distance} AS d FROM {join} WHERE {where} AND {same} "
+        "ORDER BY d LIMIT {n}) SELECT id, d FROM near ORDER BY d, id"
+    ).format(distance=distance, join=join, where=where, same=same_size, n=sql.Literal(limit))
+    with conn.transaction():
+        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        conn.execute(
+            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(EF_SEARCH, min(limit, 1000))))
+        )
+        conn.execute(sql.SQL("SET LOCAL hnsw.max_scan_tuples = {}").format(sql.Literal(MAX_SCAN_TUPLES)))
+        # the planner would rather read a large scope through its btree and sort it all
+        conn.execute("SET LOCAL enable_sort = off")
+        rows = conn.execute(statement).fetchall()
+        conn.execute("RESET enable_sort")
+    return [(str(mid), 1.0 - float(d)) for mid, d in rows]
+
+
+def similarities(conn: Connection[Any], tenant: str, vector: Vectors, ids: Sequence[str]) -> dict[str, float]:
+    """Cosine similarity of ``vector`` to each of the given live memories that has a vector."""
+    if not ids:
+        return {}
+    rows = _live(conn, tenant, ids, sql.SQL("1 - (s.embedding <=> {})").format(vector_literal(vector)))
+    return {mid: float(value) for mid, value in rows}
+
+
+def vectors(conn: Connection[Any], tenant: str, ids: Sequence[str]) -> dict[str, Vectors]:
+    """The vectors of the given live memories (those that have one)."""
+    if not ids:
+        return {}
+    rows = _live(conn, tenant, ids, sql.SQL("s.embedding::real[]"))
+    return {mid: np.asarray(value, dtype=np.float32) for mid, value in rows}
+
+
+def _live(
+    conn: Connection[Any], tenant: str, ids: Sequence[str], column: sql.Composable
+) -> list[tuple[str, Any]]:
+    statement = sql.SQL(
+        "SELECT s.memory_id, {column} FROM memory_search s JOIN memories m "
+        "ON m.tenant = s.tenant AND m.id = s.memory_id "
+        "WHERE s.tenant = {t} AND s.memory_id = ANY({ids}::text[]) AND m.deleted_at IS NULL "
+        "AND s.embedding IS NOT NULL"
+    ).format(column=column, t=sql.Literal(tenant), ids=sql.Literal(list(dict.fromkeys(ids))))
+    return [(str(mid), value) for mid, value in conn.execute(statement)]
