@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECORD_COLUMNS",
+    "versions_as_of",
     "exact_scope",
     "filter_scope",
     "history",
@@ -83,6 +84,22 @@ def versions(conn: Connection[Any], tenant: str, memory_id: str) -> list[MemoryV
         (tenant, memory_id),
     ).fetchall()
     return [MemoryVersion(*r) for r in found]
+
+
+def versions_as_of(
+    conn: Connection[Any], tenant: str, where: sql.Composable, at: str, limit: int
+) -> list[tuple[MemoryRecord, MemoryVersion]]:
+    """The memories of ``tenant`` matching ``where`` (over ``memories m``, no liveness: deleted
+    ones too) that had a version current at record time ``at``, with it; the latest recorded
+    first."""
+    query = sql.SQL(
+        "SELECT {}, v.memory_id, v.version, v.text, v.hash, v.valid_from, v.valid_to, v.recorded_at, "
+        "v.expired_at FROM memories m JOIN memory_versions v ON v.tenant = m.tenant AND v.memory_id = m.id "
+        "WHERE m.tenant = {} AND v.recorded_at <= {} AND (v.expired_at IS NULL OR v.expired_at > {}) "
+        "AND {} ORDER BY v.recorded_at DESC, m.seq DESC LIMIT {}"
+    ).format(RECORD_COLUMNS, sql.Literal(tenant), sql.Literal(at), sql.Literal(at), where, sql.Literal(limit))
+    width = 16  # RECORD_COLUMNS
+    return [(_record(r[:width]), MemoryVersion(*r[width:])) for r in conn.execute(query).fetchall()]
 
 
 def sources(conn: Connection[Any], tenant: str, memory_id: str) -> list[Message]:

@@ -36,7 +36,7 @@ from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
 from memlane.store.postgres.schema import migrate
-from memlane.store.postgres.sql import live_where
+from memlane.store.postgres.sql import compile_filter, live_where
 from memlane.store.postgres.store_schema import STORE_STEPS
 from memlane.store.postgres.transaction import PostgresTransaction
 
@@ -309,6 +309,10 @@ class PostgresStore:
     def versions(self, memory_id: str) -> list[MemoryVersion]:
         with self.connection() as conn:
             return rows.versions(conn, self.tenant, memory_id)
+
+    def versions_as_of(self, where: Filter, at: str, limit: int) -> list[tuple[MemoryRecord, MemoryVersion]]:
+        with self.connection() as conn:
+            return rows.versions_as_of(conn, self.tenant, compile_filter(where), at, min(max(limit, 0), _MAX))
 
     def sources(self, memory_id: str) -> list[Message]:
         with self.connection() as conn:
