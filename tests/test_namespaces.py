@@ -29,6 +29,10 @@ NAMESPACES: dict[str, list[str]] = {
         "GraphSettings", "GraphStore", "OpsGraphStore", "Relation", "ScoredRelation", "build_graph_store",
         "entity_texts",
     ],
+    "memlane.graph.query": [
+        "DEFAULT_LIMIT", "DEFAULT_TIMEOUT_MS", "MAX_HOPS", "MAX_LIMIT", "CypherQuery", "GraphQuery",
+        "GraphQueryOutcome", "QueryDialect", "QueryPlan", "ValidatedCypher", "validate_cypher",
+    ],
     "memlane.llm": [
         "ChatMessage", "ChatReply", "ChatRequest", "FakeCall", "FakeLLM", "LLM", "LLMResult",
         "OutputParseError", "RetryPolicy", "StructuredLLM", "TransientLLMError", "TruncatedOutputError",
@@ -54,9 +58,10 @@ NAMESPACES: dict[str, list[str]] = {
     "memlane.store.falkordb": ["FalkorDBGraphStore", "LocalFalkorDB"],
     "memlane.store.sqlite": ["SQLiteStore", "register"],
     "memlane.types": [
-        "AddResult", "AddResultItem", "DeleteResult", "GetAllResult", "HistoryItem", "Id", "MemoryItem",
-        "MessageDict", "Messages", "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PurgeResult",
-        "ReprocessResult", "ReprocessedAdd", "SearchItem", "SearchResult", "TimeLike", "UpdateResult",
+        "AddResult", "AddResultItem", "DeleteResult", "GetAllResult", "GraphQueryResult", "HistoryItem", "Id",
+        "MemoryItem", "MessageDict", "Messages", "ProfileChangeItem", "ProfileResult", "ProfileSlotItem",
+        "PurgeResult", "ReprocessResult", "ReprocessedAdd", "SearchItem", "SearchResult", "TimeLike",
+        "UpdateResult",
     ],
     "memlane.cli": ["cli", "main"],
 }  # fmt: skip

@@ -32,6 +32,7 @@ def test_result_and_argument_types_are_exported() -> None:
         "AddResultItem",
         "DeleteResult",
         "GetAllResult",
+        "GraphQueryResult",
         "HistoryItem",
         "Id",
         "MemoryItem",

@@ -75,6 +75,7 @@ class AsyncMemory:
     describe_llm = _offload(Memory.describe_llm)
     get_profile = _offload(Memory.get_profile)
     profile_history = _offload(Memory.profile_history)
+    graph_query = _offload(Memory.graph_query)
     reset = _offload(Memory.reset)
     purge = _offload(Memory.purge)
     export = _offload(Memory.export)

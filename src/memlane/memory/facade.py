@@ -15,6 +15,7 @@ from memlane.filters import and_
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
 from memlane.memory import arguments, erase, export, profile, read
+from memlane.memory import graph_query as graph_questions
 from memlane.memory.backends import Backends
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
 from memlane.memory.search.pipeline import SearchRequest
@@ -32,6 +33,7 @@ from memlane.types import (
     AddResult,
     DeleteResult,
     GetAllResult,
+    GraphQueryResult,
     HistoryItem,
     Id,
     MemoryItem,
@@ -327,6 +329,29 @@ class Memory:
         key = arguments.validate_profile_key(key)
         owner = profile.profile_owner("profile_history", user_id, agent_id, run_id, filters)
         return profile.slot_history(self.backends, owner, key)
+
+    def graph_query(
+        self,
+        question: str,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        limit: int = graph_questions.DEFAULT_LIMIT,
+        timeout_ms: int = graph_questions.DEFAULT_TIMEOUT_MS,
+    ) -> GraphQueryResult:
+        """Answer a question from the scope's graph: the LLM writes ONE read-only query (Cypher on
+        FalkorDB, validated and bound to the scope before it runs; a query plan on the SQLite
+        graph), memlane runs it (at most ``limit`` rows, ``timeout_ms`` on FalkorDB) and returns
+        the rows, the relations used with the memories that support them, and what ran."""
+        question = arguments.validate_query(question)
+        scope = exact_scope(user_id, agent_id, run_id)
+        if scope.is_empty():
+            raise InvalidInputError("graph_query() needs a user_id, agent_id or run_id")
+        graph_questions.validate_limits(limit, timeout_ms)
+        if self.llm is None:
+            raise ConfigError(graph_questions.LLM_NEEDED)
+        return graph_questions.graph_query(self.backends, question, scope, limit=limit, timeout_ms=timeout_ms)
 
     def chat(self, query: str) -> Any:
         raise NotImplementedError("chat() is not available yet; use search() and your own LLM")
