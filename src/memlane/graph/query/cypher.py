@@ -110,6 +110,8 @@ def _check_tokens(tokens: list[Token]) -> None:
                 "write other values as literals",
                 tok,
             )
+        if tok.is_op("[") and _subscript(before) and after is not None and after.kind == "string":
+            raise _reject("dynamic property access (x['key']) is not allowed: write x.key", tok)
         if tok.kind != "ident":
             continue
         _check_word(tok)
@@ -117,6 +119,13 @@ def _check_tokens(tokens: list[Token]) -> None:
             raise _reject(f"subqueries ({tok.text} {{...}}) are not allowed", tok)
         if after is not None and after.is_op("("):
             _check_call(tok, before)
+
+
+def _subscript(before: Token | None) -> bool:
+    """Whether a '[' after ``before`` indexes a value (rather than starting a list)."""
+    if before is None:
+        return False
+    return before.is_op(")", "]") or (before.kind == "ident" and before.upper not in KEYWORDS)
 
 
 def _check_word(tok: Token) -> None:

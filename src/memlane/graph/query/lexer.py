@@ -90,9 +90,9 @@ def _operator(text: str, at: int, tokens: list[Token]) -> int:
             tokens.append(Token("op", op, at, at + len(op)))
             return at + len(op)
     char = text[at]
-    shown = repr(char) if char.isprintable() else "an invisible character"
+    shown = f"the character {char!r}" if char.isprintable() else "an invisible character"
     raise InvalidInputError(
-        f"character {shown} (U+{ord(char):04X}) at {at} is not allowed outside a string literal: "
+        f"{shown} (U+{ord(char):04X}) at {at} is not allowed outside a string literal: "
         "write keywords, names and operators in plain ASCII"
     )
 
