@@ -153,9 +153,11 @@ LEGITIMATE = [
     "UNWIND ['Acme', 'Berlin'] AS wanted MATCH (e:Entity) WHERE e.name = wanted RETURN e.name",
     "MATCH (a:Entity)-[r:RELATES]->(b:Entity) WHERE r.name IN ['works_at', 'lives_in'] "
     "AND r.invalidated_at IS NULL RETURN a.name, r.name, b.name SKIP 0 LIMIT 1000",
-    "MATCH (a:Entity)-[r:RELATES]->(b) RETURN CASE WHEN r.mentions > 1 THEN 'often' ELSE 'once' END AS how, b.name",
+    "MATCH (a:Entity)-[r:RELATES]->(b) "
+    "RETURN CASE WHEN r.mentions > 1 THEN 'often' ELSE 'once' END AS how, b.name",
     "MATCH (a:Entity)-[r:RELATES {name: 'works_at'}]->(b:Entity) RETURN b.name;",
-    "match (a:Entity)-[r:RELATES]->(b:Entity) where r.valid_from >= '2020' return b.name order by r.valid_from desc",
+    "match (a:Entity)-[r:RELATES]->(b:Entity) where r.valid_from >= '2020' "
+    "return b.name order by r.valid_from desc",
     "MATCH (a:Entity), (b:Entity) WHERE a.name = 'Acme' AND b.name = 'Berlin' RETURN a.name, b.name",
     "MATCH (a:Entity)-[r:RELATES]->(b:Entity) RETURN r.name AS relation, count(*) AS n ORDER BY n DESC",
     "MATCH (a:Entity)-[r:RELATES]->(b:Entity) WHERE NOT r.invalidated_at IS NULL "

@@ -17,11 +17,17 @@ ALICE = Scope(user_id="alice")
 REASONS = {
     "writes": r"is not allowed: graph questions are read-only",
     "load csv": r"LOAD is not allowed",
-    "procedures and functions": r"namespaced functions|CALL is not allowed|function \w+\(\) is not allowed|embedding",
+    "procedures and functions": (
+        r"namespaced functions|CALL is not allowed|function \w+\(\) is not allowed|embedding"
+    ),
     "comments": r"comments are not allowed",
     "string tricks": r"not allowed|never closed",
-    "scope overrides": r"may not appear|parameters \(\$\w+\) are not allowed|reserved|dynamic property access",
-    "unbounded paths": r"upper bound of at most 3|at most 3 hops|whole numbers|shortestPath\(\) is not allowed",
+    "scope overrides": (
+        r"may not appear|parameters \(\$\w+\) are not allowed|reserved|dynamic property access"
+    ),
+    "unbounded paths": (
+        r"upper bound of at most 3|at most 3 hops|whole numbers|shortestPath\(\) is not allowed"
+    ),
     "multiple statements": r"one statement only|UNION is not allowed|RETURN must be the last clause",
     "unicode look-alikes": r"is not allowed outside a string literal",
     "subqueries and patterns outside MATCH": r"subqueries|patterns are allowed in MATCH only",
