@@ -13,8 +13,10 @@ ALICE_HELPER = Scope(user_id="alice", agent_id="helper")
 BOB = Scope(user_id="bob")
 
 
-def rel(source: str, relationship: str, destination: str, **flags: bool) -> ExtractedRelation:
-    return ExtractedRelation(source=source, relationship=relationship, destination=destination, **flags)
+def rel(source: str, relationship: str, destination: str, *, replaces: bool = False) -> ExtractedRelation:
+    return ExtractedRelation(
+        source=source, relationship=relationship, destination=destination, replaces=replaces
+    )
 
 
 def fill(graph: GraphStore) -> None:
