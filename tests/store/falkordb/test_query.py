@@ -13,13 +13,14 @@ from typing import Any, cast
 import pytest
 
 from memlane import LLMError, Memory, StoreError
+from memlane.embed import HashEmbedder
 from memlane.errors import InvalidInputError
 from memlane.graph.query import CypherQuery, QueryPlan, ValidatedCypher
 from memlane.llm import FakeLLM
 from memlane.store.falkordb.graph import FalkorDBGraphStore
 from memlane.store.falkordb.query import run_cypher
 from tests.graph.query.corpus import LEGITIMATE
-from tests.graph.query.data import ALICE, BOB_ONLY, fill
+from tests.graph.query.data import ALICE, BOB_ONLY, fill, rel
 from tests.memory.test_graph_memory import add, answer
 
 pytestmark = pytest.mark.integration
@@ -132,3 +133,16 @@ def test_graph_query_refused_twice_is_an_llm_error_and_nothing_changed(memory: M
     with pytest.raises(LLMError, match=r"refused twice.*SET is not allowed.*user_id may not appear"):
         memory.graph_query("Where do I work?", user_id="alice")
     assert [r["target"] for r in memory.get_all(user_id="alice")["relations"]] == ["Acme"]
+
+
+def test_memlanes_own_columns_and_name_vectors_stay_out_of_the_rows(graph: FalkorDBGraphStore) -> None:
+    graph.apply(ALICE, [], [rel("I", "owns", "a bike")], embedder=HashEmbedder(64))  # name vectors
+    stored = graph.query("MATCH (e:Entity {name: 'a bike'}) RETURN e.embedding IS NOT NULL")
+    assert stored == [[True]]
+    star = graph.read_query(ALICE, CypherQuery("MATCH (a)-->(b) WHERE b.name = 'Acme' RETURN *"))
+    assert star.rows and all(not key.startswith("_ml_") for row in star.rows for key in row)
+    assert {r.relationship for r in star.relations} == {"works_at"}
+    props = graph.read_query(ALICE, CypherQuery("MATCH (a:Entity) RETURN properties(a) AS p, a {.*} AS q"))
+    assert props.rows and all(
+        "embedding" not in row["p"] and "embedding" not in row["q"] for row in props.rows
+    )

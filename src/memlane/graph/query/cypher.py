@@ -31,7 +31,14 @@ from memlane.errors import InvalidInputError
 from memlane.graph.query.lexer import Token, tokenize
 from memlane.models import Scope
 
-__all__ = ["ENTITY_LABEL", "FUNCTIONS", "RELATION_TYPE", "ValidatedCypher", "validate_cypher"]
+__all__ = [
+    "ENTITY_LABEL",
+    "FUNCTIONS",
+    "HIDDEN_PREFIX",
+    "RELATION_TYPE",
+    "ValidatedCypher",
+    "validate_cypher",
+]
 
 ENTITY_LABEL = "Entity"
 RELATION_TYPE = "RELATES"

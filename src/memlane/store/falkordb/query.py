@@ -3,8 +3,9 @@
 The statement has passed ``memlane.graph.query.validate_cypher`` (read-only clauses, the scope
 bound in every pattern, ``LIMIT`` set). It runs as ``GRAPH.RO_QUERY`` (the server itself
 refuses any write) with FalkorDB's ``TIMEOUT``. Values come back plain: a node as its name, a
-relationship as its triple, a path as its triples; the relations the rows hold (and those of
-the columns the validator added) are read whole, with their supporting memories.
+relationship as its triple, a path as its triples, a map without the name vector; the relations
+the rows hold (and those of the columns the validator added) are read whole, with their
+supporting memories.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 
 from memlane.errors import InvalidInputError, StoreError
 from memlane.graph.models import Relation
-from memlane.graph.query.cypher import ValidatedCypher
+from memlane.graph.query.cypher import HIDDEN_PREFIX, ValidatedCypher
 from memlane.graph.query.models import GraphQueryOutcome
 from memlane.models import Scope
 
 __all__ = ["run_cypher"]
 
 RelationsById = Callable[[list[str]], list[Relation]]
+_UNSHOWN = frozenset({"embedding"})
 _UNREACHABLE = {"ConnectionError", "TimeoutError", "AuthenticationError", "OSError"}
 
 
@@ -40,7 +42,7 @@ def run_cypher(
         for value in raw:
             _relation_ids(value, ids)
     found = {r.id: r for r in relations_by_ids(list(ids)) if _within(r, scope)}
-    hidden = set(validated.relation_columns)
+    hidden = {name for name in header if name.startswith(HIDDEN_PREFIX)} | set(validated.relation_columns)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for raw in raw_rows:
@@ -110,8 +112,8 @@ def _plain(value: Any, relations: dict[str, Relation]) -> Any:
         return [_plain(edge, relations) for edge in value.edges()]
     if isinstance(value, list):
         return [_plain(item, relations) for item in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v, relations) for k, v in value.items()}
+    if isinstance(value, dict):  # properties(n), n {.*}: without the name vector
+        return {str(k): _plain(v, relations) for k, v in value.items() if k not in _UNSHOWN}
     return value
 
 
