@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from memlane.graph.resolve import normalize_name
 from memlane.models import ChatMessage
 
 __all__ = [
@@ -57,7 +58,7 @@ def _names(names: list[str]) -> str:
 
 _CYPHER_SYSTEM = """You answer questions about one person's knowledge graph by writing ONE \
 read-only openCypher query for FalkorDB.
-The graph: nodes (e:Entity {{name, type, aliases, created_at}}) and relationships \
+The graph: nodes (e:Entity {{name, names, type, created_at}}) and relationships \
 (s:Entity)-[r:RELATES {{name, valid_from, valid_to, created_at, invalidated_at, mentions}}]->(d:Entity). \
 Every relationship has the type RELATES; what it means is r.name, a snake_case verb phrase \
 (works_at, lives_in). A fact still true has r.invalidated_at IS NULL. The user is the entity \
@@ -67,14 +68,15 @@ Rules:
 data or call procedures;
 - no parameters ($...), no comments, no backticks; never filter on user_id, agent_id or run_id: \
 memlane limits the query to this person's graph;
-- compare names without case: toLower(e.name) = 'acme corp';
+- find an entity by name with 'acme corp' IN e.names (e.names: its name and aliases in lower \
+case, punctuation as spaces; indexed);
 - a variable-length path needs an upper bound: [r:RELATES*1..{max_hops}];
 - return the relationship variables you match (r) with the values that answer the question; \
 at most {limit} rows.
 Relationship names in this graph: {relationships}
 Entity names in this graph: {entities}
 Example: "Where does the user work?" -> {{"cypher": "MATCH (u:Entity)-[r:RELATES]->(c:Entity) \
-WHERE toLower(u.name) = '{user_lower}' AND r.name = 'works_at' AND r.invalidated_at IS NULL \
+WHERE '{user_lower}' IN u.names AND r.name = 'works_at' AND r.invalidated_at IS NULL \
 RETURN c.name, r"}}
 Answer with JSON only: {{"cypher": "..."}}."""
 
@@ -100,7 +102,7 @@ Answer with JSON only: {{"start": [...], "relationships": [...], "direction": "b
 def build_cypher_messages(data: GraphQueryInput) -> list[ChatMessage]:
     """Ask for ``CypherAnswer``."""
     system = _CYPHER_SYSTEM.format(
-        user_name=data.user_name, user_lower=data.user_name.lower().replace("'", ""),
+        user_name=data.user_name, user_lower=normalize_name(data.user_name).replace("'", ""),
         max_hops=data.max_hops, limit=data.limit,
         relationships=_names(data.relationships), entities=_names(data.entities),
     )  # fmt: skip

@@ -177,4 +177,6 @@ LEGITIMATE = [
     "MATCH (a:Entity)-[r:RELATES]->(b:Entity) RETURN a.name, properties(r).name AS kind",
     "MATCH (a:Entity)\n  -[r:RELATES]->\n  (b:Entity)\nRETURN b.name AS name, r",
     "MATCH (a:Entity) WHERE a.name = 'München' RETURN a.name",
+    "MATCH (a:Entity)-[r1:RELATES]->(c:Entity)-[r2:RELATES]->(d:Entity) WHERE 'alice' IN a.names "
+    "AND r1.name = 'works_at' AND r2.name = 'located_in' RETURN c.name, d.name",
 ]

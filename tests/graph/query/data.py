@@ -20,11 +20,13 @@ def rel(source: str, relationship: str, destination: str, *, replaces: bool = Fa
 
 
 def fill(graph: GraphStore) -> None:
-    """alice works_at Acme (m1), Acme located_in Berlin (m2), Bob manages alice (m3), alice
-    lived in Delhi (m4) and now lives in Bangalore (m5); the helper agent: alice likes tea (m6);
-    bob works_at Acme, Acme located_in Paris (m7)."""
+    """alice works_at Acme (m1), Acme located_in Berlin (m2), Initech located_in Lisbon (m8: a
+    second place, so that a chained query that joins wrongly shows), Bob manages alice (m3),
+    alice lived in Delhi (m4) and now lives in Bangalore (m5); the helper agent: alice likes tea
+    (m6); bob works_at Acme, Acme located_in Paris (m7)."""
     graph.apply(ALICE, [], [rel("I", "works_at", "Acme")], memory_ids=["m1"])
     graph.apply(ALICE, [], [rel("Acme", "located_in", "Berlin")], memory_ids=["m2"])
+    graph.apply(ALICE, [], [rel("Initech", "located_in", "Lisbon")], memory_ids=["m8"])
     graph.apply(ALICE, [], [rel("Bob", "manages", "I")], memory_ids=["m3"])
     graph.apply(ALICE, [], [rel("I", "lives_in", "Delhi")], memory_ids=["m4"])
     graph.apply(ALICE, [], [rel("I", "lives_in", "Bangalore", replaces=True)], memory_ids=["m5"])

@@ -64,27 +64,28 @@ def test_a_hostile_query_is_refused_for_its_reason(query: str, reason: str) -> N
 def test_a_legitimate_query_is_accepted_with_the_scope_bound(query: str) -> None:
     text = validate(query)
     assert "$user_id" in text and re.search(r"LIMIT \d+$", text)
-    # every node pattern and every relationship pattern carries the scope
+    # every node pattern carries the scope (relationships join nodes of one scope only)
     assert not re.search(r"(?<!\w)\(\w*(:Entity)?\)", text), text
-    for node in re.findall(r"(?<!\w)\(\w*(?::Entity)?\s*\{[^}]*\}\)", text):
-        assert "user_id: $user_id" in node, text
-    for relationship in re.findall(r"-\[[^\]]*\]", text):
-        assert "user_id: $user_id" in relationship, text
+    nodes = re.findall(r"(?<!\w)\(\w*(?::Entity)?\s*\{[^}]*\}\)", text)
+    assert nodes and all("user_id: $user_id" in node for node in nodes), text
+    assert all("$" not in rel for rel in re.findall(r"-\[[^\]]*\]", text)), text
 
 
-def test_the_scope_joins_an_existing_map_and_bare_relationships_get_brackets() -> None:
+def test_the_scope_joins_an_existing_map_and_bare_relationships_get_a_name() -> None:
     text = validate("MATCH (a:Entity {name: 'Acme'})--(b)<-[r]-(c) RETURN a.name")
     assert text.startswith(
-        "MATCH (a:Entity {name: 'Acme', user_id: $user_id})-[_ml_r1 {user_id: $user_id}]-"
-        "(b {user_id: $user_id})<-[r {user_id: $user_id}]-(c {user_id: $user_id}) RETURN a.name"
+        "MATCH (a:Entity {name: 'Acme', user_id: $user_id})-[_ml_r1]-(b {user_id: $user_id})"
+        "<-[r]-(c {user_id: $user_id}) RETURN a.name"
     )
+    grouped = validate("MATCH (a)--(b) WITH a RETURN a.name")
+    assert grouped.startswith("MATCH (a {user_id: $user_id})--(b {user_id: $user_id}) WITH a")
 
 
 def test_every_id_of_the_scope_is_bound_as_a_parameter() -> None:
     scope = Scope(user_id="alice", agent_id="helper")
     checked = validate_cypher("MATCH (a)-[r:RELATES]->(b) RETURN b.name", scope, limit=5, max_hops=3)
     assert checked.parameters == {"user_id": "alice", "agent_id": "helper"}
-    assert checked.text.count("{user_id: $user_id, agent_id: $agent_id}") == 3
+    assert checked.text.count("{user_id: $user_id, agent_id: $agent_id}") == 2
 
 
 def test_the_row_limit_is_enforced() -> None:

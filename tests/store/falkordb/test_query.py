@@ -57,9 +57,15 @@ def test_a_query_answers_with_its_relations_and_their_memories(graph: FalkorDBGr
     assert found.rows == [{"c.name": "Acme", "r": triple}]
     assert [(r.relationship, r.memory_ids) for r in found.relations] == [("works_at", ("m1",))]
     counted = graph.read_query(ALICE, CypherQuery("MATCH (a)-[r]->(b) RETURN count(r) AS n"))
-    assert counted.rows == [{"n": 6}]  # all of alice's: her helper agent's and the replaced one too
+    assert counted.rows == [{"n": 7}]  # all of alice's: her helper agent's and the replaced one too
     kinds = {r.relationship for r in counted.relations}
     assert kinds == {"works_at", "located_in", "manages", "lives_in", "likes"}
+
+
+def test_a_chain_of_relationships_joins_correctly(graph: FalkorDBGraphStore) -> None:
+    found = graph.read_query(ALICE, CypherQuery(LEGITIMATE[-1]))
+    assert found.rows == [{"c.name": "Acme", "d.name": "Berlin"}]
+    assert [(r.source, r.destination) for r in found.relations] == [("alice", "Acme"), ("Acme", "Berlin")]
 
 
 def test_a_refused_query_never_reaches_the_server(graph: FalkorDBGraphStore) -> None:

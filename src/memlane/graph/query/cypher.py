@@ -9,10 +9,14 @@ returns it rewritten so that it can only read the scope's graph:
   ``REMOVE``, ``CALL``, ``LOAD CSV``, ``FOREACH``, ``UNION``, subqueries, procedures and
   namespaced functions such as ``db.*`` or ``apoc.*``) is refused, wherever it appears;
   function calls are limited to an allow-list;
-- patterns appear in ``MATCH`` only, so every node and relationship the query touches is in a
-  ``MATCH`` pattern; each of them gets the scope as an inline property map
-  (``{user_id: $user_id}``): an equality no ``OR`` can escape. The model may not name the
-  scope (``user_id``, ``agent_id``, ``run_id``, ``skey``) or use parameters at all;
+- patterns appear in ``MATCH`` only, so every node the query touches is in a ``MATCH``
+  pattern; each node pattern gets the scope as an inline property map (``{user_id: $user_id}``):
+  an equality no ``OR`` can escape. Relationships need no map: a relation only ever joins two
+  entities of the same exact scope, so every relationship (and every step of a variable-length
+  path) between scoped nodes is the scope's. (Scoping relationships too would also hit a
+  FalkorDB 4.16 planner bug: two chained relationship patterns that are both found by an
+  indexed property are joined wrongly.) The model may not name the scope (``user_id``,
+  ``agent_id``, ``run_id``, ``skey``) or use parameters at all;
 - variable-length relationships need an upper bound of at most ``max_hops`` (``*1..3``);
 - the final ``RETURN`` gets ``LIMIT`` (the model's, capped at ``limit``); the back end adds a
   time limit.
@@ -177,8 +181,6 @@ class _Edit:
     start: int
     stop: int
     text: str
-    first: bool = False
-    """Goes before other insertions at the same place (a variable before a property map)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +190,7 @@ class _Relationship:
     name: str | None
     at: int
     bare: bool = False
-    """Written without brackets (``--``): ``finish`` adds them, with the scope."""
+    """Written without brackets (``--``): ``finish`` adds them when it names the relationship."""
 
 
 @dataclass(slots=True)
@@ -375,7 +377,7 @@ class _Parser:
             label = self.take()
             if label.text != ENTITY_LABEL:
                 raise _reject(f"nodes have one label, :{ENTITY_LABEL} (found :{label.text})", label)
-        self.properties(")")
+        self.properties(scoped=True)
         self.expect_op(")", "to end the node pattern")
 
     def relationship(self) -> None:
@@ -410,7 +412,7 @@ class _Parser:
         if (tok := self.peek()) is not None and tok.is_op("*"):
             self.take()
             self.hops(tok)
-        self.properties("]")
+        self.properties(scoped=False)
         self.expect_op("]", "to end the relationship pattern")
 
     def _relation_type(self) -> None:
@@ -446,11 +448,11 @@ class _Parser:
         self.take()
         return int(tok.text)
 
-    def properties(self, closer: str) -> None:
-        """An optional inline map; the scope is added to it (or as a new one)."""
+    def properties(self, *, scoped: bool) -> None:
+        """An optional inline map; with ``scoped``, the scope is added to it (or as a new one)."""
         tok = self.peek()
         if tok is None or not tok.is_op("{"):
-            if tok is not None:
+            if tok is not None and scoped:
                 self.edits.append(_Edit(tok.start, tok.start, f" {{{self._scope_map()}}}"))
             return
         self.take()
@@ -465,7 +467,8 @@ class _Parser:
             self.expression(frozenset(), (",", "}"))
             empty = False
         end = self.expect_op("}", "to end the property map")
-        self.edits.append(_Edit(end.start, end.start, ("" if empty else ", ") + self._scope_map()))
+        if scoped:
+            self.edits.append(_Edit(end.start, end.start, ("" if empty else ", ") + self._scope_map()))
 
     def _scope_map(self) -> str:
         return ", ".join(f"{key}: ${key}" for key in self.scope.as_dict())
@@ -477,17 +480,16 @@ class _Parser:
         columns: list[str] = []
         track = "WITH" not in self.clauses  # every relationship variable is still in scope at RETURN
         extra: list[str] = []
-        for index, rel in enumerate(self.relations, start=1):
-            name = rel.name or (f"{HIDDEN_PREFIX}r{index}" if track else "")
+        for index, rel in enumerate(self.relations if track else [], start=1):
+            name = rel.name or f"{HIDDEN_PREFIX}r{index}"
             if rel.bare:
-                edits.append(_Edit(rel.at, rel.at, f"[{name} {{{self._scope_map()}}}]".replace("[ ", "[")))
-            elif rel.name is None and track:
-                edits.append(_Edit(rel.at, rel.at, name, first=True))
-            if track:
-                column = f"{HIDDEN_PREFIX}rels{index}"
-                value = f"collect(DISTINCT {name})" if self.final.aggregates else name
-                extra.append(f", {value} AS {column}")
-                columns.append(column)
+                edits.append(_Edit(rel.at, rel.at, f"[{name}]"))
+            elif rel.name is None:
+                edits.append(_Edit(rel.at, rel.at, name))
+            column = f"{HIDDEN_PREFIX}rels{index}"
+            value = f"collect(DISTINCT {name})" if self.final.aggregates else name
+            extra.append(f", {value} AS {column}")
+            columns.append(column)
         if extra:
             edits.append(_Edit(self.final.items_end, self.final.items_end, "".join(extra)))
         number = self.final.limit
@@ -511,7 +513,7 @@ def _apply(text: str, edits: list[_Edit], end: int) -> str:
     """``text`` up to ``end`` (a final ';' dropped) with the edits made (by position)."""
     out: list[str] = []
     at = 0
-    for edit in sorted(edits, key=lambda e: (e.start, not e.first)):
+    for edit in sorted(edits, key=lambda e: e.start):
         out.append(text[at : edit.start])
         out.append(edit.text)
         at = edit.stop
