@@ -13,9 +13,10 @@ returns it rewritten so that it can only read the scope's graph:
   pattern; each node pattern gets the scope as an inline property map (``{user_id: $user_id}``):
   an equality no ``OR`` can escape. Relationships need no map: a relation only ever joins two
   entities of the same exact scope, so every relationship (and every step of a variable-length
-  path) between scoped nodes is the scope's. (Scoping relationships too would also hit a
-  FalkorDB 4.16 planner bug: two chained relationship patterns that are both found by an
-  indexed property are joined wrongly.) The model may not name the scope (``user_id``,
+  path) between scoped nodes is the scope's. (Scoping relationships too would hit a FalkorDB
+  planner bug, FalkorDB/FalkorDB#2594, open in 4.16-4.18: two chained relationship patterns
+  both found by an indexed property lose their shared node and join wrongly.) The model may not
+  name the scope (``user_id``,
   ``agent_id``, ``run_id``, ``skey``) or use parameters at all;
 - variable-length relationships need an upper bound of at most ``max_hops`` (``*1..3``);
 - the final ``RETURN`` gets ``LIMIT`` (the model's, capped at ``limit``); the back end adds a
