@@ -6,7 +6,7 @@ as a recursive query; ``models`` holds the query and outcome records. What the m
 is ``memlane.prompts.graph_query``; ``Memory.graph_query`` puts it together.
 """
 
-from memlane.graph.query.cypher import ValidatedCypher, validate_cypher
+from memlane.graph.query.cypher import validate_cypher
 from memlane.graph.query.models import (
     DEFAULT_LIMIT,
     DEFAULT_TIMEOUT_MS,
@@ -15,6 +15,7 @@ from memlane.graph.query.models import (
     GraphQuery,
     GraphQueryOutcome,
     QueryDialect,
+    ValidatedCypher,
 )
 from memlane.graph.query.plan import MAX_HOPS, QueryPlan
 

@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 
 from memlane.errors import InvalidInputError
 from memlane.graph.query.lexer import Token, tokenize
+from memlane.graph.query.models import ValidatedCypher
+from memlane.graph.query.rules import AGGREGATES, CLAUSES, HIDDEN_PREFIX, KEYWORDS, check_tokens, reject
 from memlane.models import Scope
 
 __all__ = [
     "ENTITY_LABEL",
-    "FUNCTIONS",
-    "HIDDEN_PREFIX",
     "RELATION_TYPE",
     "ValidatedCypher",
     "validate_cypher",
@@ -47,45 +47,8 @@ __all__ = [
 
 ENTITY_LABEL = "Entity"
 RELATION_TYPE = "RELATES"
-HIDDEN_PREFIX = "_ml_"
-"""Variables and columns memlane adds (the model may not use the prefix)."""
 
-FORBIDDEN = frozenset(
-    "CREATE MERGE SET DELETE DETACH REMOVE CALL YIELD LOAD CSV FOREACH DROP UNION USE PROFILE EXPLAIN "
-    "INDEX CONSTRAINT ALTER GRANT REVOKE DENY START PERIODIC COMMIT TRANSACTIONS SHOW TERMINATE".split()
-)
-SCOPE_WORDS = frozenset({"user_id", "agent_id", "run_id", "skey"})
-HIDDEN_PROPERTIES = frozenset({"embedding"})
-CLAUSES = frozenset({"MATCH", "OPTIONAL", "UNWIND", "WITH", "RETURN"})
-KEYWORDS = frozenset(
-    "MATCH OPTIONAL WHERE WITH UNWIND RETURN ORDER BY SKIP LIMIT AS DISTINCT ASC DESC ASCENDING "
-    "DESCENDING AND OR XOR NOT IN IS NULL TRUE FALSE CASE WHEN THEN ELSE END STARTS ENDS CONTAINS".split()
-)
-FUNCTIONS = frozenset(
-    "count collect sum avg min max size length type id labels keys properties startnode endnode nodes "
-    "relationships head last tail coalesce tolower toupper trim ltrim rtrim tostring tointeger tofloat "
-    "toboolean substring replace split left right reverse abs round floor ceil sign exists any all "
-    "none single reduce".split()
-)
-AGGREGATES = frozenset({"count", "collect", "sum", "avg", "min", "max"})
 _OPEN = {"(": ")", "[": "]", "{": "}"}
-
-
-@dataclass(frozen=True, slots=True)
-class ValidatedCypher:
-    """A statement that passed: what runs, with which parameters, and how to read its rows."""
-
-    text: str
-    """The statement to run: the scope bound in every pattern, ``LIMIT`` enforced."""
-    parameters: dict[str, str]
-    """The scope's ids (the only parameters)."""
-    original: str
-    limit: int
-    relation_columns: tuple[str, ...] = ()
-    """Columns memlane added to the final ``RETURN`` that carry the matched relationships
-    (not part of the answer's rows)."""
-    distinct: bool = False
-    """The final ``RETURN`` is ``DISTINCT`` (rows without the added columns are de-duplicated)."""
 
 
 def validate_cypher(text: str, scope: Scope, *, limit: int, max_hops: int) -> ValidatedCypher:
@@ -98,81 +61,10 @@ def validate_cypher(text: str, scope: Scope, *, limit: int, max_hops: int) -> Va
         tokens = tokens[:-1]
     if not tokens:
         raise InvalidInputError("the query is empty")
-    _check_tokens(tokens)
+    check_tokens(tokens)
     parser = _Parser(tokens, scope, max_hops)
     parser.parse()
     return parser.finish(text, limit)
-
-
-def _reject(message: str, token: Token | None = None) -> InvalidInputError:
-    where = f" (at character {token.start})" if token is not None else ""
-    return InvalidInputError(f"{message}{where}")
-
-
-def _check_tokens(tokens: list[Token]) -> None:
-    """The rules that hold wherever a token stands."""
-    for i, tok in enumerate(tokens):
-        after = tokens[i + 1] if i + 1 < len(tokens) else None
-        before = tokens[i - 1] if i > 0 else None
-        if tok.is_op(";"):
-            raise _reject("one statement only: remove the ';' and what follows it", tok)
-        if tok.kind == "param":
-            raise _reject(
-                f"parameters ({tok.text}) are not allowed: memlane binds the scope itself; "
-                "write other values as literals",
-                tok,
-            )
-        if tok.is_op("[") and _subscript(before) and after is not None and after.kind == "string":
-            raise _reject("dynamic property access (x['key']) is not allowed: write x.key", tok)
-        if tok.kind != "ident":
-            continue
-        _check_word(tok)
-        if after is not None and after.is_op("{") and tok.upper in {"EXISTS", "COUNT", "COLLECT"}:
-            raise _reject(f"subqueries ({tok.text} {{...}}) are not allowed", tok)
-        if after is not None and after.is_op("("):
-            _check_call(tok, before)
-
-
-def _subscript(before: Token | None) -> bool:
-    """Whether a '[' after ``before`` indexes a value (rather than starting a list)."""
-    if before is None:
-        return False
-    return before.is_op(")", "]") or (before.kind == "ident" and before.upper not in KEYWORDS)
-
-
-def _check_word(tok: Token) -> None:
-    if tok.upper in FORBIDDEN:
-        raise _reject(
-            f"{tok.text} is not allowed: graph questions are read-only (MATCH, OPTIONAL MATCH, WHERE, "
-            "WITH, UNWIND, RETURN, ORDER BY, SKIP, LIMIT)",
-            tok,
-        )
-    lower = tok.text.lower()
-    if lower in SCOPE_WORDS:
-        raise _reject(
-            f"{tok.text} may not appear: memlane restricts the query to the caller's "
-            "user/agent/run itself; remove every condition on it",
-            tok,
-        )
-    if lower in HIDDEN_PROPERTIES:
-        raise _reject(f"the property {tok.text} is not available to queries", tok)
-    if lower.startswith(HIDDEN_PREFIX):
-        raise _reject(f"names starting with {HIDDEN_PREFIX} are reserved: rename {tok.text}", tok)
-
-
-def _check_call(tok: Token, before: Token | None) -> None:
-    if before is not None and before.is_op("."):
-        raise _reject(
-            f"procedures and namespaced functions (like db.labels() or apoc.*) are not allowed: "
-            f"...{tok.text}(",
-            tok,
-        )
-    if tok.upper in KEYWORDS or tok.text.lower() in FUNCTIONS:
-        return
-    raise _reject(
-        f"the function {tok.text}() is not allowed; use: {', '.join(sorted(FUNCTIONS))}",
-        tok,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,13 +124,13 @@ class _Parser:
     def expect_op(self, op: str, what: str) -> Token:
         tok = self.take()
         if not tok.is_op(op):
-            raise _reject(f"expected {op!r} {what}, found {tok.text!r}", tok)
+            raise reject(f"expected {op!r} {what}, found {tok.text!r}", tok)
         return tok
 
     def expect_word(self, word: str) -> Token:
         tok = self.take()
         if not tok.is_word(word):
-            raise _reject(f"expected {word}, found {tok.text!r}", tok)
+            raise reject(f"expected {word}, found {tok.text!r}", tok)
         return tok
 
     def variable(self) -> Token | None:
@@ -253,7 +145,7 @@ class _Parser:
     def parse(self) -> None:
         while (tok := self.peek()) is not None:
             if self.clauses and self.clauses[-1] == "RETURN":
-                raise _reject(f"RETURN must be the last clause; found {tok.text!r} after it", tok)
+                raise reject(f"RETURN must be the last clause; found {tok.text!r} after it", tok)
             if tok.is_word("OPTIONAL"):
                 self.take()
                 self.expect_word("MATCH")
@@ -266,12 +158,12 @@ class _Parser:
                 self.expression({"AS"})
                 self.expect_word("AS")
                 if self.variable() is None:
-                    raise _reject("UNWIND ... AS needs a variable name", self.peek())
+                    raise reject("UNWIND ... AS needs a variable name", self.peek())
             elif tok.is_word("WITH", "RETURN"):
                 self.take()
                 self.projection(tok.upper)
             else:
-                raise _reject(
+                raise reject(
                     f"unexpected {tok.text!r}: a query is MATCH ... [WHERE ...] [WITH ...] RETURN ...", tok
                 )
             self.clauses.append(tok.upper)
@@ -307,7 +199,7 @@ class _Parser:
                 self.take()
                 number = self.take()
                 if number.kind != "number" or not number.text.isdigit():
-                    raise _reject(f"{word} takes a whole number, found {number.text!r}", number)
+                    raise reject(f"{word} takes a whole number, found {number.text!r}", number)
                 if final and word == "LIMIT":
                     self.final.limit = number
         if not final and (tok := self.peek()) is not None and tok.is_word("WHERE"):
@@ -326,7 +218,7 @@ class _Parser:
             if not closers and tok.kind == "op" and tok.text in stop_ops:
                 break
             if tok.kind == "ident" and tok.upper in CLAUSES and not self._operator_with():
-                raise _reject(
+                raise reject(
                     f"nested clauses and subqueries ({tok.text} inside brackets) are not allowed", tok
                 )
             self._check_pattern_in_expression(tok)
@@ -335,12 +227,12 @@ class _Parser:
             elif (
                 tok.kind == "op" and tok.text in _OPEN.values() and (not closers or closers.pop() != tok.text)
             ):
-                raise _reject(f"unbalanced {tok.text!r}", tok)
+                raise reject(f"unbalanced {tok.text!r}", tok)
             self.pos += 1
         if closers:
             raise InvalidInputError(f"a bracket is never closed (expected {closers[-1]!r})")
         if self.pos == start:
-            raise _reject("an expression is missing", self.peek())
+            raise reject("an expression is missing", self.peek())
 
     def _operator_with(self) -> bool:
         """Whether the WITH here is part of STARTS WITH / ENDS WITH."""
@@ -354,7 +246,7 @@ class _Parser:
         arrow = tok.is_op("-") and after is not None and after.is_op("(", "[", "-", ">")
         arrow = arrow or (tok.is_op("<") and after is not None and after.is_op("-"))
         if arrow:
-            raise _reject(
+            raise reject(
                 "patterns are allowed in MATCH only (write 'a - (b)' as 'a - b', 'x < -1' as 'x < 0 - 1')",
                 tok,
             )
@@ -377,7 +269,7 @@ class _Parser:
             self.take()
             label = self.take()
             if label.text != ENTITY_LABEL:
-                raise _reject(f"nodes have one label, :{ENTITY_LABEL} (found :{label.text})", label)
+                raise reject(f"nodes have one label, :{ENTITY_LABEL} (found :{label.text})", label)
         self.properties(scoped=True)
         self.expect_op(")", "to end the node pattern")
 
@@ -393,11 +285,11 @@ class _Parser:
             self.bracket(tok)
             self.expect_op("-", "after the relationship's ']'")
         else:
-            raise _reject(f"expected '-' or '[' in a relationship pattern, found {tok.text!r}", tok)
+            raise reject(f"expected '-' or '[' in a relationship pattern, found {tok.text!r}", tok)
         if (arrow := self.peek()) is not None and arrow.is_op(">"):
             self.take()
             if left:
-                raise _reject("a relationship has one direction: <-[...]- or -[...]->", arrow)
+                raise reject("a relationship has one direction: <-[...]- or -[...]->", arrow)
 
     def bracket(self, opening: Token) -> None:
         var = self.variable()
@@ -419,7 +311,7 @@ class _Parser:
     def _relation_type(self) -> None:
         kind = self.take()
         if kind.text != RELATION_TYPE:
-            raise _reject(
+            raise reject(
                 f"relationships have one type, :{RELATION_TYPE}; the relationship's name is the "
                 f"property r.name (write [r:{RELATION_TYPE} {{name: '{kind.text.lower()}'}}])",
                 kind,
@@ -432,20 +324,20 @@ class _Parser:
             self.take()
             high = self._whole_number()
         if high is None:
-            raise _reject(
+            raise reject(
                 f"variable-length relationships need an upper bound of at most {self.max_hops} "
                 f"(write *1..{self.max_hops})",
                 star,
             )
         if high > self.max_hops or (low is not None and low > high):
-            raise _reject(f"at most {self.max_hops} hops (write *1..{self.max_hops})", star)
+            raise reject(f"at most {self.max_hops} hops (write *1..{self.max_hops})", star)
 
     def _whole_number(self) -> int | None:
         tok = self.peek()
         if tok is None or tok.kind != "number":
             return None
         if not tok.text.isdigit():
-            raise _reject(f"hop counts are whole numbers, found {tok.text}", tok)
+            raise reject(f"hop counts are whole numbers, found {tok.text}", tok)
         self.take()
         return int(tok.text)
 
@@ -463,7 +355,7 @@ class _Parser:
                 self.expect_op(",", "between properties")
             key = self.take()
             if key.kind != "ident":
-                raise _reject(f"a property name is expected, found {key.text!r}", key)
+                raise reject(f"a property name is expected, found {key.text!r}", key)
             self.expect_op(":", f"after the property name {key.text}")
             self.expression(frozenset(), (",", "}"))
             empty = False

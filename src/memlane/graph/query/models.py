@@ -17,6 +17,7 @@ __all__ = [
     "GraphQuery",
     "GraphQueryOutcome",
     "QueryDialect",
+    "ValidatedCypher",
 ]
 
 QueryDialect = Literal["cypher", "plan"]
@@ -52,3 +53,20 @@ class GraphQueryOutcome:
     """The relations the query used, in the order the rows first met them."""
     warnings: list[str] = field(default_factory=list)
     """What looked wrong (an entity name the scope does not have...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedCypher:
+    """A statement that passed: what runs, with which parameters, and how to read its rows."""
+
+    text: str
+    """The statement to run: the scope bound in every pattern, ``LIMIT`` enforced."""
+    parameters: dict[str, str]
+    """The scope's ids (the only parameters)."""
+    original: str
+    limit: int
+    relation_columns: tuple[str, ...] = ()
+    """Columns memlane added to the final ``RETURN`` that carry the matched relationships
+    (not part of the answer's rows)."""
+    distinct: bool = False
+    """The final ``RETURN`` is ``DISTINCT`` (rows without the added columns are de-duplicated)."""

@@ -16,8 +16,8 @@ from typing import Any
 
 from memlane.errors import InvalidInputError, StoreError
 from memlane.graph.models import Relation
-from memlane.graph.query.cypher import HIDDEN_PREFIX, ValidatedCypher
-from memlane.graph.query.models import GraphQueryOutcome
+from memlane.graph.query.models import GraphQueryOutcome, ValidatedCypher
+from memlane.graph.query.rules import HIDDEN_PREFIX
 from memlane.models import Scope
 
 __all__ = ["run_cypher"]
