@@ -1,0 +1,62 @@
+"""Property: whatever text the validator accepts, what runs holds no writing keyword outside a
+string, no parameter but the scope's, a bound on every variable-length path, and a final LIMIT
+within the limit; and every node pattern carries the scope."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from memlane.errors import InvalidInputError
+from memlane.graph.query import validate_cypher
+from memlane.graph.query.lexer import tokenize
+from memlane.graph.query.rules import FORBIDDEN
+from memlane.models import Scope
+
+SCOPE = Scope(user_id="alice", run_id="r1")
+FRAGMENTS = [
+    "MATCH", "OPTIONAL MATCH", "WHERE", "WITH", "RETURN", "UNWIND", "AS", "ORDER BY", "SKIP", "LIMIT",
+    "CREATE", "DELETE", "DETACH", "SET", "MERGE", "CALL", "db.labels()", "(a)", "(b:Entity)",
+    "(a {name: 'x'})", "-[r:RELATES]->", "-[*1..2]-", "-[*]-", "--", "<--", "-->", "a.name", "b", "r",
+    "count(*)", "collect(b)", "'str'", "'it\\'s DELETE'", '"q"', ",", "=", "<", "-", "1", "5000", "[1, 2]",
+    "x", ";", "//", "/*", "$user_id", "user_id", "{", "}", "(", ")", "[", "]", "STARTS WITH", "'a'", "*",
+    "..",
+]  # fmt: skip
+QUERIES = st.lists(st.sampled_from(FRAGMENTS), min_size=2, max_size=14).map(" ".join)
+SEEDS = st.sampled_from(
+    [
+        "MATCH (a)-[r:RELATES]->(b) RETURN b.name",
+        "MATCH (a)--(b) WHERE a.name = 'x' RETURN a, b LIMIT 5000",
+        "MATCH (a:Entity {name: 'n'})-[*1..2]-(b) WITH b RETURN count(b)",
+    ]
+)
+
+
+def check(text: str) -> None:
+    try:
+        checked = validate_cypher(text, SCOPE, limit=20, max_hops=3)
+    except InvalidInputError:
+        return
+    tokens = tokenize(checked.text)
+    words = {t.upper for t in tokens if t.kind == "ident"}
+    assert not words & FORBIDDEN, checked.text
+    assert {t.text for t in tokens if t.kind == "param"} <= {"$user_id", "$run_id"}, checked.text
+    limit = re.search(r"LIMIT (\d+)$", checked.text)
+    assert limit is not None and int(limit.group(1)) <= 20, checked.text
+    assert not re.search(r"\*\s*(\]|\d+\s*\.\.\s*\])", checked.text), checked.text
+    assert not re.search(r"(?<!\w)\(\w*(:Entity)?\)", checked.text), checked.text
+
+
+@settings(max_examples=400, deadline=None)
+@given(QUERIES)
+def test_random_fragments(text: str) -> None:
+    check(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SEEDS, st.lists(st.sampled_from(FRAGMENTS), max_size=4).map(" ".join), st.integers(0, 200))
+def test_legitimate_queries_with_something_spliced_in(seed: str, extra: str, at: int) -> None:
+    cut = at % (len(seed) + 1)
+    check(seed[:cut] + " " + extra + " " + seed[cut:])
