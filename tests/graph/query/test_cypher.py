@@ -106,6 +106,12 @@ def test_relationships_are_returned_in_added_columns_while_they_are_in_scope() -
     assert grouped.relation_columns == () and "_ml_" not in grouped.text
 
 
+def test_skip_and_limit_take_one_whole_number() -> None:
+    for bad in ("LIMIT 1 + 1000000", "LIMIT 2.5", "SKIP 1 * 5", "LIMIT toInteger('9')"):
+        with pytest.raises(InvalidInputError, match="takes one whole number"):
+            validate(f"MATCH (a) RETURN a.name {bad}")
+
+
 def test_hops_up_to_the_bound_are_accepted() -> None:
     for hops in ("*1..3", "*..3", "*2", "*3..3", "*0..2"):
         assert hops in validate(f"MATCH (a)-[r:RELATES{hops}]->(b) RETURN b.name")

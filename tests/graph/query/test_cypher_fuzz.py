@@ -43,7 +43,7 @@ def check(text: str) -> None:
     words = {t.upper for t in tokens if t.kind == "ident"}
     assert not words & FORBIDDEN, checked.text
     assert {t.text for t in tokens if t.kind == "param"} <= {"$user_id", "$run_id"}, checked.text
-    limit = re.search(r"LIMIT (\d+)$", checked.text)
+    limit = re.search(r"LIMIT\s+(\d+)$", checked.text)
     assert limit is not None and int(limit.group(1)) <= 20, checked.text
     assert not re.search(r"\*\s*(\]|\d+\s*\.\.\s*\])", checked.text), checked.text
     assert not re.search(r"(?<!\w)\(\w*(:Entity)?\)", checked.text), checked.text

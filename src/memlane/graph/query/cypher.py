@@ -197,9 +197,10 @@ class _Parser:
         for word in ("SKIP", "LIMIT"):
             if (tok := self.peek()) is not None and tok.is_word(word):
                 self.take()
-                number = self.take()
-                if number.kind != "number" or not number.text.isdigit():
-                    raise reject(f"{word} takes a whole number, found {number.text!r}", number)
+                number, after = self.take(), self.peek()
+                if number.kind != "number" or not number.text.isdigit() or (after and after.kind == "op"):
+                    shown = after.text if after and number.kind == "number" else number.text
+                    raise reject(f"{word} takes one whole number, found {shown!r}", number)
                 if final and word == "LIMIT":
                     self.final.limit = number
         if not final and (tok := self.peek()) is not None and tok.is_word("WHERE"):
