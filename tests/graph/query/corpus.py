@@ -111,6 +111,8 @@ HOSTILE: dict[str, list[str]] = {
         "MATCH (n) WHERE (n)-[:RELATES]->(:Entity) RETURN n",
         "MATCH (n) WHERE exists((n)<--()) RETURN n",
         "MATCH (n) RETURN n, [x IN [1] WHERE x = 1 | (n)--()]",
+        "MATCH (n) WHERE (m:Entity) RETURN n",
+        "MATCH (n) WITH n MATCH (m) WHERE (x {name: 'y'}) RETURN m",
     ],
     "outside the graph's shape": [
         "MATCH (n:Secret) RETURN n",

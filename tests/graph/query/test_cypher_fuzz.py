@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from memlane.errors import InvalidInputError
 from memlane.graph.query import validate_cypher
-from memlane.graph.query.lexer import tokenize
+from memlane.graph.query.lexer import Token, tokenize
 from memlane.graph.query.rules import FORBIDDEN
 from memlane.models import Scope
 
@@ -39,14 +39,37 @@ def check(text: str) -> None:
         checked = validate_cypher(text, SCOPE, limit=20, max_hops=3)
     except InvalidInputError:
         return
-    tokens = tokenize(checked.text)
+    tokens = tokenize(checked.text)  # strings are single tokens: their content is never looked at
     words = {t.upper for t in tokens if t.kind == "ident"}
     assert not words & FORBIDDEN, checked.text
     assert {t.text for t in tokens if t.kind == "param"} <= {"$user_id", "$run_id"}, checked.text
-    limit = re.search(r"LIMIT\s+(\d+)$", checked.text)
-    assert limit is not None and int(limit.group(1)) <= 20, checked.text
-    assert not re.search(r"\*\s*(\]|\d+\s*\.\.\s*\])", checked.text), checked.text
-    assert not re.search(r"(?<!\w)\(\w*(:Entity)?\)", checked.text), checked.text
+    assert tokens[-2].upper == "LIMIT" and int(tokens[-1].text) <= 20, checked.text
+    assert all(high <= 3 for high in _hops(tokens)), checked.text
+    shapes = "".join(_shape(t) for t in tokens)
+    assert not re.search(r"(^|[^i])\(i(:i)?\)", shapes), checked.text  # a node pattern without the scope
+
+
+def _shape(token: Token) -> str:
+    """One character per token: i identifier, n number, s string, p parameter, else the operator."""
+    return {"ident": "i", "number": "n", "string": "s", "param": "p"}.get(token.kind) or token.text[:1]
+
+
+def _hops(tokens: list[Token]) -> list[float]:
+    """The upper bound of every variable-length relationship (infinity when there is none)."""
+    out: list[float] = []
+    relationship = False
+    for i, tok in enumerate(tokens):
+        if tok.is_op("[") and i and tokens[i - 1].is_op("-"):
+            relationship = True
+        elif tok.is_op("]"):
+            relationship = False
+        elif tok.is_op("*") and relationship:
+            rest = [t.text for t in tokens[i + 1 : i + 4]]
+            if rest[:1] == ["]"] or rest[:2] == ["..", "]"] or rest[1:3] == ["..", "]"]:
+                out.append(float("inf"))
+            else:
+                out.append(float(rest[2] if rest[1:2] == [".."] else rest[1] if rest[0] == ".." else rest[0]))
+    return out
 
 
 @settings(max_examples=400, deadline=None)

@@ -243,9 +243,14 @@ class _Parser:
         return tok.is_word("WITH") and before.is_word("STARTS", "ENDS")
 
     def _check_pattern_in_expression(self, tok: Token) -> None:
-        after = self.peek(1)
+        after, then = self.peek(1), self.peek(2)
+        before = self.peek(-1) if self.pos > 0 else None
         arrow = tok.is_op("-") and after is not None and after.is_op("(", "[", "-", ">")
         arrow = arrow or (tok.is_op("<") and after is not None and after.is_op("-"))
+        called = before is not None and before.kind == "ident" and before.upper not in KEYWORDS
+        node = tok.is_op("(") and not called and after is not None and after.kind == "ident"
+        if node and then is not None and then.is_op(")", ":", "{"):  # (a), (a:Entity): a node pattern
+            raise reject("node patterns are allowed in MATCH only (write a, not (a))", tok)
         if arrow:
             raise reject(
                 "patterns are allowed in MATCH only (write 'a - (b)' as 'a - b', 'x < -1' as 'x < 0 - 1')",
