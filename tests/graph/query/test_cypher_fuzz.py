@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from memlane.errors import InvalidInputError
 from memlane.graph.query import validate_cypher
 from memlane.graph.query.lexer import Token, tokenize
-from memlane.graph.query.rules import FORBIDDEN
+from memlane.graph.query.rules import FORBIDDEN, KEYWORDS
 from memlane.models import Scope
 
 SCOPE = Scope(user_id="alice", run_id="r1")
@@ -50,7 +50,10 @@ def check(text: str) -> None:
 
 
 def _shape(token: Token) -> str:
-    """One character per token: i identifier, n number, s string, p parameter, else the operator."""
+    """One character per token: k keyword, i identifier, n number, s string, p parameter, else the
+    operator."""
+    if token.kind == "ident" and token.upper in KEYWORDS:
+        return "k"
     return {"ident": "i", "number": "n", "string": "s", "param": "p"}.get(token.kind) or token.text[:1]
 
 
