@@ -33,6 +33,10 @@ NAMESPACES: dict[str, list[str]] = {
         "entity_texts",
     ],
     "memlane.mcp": ["INSTRUCTIONS", "Caller", "Resolve", "build_server", "serve_stdio"],
+    "memlane.graph.query": [
+        "DEFAULT_LIMIT", "DEFAULT_TIMEOUT_MS", "MAX_HOPS", "MAX_LIMIT", "CypherQuery", "GraphQuery",
+        "GraphQueryOutcome", "QueryDialect", "QueryPlan", "ValidatedCypher", "validate_cypher",
+    ],
     "memlane.llm": [
         "ChatMessage", "ChatReply", "ChatRequest", "FakeCall", "FakeLLM", "LLM", "LLMResult",
         "OutputParseError", "RetryPolicy", "StructuredLLM", "TransientLLMError", "TruncatedOutputError",
@@ -59,7 +63,7 @@ NAMESPACES: dict[str, list[str]] = {
     "memlane.store.sqlite": ["SQLiteStore", "register"],
     "memlane.types": [
         "AddResult", "AddResultItem", "ChatResult", "ChatUsage", "ContextCitation", "ContextResult",
-        "DeleteResult", "GetAllResult", "HistoryItem", "Id", "MemoryItem",
+        "DeleteResult", "GetAllResult", "GraphQueryResult", "HistoryItem", "Id", "MemoryItem",
         "MessageDict", "Messages", "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PromoteResult",
         "PruneResult", "PurgeResult", "ReprocessResult", "ReprocessedAdd", "SearchItem", "SearchResult",
         "TimeLike", "UpdateResult",

@@ -36,6 +36,7 @@ def test_result_and_argument_types_are_exported() -> None:
         "ContextResult",
         "DeleteResult",
         "GetAllResult",
+        "GraphQueryResult",
         "HistoryItem",
         "Id",
         "MemoryItem",

@@ -18,6 +18,7 @@ __all__ = [
     "ContextResult",
     "DeleteResult",
     "GetAllResult",
+    "GraphQueryResult",
     "HistoryItem",
     "Id",
     "MemoryItem",
@@ -115,6 +116,29 @@ class GetAllResult(TypedDict):
     page_size: NotRequired[int]
     next: NotRequired[int | None]
     previous: NotRequired[int | None]
+
+
+class GraphQueryResult(TypedDict):
+    """``graph_query()``: what the model's query found and what ran."""
+
+    question: str
+    dialect: str
+    """``"cypher"`` (FalkorDB) or ``"plan"`` (the SQLite graph's query plan)."""
+    query: str
+    """The statement that ran: the model's Cypher with the scope bound and LIMIT set, or the SQL
+    the plan became."""
+    parameters: dict[str, Any]
+    model_query: str | dict[str, Any]
+    """What the model wrote: its Cypher, or its plan."""
+    rows: list[dict[str, Any]]
+    """The answer's rows (entities by name, relations as triples; plan: ``path``, ``end``, ``hops``)."""
+    relations: list[dict[str, Any]]
+    """The relations the query used, whole (both clocks, ``memory_ids``)."""
+    citations: dict[str, list[str]]
+    """Relation id -> the ids of the memories that support it."""
+    warnings: list[str]
+    usage: dict[str, int]
+    """LLM ``calls``, ``prompt_tokens`` and ``completion_tokens`` this call spent."""
 
 
 class AddResultItem(TypedDict):

@@ -42,6 +42,19 @@ def _on(at: int, *args: Any, **kwargs: Any) -> Callable[[list[Any]], Args]:
     return lambda results: ((_first_id(results, at), *args), kwargs)
 
 
+def _added(text: str) -> Callable[[list[Any]], Args]:
+    """Arguments that are the id of the memory the latest add of ``text`` wrote."""
+
+    def find(results: list[Any]) -> Args:
+        for result in reversed(results):
+            items = result.get("results") if isinstance(result, dict) else None
+            if items and isinstance(items, list) and items[0].get("memory") == text:
+                return (items[0]["id"],), {}
+        raise AssertionError(f"no add of {text!r} so far")
+
+    return find
+
+
 def steps(folder: Path) -> list[Step]:
     """Every method of the clients, with the arguments an app passes, errors included."""
     conversation = [
@@ -80,12 +93,12 @@ def steps(folder: Path) -> list[Step]:
         ("profile_history", _call("name", user_id="alice")),
         ("describe_llm", _call()),
         ("reprocess", _call(user_id="alice")),  # ConfigError: no LLM
-        ("add", _call("Gate B12", user_id="alice", run_id="trip", infer=False, memory_type="episodic")),  # 27
+        ("add", _call("Gate B12", user_id="alice", run_id="trip", infer=False, memory_type="episodic")),
         ("search", _call("gate", user_id="alice", run_id="trip", long_term=True, memory_type=["episodic"])),
         ("search", _call("gate", user_id="alice", long_term=True)),  # InvalidInputError: no run
         ("get_all", _call(user_id="alice", memory_type="semantic", long_term=False)),
         ("search", _call("tea", user_id="alice", as_of="2001-01-01")),
-        ("promote", _on(27)),
+        ("promote", _added("Gate B12")),
         ("promote", _call("00000000-0000-4000-8000-000000000000")),  # NotFoundError
         ("prune", _call(user_id="alice", dry_run=True)),
         ("prune", _call(user_id="alice")),

@@ -23,6 +23,7 @@ from memlane.types import (
     ContextResult,
     DeleteResult,
     GetAllResult,
+    GraphQueryResult,
     HistoryItem,
     Id,
     MemoryItem,
@@ -199,6 +200,21 @@ def chat(
     )  # fmt: skip
 
 
+def graph_query(
+    question: str,
+    *,
+    user_id: Id | None = None,
+    agent_id: Id | None = None,
+    run_id: Id | None = None,
+    limit: int = 20,  # Memory.graph_query's defaults (a test compares the signatures)
+    timeout_ms: int = 2000,
+) -> Call[GraphQueryResult]:
+    return _call(
+        "graph_query", question=question, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit,
+        timeout_ms=timeout_ms,
+    )  # fmt: skip
+
+
 def get(memory_id: Id) -> Call[MemoryItem | None]:
     return _call("get", memory_id=memory_id)
 
@@ -339,6 +355,7 @@ def import_data(source: str | Path | IO[str]) -> Call[dict[str, int]]:
 
 BUILDERS: tuple[Callable[..., Call[Any]], ...] = (
     add, reprocess, update, delete, delete_all, search, get, get_all, history, resolve_id, describe_llm,
-    get_profile, profile_history, get_context, chat, promote, prune, reset, purge, export, import_data,
+    get_profile, profile_history, get_context, chat, graph_query, promote, prune, reset, purge, export,
+    import_data,
 )  # fmt: skip
 """Every ``Memory`` method the clients offer, in ``Memory``'s order."""

@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from memlane.embed.base import Embedder
 from memlane.graph.models import ExtractedEntity, ExtractedRelation, GraphChanges, GraphSearchResult, Relation
+from memlane.graph.query.models import (
+    DEFAULT_LIMIT,
+    DEFAULT_TIMEOUT_MS,
+    GraphQuery,
+    GraphQueryOutcome,
+    QueryDialect,
+)
 from memlane.graph.settings import GraphSettings
 from memlane.models import Scope, Vectors
 
@@ -74,6 +81,26 @@ class GraphStore(Protocol):
     ) -> list[Relation]:
         """The scope's relations, newest first: current ones, those current at ``as_of``, or all
         (history) with ``include_invalidated``."""
+        ...
+
+    @property
+    def query_dialect(self) -> QueryDialect | None:
+        """What ``read_query`` takes: ``"cypher"`` (a ``CypherQuery``), ``"plan"`` (a
+        ``QueryPlan``), or None when this back end answers no graph questions."""
+        ...
+
+    def read_query(
+        self,
+        scope: Scope,
+        query: GraphQuery,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    ) -> GraphQueryOutcome:
+        """Run one read-only query over the scope's graph (a read filter, like ``search``): at
+        most ``limit`` rows, for at most ``timeout_ms`` where the back end can stop a query.
+        Cypher is validated first (``memlane.graph.query.validate_cypher``): a refused query is
+        an ``InvalidInputError`` and nothing runs. ``ConfigError`` when ``query_dialect`` is None."""
         ...
 
     def remove_memories(self, memory_ids: Sequence[str]) -> int:

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from memlane.embed.base import Embedder
-from memlane.errors import InvalidInputError
+from memlane.errors import ConfigError, InvalidInputError
 from memlane.graph.engine import embed_names, missing_names, require_scope, write
 from memlane.graph.models import (
     Entity,
@@ -24,6 +24,13 @@ from memlane.graph.models import (
     Relation,
 )
 from memlane.graph.ops import GraphOps
+from memlane.graph.query.models import (
+    DEFAULT_LIMIT,
+    DEFAULT_TIMEOUT_MS,
+    GraphQuery,
+    GraphQueryOutcome,
+    QueryDialect,
+)
 from memlane.graph.rank import WalkRequest, rank, result, seed_scores, walk_rows
 from memlane.graph.records import (
     ENTITY,
@@ -48,6 +55,8 @@ class OpsGraphStore(ABC):
     """A ``GraphStore`` whose back end implements only ``GraphOps`` and its units of work."""
 
     settings: GraphSettings
+    query_dialect: QueryDialect | None = None
+    """What ``read_query`` takes; None: this back end answers no graph questions."""
 
     @abstractmethod
     def reading(self) -> AbstractContextManager[GraphOps]:
@@ -207,6 +216,20 @@ class OpsGraphStore(ABC):
             return ops.list_relations(
                 scope, limit=limit, as_of=as_of, include_invalidated=include_invalidated
             )
+
+    def read_query(
+        self,
+        scope: Scope,
+        query: GraphQuery,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    ) -> GraphQueryOutcome:
+        """Graph questions: not supported unless the back end overrides this (and ``query_dialect``)."""
+        raise ConfigError(
+            f"graph questions (graph_query) are not supported on this graph back end "
+            f"({type(self).__name__}); use the 'sqlite' or 'falkordb' graph_store"
+        )
 
 
 def _parse(records: Iterable[dict[str, Any]]) -> tuple[list[tuple[Entity, Vectors | None]], list[Relation]]:

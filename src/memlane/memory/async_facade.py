@@ -77,6 +77,7 @@ class AsyncMemory:
     profile_history = _offload(Memory.profile_history)
     get_context = _offload(Memory.get_context)
     chat = _offload(Memory.chat)
+    graph_query = _offload(Memory.graph_query)
     promote = _offload(Memory.promote)
     prune = _offload(Memory.prune)
     reset = _offload(Memory.reset)

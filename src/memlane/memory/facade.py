@@ -15,6 +15,7 @@ from memlane.filters import Cond, and_
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
 from memlane.memory import arguments, erase, export, kinds, profile, read, reindex, shortterm
+from memlane.memory import graph_query as graph_questions
 from memlane.memory.backends import Backends
 from memlane.memory.context import chat as chat_pipeline
 from memlane.memory.context.build import build_context, context_request
@@ -36,6 +37,7 @@ from memlane.types import (
     ContextResult,
     DeleteResult,
     GetAllResult,
+    GraphQueryResult,
     HistoryItem,
     Id,
     MemoryItem,
@@ -421,6 +423,29 @@ class Memory:
                 timestamp=reference_date,
             )  # fmt: skip
         return result
+
+    def graph_query(
+        self,
+        question: str,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        limit: int = graph_questions.DEFAULT_LIMIT,
+        timeout_ms: int = graph_questions.DEFAULT_TIMEOUT_MS,
+    ) -> GraphQueryResult:
+        """Answer a question from the scope's graph: the LLM writes ONE read-only query (Cypher on
+        FalkorDB, validated and bound to the scope before it runs; a query plan on the SQLite
+        graph), memlane runs it (at most ``limit`` rows, ``timeout_ms`` on FalkorDB) and returns
+        the rows, the relations used with the memories that support them, and what ran."""
+        question = arguments.validate_query(question)
+        scope = exact_scope(user_id, agent_id, run_id)
+        if scope.is_empty():
+            raise InvalidInputError("graph_query() needs a user_id, agent_id or run_id")
+        graph_questions.validate_limits(limit, timeout_ms)
+        if self.llm is None:
+            raise ConfigError(graph_questions.LLM_NEEDED)
+        return graph_questions.graph_query(self.backends, question, scope, limit=limit, timeout_ms=timeout_ms)
 
     # -- short-term memory ----------------------------------------------------------------
 

@@ -90,6 +90,12 @@ class ChatIn(_Filtered):
     remember: bool = False
 
 
+class GraphQueryIn(_Scope):
+    question: Any
+    limit: int | None = None
+    timeout_ms: int | None = None
+
+
 class GetAllIn(_Filtered):
     top_k: int | None = None
     limit: int | None = None
@@ -150,6 +156,11 @@ def get_context(body: ContextIn, memory: TenantMemory) -> Any:
 @router.post("/chat", summary="Memory.chat: an answer from the memories, with citations")
 def chat(body: ChatIn, memory: TenantMemory) -> Any:
     return memory.chat(**body.given())
+
+
+@router.post("/graph_query", summary="Memory.graph_query: a question answered from the scope's graph")
+def graph_query(body: GraphQueryIn, memory: TenantMemory) -> Any:
+    return memory.graph_query(**body.given())
 
 
 @router.post("/get", summary="Memory.get: one memory, or null")

@@ -17,11 +17,24 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from memlane.errors import MissingDependencyError, StoreError
+from memlane.errors import InvalidInputError, MissingDependencyError, StoreError
+from memlane.graph.engine import require_scope
+from memlane.graph.query import (
+    DEFAULT_LIMIT,
+    DEFAULT_TIMEOUT_MS,
+    MAX_HOPS,
+    CypherQuery,
+    GraphQuery,
+    GraphQueryOutcome,
+    QueryDialect,
+    validate_cypher,
+)  # fmt: skip
 from memlane.graph.settings import GraphSettings
 from memlane.graph.store import OpsGraphStore
+from memlane.models import Scope
 from memlane.store.falkordb import cypher
 from memlane.store.falkordb.graph_ops import CypherOps
+from memlane.store.falkordb.query import run_cypher
 
 __all__ = ["FalkorDBGraphStore"]
 
@@ -34,6 +47,8 @@ def _unreachable(exc: BaseException | None) -> bool:
 
 class FalkorDBGraphStore(OpsGraphStore):
     """The ``GraphStore`` on FalkorDB: one named graph holds every scope."""
+
+    query_dialect: QueryDialect | None = "cypher"
 
     def __init__(
         self,
@@ -93,6 +108,23 @@ class FalkorDBGraphStore(OpsGraphStore):
         except Exception as exc:
             raise StoreError(f"FalkorDB: {exc}") from exc
         return rows
+
+    def read_query(
+        self,
+        scope: Scope,
+        query: GraphQuery,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    ) -> GraphQueryOutcome:
+        """Model-written Cypher, validated (``validate_cypher``), then run read-only with a time
+        limit (``memlane.store.falkordb.query``)."""
+        require_scope(scope)
+        if not isinstance(query, CypherQuery):
+            raise InvalidInputError(f"the FalkorDB graph answers Cypher queries, not {type(query).__name__}")
+        validated = validate_cypher(query.text, scope, limit=limit, max_hops=MAX_HOPS)
+        ops = CypherOps(self.query)
+        return run_cypher(self._graph, ops.relations_by_ids, validated, scope, timeout_ms)
 
     @contextmanager
     def reading(self) -> Iterator[CypherOps]:

@@ -13,9 +13,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from memlane.errors import InvalidInputError
+from memlane.graph.engine import require_scope
+from memlane.graph.query import (
+    DEFAULT_LIMIT,
+    DEFAULT_TIMEOUT_MS,
+    GraphQuery,
+    GraphQueryOutcome,
+    QueryDialect,
+    QueryPlan,
+)
 from memlane.graph.settings import GraphSettings
 from memlane.graph.store import OpsGraphStore
+from memlane.models import Scope
 from memlane.store.sqlite.graph_ops import SQLiteOps
+from memlane.store.sqlite.graph_query import run_plan
 from memlane.store.sqlite.graph_rows import EntityVectors
 from memlane.store.sqlite.store import SQLiteStore
 
@@ -24,6 +36,8 @@ __all__ = ["SQLiteGraphStore"]
 
 class SQLiteGraphStore(OpsGraphStore):
     """The ``GraphStore`` of the embedded default. Thread-safe (the memory store's lock)."""
+
+    query_dialect: QueryDialect | None = "plan"
 
     def __init__(self, store: SQLiteStore | str | Path, settings: GraphSettings | None = None) -> None:
         self._owns = not isinstance(store, SQLiteStore)
@@ -34,6 +48,22 @@ class SQLiteGraphStore(OpsGraphStore):
     def close(self) -> None:
         if self._owns:
             self._store.close()
+
+    def read_query(
+        self,
+        scope: Scope,
+        query: GraphQuery,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    ) -> GraphQueryOutcome:
+        """A ``QueryPlan`` run as one recursive query (``graph_query``); the walk is capped in
+        rows, so ``timeout_ms`` is not needed."""
+        require_scope(scope)
+        if not isinstance(query, QueryPlan):
+            raise InvalidInputError(f"the SQLite graph answers QueryPlan queries, not {type(query).__name__}")
+        with self.reading() as ops:
+            return run_plan(ops, scope, query, max(0, limit))
 
     @contextmanager
     def reading(self) -> Iterator[SQLiteOps]:
