@@ -227,3 +227,13 @@ def test_async_memory_promotes_and_prunes(tmp_path: Path, monkeypatch: pytest.Mo
         return promoted["promoted"], pruned["pruned"]
 
     assert asyncio.run(run()) == (True, 1)
+
+
+def test_get_context_leaves_out_expired_run_memories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = memory(tmp_path, ttl="1h")
+    one(m, "Parked the car on level 3", user_id="u", run_id="r")
+    one(m, "Drives a red car", user_id="u")
+    assert "level 3" in m.get_context("car", user_id="u")["text"]
+    freeze(monkeypatch, timedelta(hours=2))
+    text = m.get_context("car", user_id="u")["text"]
+    assert "level 3" not in text and "red car" in text
