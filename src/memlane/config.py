@@ -217,8 +217,6 @@ class ProfileConfig(BaseModel):
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-DEFAULT_SHORT_TERM_TTL = 7 * 86_400.0
-"""A week: how long a run's memories stay when no ``short_term.ttl`` is configured."""
 
 
 class ShortTermConfig(BaseModel):
@@ -227,10 +225,10 @@ class ShortTermConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ttl: float | None = Field(
-        default=DEFAULT_SHORT_TERM_TTL,
+        default=None,
         gt=0,
         description='how long a run\'s memories stay after created_at: seconds or "30m", "12h", '
-        '"7d", "2w"; null: they never expire (default 7d)',
+        '"7d", "2w"; null (default, as mem0): only their expiration_date ends them',
     )
     run_boost: float = Field(
         default=0.25,

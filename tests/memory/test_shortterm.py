@@ -38,7 +38,7 @@ def one(m: Memory, text: str, **scope: Any) -> str:
 
 
 def test_ttl_parses_durations() -> None:
-    assert MemoryConfig().short_term.ttl == 7 * 86_400
+    assert MemoryConfig().short_term.ttl is None  # as mem0: run memories stay
     for given, seconds in (("7d", 604_800), ("12h", 43_200), ("30m", 1_800), ("2w", 1_209_600), (90, 90)):
         assert MemoryConfig.load({"short_term": {"ttl": given}}).short_term.ttl == seconds
     assert MemoryConfig.load({"short_term": {"ttl": None}}).short_term.ttl is None
@@ -62,11 +62,11 @@ def test_a_runs_memories_expire_after_the_ttl(tmp_path: Path, monkeypatch: pytes
     assert m.get(run) is not None  # hidden from lists and search, not gone
 
 
-def test_the_default_ttl_is_a_week_and_null_keeps_them(
+def test_by_default_run_memories_stay_and_a_week_ttl_ends_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    week = memory(tmp_path / "a")
-    forever = memory(tmp_path / "b", ttl=None)
+    week = memory(tmp_path / "a", ttl="7d")
+    forever = memory(tmp_path / "b")
     for m in (week, forever):
         one(m, "In a meeting", user_id="u", run_id="r")
     freeze(monkeypatch, 6 * DAY)
