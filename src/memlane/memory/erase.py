@@ -8,7 +8,7 @@ from memlane.errors import NotFoundError
 from memlane.filters import Filter
 from memlane.memory.backends import Backends
 from memlane.memory.profile import forget_profile
-from memlane.memory.write.apply import change_event
+from memlane.memory.write.events import change_event
 from memlane.memory.write.update import require
 from memlane.models import Scope, now_iso
 

@@ -24,7 +24,7 @@ from memlane.memory.search.pipeline import search as run_search
 from memlane.memory.search.request import search_request
 from memlane.memory.times import live_filter, parse_expiration, parse_timestamp
 from memlane.memory.write import add as write_add
-from memlane.memory.write import pending
+from memlane.memory.write import pending, promote, prune
 from memlane.memory.write import update as write_update
 from memlane.memory.write.messages import clean_metadata, normalize_messages, update_metadata
 from memlane.models import Usage
@@ -453,7 +453,7 @@ class Memory:
         """Make a run's memory long-term: its ``run_id`` and ``expiration_date`` go (the run is
         kept in metadata as ``promoted_from_run``) and its history gets an UPDATE row with the
         same text. A memory already long-term is left as it is (``promoted`` False)."""
-        record, changed = shortterm.promote(self.backends, validate_id("memory_id", memory_id))
+        record, changed = promote.promote(self.backends, validate_id("memory_id", memory_id))
         message = "Memory promoted to long-term!" if changed else "Memory is already long-term"
         return {"message": message, "id": record.id, "promoted": changed}
 
@@ -472,7 +472,7 @@ class Memory:
         counts them. Returns ``pruned`` (how many) and their ``ids``."""
         scope = exact_scope(user_id, agent_id, run_id)
         where = and_(*(Cond(k, "eq", v) for k, v in scope.as_dict().items()))
-        records = shortterm.prune(self.backends, where, dry_run=dry_run)
+        records = prune.prune(self.backends, where, dry_run=dry_run)
         verb = "would be pruned" if dry_run else "pruned"
         return {
             "message": f"{len(records)} expired memory(ies) {verb}",

@@ -3,24 +3,19 @@
 They expire ``short_term.ttl`` after their ``created_at`` (or at their ``expiration_date``, as
 every memory does), are hidden once expired unless ``show_expired=True``, and are deleted by
 ``prune``. ``search(run_id=r, long_term=True)`` reads the run plus the owner's long-term
-memories (those of no run) and lifts the run's. ``promote`` makes one long-term: its run id
-and expiry go, a history row records it; a fact that recurs in another run of the same user
-(or agent), or outside any run, promotes the earlier memory in the same write.
+memories (those of no run) and lifts the run's. The read side lives here; promotion and
+pruning are writes (``memory.write.promote``, ``memory.write.prune``).
 """
 
 from __future__ import annotations
 
 from memlane.config import ShortTermConfig
 from memlane.errors import InvalidInputError
-from memlane.filters import And, Cond, Filter, Not, Or, and_
-from memlane.memory.backends import Backends
+from memlane.filters import And, Cond, Filter, Not, Or
 from memlane.memory.times import live_filter
-from memlane.memory.write.events import change_event
-from memlane.memory.write.promote import promote_in, require_owner
-from memlane.memory.write.update import require
-from memlane.models import Hit, MemoryRecord, Scope, now_iso
+from memlane.models import Hit, Scope
 
-__all__ = ["boost_run", "expired_filter", "long_term_scope", "promote", "prune", "widen_run"]
+__all__ = ["boost_run", "expired_filter", "long_term_scope", "widen_run"]
 
 
 def expired_filter(config: ShortTermConfig) -> Filter:
@@ -59,35 +54,3 @@ def boost_run(hits: list[Hit], run_id: str, weight: float, top_k: int, *, explai
             hit.details["run_boost"] = lift
             hit.details["final_score"] = hit.score
     return sorted(hits, key=lambda h: -h.score)[:top_k]
-
-
-def promote(backends: Backends, memory_id: str) -> tuple[MemoryRecord, bool]:
-    """Make a memory long-term; returns it and whether anything changed (a memory of no run
-    and no expiry is long-term already)."""
-    record = require(backends, memory_id)
-    if record.scope.run_id is None and record.expiration_date is None:
-        return record, False
-    require_owner(record)
-    with backends.store.transaction() as tx:
-        promoted = promote_in(tx, record, now_iso())
-    return promoted, True
-
-
-def prune(backends: Backends, where: Filter, *, dry_run: bool) -> list[MemoryRecord]:
-    """Delete the expired memories ``where`` matches (as ``delete`` does: gone from reads and
-    search, history keeps a DELETE row and the versions stay); ``dry_run`` only lists them."""
-    store = backends.store
-    target = and_(where, expired_filter(backends.config.short_term))
-    if dry_run:
-        return store.list_records(target)
-    now = now_iso()
-    with store.transaction() as tx:
-        records = store.list_records(target)
-        for record in records:
-            tx.delete(record.id, now)
-        if records:
-            tx.expire_profile(now, memory_ids=[r.id for r in records])
-            if backends.graph is not None:
-                backends.graph.remove_memories([r.id for r in records])
-        tx.add_history([change_event(r, "DELETE", None, at=now) for r in records])
-    return records

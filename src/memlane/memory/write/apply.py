@@ -33,7 +33,7 @@ from memlane.prompts.common import normalize_fact
 from memlane.store.base import MemoryStore, PendingAdd, StoreTransaction
 from memlane.types import AddResult, AddResultItem
 
-__all__ = ["AddOutcome", "add_verbatim", "added_event", "apply_plan", "change_event", "created_at_of"]
+__all__ = ["AddOutcome", "add_verbatim", "apply_plan", "created_at_of"]
 
 logger = logging.getLogger("memlane")
 

@@ -14,10 +14,11 @@ from memlane.filters import Cond, and_
 from memlane.memory.backends import Backends
 from memlane.memory.times import live_filter
 from memlane.memory.write.events import change_event
-from memlane.models import MemoryRecord, Scope, Vectors
+from memlane.memory.write.update import require
+from memlane.models import MemoryRecord, Scope, Vectors, now_iso
 from memlane.store.base import StoreTransaction
 
-__all__ = ["PROMOTED_FROM", "promote_in", "promote_recurring", "recurring", "require_owner"]
+__all__ = ["PROMOTED_FROM", "promote", "promote_in", "promote_recurring", "recurring", "require_owner"]
 
 logger = logging.getLogger("memlane")
 
@@ -99,3 +100,15 @@ def promote_recurring(
     if promoted:
         logger.info("memlane add: %d memory(ies) recurring across runs promoted to long-term", promoted)
     return promoted
+
+
+def promote(backends: Backends, memory_id: str) -> tuple[MemoryRecord, bool]:
+    """Make a memory long-term; returns it and whether anything changed (a memory of no run
+    and no expiry is long-term already)."""
+    record = require(backends, memory_id)
+    if record.scope.run_id is None and record.expiration_date is None:
+        return record, False
+    require_owner(record)
+    with backends.store.transaction() as tx:
+        promoted = promote_in(tx, record, now_iso())
+    return promoted, True

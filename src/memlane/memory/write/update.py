@@ -8,7 +8,7 @@ from typing import Any
 
 from memlane.errors import NotFoundError
 from memlane.memory.backends import Backends
-from memlane.memory.write.apply import change_event
+from memlane.memory.write.events import change_event
 from memlane.models import MemoryRecord, now_iso, text_hash
 
 __all__ = ["require", "update"]

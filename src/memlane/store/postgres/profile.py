@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from memlane.models import ProfileChange, ProfileSlot, Scope, new_id
 from memlane.store.postgres.rows import exact_scope, filter_scope
+from memlane.store.slots import SLOT_COLUMNS, Version, plan_slot, slot_of_row
 
 if TYPE_CHECKING:
     from psycopg import Connection
 
 __all__ = ["COLUMNS", "current", "expire", "set_slot", "versions"]
 
-COLUMNS = (
-    "id", "user_id", "agent_id", "run_id", "key", "value", "memory_id",
-    "valid_from", "valid_to", "recorded_at", "expired_at",
-)  # fmt: skip
-"""The columns of a slot version, in the order ``_slot`` reads them (and dump writes them)."""
+COLUMNS = SLOT_COLUMNS
+"""The columns of a slot version (``memlane.store.slots``), as dump writes them."""
 
 _MARKS = ", ".join(["%s"] * (len(COLUMNS) + 1))
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM profile_slots WHERE tenant = %s"
@@ -42,7 +40,7 @@ def current(conn: Connection[Any], tenant: str, scope: Scope, as_of: str | None)
         f"{_SELECT} AND {exact} AND {when} ORDER BY key, seq", [tenant, *params, *extra]
     ).fetchall()
     latest = {row[4]: row for row in rows}  # one per key, even if record times tie
-    return [_slot(row) for row in latest.values()]
+    return [slot_of_row(row) for row in latest.values()]
 
 
 def versions(conn: Connection[Any], tenant: str, scope: Scope, key: str) -> list[ProfileSlot]:
@@ -52,7 +50,7 @@ def versions(conn: Connection[Any], tenant: str, scope: Scope, key: str) -> list
         f"{_SELECT} AND {exact} AND key = %s ORDER BY coalesce(valid_from, recorded_at), seq",
         [tenant, *params, key],
     ).fetchall()
-    return [_slot(row) for row in rows]
+    return [slot_of_row(row) for row in rows]
 
 
 def set_slot(
@@ -66,55 +64,31 @@ def set_slot(
     at: str,
     memory_id: str | None,
 ) -> ProfileChange | None:
-    """Set or clear one slot (see ``StoreTransaction.set_profile``)."""
+    """Set or clear one slot (see ``StoreTransaction.set_profile`` and ``memlane.store.slots``)."""
     lock = json.dumps([tenant, scope.user_id, scope.agent_id, scope.run_id, key])
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (lock,))
-    timeline = _timeline(conn, tenant, scope, key)
-    live = next((v for v in timeline if v.current), None)
-    if value is None:  # a clear ends the current value; an older one changes nothing
-        if live is None or observed_at < live.start:
-            return None
+    plan = plan_slot(_timeline(conn, tenant, scope, key), key, value, observed_at, memory_id)
+    if plan.ended is not None:  # its validity ends where the new value's begins (or at the clear)
         conn.execute(
-            "UPDATE profile_slots SET expired_at = %s, valid_to = %s WHERE tenant = %s AND id = %s",
-            (at, observed_at, tenant, live.id),
-        )
-        return ProfileChange(key, None, live.value, memory_id)
-    holder = next((v for v in reversed(timeline) if v.holds(observed_at)), None)
-    later = [v for v in timeline if v.start > observed_at]
-    if holder is not None:
-        if _same(holder.value, value):
-            return None
-        until = holder.end
-        conn.execute(  # the holder's validity ends where the new value's begins
             "UPDATE profile_slots SET valid_to = %s, expired_at = coalesce(expired_at, %s) "
             "WHERE tenant = %s AND id = %s",
-            (observed_at, at, tenant, holder.id),
+            (observed_at, at, tenant, plan.ended.row),
         )
-    elif later:
-        if _same(later[0].value, value):
-            return None
-        until = later[0].start
-    else:
-        until = None
-    if until is not None:  # an older observation: history, never the current value
-        _insert(conn, tenant, scope, key, value, memory_id, (observed_at, until, at, at))
-        return None
-    _insert(conn, tenant, scope, key, value, memory_id, (observed_at, None, at, None))
-    return ProfileChange(key, value, None if holder is None else holder.value, memory_id)
+    if plan.insert and value is not None:
+        until = plan.insert_until  # an older observation is history, never the current value
+        _insert(
+            conn,
+            tenant,
+            scope,
+            key,
+            value,
+            memory_id,
+            (observed_at, until, at, None if until is None else at),
+        )
+    return plan.change
 
 
-class _Version(NamedTuple):
-    id: str
-    value: str
-    start: str
-    end: str | None
-    current: bool
-
-    def holds(self, moment: str) -> bool:
-        return self.start <= moment and (self.end is None or moment < self.end)
-
-
-def _timeline(conn: Connection[Any], tenant: str, scope: Scope, key: str) -> list[_Version]:
+def _timeline(conn: Connection[Any], tenant: str, scope: Scope, key: str) -> list[Version]:
     """The versions of one slot in valid time, oldest first (retracted ones left out)."""
     exact, params = exact_scope(scope)
     rows = conn.execute(
@@ -123,7 +97,7 @@ def _timeline(conn: Connection[Any], tenant: str, scope: Scope, key: str) -> lis
         "AND (expired_at IS NULL OR valid_to IS NOT NULL) ORDER BY coalesce(valid_from, recorded_at), seq",
         [tenant, *params, key],
     ).fetchall()
-    return [_Version(i, value, start, end, bool(live)) for i, value, start, end, live in rows]
+    return [Version(i, value, start, end, bool(live)) for i, value, start, end, live in rows]
 
 
 def expire(
@@ -159,22 +133,4 @@ def _insert(
     conn.execute(
         f"INSERT INTO profile_slots (tenant, {', '.join(COLUMNS)}) VALUES ({_MARKS})",
         (tenant, new_id(), scope.user_id, scope.agent_id, scope.run_id, key, value, memory_id, *times),
-    )
-
-
-def _same(old: str, new: str) -> bool:
-    return " ".join(old.split()).casefold() == " ".join(new.split()).casefold()
-
-
-def _slot(row: Sequence[Any]) -> ProfileSlot:
-    return ProfileSlot(
-        id=row[0],
-        scope=Scope(row[1], row[2], row[3]),
-        key=row[4],
-        value=row[5],
-        memory_id=row[6],
-        valid_from=row[7],
-        valid_to=row[8],
-        recorded_at=row[9],
-        expired_at=row[10],
     )

@@ -4,29 +4,22 @@ Writes run inside the caller's transaction (``SQLiteTransaction``); reads take t
 lock. A slot of the exact scope has at most one current row (``expired_at`` NULL), which a
 partial unique index enforces.
 
-Valid time: the versions of a slot form one timeline of half-open intervals ``[valid_from,
-valid_to)`` that never overlap (the current version's is open). A new value observed at ``t``
-ends the version whose interval holds ``t`` there and takes over the rest of it; observed in a
-gap (before the first version, or after a clear), it lasts until the next version begins, and
-becomes current only when none does. Versions retracted by ``expire`` (record time only:
-``valid_to`` NULL) are no part of the timeline.
+The valid-time rules (one timeline of versions that never overlap) are ``memlane.store.slots``'.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from memlane.models import ProfileChange, ProfileSlot, Scope, new_id
+from memlane.store.slots import SLOT_COLUMNS, Version, plan_slot, slot_of_row
 
 __all__ = ["COLUMNS", "current", "expire", "set_slot", "versions"]
 
-COLUMNS = (
-    "id", "user_id", "agent_id", "run_id", "key", "value", "memory_id",
-    "valid_from", "valid_to", "recorded_at", "expired_at",
-)  # fmt: skip
-"""The columns of a slot version, in the order ``_slot`` reads them (and dump writes them)."""
+COLUMNS = SLOT_COLUMNS
+"""The columns of a slot version (``memlane.store.slots``), as dump writes them."""
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM profile_slots"
 _EXACT = "user_id IS ? AND agent_id IS ? AND run_id IS ?"
@@ -43,7 +36,7 @@ def current(conn: sqlite3.Connection, scope: Scope, as_of: str | None) -> list[P
         f"{_SELECT} WHERE {_EXACT} AND {when} ORDER BY key, seq", [*_ids(scope), *params]
     ).fetchall()
     latest = {row[4]: row for row in rows}  # one per key, even if record times tie
-    return [_slot(row) for row in latest.values()]
+    return [slot_of_row(row) for row in latest.values()]
 
 
 def versions(conn: sqlite3.Connection, scope: Scope, key: str) -> list[ProfileSlot]:
@@ -52,7 +45,7 @@ def versions(conn: sqlite3.Connection, scope: Scope, key: str) -> list[ProfileSl
         f"{_SELECT} WHERE {_EXACT} AND key = ? ORDER BY coalesce(valid_from, recorded_at), seq",
         [*_ids(scope), key],
     ).fetchall()
-    return [_slot(row) for row in rows]
+    return [slot_of_row(row) for row in rows]
 
 
 def set_slot(
@@ -65,52 +58,20 @@ def set_slot(
     at: str,
     memory_id: str | None,
 ) -> ProfileChange | None:
-    """Set or clear one slot (see ``StoreTransaction.set_profile``)."""
-    timeline = _timeline(conn, scope, key)
-    current = next((v for v in timeline if v.current), None)
-    if value is None:  # a clear ends the current value; an older one changes nothing
-        if current is None or observed_at < current.start:
-            return None
+    """Set or clear one slot (see ``StoreTransaction.set_profile`` and ``memlane.store.slots``)."""
+    plan = plan_slot(_timeline(conn, scope, key), key, value, observed_at, memory_id)
+    if plan.ended is not None:  # its validity ends where the new value's begins (or at the clear)
         conn.execute(
-            "UPDATE profile_slots SET expired_at = ?, valid_to = ? WHERE seq = ?",
-            (at, observed_at, current.seq),
-        )
-        return ProfileChange(key, None, current.value, memory_id)
-    holder = next((v for v in reversed(timeline) if v.holds(observed_at)), None)
-    later = [v for v in timeline if v.start > observed_at]
-    if holder is not None:
-        if _same(holder.value, value):
-            return None
-        until = holder.end
-        conn.execute(  # the holder's validity ends where the new value's begins
             "UPDATE profile_slots SET valid_to = ?, expired_at = coalesce(expired_at, ?) WHERE seq = ?",
-            (observed_at, at, holder.seq),
+            (observed_at, at, plan.ended.row),
         )
-    elif later:
-        if _same(later[0].value, value):
-            return None
-        until = later[0].start
-    else:
-        until = None
-    if until is not None:  # an older observation: history, never the current value
-        _insert(conn, scope, key, value, memory_id, observed_at, until, at, at)
-        return None
-    _insert(conn, scope, key, value, memory_id, observed_at, None, at, None)
-    return ProfileChange(key, value, None if holder is None else holder.value, memory_id)
+    if plan.insert and value is not None:
+        until = plan.insert_until  # an older observation is history, never the current value
+        _insert(conn, scope, key, value, memory_id, observed_at, until, at, None if until is None else at)
+    return plan.change
 
 
-class _Version(NamedTuple):
-    seq: int
-    value: str
-    start: str
-    end: str | None
-    current: bool
-
-    def holds(self, moment: str) -> bool:
-        return self.start <= moment and (self.end is None or moment < self.end)
-
-
-def _timeline(conn: sqlite3.Connection, scope: Scope, key: str) -> list[_Version]:
+def _timeline(conn: sqlite3.Connection, scope: Scope, key: str) -> list[Version]:
     """The versions of one slot in valid time, oldest first (retracted ones left out)."""
     rows = conn.execute(
         "SELECT seq, value, coalesce(valid_from, recorded_at), valid_to, expired_at IS NULL "
@@ -118,7 +79,7 @@ def _timeline(conn: sqlite3.Connection, scope: Scope, key: str) -> list[_Version
         "ORDER BY coalesce(valid_from, recorded_at), seq",
         [*_ids(scope), key],
     ).fetchall()
-    return [_Version(seq, value, start, end, bool(live)) for seq, value, start, end, live in rows]
+    return [Version(seq, value, start, end, bool(live)) for seq, value, start, end, live in rows]
 
 
 def expire(
@@ -162,23 +123,5 @@ def _insert(
     )
 
 
-def _same(old: str, new: str) -> bool:
-    return " ".join(old.split()).casefold() == " ".join(new.split()).casefold()
-
-
 def _ids(scope: Scope) -> list[str | None]:
     return [scope.user_id, scope.agent_id, scope.run_id]
-
-
-def _slot(row: Sequence[Any]) -> ProfileSlot:
-    return ProfileSlot(
-        id=row[0],
-        scope=Scope(row[1], row[2], row[3]),
-        key=row[4],
-        value=row[5],
-        memory_id=row[6],
-        valid_from=row[7],
-        valid_to=row[8],
-        recorded_at=row[9],
-        expired_at=row[10],
-    )
