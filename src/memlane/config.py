@@ -238,9 +238,10 @@ class ShortTermConfig(BaseModel):
         "s + run_boost * (1 - s)",
     )
     promote_recurring: bool = Field(
-        default=True,
+        default=False,
         description="a fact added in one run that a memory of another run of the same user "
-        "(or agent) already holds promotes that memory to long-term",
+        "(or agent) already holds promotes that memory to long-term (off by default: as in mem0, "
+        "an add never changes another memory's scope)",
     )
     promote_similarity: float = Field(
         default=0.92, gt=0, le=1, description="cosine from which two facts of two runs are the same"

@@ -150,7 +150,7 @@ def test_promote_refuses_what_it_cannot_do(tmp_path: Path) -> None:
 
 
 def test_a_fact_recurring_in_another_run_is_promoted(tmp_path: Path) -> None:
-    m = memory(tmp_path)
+    m = memory(tmp_path, promote_recurring=True)
     first = one(m, "I am allergic to cats", user_id="u", run_id="r1")
     same_run = one(m, "I am allergic to cats", user_id="u", run_id="r1")
     assert m.get(first)["run_id"] == "r1"  # type: ignore[index]  # the same run: no recurrence
@@ -165,7 +165,7 @@ def test_a_fact_recurring_in_another_run_is_promoted(tmp_path: Path) -> None:
 
 
 def test_near_same_text_recurs_but_a_different_fact_does_not(tmp_path: Path) -> None:
-    m = memory(tmp_path, promote_similarity=0.8)
+    m = memory(tmp_path, promote_recurring=True, promote_similarity=0.8)
     first = one(m, "I am allergic to cats", user_id="u", run_id="r1")
     one(m, "I work at the harbour", user_id="u", run_id="r2")
     assert m.get(first)["run_id"] == "r1"  # type: ignore[index]
@@ -173,8 +173,8 @@ def test_near_same_text_recurs_but_a_different_fact_does_not(tmp_path: Path) -> 
     assert "run_id" not in m.get(first)  # type: ignore[operator]
 
 
-def test_recurrence_promotion_can_be_turned_off(tmp_path: Path) -> None:
-    m = memory(tmp_path, promote_recurring=False)
+def test_recurrence_promotion_is_off_by_default(tmp_path: Path) -> None:
+    m = memory(tmp_path)
     first = one(m, "I am allergic to cats", user_id="u", run_id="r1")
     one(m, "I am allergic to cats", user_id="u", run_id="r2")
     assert m.get(first)["run_id"] == "r1"  # type: ignore[index]
@@ -185,6 +185,7 @@ def test_the_model_saying_a_run_fact_is_known_promotes_it(tmp_path: Path) -> Non
         tmp_path,
         {"memory": [op("ADD", "Is allergic to cats")]},
         {"memory": [op("NONE", "Is allergic to cats", id="0")]},
+        short_term={"promote_recurring": True},
     )
     first = m.add("I'm allergic to cats", user_id="u", run_id="r1")["results"][0]["id"]
     out = m.add("Cats make me sneeze, I'm allergic", user_id="u", run_id="r2")
