@@ -40,10 +40,14 @@ FILE_ROUTES = {"export", "import_data"}
 
 
 def _methods(cls: type) -> list[str]:
+    """The public methods ``cls`` defines or inherits from its own bases (``Memory``'s mixins)."""
     return sorted(
-        name
-        for name, value in vars(cls).items()
-        if not name.startswith("_") and not isinstance(value, property) and callable(getattr(cls, name))
+        {
+            name
+            for klass in cls.__mro__[:-1]  # not object
+            for name, value in vars(klass).items()
+            if not name.startswith("_") and not isinstance(value, property) and callable(getattr(cls, name))
+        }
     )
 
 

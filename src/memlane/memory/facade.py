@@ -4,27 +4,27 @@ result shape (``memlane.types``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Sequence
+from typing import Any
 
 from memlane.config import MemoryConfig
 from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, InvalidInputError
-from memlane.filters import Cond, and_
+from memlane.filters import and_
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
-from memlane.memory import arguments, erase, export, kinds, profile, read, reindex, shortterm
-from memlane.memory import graph_query as graph_questions
+from memlane.memory import arguments, erase, kinds, profile, read, shortterm
+from memlane.memory.answers import Answers
 from memlane.memory.backends import Backends
 from memlane.memory.context import chat as chat_pipeline
-from memlane.memory.context.build import build_context, context_request
+from memlane.memory.context.build import context_request
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
 from memlane.memory.search.pipeline import search as run_search
 from memlane.memory.search.request import search_request
 from memlane.memory.times import live_filter, parse_expiration, parse_timestamp
+from memlane.memory.upkeep import Upkeep
 from memlane.memory.write import add as write_add
-from memlane.memory.write import pending, promote, prune
+from memlane.memory.write import pending
 from memlane.memory.write import update as write_update
 from memlane.memory.write.messages import clean_metadata, normalize_messages, update_metadata
 from memlane.models import Usage
@@ -34,19 +34,14 @@ from memlane.store.base import MemoryStore
 from memlane.types import (
     AddResult,
     ChatResult,
-    ContextResult,
     DeleteResult,
     GetAllResult,
-    GraphQueryResult,
     HistoryItem,
     Id,
     MemoryItem,
     Messages,
     ProfileResult,
     ProfileSlotItem,
-    PromoteResult,
-    PruneResult,
-    PurgeResult,
     ReprocessResult,
     SearchResult,
     TimeLike,
@@ -67,7 +62,7 @@ _LLM_NEEDED = (
 _CHAT_NEEDS_LLM = f"chat() needs an LLM: {_CONFIGURE_LLM}, or call get_context() and use your own LLM"
 
 
-class Memory:
+class Memory(Answers, Upkeep):
     """Long-term memory: ``add`` conversations, ``search`` them, keep every version.
 
     ``Memory()`` runs offline: one SQLite file under ``~/.memlane`` and a local embedder.
@@ -361,34 +356,6 @@ class Memory:
         owner = profile.profile_owner("profile_history", user_id, agent_id, run_id, filters)
         return profile.slot_history(self.backends, owner, key)
 
-    def get_context(
-        self,
-        query: str,
-        *,
-        user_id: Id | None = None,
-        agent_id: Id | None = None,
-        run_id: Id | None = None,
-        filters: dict[str, Any] | None = None,
-        max_tokens: int = 1000,
-        reference_date: TimeLike | None = None,
-        top_k: int | None = None,
-        show_expired: bool = False,
-    ) -> ContextResult:
-        """One deterministic block for a prompt: the profile slots the query asks about (then
-        the others), the graph's relations (graph on), then the memories, oldest first under
-        their dates, each line tagged ``[p1]`` / ``[r1]`` / ``[m1]``; ``citations`` maps each tag
-        to its slot, relation or memory ids and their source message ids.
-
-        ``text`` is never longer than ``max_tokens`` tokens of ``tokenizer`` (all-MiniLM-L6-v2's
-        WordPiece; UTF-8 bytes without the ``local`` extra); the best ``top_k`` search hits
-        (default: one per 10 tokens of budget, at least 20) compete for the room, and the same
-        inputs give the same bytes. ``reference_date`` reads the query's periods ("last week")
-        and is shown as ``Today:``; without it the block holds no clock time.
-        """
-        ids = scope_ids(user_id, agent_id, run_id)
-        request = context_request(query, ids, filters, max_tokens, reference_date, top_k, show_expired)
-        return build_context(self.backends, request)
-
     def chat(
         self,
         query: str,
@@ -423,118 +390,6 @@ class Memory:
                 timestamp=reference_date,
             )  # fmt: skip
         return result
-
-    def graph_query(
-        self,
-        question: str,
-        *,
-        user_id: Id | None = None,
-        agent_id: Id | None = None,
-        run_id: Id | None = None,
-        limit: int = graph_questions.DEFAULT_LIMIT,
-        timeout_ms: int = graph_questions.DEFAULT_TIMEOUT_MS,
-    ) -> GraphQueryResult:
-        """Answer a question from the scope's graph: the LLM writes ONE read-only query (Cypher on
-        FalkorDB, validated and bound to the scope before it runs; a query plan on the SQLite
-        graph), memlane runs it (at most ``limit`` rows, ``timeout_ms`` on FalkorDB) and returns
-        the rows, the relations used with the memories that support them, and what ran."""
-        question = arguments.validate_query(question)
-        scope = exact_scope(user_id, agent_id, run_id)
-        if scope.is_empty():
-            raise InvalidInputError("graph_query() needs a user_id, agent_id or run_id")
-        graph_questions.validate_limits(limit, timeout_ms)
-        if self.llm is None:
-            raise ConfigError(graph_questions.LLM_NEEDED)
-        return graph_questions.graph_query(self.backends, question, scope, limit=limit, timeout_ms=timeout_ms)
-
-    # -- short-term memory ----------------------------------------------------------------
-
-    def promote(self, memory_id: Id) -> PromoteResult:
-        """Make a run's memory long-term: its ``run_id`` and ``expiration_date`` go (the run is
-        kept in metadata as ``promoted_from_run``) and its history gets an UPDATE row with the
-        same text. A memory already long-term is left as it is (``promoted`` False)."""
-        record, changed = promote.promote(self.backends, validate_id("memory_id", memory_id))
-        message = "Memory promoted to long-term!" if changed else "Memory is already long-term"
-        return {"message": message, "id": record.id, "promoted": changed}
-
-    def prune(
-        self,
-        *,
-        user_id: Id | None = None,
-        agent_id: Id | None = None,
-        run_id: Id | None = None,
-        dry_run: bool = False,
-    ) -> PruneResult:
-        """Delete the expired memories (of a scope, every id given must match; else of all):
-        those past their ``expiration_date`` and the runs' memories older than
-        ``short_term.ttl``. They go as with ``delete``: gone from reads and search, each with a
-        DELETE history row, their versions kept (``purge`` erases for good). ``dry_run`` only
-        counts them. Returns ``pruned`` (how many) and their ``ids``."""
-        scope = exact_scope(user_id, agent_id, run_id)
-        where = and_(*(Cond(k, "eq", v) for k, v in scope.as_dict().items()))
-        records = prune.prune(self.backends, where, dry_run=dry_run)
-        verb = "would be pruned" if dry_run else "pruned"
-        return {
-            "message": f"{len(records)} expired memory(ies) {verb}",
-            "pruned": len(records),
-            "ids": [r.id for r in records],
-            "dry_run": dry_run,
-        }
-
-    # -- erasure and copies ----------------------------------------------------------------
-
-    def reset(self) -> None:
-        """Remove every memory, version, history row and message of every scope."""
-        erase.reset(self.backends)
-
-    def purge(
-        self,
-        memory_id: Id | None = None,
-        *,
-        user_id: Id | None = None,
-        agent_id: Id | None = None,
-        run_id: Id | None = None,
-    ) -> PurgeResult:
-        """Erase for good (GDPR): a memory, or everything of a scope, with every version,
-        history row, source message and index entry; no copy of the text remains."""
-        ids = [validate_id("memory_id", memory_id)] if memory_id is not None else []
-        scope = exact_scope(user_id, agent_id, run_id)
-        if not ids and scope.is_empty():
-            raise InvalidInputError("purge() needs a memory_id or a user_id, agent_id or run_id")
-        count = erase.purge(self.backends, ids, scope)
-        return {"message": "Memories purged successfully!", "purged": count}
-
-    def export(self, destination: str | Path | IO[str]) -> dict[str, int]:
-        """Write every record to a JSON Lines file (see ``memlane.memory.export``); counts by kind."""
-        return export.export_jsonl(self.store, destination, self.graph)
-
-    def import_data(self, source: str | Path | IO[str]) -> dict[str, int]:
-        """Load an export (all or nothing); counts by kind."""
-        counts = export.import_jsonl(self.store, source, embedder=self.embedder, graph=self.graph)
-        self.backends.store_changed()
-        return counts
-
-    def reindex(
-        self,
-        embedder_config: dict[str, Any] | Embedder,
-        *,
-        batch_size: int = 256,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> dict[str, Any]:
-        """Re-embed every memory and graph entity with another embedder (its config section, e.g.
-        ``{"provider": "openai", "config": {...}}``, or an embedder), any dimension, while
-        searches go on with the old vectors; then switch to it atomically and use it. Resumable:
-        an interrupted reindex keeps its staged vectors (``memlane.memory.reindex``)."""
-        embedder, section = reindex.build_embedder(embedder_config)
-        return reindex.reindex(self.backends, embedder, section, batch_size=batch_size, progress=progress)
-
-    def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
-        """A consistent copy of the store while writers keep going (stores that support it).
-
-        Never onto the database itself; an existing ``destination`` is replaced only with
-        ``overwrite=True``. Either refusal is an ``InvalidInputError`` that changes no file.
-        """
-        export.backup(self.store, destination, overwrite=overwrite)
 
     # -- lifecycle -------------------------------------------------------------------------
 
