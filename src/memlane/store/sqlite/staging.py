@@ -11,7 +11,7 @@ from memlane.models import Vectors
 from memlane.store.base import Unstaged
 from memlane.store.sqlite.vectors import to_blob
 
-__all__ = ["check_binding", "count_unstaged", "drop", "stage", "switch", "unstaged"]
+__all__ = ["bind", "check_binding", "count_unstaged", "drop", "stage", "switch", "unstaged"]
 
 _UNSTAGED = (
     "FROM memories m LEFT JOIN staged_vectors s ON s.memory_id = m.id AND s.identity = ? "
@@ -64,6 +64,12 @@ def switch(conn: sqlite3.Connection, identity: str, dimension: int) -> int:
         [("embedder", identity), ("dimension", str(dimension))],
     )
     return int(switched)
+
+
+def bind(conn: sqlite3.Connection, key: str, value: str) -> str:
+    """The store's ``dimension`` or ``embedder`` in meta, recorded as ``value`` on first use."""
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    return str(conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
 
 
 def check_binding(conn: sqlite3.Connection, identity: str | None, dimension: int | None) -> None:

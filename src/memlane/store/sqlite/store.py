@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -22,9 +21,10 @@ from memlane.store.sqlite.ann import AnnIndex
 from memlane.store.sqlite.connect import open_database
 from memlane.store.sqlite.fts import scoped_bm25
 from memlane.store.sqlite.neighbours import conversation_neighbours
+from memlane.store.sqlite.selections import Selection, Selections
 from memlane.store.sqlite.sql import compile_filter
 from memlane.store.sqlite.transaction import SQLiteTransaction
-from memlane.store.sqlite.vectors import Seqs, VectorIndex, top_positions
+from memlane.store.sqlite.vectors import VectorIndex, top_positions
 
 __all__ = ["ANN_OVERSAMPLE", "ANN_THRESHOLD", "SQLiteStore"]
 
@@ -35,11 +35,6 @@ ANN_OVERSAMPLE = 4
 
 _SQL_MAX = 2**63 - 1
 """SQLite's largest integer: a larger LIMIT or OFFSET means "all" or "none"."""
-
-
-_SELECTIONS = 32
-"""Filters whose matching memories the vector search keeps between writes."""
-_Selection = tuple[dict[int, str], Seqs]
 
 
 class SQLiteStore:
@@ -69,8 +64,7 @@ class SQLiteStore:
         self._ann_threshold = ann_threshold
         cache = None if self.path == ":memory:" else Path(f"{self.path}.ann")
         self._ann = AnnIndex(ann_oversample, cache) if ann_threshold is not None else None
-        self._selections: OrderedDict[tuple[str, str], tuple[tuple[int | None, int], _Selection]]
-        self._selections = OrderedDict()
+        self._selections = Selections()
         self._dimension: int | None = None
         self._expected_dimension = expected_dimension
         self._embedder: str | None = None
@@ -87,13 +81,7 @@ class SQLiteStore:
                 f"embedder gives {dimension}-dimensional vectors; set it to {dimension} or remove it"
             )
         with self._guard():
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
-            if row is None:
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('dimension', ?)", (str(dimension),)
-                )
-                row = self._conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
-            stored = int(row[0])
+            stored = int(staging.bind(self._conn, "dimension", str(dimension)))
             if stored != dimension:
                 raise DimensionMismatchError(stored, dimension)
             self._dimension = dimension
@@ -104,8 +92,7 @@ class SQLiteStore:
         if self._embedder == identity:
             return
         with self._guard():
-            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('embedder', ?)", (identity,))
-            stored = str(self._conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()[0])
+            stored = staging.bind(self._conn, "embedder", identity)
             if stored != identity:
                 raise EmbedderMismatchError(stored, identity, self._dimension or 0)
             self._embedder = identity
@@ -402,28 +389,9 @@ class SQLiteStore:
             staging.check_binding(self._conn, self._embedder, self._dimension)
             self._binding_version = version
 
-    def _matching(self, where: Filter) -> tuple[dict[int, str], Seqs]:
-        """seq -> id of the live memories matching ``where``, and their seqs as an array (call
-        under the lock, after ``self._vectors.sync``). Kept per filter until anything writes to
-        the file: another connection's commit changes ``data_version``, this one's writes
-        ``total_changes``."""
-        sql, params = compile_filter(where)
-        key = (sql, repr(params))
-        state = (self._vectors.version, self._conn.total_changes)
-        cached = self._selections.get(key)
-        if cached is not None and cached[0] == state:
-            self._selections.move_to_end(key)
-            return cached[1]
-        rows = self._conn.execute(
-            f"SELECT m.seq, m.id FROM memories m WHERE m.deleted_at IS NULL AND {sql}", params
-        ).fetchall()
-        ids = {seq: mid for seq, mid in rows}
-        # in seq order whichever index SQLite walked (scope, period, ids): ties rank the same
-        selection = (ids, np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids))))
-        self._selections[key] = (state, selection)
-        while len(self._selections) > _SELECTIONS:
-            self._selections.popitem(last=False)
-        return selection
+    def _matching(self, where: Filter) -> Selection:
+        """The live memories matching ``where`` (``selections``; under the lock, after sync)."""
+        return self._selections.matching(self._conn, where, (self._vectors.version, self._conn.total_changes))
 
     def _records(self, where_sql: str, params: Sequence[Any], tail: str = "") -> list[MemoryRecord]:
         with self._guard():
