@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from memlane.embed.base import Embedder
+from memlane.errors import ConfigError
 from memlane.filters import Filter
 from memlane.models import (
     HistoryEvent,
@@ -34,7 +35,10 @@ from memlane.models import (
     Vectors,
 )
 
-__all__ = ["MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "Unstaged", "check_embedder"]
+__all__ = [
+    "MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "Unstaged", "check_embedder",
+    "check_expected_dimension",
+]  # fmt: skip
 
 ScoredId = tuple[str, float]
 Unstaged = tuple[str, str, str]
@@ -299,3 +303,12 @@ def check_embedder(store: MemoryStore, embedder: Embedder) -> None:
     store.ensure_dimension(embedder.dimension)
     if embedder.identity:
         store.ensure_embedder(embedder.identity)
+
+
+def check_expected_dimension(expected: int | None, dimension: int) -> None:
+    """mem0's ``embedding_model_dims``, when set, must be the embedder's vector size."""
+    if expected is not None and dimension != expected:
+        raise ConfigError(
+            f"vector_store.config.embedding_model_dims is {expected} but the embedder gives "
+            f"{dimension}-dimensional vectors; set it to {dimension} or remove it"
+        )

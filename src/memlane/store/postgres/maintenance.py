@@ -29,7 +29,7 @@ from memlane.store.sqlite.maintenance import TABLES
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["TABLES", "backup_file", "dump", "load", "purge", "reset", "vacuum"]
+__all__ = ["TABLES", "backup_file", "dump", "get_meta", "load", "purge", "reset", "set_meta", "vacuum"]
 
 _ORDER = {"meta": "key", "memory_sources": "memory_id, message_id"}
 """Dump order by table (the rest: ``seq``, the order rows were written)."""
@@ -198,9 +198,24 @@ def _index(conn: Connection[Any], tenant: str, data: dict[str, Any], number: int
     search.index_memories(conn, tenant, [(record, vector)])
 
 
-def _meta(conn: Connection[Any], tenant: str, key: str) -> str | None:
+def get_meta(conn: Connection[Any], tenant: str, key: str) -> str | None:
+    """The tenant's ``meta`` value of ``key`` (None: not set)."""
     row = conn.execute("SELECT value FROM meta WHERE tenant = %s AND key = %s", (tenant, key)).fetchone()
     return None if row is None else str(row[0])
+
+
+def set_meta(conn: Connection[Any], tenant: str, key: str, value: str | None, *, replace: bool = True) -> str:
+    """Set (None: remove) the tenant's ``meta`` value of ``key``; ``replace=False`` keeps a value
+    already there. Returns the value now stored."""
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE tenant = %s AND key = %s", (tenant, key))
+        return ""
+    verb = "DO UPDATE SET value = EXCLUDED.value" if replace else "DO NOTHING"
+    conn.execute(
+        f"INSERT INTO meta (tenant, key, value) VALUES (%s, %s, %s) ON CONFLICT (tenant, key) {verb}",
+        (tenant, key, value),
+    )
+    return value if replace else str(get_meta(conn, tenant, key))
 
 
 def _vector(conn: Connection[Any], tenant: str, encoded: Any, number: int) -> Vectors:
@@ -209,7 +224,7 @@ def _vector(conn: Connection[Any], tenant: str, encoded: Any, number: int) -> Ve
         blob = base64.b64decode(str(encoded), validate=True)
     except ValueError:
         raise InvalidInputError(f"record {number} (memory): the embedding is not base64") from None
-    dimension = _meta(conn, tenant, "dimension")
+    dimension = get_meta(conn, tenant, "dimension")
     if dimension is not None and len(blob) != 4 * int(dimension):
         raise DimensionMismatchError(
             int(dimension), len(blob) // 4, _import_size(int(dimension), len(blob) // 4)
@@ -232,7 +247,7 @@ def _import_size(stored: int, exported: int) -> str:
 
 def _check_meta(conn: Connection[Any], tenant: str, data: dict[str, Any]) -> None:
     key, value = data.get("key"), str(data.get("value"))
-    stored = _meta(conn, tenant, str(key))
+    stored = get_meta(conn, tenant, str(key))
     if key == "dimension" and stored is None:
         search.prepare_dimension(conn, tenant, int(value))
     if stored is None or stored == value:
@@ -244,7 +259,7 @@ def _check_meta(conn: Connection[Any], tenant: str, data: dict[str, Any]) -> Non
             f"the export was made with the embedder {value!r} but this store uses {stored!r}; "
             "their vectors do not compare: import into a new store opened with the export's embedder"
         )
-        raise EmbedderMismatchError(stored, value, int(_meta(conn, tenant, "dimension") or 0), message)
+        raise EmbedderMismatchError(stored, value, int(get_meta(conn, tenant, "dimension") or 0), message)
 
 
 def backup_file(records: Iterator[dict[str, Any]], destination: str | Path, *, overwrite: bool) -> None:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from psycopg import sql
 
 from memlane.errors import (
-    ConfigError,
     DimensionMismatchError,
     EmbedderMismatchError,
     MemlaneError,
@@ -30,7 +29,7 @@ from memlane.errors import (
 from memlane.filters import All, Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.redact import redact_text, redact_url
-from memlane.store.base import PendingAdd, ScoredId
+from memlane.store.base import PendingAdd, ScoredId, check_expected_dimension
 from memlane.store.postgres import maintenance, pending, reindex, rows, search
 from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
@@ -179,12 +178,8 @@ class PostgresStore:
     def ensure_dimension(self, dimension: int) -> None:
         if self._dimension == dimension:
             return
-        if self._expected_dimension is not None and dimension != self._expected_dimension:
-            raise ConfigError(
-                f"vector_store.config.embedding_model_dims is {self._expected_dimension} but the "
-                f"embedder gives {dimension}-dimensional vectors; set it to {dimension} or remove it"
-            )
-        stored = int(self._retrying(lambda conn: self._adopt(conn, "dimension", str(dimension))))
+        check_expected_dimension(self._expected_dimension, dimension)
+        stored = int(self._retrying(lambda conn: self._bind(conn, "dimension", str(dimension))))
         if stored != dimension:
             raise DimensionMismatchError(stored, dimension)
         # processes opening a new database at once may race to build the same index: the
@@ -195,22 +190,14 @@ class PostgresStore:
     def ensure_embedder(self, identity: str) -> None:
         if self._embedder == identity:
             return
-        stored = self._retrying(lambda conn: self._adopt(conn, "embedder", identity))
+        stored = self._retrying(lambda conn: self._bind(conn, "embedder", identity))
         if stored != identity:
             raise EmbedderMismatchError(stored, identity, self._dimension or 0)
         self._embedder = identity
 
-    def _adopt(self, conn: Connection[Any], key: str, value: str) -> str:
+    def _bind(self, conn: Connection[Any], key: str, value: str) -> str:
         """The tenant's ``meta`` value of ``key``, set to ``value`` when it had none."""
-        conn.execute(
-            "INSERT INTO meta (tenant, key, value) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            (self.tenant, key, value),
-        )
-        row = conn.execute(
-            "SELECT value FROM meta WHERE tenant = %s AND key = %s", (self.tenant, key)
-        ).fetchone()
-        assert row is not None
-        return str(row[0])
+        return maintenance.set_meta(conn, self.tenant, key, value, replace=False)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -377,21 +364,11 @@ class PostgresStore:
 
     def meta(self, key: str) -> str | None:
         with self.connection() as conn:
-            row = conn.execute(
-                "SELECT value FROM meta WHERE tenant = %s AND key = %s", (self.tenant, key)
-            ).fetchone()
-        return None if row is None else str(row[0])
+            return maintenance.get_meta(conn, self.tenant, key)
 
     def set_meta(self, key: str, value: str | None) -> None:
         with self.transaction() as tx:
-            if value is None:
-                tx.conn.execute("DELETE FROM meta WHERE tenant = %s AND key = %s", (self.tenant, key))
-            else:
-                tx.conn.execute(
-                    "INSERT INTO meta (tenant, key, value) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (tenant, key) DO UPDATE SET value = EXCLUDED.value",
-                    (self.tenant, key, value),
-                )
+            maintenance.set_meta(tx.conn, self.tenant, key, value)
 
     def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
         """A logical export of this tenant (one snapshot, writers keep going) written to

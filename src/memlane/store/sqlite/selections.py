@@ -26,6 +26,9 @@ class Selections:
     def __init__(self) -> None:
         self._kept: OrderedDict[tuple[str, str], tuple[State, Selection]] = OrderedDict()
 
+    def clear(self) -> None:
+        self._kept.clear()
+
     def matching(self, conn: sqlite3.Connection, where: Filter, state: State) -> Selection:
         """The selection of ``where`` (call under the store's lock, after the vectors' sync).
         ``state`` says whether anything wrote to the file since it was kept: another

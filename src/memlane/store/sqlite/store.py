@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from memlane.errors import ConfigError, DimensionMismatchError, EmbedderMismatchError, StoreError
+from memlane.errors import DimensionMismatchError, EmbedderMismatchError, StoreError
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
-from memlane.store.base import PendingAdd, ScoredId
+from memlane.store.base import PendingAdd, ScoredId, check_expected_dimension
 from memlane.store.sqlite import maintenance, pending, rows, staging
 from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.ann import AnnIndex
@@ -75,11 +75,7 @@ class SQLiteStore:
     def ensure_dimension(self, dimension: int) -> None:
         if self._dimension == dimension:
             return
-        if self._expected_dimension is not None and dimension != self._expected_dimension:
-            raise ConfigError(
-                f"vector_store.config.embedding_model_dims is {self._expected_dimension} but the "
-                f"embedder gives {dimension}-dimensional vectors; set it to {dimension} or remove it"
-            )
+        check_expected_dimension(self._expected_dimension, dimension)
         with self._guard():
             stored = int(staging.bind(self._conn, "dimension", str(dimension)))
             if stored != dimension:
