@@ -29,13 +29,13 @@ that says what to change (the message is shown to the model when it is asked aga
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 from memlane.errors import InvalidInputError
 from memlane.graph.query.lexer import Token, tokenize
 from memlane.graph.query.models import ValidatedCypher
-from memlane.graph.query.rules import AGGREGATES, CLAUSES, HIDDEN_PREFIX, KEYWORDS, check_tokens, reject
+from memlane.graph.query.parts import Edit, Projection, Relationship, aggregates, apply_edits
+from memlane.graph.query.rules import CLAUSES, HIDDEN_PREFIX, KEYWORDS, check_tokens, reject
 from memlane.models import Scope
 
 __all__ = [
@@ -67,45 +67,16 @@ def validate_cypher(text: str, scope: Scope, *, limit: int, max_hops: int) -> Va
     return parser.finish(text, limit)
 
 
-@dataclass(frozen=True, slots=True)
-class _Edit:
-    """Replace ``text[start:stop]`` (an insertion when they are equal)."""
-
-    start: int
-    stop: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Relationship:
-    """A relationship pattern: its variable (None: unnamed) and where one would be written."""
-
-    name: str | None
-    at: int
-    bare: bool = False
-    """Written without brackets (``--``): ``finish`` adds them when it names the relationship."""
-
-
-@dataclass(slots=True)
-class _Projection:
-    """The final RETURN: where its items end, whether it aggregates, its LIMIT number."""
-
-    items_end: int = 0
-    aggregates: bool = False
-    distinct: bool = False
-    limit: Token | None = None
-
-
 @dataclass(slots=True)
 class _Parser:
     tokens: list[Token]
     scope: Scope
     max_hops: int
     pos: int = 0
-    edits: list[_Edit] = field(default_factory=list)
-    relations: list[_Relationship] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    relations: list[Relationship] = field(default_factory=list)
     clauses: list[str] = field(default_factory=list)
-    final: _Projection = field(default_factory=_Projection)
+    final: Projection = field(default_factory=Projection)
 
     # -- cursor ---------------------------------------------------------------------------
 
@@ -189,7 +160,7 @@ class _Parser:
         self.expression(stops)
         if final:
             self.final.items_end = self.tokens[self.pos - 1].end
-            self.final.aggregates = _aggregates(self.tokens[start : self.pos])
+            self.final.aggregates = aggregates(self.tokens[start : self.pos])
         if (tok := self.peek()) is not None and tok.is_word("ORDER"):
             self.take()
             self.expect_word("BY")
@@ -286,7 +257,7 @@ class _Parser:
         dash = self.tokens[self.pos - 1]
         tok = self.take()
         if tok.is_op("-"):  # (a)--(b): no brackets; finish() adds them with the scope
-            self.relations.append(_Relationship(None, dash.end, bare=True))
+            self.relations.append(Relationship(None, dash.end, bare=True))
         elif tok.is_op("["):
             self.bracket(tok)
             self.expect_op("-", "after the relationship's ']'")
@@ -299,7 +270,7 @@ class _Parser:
 
     def bracket(self, opening: Token) -> None:
         var = self.variable()
-        self.relations.append(_Relationship(var.text if var else None, opening.end))
+        self.relations.append(Relationship(var.text if var else None, opening.end))
         if (tok := self.peek()) is not None and tok.is_op(":"):
             self.take()
             self._relation_type()
@@ -352,7 +323,7 @@ class _Parser:
         tok = self.peek()
         if tok is None or not tok.is_op("{"):
             if tok is not None and scoped:
-                self.edits.append(_Edit(tok.start, tok.start, f" {{{self._scope_map()}}}"))
+                self.edits.append(Edit(tok.start, tok.start, f" {{{self._scope_map()}}}"))
             return
         self.take()
         empty = True
@@ -367,7 +338,7 @@ class _Parser:
             empty = False
         end = self.expect_op("}", "to end the property map")
         if scoped:
-            self.edits.append(_Edit(end.start, end.start, ("" if empty else ", ") + self._scope_map()))
+            self.edits.append(Edit(end.start, end.start, ("" if empty else ", ") + self._scope_map()))
 
     def _scope_map(self) -> str:
         return ", ".join(f"{key}: ${key}" for key in self.scope.as_dict())
@@ -382,39 +353,22 @@ class _Parser:
         for index, rel in enumerate(self.relations if track else [], start=1):
             name = rel.name or f"{HIDDEN_PREFIX}r{index}"
             if rel.bare:
-                edits.append(_Edit(rel.at, rel.at, f"[{name}]"))
+                edits.append(Edit(rel.at, rel.at, f"[{name}]"))
             elif rel.name is None:
-                edits.append(_Edit(rel.at, rel.at, name))
+                edits.append(Edit(rel.at, rel.at, name))
             column = f"{HIDDEN_PREFIX}rels{index}"
             value = f"collect(DISTINCT {name})" if self.final.aggregates else name
             extra.append(f", {value} AS {column}")
             columns.append(column)
         if extra:
-            edits.append(_Edit(self.final.items_end, self.final.items_end, "".join(extra)))
+            edits.append(Edit(self.final.items_end, self.final.items_end, "".join(extra)))
         number = self.final.limit
         if number is not None:
-            edits.append(_Edit(number.start, number.end, str(min(int(number.text), limit))))
-        text = _apply(original, edits, self.tokens[-1].end)
+            edits.append(Edit(number.start, number.end, str(min(int(number.text), limit))))
+        text = apply_edits(original, edits, self.tokens[-1].end)
         if number is None:
             text += f" LIMIT {limit}"
         return ValidatedCypher(
             text=text, parameters=self.scope.as_dict(), original=original, limit=limit,
             relation_columns=tuple(columns), distinct=self.final.distinct,
         )  # fmt: skip
-
-
-def _aggregates(items: list[Token]) -> bool:
-    pairs = itertools.pairwise(items)
-    return any(a.kind == "ident" and a.text.lower() in AGGREGATES and b.is_op("(") for a, b in pairs)
-
-
-def _apply(text: str, edits: list[_Edit], end: int) -> str:
-    """``text`` up to ``end`` (a final ';' dropped) with the edits made (by position)."""
-    out: list[str] = []
-    at = 0
-    for edit in sorted(edits, key=lambda e: e.start):
-        out.append(text[at : edit.start])
-        out.append(edit.text)
-        at = edit.stop
-    out.append(text[at:end])
-    return "".join(out)
