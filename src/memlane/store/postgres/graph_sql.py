@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from memlane.errors import DimensionMismatchError
 from memlane.graph.models import Entity, Relation
-from memlane.models import SCOPE_KEYS, Scope
+from memlane.models import Scope
+from memlane.store.graph_sql import scope_condition, time_condition
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -44,19 +45,12 @@ _DIMENSIONS = re.compile(r"different vector dimensions (\d+) and (\d+)")
 
 def scope_sql(scope: Scope, alias: str) -> tuple[str, list[Any]]:
     """``alias.user_id = %s AND ...`` for the ids the scope sets (a read or delete filter)."""
-    ids = scope.as_dict()
-    prefix = f"{alias}." if alias else ""
-    return " AND ".join(f"{prefix}{key} = %s" for key in ids if key in SCOPE_KEYS), list(ids.values())
+    return scope_condition(scope, alias, "%s")
 
 
 def time_sql(alias: str, as_of: str | None) -> tuple[str, list[Any]]:
     """Relations current now, or current at record time ``as_of``."""
-    if as_of is None:
-        return f"{alias}.invalidated_at IS NULL", []
-    return (
-        f"{alias}.created_at <= %s AND ({alias}.invalidated_at IS NULL OR {alias}.invalidated_at > %s)",
-        [as_of, as_of],
-    )
+    return time_condition(alias, as_of, "%s")
 
 
 def entity(row: Sequence[Any]) -> Entity:

@@ -18,7 +18,8 @@ import numpy.typing as npt
 
 from memlane.errors import DimensionMismatchError
 from memlane.graph.models import Entity, Relation
-from memlane.models import SCOPE_KEYS, Scope, Vectors
+from memlane.models import Scope, Vectors
+from memlane.store.graph_sql import scope_condition, time_condition
 
 __all__ = ["ENTITY_COLUMNS", "EntityVectors", "chunks", "entity", "relations", "scope_sql", "time_sql"]
 
@@ -43,19 +44,12 @@ def chunks(items: Sequence[str]) -> Iterator[tuple[list[str], str]]:
 
 def scope_sql(scope: Scope, alias: str) -> tuple[str, list[Any]]:
     """``alias.user_id = ? AND ...`` for the ids the scope sets (a read or delete filter)."""
-    ids = scope.as_dict()
-    prefix = f"{alias}." if alias else ""
-    return " AND ".join(f"{prefix}{key} = ?" for key in ids if key in SCOPE_KEYS), list(ids.values())
+    return scope_condition(scope, alias, "?")
 
 
 def time_sql(alias: str, as_of: str | None) -> tuple[str, list[Any]]:
     """Relations current now, or current at record time ``as_of``."""
-    if as_of is None:
-        return f"{alias}.invalidated_at IS NULL", []
-    return (
-        f"{alias}.created_at <= ? AND ({alias}.invalidated_at IS NULL OR {alias}.invalidated_at > ?)",
-        [as_of, as_of],
-    )
+    return time_condition(alias, as_of, "?")
 
 
 def entity(row: Sequence[Any]) -> Entity:
