@@ -1,26 +1,38 @@
-"""``Memory``'s methods that turn memories into material for an answer: ``get_context`` (a cited
-block under a token budget) and ``graph_query`` (one validated read-only query of the graph).
-A mixin of ``Memory`` (``memory.facade``; ``chat``, which also adds, stays there)."""
+"""``Memory``'s methods that turn memories into answers: ``get_context`` (a cited block under a
+token budget), ``chat`` (one LLM call over it) and ``graph_query`` (one validated read-only query
+of the graph). A mixin of ``Memory`` (``memory.facade``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from memlane.errors import ConfigError, InvalidInputError
 from memlane.memory import arguments
 from memlane.memory import graph_query as graph_questions
 from memlane.memory.backends import Backends
+from memlane.memory.context import chat as chat_pipeline
 from memlane.memory.context.build import build_context, context_request
-from memlane.memory.scope import exact_scope, scope_ids
-from memlane.types import ContextResult, GraphQueryResult, Id, TimeLike
+from memlane.memory.scope import exact_scope, require_plain_scope, scope_ids
+from memlane.types import AddResult, ChatResult, ContextResult, GraphQueryResult, Id, TimeLike
 
-__all__ = ["Answers"]
+__all__ = ["CONFIGURE_LLM", "Answers"]
+
+CONFIGURE_LLM = (
+    "configure one, e.g. Memory.from_config({'llm': "
+    "{'provider': 'openai', 'config': {'model': 'gpt-4.1-mini', 'base_url': "
+    "'http://localhost:8080/v1'}}}) for any OpenAI-compatible endpoint"
+)
+"""How to give a Memory an LLM (the errors of every call that needs one say it)."""
+CHAT_NEEDS_LLM = f"chat() needs an LLM: {CONFIGURE_LLM}, or call get_context() and use your own LLM"
 
 
 class Answers:
-    """``get_context`` and ``graph_query`` over ``backends``."""
+    """``get_context``, ``chat`` and ``graph_query`` over ``backends``."""
 
     backends: Backends
+    add: Callable[..., AddResult]
+    """``Memory.add`` (``chat(remember=True)`` stores the exchange with it)."""
 
     def get_context(
         self,
@@ -49,6 +61,41 @@ class Answers:
         ids = scope_ids(user_id, agent_id, run_id)
         request = context_request(query, ids, filters, max_tokens, reference_date, top_k, show_expired)
         return build_context(self.backends, request)
+
+    def chat(
+        self,
+        query: str,
+        *,
+        user_id: Id | None = None,
+        agent_id: Id | None = None,
+        run_id: Id | None = None,
+        filters: dict[str, Any] | None = None,
+        max_tokens: int = 1000,
+        reference_date: TimeLike | None = None,
+        top_k: int | None = None,
+        remember: bool = False,
+    ) -> ChatResult:
+        """Answer ``query`` from the scope's memories: ``get_context`` packs them, the configured
+        LLM answers in one call and cites the context's ids. Returns ``{"answer", "citations"
+        (the cited entries of the context; ids the model invented are dropped and logged),
+        "context", "usage"}``; ``remember=True`` also ``add``s the exchange (``"remembered"``).
+        """
+        llm = self.backends.llm
+        if llm is None:
+            raise ConfigError(CHAT_NEEDS_LLM)
+        ids = scope_ids(user_id, agent_id, run_id)
+        request = context_request(query, ids, filters, max_tokens, reference_date, top_k, False)
+        scope = request.search.scope
+        if remember:
+            require_plain_scope(scope, "chat(remember=True)")
+        result = chat_pipeline.answer(self.backends, llm, request)
+        if remember:
+            said = [{"role": "user", "content": query}, {"role": "assistant", "content": result["answer"]}]
+            result["remembered"] = self.add(
+                said, user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id,
+                timestamp=reference_date,
+            )  # fmt: skip
+        return result
 
     def graph_query(
         self,

@@ -1,6 +1,7 @@
-"""``Memory``: the mem0-compatible façade. Every public method is here, each a thin one: it
-checks its arguments, calls one pipeline over the back ends (``Backends``) and returns mem0's
-result shape (``memlane.types``)."""
+"""``Memory``: the mem0-compatible façade. Each public method is a thin one: it checks its
+arguments, calls one pipeline over the back ends (``Backends``) and returns mem0's result shape
+(``memlane.types``). The everyday calls are here; two mixins hold the rest: ``memory.answers``
+(get_context, chat, graph_query) and ``memory.upkeep`` (promote, prune, erasure, copies)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from memlane.filters import and_
 from memlane.graph.base import GraphStore
 from memlane.llm.base import LLM
 from memlane.memory import arguments, erase, kinds, profile, read, shortterm
-from memlane.memory.answers import Answers
+from memlane.memory.answers import CONFIGURE_LLM, Answers
 from memlane.memory.backends import Backends
-from memlane.memory.context import chat as chat_pipeline
-from memlane.memory.context.build import context_request
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
 from memlane.memory.search.pipeline import search as run_search
 from memlane.memory.search.request import search_request
@@ -33,7 +32,6 @@ from memlane.rerank.base import Reranker
 from memlane.store.base import MemoryStore
 from memlane.types import (
     AddResult,
-    ChatResult,
     DeleteResult,
     GetAllResult,
     HistoryItem,
@@ -50,16 +48,10 @@ from memlane.types import (
 
 __all__ = ["Memory"]
 
-_CONFIGURE_LLM = (
-    "configure one, e.g. Memory.from_config({'llm': "
-    "{'provider': 'openai', 'config': {'model': 'gpt-4.1-mini', 'base_url': "
-    "'http://localhost:8080/v1'}}}) for any OpenAI-compatible endpoint"
-)
 _LLM_NEEDED = (
-    f"add(infer=True) needs an LLM: {_CONFIGURE_LLM}, "
+    f"add(infer=True) needs an LLM: {CONFIGURE_LLM}, "
     "or call add(..., infer=False) to store the messages verbatim"
 )
-_CHAT_NEEDS_LLM = f"chat() needs an LLM: {_CONFIGURE_LLM}, or call get_context() and use your own LLM"
 
 
 class Memory(Answers, Upkeep):
@@ -355,41 +347,6 @@ class Memory(Answers, Upkeep):
         key = arguments.validate_profile_key(key)
         owner = profile.profile_owner("profile_history", user_id, agent_id, run_id, filters)
         return profile.slot_history(self.backends, owner, key)
-
-    def chat(
-        self,
-        query: str,
-        *,
-        user_id: Id | None = None,
-        agent_id: Id | None = None,
-        run_id: Id | None = None,
-        filters: dict[str, Any] | None = None,
-        max_tokens: int = 1000,
-        reference_date: TimeLike | None = None,
-        top_k: int | None = None,
-        remember: bool = False,
-    ) -> ChatResult:
-        """Answer ``query`` from the scope's memories: ``get_context`` packs them, the configured
-        LLM answers in one call and cites the context's ids. Returns ``{"answer", "citations"
-        (the cited entries of the context; ids the model invented are dropped and logged),
-        "context", "usage"}``; ``remember=True`` also ``add``s the exchange (``"remembered"``).
-        """
-        llm = self.llm
-        if llm is None:
-            raise ConfigError(_CHAT_NEEDS_LLM)
-        ids = scope_ids(user_id, agent_id, run_id)
-        request = context_request(query, ids, filters, max_tokens, reference_date, top_k, False)
-        scope = request.search.scope
-        if remember:
-            require_plain_scope(scope, "chat(remember=True)")
-        result = chat_pipeline.answer(self.backends, llm, request)
-        if remember:
-            said = [{"role": "user", "content": query}, {"role": "assistant", "content": result["answer"]}]
-            result["remembered"] = self.add(
-                said, user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id,
-                timestamp=reference_date,
-            )  # fmt: skip
-        return result
 
     # -- lifecycle -------------------------------------------------------------------------
 
