@@ -5,7 +5,9 @@
 - ``GraphStore.read_query`` at scale, on the synthetic graph of ``bench_graph`` (10k entities,
   50k relations in one scope by default): the Cypher a model writes for typical questions on
   FalkorDB (validated, scope bound, run read-only with a time limit), and the ``QueryPlan`` of
-  the same questions on the SQLite graph (one recursive query). p50/p95/mean in milliseconds.
+  the same questions on the SQLite and PostgreSQL graphs (one recursive query, the same for
+  both: ``memlane.store.graph_plan``; PostgreSQL on a private local server, from the postgres
+  extra). p50/p95/mean in milliseconds.
 
 It prints figures and asserts nothing.
 
@@ -25,7 +27,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_graph import SCOPE, USER, build, falkordb_backend, sqlite_backend, synthetic, timed
+from bench_graph import (
+    SCOPE,
+    USER,
+    build,
+    falkordb_backend,
+    postgres_backend,
+    sqlite_backend,
+    synthetic,
+    timed,
+)
 
 from memlane.embed.hash import HashEmbedder
 from memlane.errors import InvalidInputError, MemlaneError
@@ -57,7 +68,7 @@ def bench_validator(rounds: int) -> None:
 
 def questions(people: list[str], rng: random.Random, dialect: str | None) -> dict[str, list[GraphQuery]]:
     """Per question kind, the queries a model would write for 20 people: Cypher on FalkorDB (in
-    the form the prompt asks for), a ``QueryPlan`` on the SQLite graph."""
+    the form the prompt asks for), a ``QueryPlan`` on the SQL graphs."""
     sample = [rng.choice(people) for _ in range(20)]
     cypher = {
         "person, 1 hop": "MATCH (a:Entity)-[r:RELATES]->(b) WHERE '{p}' IN a.names "
@@ -114,14 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--validations", type=int, default=2000)
     parser.add_argument(
-        "--backends", nargs="+", default=["sqlite", "falkordb"], choices=["sqlite", "falkordb"]
+        "--backends",
+        nargs="+",
+        default=["sqlite", "falkordb", "postgres"],
+        choices=["sqlite", "falkordb", "postgres"],
     )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     bench_validator(args.validations)
     people, triples = synthetic(args.entities, args.relations, args.seed)
     print(f"\ngraph: {len(people)} people, {len(triples)} extracted relations, one scope")
-    backends = {"sqlite": sqlite_backend, "falkordb": falkordb_backend}
+    backends = {"sqlite": sqlite_backend, "falkordb": falkordb_backend, "postgres": postgres_backend}
     for name in args.backends:
         folder = Path(tempfile.mkdtemp(prefix="memlane-bench-gq-"))
         try:

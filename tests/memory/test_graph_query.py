@@ -1,9 +1,11 @@
-"""``Memory.graph_query`` over the SQLite graph with the scripted FakeLLM: one call writes the
-plan, memlane runs it, and the relations come back with the memories that support them."""
+"""``Memory.graph_query`` over the SQLite graph and the PostgreSQL graph with the scripted
+FakeLLM: one call writes the plan, memlane runs it, and the relations come back with the
+memories that support them."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,17 @@ from tests.memory.test_graph_memory import add, answer, config
 PLAN = {"start": ["user"], "relationships": [], "direction": "outgoing", "hops": 2}
 
 
-@pytest.fixture
-def memory(tmp_path: Path) -> Memory:
+def postgres_config(url: str) -> dict[str, Any]:
+    """A PostgreSQL Memory: the graph in the same database (and tenant) by default."""
+    return {
+        "embedder": {"provider": "hash", "config": {"embedding_dims": 64}},
+        "vector_store": {"provider": "postgres", "config": {"url": url}},
+        "enable_graph": True,
+    }
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def memory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Memory]:
     llm = FakeLLM(
         [
             answer([add("ADD", "Works at Acme")], [("user", "works_at", "Acme")]),
@@ -29,11 +40,18 @@ def memory(tmp_path: Path) -> Memory:
             answer([add("ADD", "Bob works at Globex")], [("user", "works_at", "Globex")]),
         ]
     )
-    memory = Memory(config(tmp_path / "g.db"), llm=llm)
-    memory.add("I work at Acme", user_id="alice")
-    memory.add("Acme is based in Berlin", user_id="alice")
-    memory.add("I work at Globex", user_id="bob")
-    return memory
+    if request.param == "sqlite":
+        settings = config(tmp_path / "g.db")
+    else:
+        settings = postgres_config(request.getfixturevalue("postgres_url"))
+    memory = Memory(settings, llm=llm)
+    try:
+        memory.add("I work at Acme", user_id="alice")
+        memory.add("Acme is based in Berlin", user_id="alice")
+        memory.add("I work at Globex", user_id="bob")
+        yield memory
+    finally:
+        memory.close()
 
 
 def fake(memory: Memory) -> FakeLLM:

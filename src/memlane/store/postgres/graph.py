@@ -6,7 +6,9 @@ run in a savepoint of it and land (or roll back) with the memories. Built on a U
 pool of its own. ``apply``, ``search`` and the deletes are ``OpsGraphStore``'s; the rows are
 ``PostgresOps``' (``graph_ops``), the tables ``graph_schema``'s (migration component ``graph``).
 
-One store instance reads and writes one tenant; every statement filters by it.
+One store instance reads and writes one tenant; every statement filters by it. Graph questions
+(``read_query``) take a ``QueryPlan``, run as one recursive query (``memlane.store.graph_plan``,
+the same as SQLite's) under a ``statement_timeout``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,21 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from memlane.errors import ConfigError, MissingDependencyError, StoreError
+from memlane.errors import ConfigError, InvalidInputError, MissingDependencyError, StoreError
+from memlane.graph.engine import require_scope
+from memlane.graph.query import (
+    DEFAULT_LIMIT,
+    DEFAULT_TIMEOUT_MS,
+    GraphQuery,
+    GraphQueryOutcome,
+    QueryDialect,
+    QueryPlan,
+)
 from memlane.graph.settings import GraphSettings
 from memlane.graph.store import OpsGraphStore
+from memlane.models import Scope
 from memlane.redact import redact_text
+from memlane.store.graph_plan import POSTGRES, run_plan
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.graph_ops import PostgresOps
 from memlane.store.postgres.graph_schema import GRAPH_COMPONENT, GRAPH_STEPS
@@ -62,6 +75,8 @@ class PostgresGraphStore(OpsGraphStore):
     """The ``GraphStore`` on PostgreSQL. Thread-safe: each unit takes its own connection (or
     the calling thread's open store transaction)."""
 
+    query_dialect: QueryDialect | None = "plan"
+
     def __init__(
         self,
         source: str | ConnectionSource,
@@ -75,6 +90,7 @@ class PostgresGraphStore(OpsGraphStore):
         except ImportError:
             raise MissingDependencyError("psycopg", "postgres") from None
         self._errors: type[Exception] = psycopg.Error
+        self._canceled: type[Exception] = psycopg.errors.QueryCanceled
         if isinstance(source, str):
             self._source: ConnectionSource = _OwnPool(
                 source, check_tenant(tenant or DEFAULT_TENANT), max_connections
@@ -100,6 +116,37 @@ class PostgresGraphStore(OpsGraphStore):
         if self._owns:
             self._source.pool.close()
 
+    def read_query(
+        self,
+        scope: Scope,
+        query: GraphQuery,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    ) -> GraphQueryOutcome:
+        """A ``QueryPlan`` run as one recursive query (``graph_query``), stopped by PostgreSQL
+        after ``timeout_ms`` (``statement_timeout``, for this statement only)."""
+        require_scope(scope)
+        if not isinstance(query, QueryPlan):
+            raise InvalidInputError(
+                f"the PostgreSQL graph answers QueryPlan queries, not {type(query).__name__}"
+            )
+        try:
+            with self.reading() as ops:
+                row = ops.conn.execute("SELECT current_setting('statement_timeout')").fetchone()
+                _statement_timeout(ops.conn, f"{timeout_ms}ms")
+                outcome = run_plan(ops, scope, query, max(0, limit), POSTGRES.for_tenant(self.tenant))
+                # a caller's open transaction keeps its own limit after this savepoint
+                _statement_timeout(ops.conn, row[0] if row else "0")
+                return outcome
+        except StoreError as exc:
+            if isinstance(exc.__cause__, self._canceled):
+                raise StoreError(
+                    f"the graph query ran longer than {timeout_ms} ms and was stopped: ask a "
+                    "narrower question or allow more time (timeout_ms)"
+                ) from exc
+            raise
+
     @contextmanager
     def _unit(self, *, locking: bool) -> Iterator[PostgresOps]:
         try:
@@ -123,3 +170,8 @@ class PostgresGraphStore(OpsGraphStore):
         controls none of these."""
         with self._unit(locking=True) as ops:
             yield ops
+
+
+def _statement_timeout(conn: Connection[Any], value: str) -> None:
+    """``SET LOCAL statement_timeout`` (until the transaction ends, or this is set again)."""
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", (value,))

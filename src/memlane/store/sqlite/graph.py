@@ -26,8 +26,8 @@ from memlane.graph.query import (
 from memlane.graph.settings import GraphSettings
 from memlane.graph.store import OpsGraphStore
 from memlane.models import Scope
+from memlane.store.graph_plan import SQLITE, run_plan
 from memlane.store.sqlite.graph_ops import SQLiteOps
-from memlane.store.sqlite.graph_query import run_plan
 from memlane.store.sqlite.graph_rows import EntityVectors
 from memlane.store.sqlite.store import SQLiteStore
 
@@ -57,13 +57,13 @@ class SQLiteGraphStore(OpsGraphStore):
         limit: int = DEFAULT_LIMIT,
         timeout_ms: int = DEFAULT_TIMEOUT_MS,
     ) -> GraphQueryOutcome:
-        """A ``QueryPlan`` run as one recursive query (``graph_query``); the walk is capped in
-        rows, so ``timeout_ms`` is not needed."""
+        """A ``QueryPlan`` run as one recursive query (``graph_query``, ``store.graph_plan``);
+        the walk is capped in rows, so ``timeout_ms`` is not needed."""
         require_scope(scope)
         if not isinstance(query, QueryPlan):
             raise InvalidInputError(f"the SQLite graph answers QueryPlan queries, not {type(query).__name__}")
         with self.reading() as ops:
-            return run_plan(ops, scope, query, max(0, limit))
+            return run_plan(ops, scope, query, max(0, limit), SQLITE)
 
     @contextmanager
     def reading(self) -> Iterator[SQLiteOps]:
