@@ -98,6 +98,8 @@ def steps(folder: Path) -> list[Step]:
         ("search", _call("gate", user_id="alice", long_term=True)),  # InvalidInputError: no run
         ("get_all", _call(user_id="alice", memory_type="semantic", long_term=False)),
         ("search", _call("tea", user_id="alice", as_of="2001-01-01")),
+        ("get_all", _call(user_id="alice", as_of="2001-01-01")),
+        ("get_all", _call(user_id="alice", as_of="2099-01-01", show_expired=True, page=1, page_size=2)),
         ("promote", _added("Gate B12")),
         ("promote", _call("00000000-0000-4000-8000-000000000000")),  # NotFoundError
         ("prune", _call(user_id="alice", dry_run=True)),

@@ -232,11 +232,12 @@ def get_all(
     page_size: int | None = None,
     memory_type: str | Sequence[str] | None = None,
     long_term: bool = False,
+    as_of: TimeLike | None = None,
 ) -> Call[GetAllResult]:
     return _call(
         "get_all", user_id=user_id, agent_id=agent_id, run_id=run_id, filters=filters, top_k=top_k,
         limit=limit, show_expired=show_expired, page=page, page_size=page_size,
-        memory_type=_listed(memory_type), long_term=long_term,
+        memory_type=_listed(memory_type), long_term=long_term, as_of=as_of,
     )  # fmt: skip
 
 

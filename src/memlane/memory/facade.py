@@ -284,6 +284,7 @@ class Memory(Answers, Upkeep):
         page_size: int | None = None,
         memory_type: str | Sequence[str] | None = None,
         long_term: bool = False,
+        as_of: TimeLike | None = None,
     ) -> GetAllResult:
         """The memories of a scope, newest first: the first ``top_k`` (or ``limit``; any size).
 
@@ -291,19 +292,22 @@ class Memory(Answers, Upkeep):
         them, plus ``count`` (how many match in all), ``page``, ``page_size`` and the ``next``
         and ``previous`` page numbers (None at the ends), as mem0's platform pages.
         ``memory_type`` (a type or a list) keeps the memories of those types; ``long_term``
-        adds the owner's long-term memories to a run's (as ``search``).
+        adds the owner's long-term memories to a run's (as ``search``). ``as_of`` (a time) lists
+        them as memlane held them then (as ``search``): each memory's text of that time, those
+        deleted since included, those recorded since left out; and the relations of then.
         """
+        at = parse_timestamp(as_of, "as_of")
         scope, where = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
         k = arguments.validate_top_k(top_k, limit, arguments.LIST_TOP_K, maximum=None)
         given = top_k is not None or limit is not None
         paging = arguments.validate_paging(page, page_size, k if given else None)
         if not show_expired:
-            where = and_(where, live_filter(self.config.short_term.ttl))
+            where = and_(where, live_filter(self.config.short_term.ttl, at))
         if memory_type is not None:
             where = and_(where, kinds.type_filter(memory_type))
         if long_term:
             scope, where, _ = shortterm.long_term_scope(scope, where)
-        return read.list_memories(self.backends, scope, where, k, paging)
+        return read.list_memories(self.backends, scope, where, k, paging, at)
 
     def history(self, memory_id: Id) -> list[HistoryItem]:
         """Every ADD / UPDATE / DELETE of a memory, oldest first ([] for an unknown id, as mem0)."""

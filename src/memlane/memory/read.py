@@ -7,6 +7,7 @@ from memlane.filters import Filter
 from memlane.memory.arguments import page_links
 from memlane.memory.backends import Backends
 from memlane.memory.results import history_item, record_item
+from memlane.memory.search.as_of import records_as_of
 from memlane.models import Scope
 from memlane.types import GetAllResult, HistoryItem, MemoryItem
 
@@ -28,21 +29,31 @@ def get_memory(backends: Backends, memory_id: str) -> MemoryItem | None:
 
 
 def list_memories(
-    backends: Backends, scope: Scope, where: Filter, limit: int, paging: tuple[int, int] | None
+    backends: Backends,
+    scope: Scope,
+    where: Filter,
+    limit: int,
+    paging: tuple[int, int] | None,
+    as_of: str | None = None,
 ) -> GetAllResult:
     """The first ``limit`` memories ``where`` matches, newest first, or the page ``paging``
-    (number, size) of them with the paging keys; plus the scope's relations (graph on)."""
+    (number, size) of them with the paging keys; plus the scope's relations (graph on). With
+    ``as_of``, the memories and relations as they stood at that record time."""
     number, size = paging or (1, limit)
-    store = backends.store
-    records = store.list_records(where, limit=size, offset=(number - 1) * size)
+    store, offset = backends.store, (number - 1) * size
+    if as_of is None:
+        records = store.list_records(where, limit=size, offset=offset)
+    else:
+        every = records_as_of(backends, where, as_of)
+        records = every[offset : offset + size]
     out: GetAllResult = {"results": [record_item(r) for r in records]}
     if paging is not None:
-        links = page_links(number, size, store.count(where))
+        links = page_links(number, size, store.count(where) if as_of is None else len(every))
         out["count"], out["page"], out["page_size"] = links["count"], links["page"], links["page_size"]
         out["next"], out["previous"] = links["next"], links["previous"]
     graph = backends.graph
     if graph is not None:
-        relations = graph.list_relations(scope, limit=size) if not scope.is_empty() else []
+        relations = [] if scope.is_empty() else graph.list_relations(scope, limit=size, as_of=as_of)
         out["relations"] = [r.triple("target") for r in relations]
     return out
 

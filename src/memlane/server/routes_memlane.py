@@ -104,6 +104,7 @@ class GetAllIn(_Filtered):
     page_size: int | None = None
     memory_type: str | list[str] | None = None
     long_term: bool = False
+    as_of: TimeIn | None = None
 
 
 class MemoryIdIn(_Arguments):

@@ -15,11 +15,15 @@ text of that version; a memory deleted after T still counts. They are ranked by 
 Fused as ``search`` fuses them (``dense_weight``, ``keyword_weight``, each normalised by the best
 score or its floor); no time, graph, profile or neighbour lift. Relations are the graph's as
 they stood at T (created by T, not invalidated by T).
+
+``get_all(as_of=T)`` lists the same memories (``records_as_of``): every one with a version
+current at T, with that version's text, newest created first.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -30,7 +34,7 @@ from memlane.memory.backends import Backends
 from memlane.models import Hit, MemoryRecord, MemoryVersion, Vectors
 from memlane.tokenizer import keywords, tokenize
 
-__all__ = ["AS_OF_CACHE", "AS_OF_CANDIDATES", "AS_OF_EMBED", "as_of_hits"]
+__all__ = ["AS_OF_CACHE", "AS_OF_CANDIDATES", "AS_OF_EMBED", "as_of_hits", "records_as_of"]
 
 AS_OF_CANDIDATES = 5_000
 """The most memory versions one ``as_of`` search reads (the latest recorded first)."""
@@ -74,6 +78,16 @@ def as_of_hits(
         hits.append(Hit(_as_then(record, version), score, details))
     hits.sort(key=lambda h: -h.score)
     return hits[:top_k]
+
+
+def records_as_of(backends: Backends, where: Filter, at: str) -> list[MemoryRecord]:
+    """Every memory ``where`` matches as it stood at record time ``at`` (its version current
+    then; memories deleted later included, memories recorded later left out), newest created
+    first (as ``get_all``). All of them are read: paging slices this list."""
+    pairs = backends.store.versions_as_of(where, at, sys.maxsize)
+    records = [_as_then(record, version) for record, version in pairs]
+    records.sort(key=lambda r: r.created_at, reverse=True)  # stable: the latest recorded first
+    return records
 
 
 def _dense(
