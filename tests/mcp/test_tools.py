@@ -91,3 +91,35 @@ def test_http_tools_without_a_verified_request_are_refused(db_path: Path) -> Non
         server = build_server(_resolver(lambda tenant: memory))
         (refused,) = _calls(server, [("get_memories", {})])
     assert "no verified API key" in refused
+
+
+def test_search_and_list_take_type_run_long_term_and_as_of(db_path: Path) -> None:
+    """memlane's read options over MCP, on the connection's user only; bad values are tool errors."""
+    with Memory.from_config(hash_config(db_path)) as memory:
+        memory.add("Likes green tea", user_id="alice", infer=False)
+        memory.add("Ran a marathon in May", user_id="alice", infer=False, memory_type="episodic")
+        gate = memory.add("Gate B12", user_id="alice", run_id="trip", infer=False)["results"][0]["id"]
+        memory.add("Gate C7", user_id="bob", run_id="trip", infer=False)
+        then = memory.get_all(user_id="alice")["results"][0]["created_at"]
+        memory.add("Likes black coffee", user_id="alice", infer=False)
+        server = build_server(lambda ctx: Caller(memory, "alice"))
+        typed, run, long_term, past, searched, *errors = _calls(
+            server,
+            [
+                ("get_memories", {"memory_type": ["episodic"]}),
+                ("get_memories", {"run_id": "trip"}),
+                ("search_memories", {"query": "gate", "run_id": "trip", "long_term": True}),
+                ("get_memories", {"as_of": then}),
+                ("search_memories", {"query": "tea", "memory_type": "episodic"}),
+                ("get_memories", {"memory_type": "mood"}),
+                ("search_memories", {"query": "x", "as_of": "soon"}),
+                ("search_memories", {"query": "x", "long_term": True}),
+                ("get_memories", {"long_term": "perhaps"}),
+            ],
+        )
+    memories = [[item["memory"] for item in found["results"]] for found in (typed, run, long_term, searched)]
+    assert memories[0] == ["Ran a marathon in May"] and memories[1] == ["Gate B12"]
+    assert long_term["results"][0]["id"] == gate and "Gate C7" not in memories[2] and len(memories[2]) == 4
+    assert "Likes black coffee" not in {item["memory"] for item in past["results"]}
+    assert memories[3] == ["Ran a marathon in May"]
+    assert "'mood'" in errors[0] and "as_of" in errors[1] and "run_id" in errors[2] and "long_term" in errors[3]

@@ -7,6 +7,10 @@ deletes only memories of that user: an id of someone else's memory answers "not 
 
 Failures come back as tool errors the agent can read (``isError`` with the message, secrets
 masked); an unexpected crash answers a generic message and never takes the server down.
+
+``search_memories`` and ``get_memories`` take memlane's ``memory_type``, ``run_id`` with
+``long_term``, and ``as_of`` (all optional, as ``Memory.search`` / ``get_all``); a ``run_id``
+narrows to one of the user's runs, never to another user.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
+from pydantic import Field
 
 from memlane import DeleteResult, MemlaneError, Memory, MemoryItem, NotFoundError, UpdateResult, __version__
 from memlane.redact import redact_text
@@ -83,6 +88,30 @@ _ENTITIES = (
 )
 
 
+MemoryType = Annotated[
+    str | list[str] | None,
+    Field(description="only memories of this type or these types: semantic, episodic, procedural"),
+]
+RunId = Annotated[str | None, Field(description="only the memories of this run (session) of the user's")]
+LongTerm = Annotated[
+    bool,
+    Field(description="with run_id: the run's memories plus the user's long-term memories (no run)"),
+]
+AsOf = Annotated[
+    str | float | None,
+    Field(description="what was stored at this time (ISO-8601 or Unix seconds): texts as they were then"),
+]
+
+
+def _reads(
+    caller: Caller, run_id: str | None, memory_type: Any, long_term: bool, as_of: Any
+) -> dict[str, Any]:
+    """The keyword arguments of a read: the caller's user (and run), and the options given."""
+    filters = {**_mine(caller), **({} if run_id is None else {"run_id": run_id})}
+    options = {"memory_type": memory_type, "as_of": as_of}
+    return {"filters": filters, "long_term": long_term, **{k: v for k, v in options.items() if v is not None}}
+
+
 def _on_thread(resolve: Resolve, ctx: Context, work: Callable[[Caller], T]) -> Awaitable[T]:
     """Run ``work`` for the request's caller in a worker thread (building a tenant's ``Memory``
     and every ``Memory`` call block); a memlane error becomes a tool error the agent reads."""
@@ -139,12 +168,24 @@ def build_server(resolve: Resolve, *, name: str = "memlane") -> MCPServer:
         return dict(await run(ctx, lambda c: c.memory.add(text, user_id=c.user_id, metadata=metadata)))
 
     @tool(_SEARCH, read_only=True)
-    async def search_memories(ctx: Context, query: str, top_k: int = 10) -> dict[str, Any]:
-        return dict(await run(ctx, lambda c: c.memory.search(query, filters=_mine(c), top_k=top_k)))
+    async def search_memories(
+        ctx: Context, query: str, top_k: int = 10, memory_type: MemoryType = None, run_id: RunId = None,
+        long_term: LongTerm = False, as_of: AsOf = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        def search(c: Caller) -> Any:
+            return c.memory.search(query, top_k=top_k, **_reads(c, run_id, memory_type, long_term, as_of))
+
+        return dict(await run(ctx, search))
 
     @tool(_GET_ALL, read_only=True)
-    async def get_memories(ctx: Context, top_k: int = 50) -> dict[str, Any]:
-        return dict(await run(ctx, lambda c: c.memory.get_all(filters=_mine(c), top_k=top_k)))
+    async def get_memories(
+        ctx: Context, top_k: int = 50, memory_type: MemoryType = None, run_id: RunId = None,
+        long_term: LongTerm = False, as_of: AsOf = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        def listed(c: Caller) -> Any:
+            return c.memory.get_all(top_k=top_k, **_reads(c, run_id, memory_type, long_term, as_of))
+
+        return dict(await run(ctx, listed))
 
     @tool(_GET, read_only=True)
     async def get_memory(ctx: Context, memory_id: str) -> dict[str, Any]:

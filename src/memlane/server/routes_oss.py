@@ -2,11 +2,16 @@
 
 Every route is thin: parse, call the caller's tenant's ``Memory``, answer. Fields a client did
 not send are not passed on (``Memory``'s defaults apply); unknown fields are ignored.
+
+memlane extensions (``Extensions``; mem0's clients never send them): listing and search take
+``memory_type``, ``long_term`` and ``as_of`` as ``Memory.get_all`` and ``Memory.search`` do.
+A value of the wrong type is a 422; a value ``Memory`` refuses (an unknown type, a time that is
+not one, ``long_term`` without a run) is a 400 that says why.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
@@ -17,11 +22,19 @@ from memlane.server.auth import Admin, Caller, TenantMemory
 from memlane.server.errors import ApiError
 from memlane.server.scan import all_memories
 
-__all__ = ["IdFields", "router", "sent"]
+__all__ = ["EXTENSIONS", "Extensions", "IdFields", "router", "sent"]
 
 router = APIRouter()
 
 _NEED_ID = "At least one identifier (user_id, agent_id, run_id) is required."
+_TYPE_HELP = "memlane: keep the memories of this type or these types (semantic, episodic, procedural)"
+_TYPES_HELP = f"{_TYPE_HELP}; repeat the parameter for several"
+_LONG_TERM_HELP = (
+    "memlane: with a run_id and a user_id (or agent_id), the run plus the owner's long-term memories"
+)
+_AS_OF_HELP = "memlane: what memlane held at this record time (ISO-8601 or Unix seconds)"
+EXTENSIONS = ("memory_type", "long_term", "as_of")
+"""memlane's fields on mem0's list and search routes."""
 
 
 class IdFields(BaseModel):
@@ -44,7 +57,15 @@ class MemoryCreate(IdFields):
     prompt: str | None = None
 
 
-class SearchRequest(IdFields):
+class Extensions(BaseModel):
+    """memlane's own fields on mem0's list and search bodies (absent: ``Memory``'s defaults)."""
+
+    memory_type: str | list[str] | None = Field(default=None, description=_TYPE_HELP)
+    long_term: bool | None = Field(default=None, description=_LONG_TERM_HELP)
+    as_of: int | float | str | None = Field(default=None, description=_AS_OF_HELP)
+
+
+class SearchRequest(IdFields, Extensions):
     query: str
     filters: dict[str, Any] | None = None
     top_k: int | None = None
@@ -90,11 +111,18 @@ def list_memories(
     run_id: str | None = None,
     top_k: int | None = Query(default=None, ge=0, le=1000),
     show_expired: bool = False,
+    memory_type: Annotated[list[str] | None, Query(description=_TYPES_HELP)] = None,
+    long_term: bool | None = Query(default=None, description=_LONG_TERM_HELP),
+    as_of: str | None = Query(default=None, description=_AS_OF_HELP),
 ) -> Any:
     ids = {k: v for k, v in {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}.items() if v}
+    given = {"memory_type": memory_type, "long_term": long_term, "as_of": as_of}
+    options = {k: v for k, v in given.items() if v is not None}
     if not ids:
+        if options:
+            raise ApiError(400, "missing_identifier", f"{', '.join(options)}: {_NEED_ID}")
         return {"results": all_memories(memory, 1000 if top_k is None else top_k)}
-    return memory.get_all(filters=ids, top_k=top_k, show_expired=show_expired)
+    return memory.get_all(filters=ids, top_k=top_k, show_expired=show_expired, **options)
 
 
 @router.get("/memories/{memory_id}", tags=["memories"], summary="One memory, or null")
@@ -135,7 +163,9 @@ def delete_all_memories(
 
 @router.post("/search", tags=["memories"], summary="Search memories")
 def search_memories(body: SearchRequest, memory: TenantMemory) -> Any:
-    options = sent(body, "filters", "top_k", "limit", "threshold", "rerank", "explain", "show_expired")
+    options = sent(
+        body, "filters", "top_k", "limit", "threshold", "rerank", "explain", "show_expired", *EXTENSIONS
+    )
     return memory.search(body.query, **ids_of(body), **options)
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from memlane import Memory, NotFoundError
 from memlane.server.auth import Caller, TenantMemory
 from memlane.server.errors import ApiError
-from memlane.server.routes_oss import IdFields, MessageIn, ids_of, sent
+from memlane.server.routes_oss import EXTENSIONS, Extensions, IdFields, MessageIn, ids_of, sent
 from memlane.server.scan import ENTITY_KINDS, entities
 
 __all__ = ["router"]
@@ -38,13 +38,13 @@ class PlatformAdd(IdFields):
     filters: dict[str, Any] | None = None
 
 
-class PlatformList(BaseModel):
+class PlatformList(Extensions):
     filters: dict[str, Any] | None = None
     top_k: int | None = None
     show_expired: bool | None = None
 
 
-class PlatformSearch(BaseModel):
+class PlatformSearch(Extensions):
     query: str
     filters: dict[str, Any] | None = None
     top_k: int | None = None
@@ -106,7 +106,7 @@ def get_all(
     page_size: int | None = Query(default=None, ge=1, le=1000),
 ) -> Any:
     _refuse_app_id((body.filters or {}).get("app_id"))
-    options = sent(body, "top_k", "show_expired")
+    options = sent(body, "top_k", "show_expired", *EXTENSIONS)
     return memory.get_all(filters=body.filters, page=page, page_size=page_size, **options)
 
 
@@ -114,8 +114,9 @@ def get_all(
 def search(body: PlatformSearch, memory: TenantMemory) -> Any:
     _refuse_app_id((body.filters or {}).get("app_id"))
     options = sent(
-        body, "filters", "top_k", "threshold", "rerank", "explain", "show_expired", "reference_date"
-    )
+        body, "filters", "top_k", "threshold", "rerank", "explain", "show_expired", "reference_date",
+        *EXTENSIONS,
+    )  # fmt: skip
     return memory.search(body.query, **options)
 
 
