@@ -122,4 +122,5 @@ def test_search_and_list_take_type_run_long_term_and_as_of(db_path: Path) -> Non
     assert long_term["results"][0]["id"] == gate and "Gate C7" not in memories[2] and len(memories[2]) == 4
     assert "Likes black coffee" not in {item["memory"] for item in past["results"]}
     assert memories[3] == ["Ran a marathon in May"]
-    assert "'mood'" in errors[0] and "as_of" in errors[1] and "run_id" in errors[2] and "long_term" in errors[3]
+    assert "'mood'" in errors[0] and "as_of" in errors[1]
+    assert "run_id" in errors[2] and "long_term" in errors[3]

@@ -53,7 +53,10 @@ def test_memories_as_they_stood(make: MakeMemory) -> None:
     m.add("Lives in Paris", user_id="v", infer=False)
     assert m.get_all(user_id="u", as_of=before)["results"] == []
     past = m.get_all(user_id="u", as_of=then)["results"]
-    assert [(i["id"], i["memory"]) for i in past] == [(gone, "Has a parrot named Kiwi"), (kept, "Lives in Delhi")]
+    assert [(i["id"], i["memory"]) for i in past] == [
+        (gone, "Has a parrot named Kiwi"),
+        (kept, "Lives in Delhi"),
+    ]
     assert all(i["updated_at"] <= then for i in past)
     assert sorted(texts(m.get_all(user_id="u", as_of=moment()))) == ["Lives in Bangalore", "Works at Acme"]
     assert sorted(texts(m.get_all(user_id="u"))) == ["Lives in Bangalore", "Works at Acme"]  # unchanged

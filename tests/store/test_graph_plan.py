@@ -147,9 +147,7 @@ def test_postgres_plans_never_leave_the_tenant(postgres_url: str) -> None:
 
 
 @pytest.mark.integration
-def test_postgres_stops_a_plan_at_the_time_limit(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_postgres_stops_a_plan_at_the_time_limit(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A statement that runs longer than ``timeout_ms`` is cancelled by PostgreSQL itself."""
     from memlane.store.postgres import graph as module
 

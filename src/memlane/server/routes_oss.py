@@ -116,7 +116,7 @@ def list_memories(
     as_of: str | None = Query(default=None, description=_AS_OF_HELP),
 ) -> Any:
     ids = {k: v for k, v in {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}.items() if v}
-    given = {"memory_type": memory_type, "long_term": long_term, "as_of": as_of}
+    given: dict[str, Any] = {"memory_type": memory_type, "long_term": long_term, "as_of": as_of}
     options = {k: v for k, v in given.items() if v is not None}
     if not ids:
         if options:

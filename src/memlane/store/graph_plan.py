@@ -62,7 +62,9 @@ class PlanDialect:
 
 
 SQLITE = PlanDialect(mark="?", find="instr", empty_path="''", cap_in_cte=True)
-POSTGRES = PlanDialect(mark="%s", find="strpos", empty_path="CAST('' AS TEXT) COLLATE \"C\"", cap_in_cte=False)
+POSTGRES = PlanDialect(
+    mark="%s", find="strpos", empty_path="CAST('' AS TEXT) COLLATE \"C\"", cap_in_cte=False
+)
 """Use ``POSTGRES.for_tenant(tenant)``."""
 
 _DIRECTIONS = {
