@@ -109,7 +109,8 @@ class Answers:
     ) -> GraphQueryResult:
         """Answer a question from the scope's graph: the LLM writes ONE read-only query (Cypher on
         FalkorDB, validated and bound to the scope before it runs; a query plan on the SQLite
-        graph), memlane runs it (at most ``limit`` rows, ``timeout_ms`` on FalkorDB) and returns
+        and PostgreSQL graphs), memlane runs it (at most ``limit`` rows, ``timeout_ms`` on
+        FalkorDB and PostgreSQL) and returns
         the rows, the relations used with the memories that support them, and what ran."""
         question = arguments.validate_query(question)
         scope = exact_scope(user_id, agent_id, run_id)

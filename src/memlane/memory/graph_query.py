@@ -3,7 +3,7 @@ memlane runs it.
 
 The back end says what it runs (``GraphStore.query_dialect``): Cypher (FalkorDB: validated
 and rewritten before it runs, ``memlane.graph.query.validate_cypher``) or a ``QueryPlan`` (the
-SQLite graph's own recursive query). The model sees the scope's relationship and entity
+SQL graphs, SQLite and PostgreSQL: memlane's own recursive query, ``memlane.store.graph_plan``). The model sees the scope's relationship and entity
 names. A query the validator or the back end refuses is sent back to the model once with the
 reason; refused again, the call fails with an ``LLMError`` that says why (never an empty
 answer). memlane never runs a write the model wrote.
@@ -59,8 +59,8 @@ LLM_NEEDED = (
     "'http://localhost:8080/v1'}}}) for any OpenAI-compatible endpoint"
 )
 GRAPH_NEEDED = (
-    "graph_query() needs the graph: Memory.from_config({..., 'enable_graph': True}) (the embedded "
-    "SQLite graph) or a 'graph_store' such as falkordb"
+    "graph_query() needs the graph: Memory.from_config({..., 'enable_graph': True}) (the memory "
+    "store's own: SQLite or PostgreSQL) or a 'graph_store' such as falkordb"
 )
 
 
@@ -84,7 +84,7 @@ def graph_query(
     if dialect is None:
         raise ConfigError(
             f"graph questions (graph_query) are not supported on this graph back end "
-            f"({type(graph).__name__}); use the 'sqlite' or 'falkordb' graph_store"
+            f"({type(graph).__name__}); use the 'sqlite', 'postgres' or 'falkordb' graph_store"
         )
     data = _input(graph, scope, question, limit)
     messages = build_cypher_messages(data) if dialect == "cypher" else build_plan_messages(data)

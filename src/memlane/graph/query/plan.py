@@ -1,5 +1,5 @@
 """``QueryPlan``: the structured graph query the model fills on back ends without a query
-language (the SQLite graph), run by memlane's own recursive query. Every field is bounded
+language (the SQLite and PostgreSQL graphs), run by memlane's own recursive query. Every field is bounded
 (small models repeat items until ``max_tokens`` otherwise) and validated; the scope is never
 part of it: the code binds it."""
 
