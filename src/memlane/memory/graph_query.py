@@ -3,10 +3,10 @@ memlane runs it.
 
 The back end says what it runs (``GraphStore.query_dialect``): Cypher (FalkorDB: validated
 and rewritten before it runs, ``memlane.graph.query.validate_cypher``) or a ``QueryPlan`` (the
-SQL graphs, SQLite and PostgreSQL: memlane's own recursive query, ``memlane.store.graph_plan``). The model sees the scope's relationship and entity
-names. A query the validator or the back end refuses is sent back to the model once with the
-reason; refused again, the call fails with an ``LLMError`` that says why (never an empty
-answer). memlane never runs a write the model wrote.
+SQL graphs, SQLite and PostgreSQL: memlane's own recursive query, ``memlane.store.graph_plan``).
+The model sees the scope's relationship and entity names. A query the validator or the back
+end refuses is sent back to the model once with the reason; refused again, the call fails with
+an ``LLMError`` that says why (never an empty answer). memlane never runs a write the model wrote.
 """
 
 from __future__ import annotations

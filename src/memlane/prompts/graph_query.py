@@ -1,10 +1,10 @@
 """Graph questions: the model writes ONE read-only query for the scope's graph.
 
 On a Cypher back end (FalkorDB) it answers ``CypherAnswer`` (checked by
-``memlane.graph.query.validate_cypher`` before anything runs); on the SQL graphs (SQLite, PostgreSQL) it fills a
-``QueryPlan`` that memlane runs itself. The prompt shows the graph's shape and the scope's
-relationship and entity names (so the model uses names that exist); a refused query is sent
-back once with the reason (``repair_messages``).
+``memlane.graph.query.validate_cypher`` before anything runs); on the SQL graphs (SQLite,
+PostgreSQL) it fills a ``QueryPlan`` that memlane runs itself. The prompt shows the graph's
+shape and the scope's relationship and entity names (so the model uses names that exist); a
+refused query is sent back once with the reason (``repair_messages``).
 """
 
 from __future__ import annotations
