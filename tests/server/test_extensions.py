@@ -84,6 +84,7 @@ def test_oss_list_refuses_wrong_extensions(api: TestClient, memories: dict[str, 
     refused(api.get("/memories", params={**alice, "long_term": "true"}), 400, "run_id")
     refused(api.get("/memories", params={**alice, "long_term": "maybe"}), 422, "long_term")
     refused(api.get("/memories", params={"memory_type": "semantic"}), 400, "memory_type", "user_id")
+    assert api.get("/memories", params={"long_term": "false"}).status_code == 200  # the default: fine
 
 
 def test_oss_search_takes_the_extensions(api: TestClient, memories: dict[str, str]) -> None:

@@ -117,7 +117,7 @@ def list_memories(
 ) -> Any:
     ids = {k: v for k, v in {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}.items() if v}
     given: dict[str, Any] = {"memory_type": memory_type, "long_term": long_term, "as_of": as_of}
-    options = {k: v for k, v in given.items() if v is not None}
+    options = {k: v for k, v in given.items() if v is not None and v is not False}
     if not ids:
         if options:
             raise ApiError(400, "missing_identifier", f"{', '.join(options)}: {_NEED_ID}")
