@@ -56,7 +56,8 @@ def test_memory_details_tell_the_whole_story(tmp_path: Path) -> None:
     details = memory.memory_details(memory_id)
     assert details["memory"] is not None and details["memory"]["memory"] == "I like green tea"
     assert not details["deleted"]
-    assert [(v["version"], v["text"]) for v in details["versions"]] == [(1, "I like tea"), (2, "I like green tea")]
+    versions = [(v["version"], v["text"]) for v in details["versions"]]
+    assert versions == [(1, "I like tea"), (2, "I like green tea")]
     assert details["versions"][0]["expired_at"] is not None and details["versions"][1]["expired_at"] is None
     assert [h["event"] for h in details["history"]] == ["ADD", "UPDATE"]
     assert [(s["role"], s["content"]) for s in details["sources"]] == [("user", "I like tea")]
@@ -90,7 +91,8 @@ def test_graph_view_draws_current_and_invalidated_relations(moved: tuple[Memory,
     assert view["total_relations"] == 2 and view["total_entities"] == 3
     by_place = {r["destination"]: r for r in view["relations"]}
     assert by_place["Delhi"]["invalidated_at"] is not None and by_place["Delhi"]["memory_ids"] == [delhi]
-    assert by_place["Bangalore"]["invalidated_at"] is None and by_place["Bangalore"]["memory_ids"] == [bangalore]
+    assert by_place["Bangalore"]["invalidated_at"] is None
+    assert by_place["Bangalore"]["memory_ids"] == [bangalore]
     assert view["entities"][0] == {"id": by_place["Delhi"]["source_id"], "name": "alice", "degree": 2}
     current = memory.graph_view(user_id="alice", include_invalidated=False)
     assert [r["destination"] for r in current["relations"]] == ["Bangalore"]
@@ -115,8 +117,7 @@ def test_graph_view_checks_its_arguments(tmp_path: Path) -> None:
     for bad in (0, 1001, True, 2.5):
         with pytest.raises(InvalidInputError, match="max_entities"):
             memory.graph_view(user_id="alice", max_entities=bad)  # type: ignore[arg-type]
-    off = Memory({"embedder": {"provider": "hash", "config": {"embedding_dims": 64}},
-                  "vector_store": {"provider": "sqlite", "config": {"path": str(tmp_path / "off.db")}}})  # fmt: skip
+    off = Memory({**config(tmp_path / "off.db"), "enable_graph": False})
     assert off.graph_view(user_id="alice") == {
         "enabled": False, "entities": [], "relations": [], "total_entities": 0, "total_relations": 0,
         "truncated": False,

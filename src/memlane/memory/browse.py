@@ -14,7 +14,7 @@ from memlane.memory.backends import Backends
 from memlane.memory.read import get_memory, memory_history
 from memlane.memory.scope import exact_scope, validate_id
 from memlane.memory.times import live_filter
-from memlane.models import SCOPE_KEYS, MemoryRecord
+from memlane.models import SCOPE_KEYS, MemoryRecord, MemoryVersion
 from memlane.types import (
     GraphEntityItem,
     GraphViewResult,
@@ -65,13 +65,7 @@ class Browse:
             "id": memory_id,
             "memory": get_memory(self.backends, memory_id),
             "deleted": record is None,
-            "versions": [
-                MemoryVersionItem(
-                    version=v.version, text=v.text, valid_from=v.valid_from, valid_to=v.valid_to,
-                    recorded_at=v.recorded_at, expired_at=v.expired_at,
-                )  # fmt: skip
-                for v in store.versions(memory_id)
-            ],
+            "versions": [_version(v) for v in store.versions(memory_id)],
             "history": history,
             "sources": [
                 SourceMessageItem(id=m.id, role=m.role, content=m.content, name=m.name)
@@ -97,8 +91,10 @@ class Browse:
         scope = exact_scope(user_id, agent_id, run_id)
         if scope.is_empty():
             raise InvalidInputError("graph_view() needs a user_id, agent_id or run_id")
-        if isinstance(max_entities, bool) or not isinstance(max_entities, int) or not (
-            1 <= max_entities <= MAX_GRAPH_ENTITIES
+        if (
+            isinstance(max_entities, bool)
+            or not isinstance(max_entities, int)
+            or not (1 <= max_entities <= MAX_GRAPH_ENTITIES)
         ):
             raise InvalidInputError(
                 f"max_entities must be an integer from 1 to {MAX_GRAPH_ENTITIES}, got {max_entities!r}"
@@ -121,6 +117,17 @@ class Browse:
             total_relations=len(every),
             truncated=len(shown) < len(every),
         )
+
+
+def _version(v: MemoryVersion) -> MemoryVersionItem:
+    return MemoryVersionItem(
+        version=v.version,
+        text=v.text,
+        valid_from=v.valid_from,
+        valid_to=v.valid_to,
+        recorded_at=v.recorded_at,
+        expired_at=v.expired_at,
+    )
 
 
 def _scope_items(key: str, records: Sequence[MemoryRecord]) -> list[ScopeItem]:
