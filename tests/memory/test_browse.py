@@ -4,16 +4,15 @@ and the explain parts that add up to a search score."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from memlane import InvalidInputError, Memory, NotFoundError
+from memlane import AddResult, InvalidInputError, Memory, NotFoundError
 from memlane.llm import FakeLLM
 from tests.memory.test_graph_memory import add, answer, config
 
 
-def _ids(result: dict[str, Any]) -> list[str]:
+def _ids(result: AddResult) -> list[str]:
     return [r["id"] for r in result["results"] if r["event"] == "ADD"]
 
 
@@ -45,7 +44,7 @@ def test_scopes_count_current_memories_and_last_activity(tmp_path: Path) -> None
     alice = found[("user", "alice")]
     assert alice["total_memories"] == 2
     assert alice["last_activity"] == memory.get(first)["updated_at"]  # type: ignore[index]
-    assert alice["created_at"] is not None and alice["created_at"] <= alice["last_activity"]
+    assert alice["created_at"] is not None and alice["created_at"] <= str(alice["last_activity"])
     assert found[("agent", "helper")]["total_memories"] == 1
 
 
