@@ -1,0 +1,139 @@
+// Graph: the scope's entities and relations drawn with a small force layout (no library),
+// bounded to MAX_ENTITIES. Current relations are solid, invalidated ones dashed and grey.
+// Choosing a relation (click, or Enter on it or on its row below) lists the memories behind it.
+
+import { call } from "./api.js";
+import { attempt, memoryLink, scopeArgs, scopeLabel } from "./app.js";
+import { h, s, section, short, table, when } from "./dom.js";
+
+const MAX_ENTITIES = 150;
+const WIDTH = 960;
+const HEIGHT = 620;
+const state = { invalidated: true };
+
+function seeded(text) {
+  let value = 2166136261;
+  for (const char of text) value = Math.imul(value ^ char.charCodeAt(0), 16777619);
+  return ((value >>> 0) % 10000) / 10000;
+}
+
+/** Positions for the nodes: repulsion between all, springs along edges, a pull to the centre. */
+export function layout(entities, relations, iterations = 300) {
+  const nodes = entities.map((e, i) => {
+    const angle = 2 * Math.PI * seeded(e.id);
+    const radius = 60 + 220 * seeded(e.id + "r") + i * 0.2;
+    return { id: e.id, x: WIDTH / 2 + radius * Math.cos(angle), y: HEIGHT / 2 + radius * Math.sin(angle), dx: 0, dy: 0 };
+  });
+  const at = new Map(nodes.map((n) => [n.id, n]));
+  const edges = relations.map((r) => [at.get(r.source_id), at.get(r.destination_id)]).filter(([a, b]) => a && b && a !== b);
+  const ideal = Math.max(40, Math.min(140, Math.sqrt((WIDTH * HEIGHT) / Math.max(nodes.length, 1)) * 0.8));
+  for (let step = 0; step < iterations; step++) {
+    const heat = 8 * (1 - step / iterations) + 0.5;
+    for (const n of nodes) { n.dx = (WIDTH / 2 - n.x) * 0.01; n.dy = (HEIGHT / 2 - n.y) * 0.01; }
+    for (let i = 0; i < nodes.length; i++) {
+      for (let j = i + 1; j < nodes.length; j++) {
+        const a = nodes[i], b = nodes[j];
+        let x = a.x - b.x, y = a.y - b.y;
+        const d2 = Math.max(x * x + y * y, 1);
+        const force = (ideal * ideal) / d2;
+        x *= force; y *= force;
+        a.dx += x; a.dy += y; b.dx -= x; b.dy -= y;
+      }
+    }
+    for (const [a, b] of edges) {
+      const x = b.x - a.x, y = b.y - a.y;
+      const d = Math.max(Math.sqrt(x * x + y * y), 1);
+      const pull = (d - ideal) / d * 0.1;
+      a.dx += x * pull; a.dy += y * pull; b.dx -= x * pull; b.dy -= y * pull;
+    }
+    for (const n of nodes) {
+      const d = Math.sqrt(n.dx * n.dx + n.dy * n.dy) || 1;
+      const move = Math.min(d, heat);
+      n.x = Math.min(WIDTH - 30, Math.max(30, n.x + (n.dx / d) * move));
+      n.y = Math.min(HEIGHT - 20, Math.max(20, n.y + (n.dy / d) * move));
+    }
+  }
+  return at;
+}
+
+function triple(r) {
+  return `${r.source} ${r.relationship.replaceAll("_", " ")} ${r.destination}`;
+}
+
+async function showRelation(panel, relation) {
+  panel.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  const memories = await Promise.all(relation.memory_ids.map((id) => call("get", { memory_id: id })));
+  panel.replaceChildren(
+    h("h3", { tabindex: "-1" }, triple(relation)),
+    h("p", {}, relation.invalidated_at ? ["Invalidated ", when(relation.invalidated_at), " (a newer fact replaced it)"] : "Current",
+      " · valid from ", when(relation.valid_from), relation.valid_to ? [" to ", when(relation.valid_to)] : null,
+      ` · stated ${relation.mentions} time(s)`),
+    relation.memory_ids.length
+      ? h("ul", { class: "behind" }, relation.memory_ids.map((id, i) => h("li", {},
+        h("a", { href: memoryLink(id) }, memories[i] ? memories[i].memory : `memory ${short(id)} (deleted)`))))
+      : h("p", { class: "empty" }, "No memory behind it (imported without one)."),
+  );
+  panel.querySelector("h3").focus();
+}
+
+function drawing(view, choose) {
+  const at = layout(view.entities, view.relations);
+  const edges = view.relations.filter((r) => at.has(r.source_id) && at.has(r.destination_id)).map((r) => {
+    const a = at.get(r.source_id), b = at.get(r.destination_id);
+    const edge = s("g", { class: "edge" + (r.invalidated_at ? " invalidated" : ""), tabindex: "0", role: "button",
+      "aria-label": triple(r) + (r.invalidated_at ? " (invalidated)" : "") },
+    s("title", {}, triple(r) + (r.invalidated_at ? " (invalidated)" : "")),
+    s("line", { class: "hit", x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
+    s("line", { class: "stroke", x1: a.x, y1: a.y, x2: b.x, y2: b.y, "marker-end": "url(#arrow)" }),
+    s("text", { class: "edge-label", x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 4 }, r.relationship));
+    edge.addEventListener("click", () => choose(r));
+    edge.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); choose(r); }
+    });
+    return edge;
+  });
+  const nodes = view.entities.map((e) => {
+    const p = at.get(e.id);
+    return s("g", { class: "node" }, s("title", {}, `${e.name}: ${e.degree} relation(s)`),
+      s("circle", { cx: p.x, cy: p.y, r: 5 + Math.min(e.degree, 10) }),
+      s("text", { x: p.x, y: p.y - 9 - Math.min(e.degree, 10) }, e.name));
+  });
+  return s("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "graph", role: "group", "aria-label": "Graph picture: relations are buttons" },
+    s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "16", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
+      s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow" }))),
+    s("g", {}, edges), s("g", {}, nodes));
+}
+
+export async function renderGraph(container, scope) {
+  const view = await call("graph_view", { ...scopeArgs(scope), max_entities: MAX_ENTITIES, include_invalidated: state.invalidated });
+  container.append(h("h1", {}, "Graph of " + scopeLabel(scope)));
+  if (!view.enabled) {
+    container.append(h("p", { class: "empty" }, "The graph is off on this server (enable_graph, or a graph_store in its config)."));
+    return;
+  }
+  const panel = h("div", { class: "relation-detail", "aria-live": "polite" }, h("p", { class: "muted" }, "Choose a relation to see the memories behind it."));
+  const choose = (relation) => attempt(() => showRelation(panel, relation));
+  const toggle = h("input", { type: "checkbox", id: "show-invalidated", checked: state.invalidated });
+  toggle.addEventListener("change", () => attempt(async () => {
+    state.invalidated = toggle.checked;
+    container.replaceChildren();
+    await renderGraph(container, scope);
+    document.getElementById("show-invalidated").focus();
+  }));
+  const summary = `${view.entities.length} of ${view.total_entities} entities, ${view.relations.length} of ${view.total_relations} relations` +
+    (view.truncated ? ` (the ${MAX_ENTITIES} most connected entities are drawn)` : "");
+  container.append(
+    h("p", { class: "status" }, summary),
+    h("div", { class: "toolbar" },
+      h("div", { class: "check" }, toggle, h("label", { for: "show-invalidated" }, "Show invalidated relations")),
+      h("ul", { class: "legend", "aria-label": "Legend" },
+        h("li", {}, h("span", { class: "line current" }), "current relation"),
+        h("li", {}, h("span", { class: "line invalidated" }), "invalidated (replaced or ended)"))),
+    view.relations.length ? drawing(view, choose) : h("p", { class: "empty" }, "No relation in this scope yet."),
+    panel,
+    view.relations.length ? section("Relations", table(`${view.relations.length} relation(s), newest first`,
+      ["Relation", "Status", "Recorded", "Memories"],
+      view.relations.map((r) => [triple(r), r.invalidated_at ? h("span", { class: "invalidated" }, "invalidated") : "current",
+        when(r.created_at), h("button", { type: "button", class: "quiet", onclick: () => choose(r) }, `Show ${r.memory_ids.length} memory(ies)`)]))) : null,
+  );
+}
