@@ -2,7 +2,7 @@
 
 import { call } from "./api.js";
 import { attempt, memoryLink, scopeArgs, scopeLabel } from "./app.js";
-import { field, h, short, table, when } from "./dom.js";
+import { add, field, h, short, table, when, put } from "./dom.js";
 
 function links(ids) {
   return ids.length ? h("span", {}, ids.map((id, i) => [i ? ", " : "", h("a", { href: memoryLink(id) }, short(id))])) : "—";
@@ -30,10 +30,10 @@ export async function renderContext(container, scope) {
     event.preventDefault();
     attempt(async () => {
       const context = await call("get_context", { query: query.value, ...scopeArgs(scope), max_tokens: Number(budget.value) });
-      out.replaceChildren(...result(context));
+      put(out, ...result(context));
     });
   });
-  container.append(
+  add(container, 
     h("h1", {}, "Context preview for " + scopeLabel(scope)),
     h("p", {}, "The block get_context would put in a prompt for this question: profile slots, relations and memories, each tagged so an answer can cite it."),
     form,

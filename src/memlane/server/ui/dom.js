@@ -17,6 +17,17 @@ function fill(el, attrs, children) {
   return el;
 }
 
+/** Replace the children of ``el`` (null, undefined and false are skipped). */
+export function put(el, ...children) {
+  el.replaceChildren();
+  return fill(el, {}, children);
+}
+
+/** Add children to ``el`` (null, undefined and false are skipped). */
+export function add(el, ...children) {
+  return fill(el, {}, children);
+}
+
 /** An HTML element: h("a", {href: "#/x"}, "text", otherNode). */
 export function h(tag, attrs = {}, ...children) {
   return fill(document.createElement(tag), attrs, children);

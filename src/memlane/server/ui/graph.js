@@ -4,11 +4,12 @@
 
 import { call } from "./api.js";
 import { attempt, memoryLink, scopeArgs, scopeLabel } from "./app.js";
-import { h, s, section, short, table, when } from "./dom.js";
+import { add, h, s, section, short, table, when, put } from "./dom.js";
 
 const MAX_ENTITIES = 150;
 const WIDTH = 960;
 const HEIGHT = 620;
+const MARGIN = 70;
 const state = { invalidated: true };
 
 function seeded(text) {
@@ -26,10 +27,10 @@ export function layout(entities, relations, iterations = 300) {
   });
   const at = new Map(nodes.map((n) => [n.id, n]));
   const edges = relations.map((r) => [at.get(r.source_id), at.get(r.destination_id)]).filter(([a, b]) => a && b && a !== b);
-  const ideal = Math.max(40, Math.min(140, Math.sqrt((WIDTH * HEIGHT) / Math.max(nodes.length, 1)) * 0.8));
+  const ideal = Math.max(40, Math.min(120, Math.sqrt((WIDTH * HEIGHT) / Math.max(nodes.length, 1)) * 0.6));
   for (let step = 0; step < iterations; step++) {
     const heat = 8 * (1 - step / iterations) + 0.5;
-    for (const n of nodes) { n.dx = (WIDTH / 2 - n.x) * 0.01; n.dy = (HEIGHT / 2 - n.y) * 0.01; }
+    for (const n of nodes) { n.dx = (WIDTH / 2 - n.x) * 0.03; n.dy = (HEIGHT / 2 - n.y) * 0.03; }
     for (let i = 0; i < nodes.length; i++) {
       for (let j = i + 1; j < nodes.length; j++) {
         const a = nodes[i], b = nodes[j];
@@ -49,8 +50,8 @@ export function layout(entities, relations, iterations = 300) {
     for (const n of nodes) {
       const d = Math.sqrt(n.dx * n.dx + n.dy * n.dy) || 1;
       const move = Math.min(d, heat);
-      n.x = Math.min(WIDTH - 30, Math.max(30, n.x + (n.dx / d) * move));
-      n.y = Math.min(HEIGHT - 20, Math.max(20, n.y + (n.dy / d) * move));
+      n.x = Math.min(WIDTH - MARGIN, Math.max(MARGIN, n.x + (n.dx / d) * move));
+      n.y = Math.min(HEIGHT - MARGIN / 2, Math.max(MARGIN, n.y + (n.dy / d) * move));
     }
   }
   return at;
@@ -61,9 +62,9 @@ function triple(r) {
 }
 
 async function showRelation(panel, relation) {
-  panel.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  put(panel, h("p", { class: "muted" }, "Loading…"));
   const memories = await Promise.all(relation.memory_ids.map((id) => call("get", { memory_id: id })));
-  panel.replaceChildren(
+  put(panel, 
     h("h3", { tabindex: "-1" }, triple(relation)),
     h("p", {}, relation.invalidated_at ? ["Invalidated ", when(relation.invalidated_at), " (a newer fact replaced it)"] : "Current",
       " · valid from ", when(relation.valid_from), relation.valid_to ? [" to ", when(relation.valid_to)] : null,
@@ -106,9 +107,9 @@ function drawing(view, choose) {
 
 export async function renderGraph(container, scope) {
   const view = await call("graph_view", { ...scopeArgs(scope), max_entities: MAX_ENTITIES, include_invalidated: state.invalidated });
-  container.append(h("h1", {}, "Graph of " + scopeLabel(scope)));
+  add(container, h("h1", {}, "Graph of " + scopeLabel(scope)));
   if (!view.enabled) {
-    container.append(h("p", { class: "empty" }, "The graph is off on this server (enable_graph, or a graph_store in its config)."));
+    add(container, h("p", { class: "empty" }, "The graph is off on this server (enable_graph, or a graph_store in its config)."));
     return;
   }
   const panel = h("div", { class: "relation-detail", "aria-live": "polite" }, h("p", { class: "muted" }, "Choose a relation to see the memories behind it."));
@@ -116,13 +117,13 @@ export async function renderGraph(container, scope) {
   const toggle = h("input", { type: "checkbox", id: "show-invalidated", checked: state.invalidated });
   toggle.addEventListener("change", () => attempt(async () => {
     state.invalidated = toggle.checked;
-    container.replaceChildren();
+    put(container);
     await renderGraph(container, scope);
     document.getElementById("show-invalidated").focus();
   }));
   const summary = `${view.entities.length} of ${view.total_entities} entities, ${view.relations.length} of ${view.total_relations} relations` +
     (view.truncated ? ` (the ${MAX_ENTITIES} most connected entities are drawn)` : "");
-  container.append(
+  add(container, 
     h("p", { class: "status" }, summary),
     h("div", { class: "toolbar" },
       h("div", { class: "check" }, toggle, h("label", { for: "show-invalidated" }, "Show invalidated relations")),

@@ -3,9 +3,10 @@
 
 import { call } from "./api.js";
 import { attempt, memoryLink, scopeArgs, scopeLabel } from "./app.js";
-import { field, h, table, when } from "./dom.js";
+import { add, field, h, table, when, put } from "./dom.js";
 
 const PAGE_SIZE = 20;
+const SEARCH_TOP_K = 10;
 const TYPES = ["semantic", "episodic", "procedural"];
 
 /** The parts of a search score (explain), in the order the bar draws them. */
@@ -111,7 +112,7 @@ async function results(scope) {
   const filters = dateFilters();
   const args = { ...scopeArgs(scope), ...(filters ? { filters } : {}), ...(state.type ? { memory_type: state.type } : {}) };
   if (state.query) {
-    const found = await call("search", { query: state.query, ...args, explain: true, top_k: PAGE_SIZE });
+    const found = await call("search", { query: state.query, ...args, explain: true, top_k: SEARCH_TOP_K });
     return { items: found.results, status: `${found.results.length} best match(es) for “${state.query}”` };
   }
   const page = await call("get_all", { ...args, page: state.page, page_size: PAGE_SIZE });
@@ -138,7 +139,7 @@ export async function renderMemories(container, scope) {
     const found = await results(scope);
     const headers = ["Memory", "Type", "Created", "Updated", "Source"];
     if (state.query) headers.push("Score", "Why it ranked here");
-    list.replaceChildren(
+    put(list, 
       h("p", { class: "status", tabindex: "-1" }, found.status),
       found.items.length
         ? table(state.query ? "Search results, best first" : "Memories, newest first", headers, rows(found.items, Boolean(state.query)), { class: "memories" })
@@ -148,7 +149,7 @@ export async function renderMemories(container, scope) {
     search.querySelector(".clear").hidden = !state.query;
   });
   const search = searchForm(redraw);
-  container.append(
+  add(container, 
     h("h1", {}, "Memories of " + scopeLabel(scope)),
     h("div", { class: "toolbar" }, search, filtersForm(scope, redraw)),
     list,

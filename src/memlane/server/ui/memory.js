@@ -3,7 +3,7 @@
 
 import { call } from "./api.js";
 import { attempt, memoryLink, render, scopeLabel, scopeLink, scopeOf, showMessage } from "./app.js";
-import { field, h, section, short, table, when } from "./dom.js";
+import { add, field, h, section, short, table, when, put } from "./dom.js";
 
 export const DELETE_TEXT =
   "Delete hides this memory from reads, search and context. Its versions, its history (with a DELETE row) " +
@@ -107,7 +107,7 @@ function relationRows(details) {
 export async function renderMemory(container, memoryId) {
   const details = await call("memory_details", { memory_id: memoryId });
   const item = details.memory;
-  container.append(
+  add(container, 
     h("h1", {}, item ? "Memory" : "Deleted memory"),
     h("p", { class: "memory-text" }, item ? item.memory : (details.versions.at(-1) || {}).text || ""),
     h("p", { id: "memory-status", role: "status", class: "ok" }),

@@ -2,7 +2,7 @@
 
 import { call } from "./api.js";
 import { attempt, memoryLink, scopeArgs, scopeLabel } from "./app.js";
-import { h, section, short, table, when } from "./dom.js";
+import { add, h, section, short, table, when, put } from "./dom.js";
 
 function memory(id) {
   return id ? h("a", { href: memoryLink(id) }, short(id)) : h("span", { class: "muted" }, "—");
@@ -10,7 +10,7 @@ function memory(id) {
 
 async function showHistory(panel, scope, key) {
   const versions = await call("profile_history", { key, ...scopeArgs(scope) });
-  panel.replaceChildren(section(`History of ${key}`, table(`${versions.length} value(s), oldest first`,
+  put(panel, section(`History of ${key}`, table(`${versions.length} value(s), oldest first`,
     ["Value", "Valid from", "Valid to", "Recorded", "Superseded", "From memory"],
     versions.map((v) => [v.value, when(v.valid_from), when(v.valid_to), when(v.recorded_at),
       v.expired_at ? when(v.expired_at) : "current", memory(v.memory_id)]))));
@@ -21,7 +21,7 @@ async function showHistory(panel, scope, key) {
 export async function renderProfile(container, scope) {
   const result = await call("get_profile", scopeArgs(scope));
   const panel = h("div", { class: "history", "aria-live": "polite" });
-  container.append(
+  add(container, 
     h("h1", {}, "Profile of " + scopeLabel(scope)),
     h("p", {}, "The slots memlane keeps about this owner; a new value keeps the old one in the slot's history."),
     result.slots.length

@@ -2,10 +2,10 @@
 
 import { call } from "./api.js";
 import { scopeLink } from "./app.js";
-import { h, table, when } from "./dom.js";
+import { add, h, table, when, put } from "./dom.js";
 
 export async function renderScopes(container) {
-  container.append(h("h1", {}, "Scopes"), h("p", { class: "muted" }, "Loading…"));
+  add(container, h("h1", {}, "Scopes"), h("p", { class: "muted" }, "Loading…"));
   const scopes = await call("scopes");
   const rows = scopes.map((scope) => [
     scope.type,
@@ -13,7 +13,7 @@ export async function renderScopes(container) {
     String(scope.total_memories),
     when(scope.last_activity),
   ]);
-  container.replaceChildren(
+  put(container, 
     h("h1", {}, "Scopes"),
     h("p", {}, "Each user, agent and run of this key's tenant that has memories. Pick one to browse it."),
     scopes.length
