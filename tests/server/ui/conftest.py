@@ -28,15 +28,6 @@ LAUNCH_ARGS = [
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: `make install` installs Debian's chromium and chromium-driver "
-        "(or set MEMLANE_CHROMIUM to a Chromium binary)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
-
-
 def _answer(facts: list[str], relations: list[tuple[str, str, str]], replaces: bool = False,
             **slots: str) -> dict[str, Any]:  # fmt: skip
     names = sorted({name for s, _, d in relations for name in (s, d)})
@@ -127,6 +118,8 @@ def seeded() -> Iterator[Seeded]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:

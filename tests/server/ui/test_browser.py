@@ -6,13 +6,22 @@ serious or critical axe-core violation (colour contrast included) on each main v
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.server.ui.conftest import Seeded, screenshot
+from tests.server.ui.conftest import CHROMIUM, Seeded, screenshot
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: `make install` installs Debian's chromium and chromium-driver "
+        "(or set MEMLANE_CHROMIUM to a Chromium binary)",
+        allow_module_level=True,
+    )
+pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
+Axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="the test extra installs it").Axe
 
 pytestmark = pytest.mark.integration
 
@@ -216,3 +225,15 @@ def test_the_main_flow_by_keyboard_alone(page: Any, seeded: Seeded) -> None:
     _tab_to(page, ".relation-detail a")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Memory", exact=True).wait_for()
+
+
+def test_serve_says_where_the_page_is(seeded: Seeded) -> None:
+    assert f"memory browser: {seeded.server.url}/ui" in seeded.server.log()
+    page = httpx.get(seeded.server.url + "/ui")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for name, kind in (("app.js", "text/javascript"), ("app.css", "text/css"), ("layout.js", "text/javascript")):
+        served = httpx.get(f"{seeded.server.url}/ui/static/{name}")
+        assert served.status_code == 200 and served.headers["content-type"].startswith(kind), name
+    for missing in ("nope.js", "..%2Fapp.py", "%2E%2E%2F%2E%2E%2Fconfig.py"):
+        assert httpx.get(f"{seeded.server.url}/ui/static/{missing}").status_code == 404, missing

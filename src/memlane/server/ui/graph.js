@@ -1,61 +1,14 @@
-// Graph: the scope's entities and relations drawn with a small force layout (no library),
+// Graph: the scope's entities and relations drawn with a small force layout (layout.js),
 // bounded to MAX_ENTITIES. Current relations are solid, invalidated ones dashed and grey.
 // Choosing a relation (click, or Enter on it or on its row below) lists the memories behind it.
 
 import { call } from "./api.js";
 import { attempt, memoryLink, scopeArgs, scopeLabel } from "./app.js";
 import { add, h, s, section, short, table, when, put } from "./dom.js";
+import { HEIGHT, WIDTH, layout } from "./layout.js";
 
 const MAX_ENTITIES = 150;
-const WIDTH = 960;
-const HEIGHT = 620;
-const MARGIN = 70;
 const state = { invalidated: true };
-
-function seeded(text) {
-  let value = 2166136261;
-  for (const char of text) value = Math.imul(value ^ char.charCodeAt(0), 16777619);
-  return ((value >>> 0) % 10000) / 10000;
-}
-
-/** Positions for the nodes: repulsion between all, springs along edges, a pull to the centre. */
-export function layout(entities, relations, iterations = 300) {
-  const nodes = entities.map((e, i) => {
-    const angle = 2 * Math.PI * seeded(e.id);
-    const radius = 60 + 220 * seeded(e.id + "r") + i * 0.2;
-    return { id: e.id, x: WIDTH / 2 + radius * Math.cos(angle), y: HEIGHT / 2 + radius * Math.sin(angle), dx: 0, dy: 0 };
-  });
-  const at = new Map(nodes.map((n) => [n.id, n]));
-  const edges = relations.map((r) => [at.get(r.source_id), at.get(r.destination_id)]).filter(([a, b]) => a && b && a !== b);
-  const ideal = Math.max(40, Math.min(120, Math.sqrt((WIDTH * HEIGHT) / Math.max(nodes.length, 1)) * 0.6));
-  for (let step = 0; step < iterations; step++) {
-    const heat = 8 * (1 - step / iterations) + 0.5;
-    for (const n of nodes) { n.dx = (WIDTH / 2 - n.x) * 0.03; n.dy = (HEIGHT / 2 - n.y) * 0.03; }
-    for (let i = 0; i < nodes.length; i++) {
-      for (let j = i + 1; j < nodes.length; j++) {
-        const a = nodes[i], b = nodes[j];
-        let x = a.x - b.x, y = a.y - b.y;
-        const d2 = Math.max(x * x + y * y, 1);
-        const force = (ideal * ideal) / d2;
-        x *= force; y *= force;
-        a.dx += x; a.dy += y; b.dx -= x; b.dy -= y;
-      }
-    }
-    for (const [a, b] of edges) {
-      const x = b.x - a.x, y = b.y - a.y;
-      const d = Math.max(Math.sqrt(x * x + y * y), 1);
-      const pull = (d - ideal) / d * 0.1;
-      a.dx += x * pull; a.dy += y * pull; b.dx -= x * pull; b.dy -= y * pull;
-    }
-    for (const n of nodes) {
-      const d = Math.sqrt(n.dx * n.dx + n.dy * n.dy) || 1;
-      const move = Math.min(d, heat);
-      n.x = Math.min(WIDTH - MARGIN, Math.max(MARGIN, n.x + (n.dx / d) * move));
-      n.y = Math.min(HEIGHT - MARGIN / 2, Math.max(MARGIN, n.y + (n.dy / d) * move));
-    }
-  }
-  return at;
-}
 
 function triple(r) {
   return `${r.source} ${r.relationship.replaceAll("_", " ")} ${r.destination}`;
