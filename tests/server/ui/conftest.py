@@ -28,6 +28,7 @@ LAUNCH_ARGS = [
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 
+
 def _answer(facts: list[str], relations: list[tuple[str, str, str]], replaces: bool = False,
             **slots: str) -> dict[str, Any]:  # fmt: skip
     names = sorted({name for s, _, d in relations for name in (s, d)})
@@ -42,13 +43,21 @@ def _answer(facts: list[str], relations: list[tuple[str, str, str]], replaces: b
 
 
 SCRIPT = [
-    _answer(["Lives in Delhi", "Likes cricket"], [("user", "lives_in", "Delhi"), ("user", "likes", "cricket")],
-            home_city="Delhi"),
-    _answer(["Moved to Bangalore"], [("user", "lives_in", "Bangalore")], replaces=True, home_city="Bangalore"),
-    _answer(["Works at Acme as a data engineer", "Acme is based in Berlin"],
-            [("user", "works_at", "Acme"), ("Acme", "located_in", "Berlin")], employer="Acme",
-            occupation="data engineer"),
-]  # fmt: skip
+    _answer(
+        ["Lives in Delhi", "Likes cricket"],
+        [("user", "lives_in", "Delhi"), ("user", "likes", "cricket")],
+        home_city="Delhi",
+    ),
+    _answer(
+        ["Moved to Bangalore"], [("user", "lives_in", "Bangalore")], replaces=True, home_city="Bangalore"
+    ),
+    _answer(
+        ["Works at Acme as a data engineer", "Acme is based in Berlin"],
+        [("user", "works_at", "Acme"), ("Acme", "located_in", "Berlin")],
+        employer="Acme",
+        occupation="data engineer",
+    ),
+]
 """The scripted LLM replies of alice's three adds (every tenant's FakeLLM gets the same queue)."""
 
 CONFIG: dict[str, Any] = {

@@ -232,7 +232,11 @@ def test_serve_says_where_the_page_is(seeded: Seeded) -> None:
     page = httpx.get(seeded.server.url + "/ui")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    for name, kind in (("app.js", "text/javascript"), ("app.css", "text/css"), ("layout.js", "text/javascript")):
+    for name, kind in (
+        ("app.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("layout.js", "text/javascript"),
+    ):
         served = httpx.get(f"{seeded.server.url}/ui/static/{name}")
         assert served.status_code == 200 and served.headers["content-type"].startswith(kind), name
     for missing in ("nope.js", "..%2Fapp.py", "%2E%2E%2F%2E%2E%2Fconfig.py"):

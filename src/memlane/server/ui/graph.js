@@ -34,7 +34,7 @@ function drawing(view, choose) {
   const at = layout(view.entities, view.relations);
   const edges = view.relations.filter((r) => at.has(r.source_id) && at.has(r.destination_id)).map((r) => {
     const a = at.get(r.source_id), b = at.get(r.destination_id);
-    const edge = s("g", { class: "edge" + (r.invalidated_at ? " invalidated" : ""), tabindex: "0", role: "button",
+    const edge = s("g", { class: "edge" + (r.invalidated_at ? " invalidated" : ""), tabindex: "0", role: "button", "data-id": r.id,
       "aria-label": triple(r) + (r.invalidated_at ? " (invalidated)" : "") },
     s("title", {}, triple(r) + (r.invalidated_at ? " (invalidated)" : "")),
     s("line", { class: "hit", x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
@@ -66,7 +66,10 @@ export async function renderGraph(container, scope) {
     return;
   }
   const panel = h("div", { class: "relation-detail", "aria-live": "polite" }, h("p", { class: "muted" }, "Choose a relation to see the memories behind it."));
-  const choose = (relation) => attempt(() => showRelation(panel, relation));
+  const choose = (relation) => {
+    for (const edge of container.querySelectorAll("g.edge")) edge.classList.toggle("chosen", edge.dataset.id === relation.id);
+    return attempt(() => showRelation(panel, relation));
+  };
   const toggle = h("input", { type: "checkbox", id: "show-invalidated", checked: state.invalidated });
   toggle.addEventListener("change", () => attempt(async () => {
     state.invalidated = toggle.checked;
@@ -88,6 +91,7 @@ export async function renderGraph(container, scope) {
     view.relations.length ? section("Relations", table(`${view.relations.length} relation(s), newest first`,
       ["Relation", "Status", "Recorded", "Memories"],
       view.relations.map((r) => [triple(r), r.invalidated_at ? h("span", { class: "invalidated" }, "invalidated") : "current",
-        when(r.created_at), h("button", { type: "button", class: "quiet", onclick: () => choose(r) }, `Show ${r.memory_ids.length} memory(ies)`)]))) : null,
+        when(r.created_at), h("button", { type: "button", class: "quiet", "aria-label": `Show the memories behind ${triple(r)}`, onclick: () => choose(r) },
+          `Show ${r.memory_ids.length} memory(ies)`)]))) : null,
   );
 }
