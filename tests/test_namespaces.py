@@ -65,9 +65,9 @@ NAMESPACES: dict[str, list[str]] = {
         "AddResult", "AddResultItem", "ChatResult", "ChatUsage", "ContextCitation", "ContextResult",
         "DeleteResult", "GetAllResult", "GraphEntityItem", "GraphQueryResult", "GraphViewResult",
         "HistoryItem", "Id", "MemoryDetails", "MemoryItem", "MemoryVersionItem", "MessageDict", "Messages",
-        "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PromoteResult", "PruneResult", "PurgeResult",
-        "ReprocessResult", "ReprocessedAdd", "ScopeItem", "SearchItem", "SearchResult", "SourceMessageItem",
-        "TimeLike", "UpdateResult",
+        "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PromoteResult", "PruneResult",
+        "PurgeResult", "ReprocessResult", "ReprocessedAdd", "ScopeItem", "SearchItem", "SearchResult",
+        "SourceMessageItem", "TimeLike", "UpdateResult",
     ],
     "memlane.cli": ["cli", "main"],
 }  # fmt: skip
