@@ -137,3 +137,35 @@ def test_explain_parts_add_up_to_the_raw_score(moved: tuple[Memory, str, str]) -
         assert details["raw_score"] / details["max_possible_score"] == pytest.approx(item["score"])
     assert any(item["score_details"]["keyword_part"] > 0 for item in results)
     assert any(item["score_details"]["entity_boost"] > 0 for item in results)
+
+
+@pytest.mark.integration
+def test_the_browser_reads_work_on_postgresql(postgres_url: str) -> None:
+    llm = FakeLLM(
+        [
+            answer([add("ADD", "Lives in Delhi")], [("user", "lives_in", "Delhi")]),
+            answer([add("ADD", "Moved to Bangalore")], [("user", "lives_in", "Bangalore")], replaces=True),
+        ]
+    )
+    pg = {
+        "embedder": {"provider": "hash", "config": {"embedding_dims": 64}},
+        "vector_store": {"provider": "postgres", "config": {"url": postgres_url}},
+        "enable_graph": True,
+    }
+    with Memory(pg, llm=llm) as memory:
+        delhi = _ids(memory.add("I live in Delhi", user_id="alice"))[0]
+        bangalore = _ids(memory.add("I moved to Bangalore", user_id="alice"))[0]
+        memory.update(bangalore, "Moved to Bangalore in June")
+        assert [(s["type"], s["id"], s["total_memories"]) for s in memory.scopes()] == [("user", "alice", 2)]
+        details = memory.memory_details(bangalore)
+        assert [v["text"] for v in details["versions"]] == [
+            "Moved to Bangalore",
+            "Moved to Bangalore in June",
+        ]
+        assert [s["content"] for s in details["sources"]] == ["I moved to Bangalore"]
+        assert [r["destination"] for r in details["relations"]] == ["Bangalore"]
+        view = memory.graph_view(user_id="alice")
+        assert {(r["destination"], r["invalidated_at"] is None) for r in view["relations"]} == {
+            ("Delhi", False), ("Bangalore", True)
+        }  # fmt: skip
+        assert memory.memory_details(delhi)["relations"][0]["invalidated_at"] is not None
