@@ -6,6 +6,7 @@ serious or critical axe-core violation (colour contrast included) on each main v
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,11 @@ def test_login_pick_search_open_edit_delete(page: Any, seeded: Seeded) -> None:
     page.get_by_role("button", name="Apply filters").click()
     page.get_by_text("Page 1 of 1 · 6 memories").wait_for()
     page.get_by_label("Type").select_option("")
+    page.get_by_label("Created from").fill("2099-01-01")
+    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_text("Page 1 of 1 · 0 memories").wait_for()
+    page.get_by_label("Created from").fill("")
+    page.get_by_label("Created until").fill(datetime.now(UTC).date().isoformat())
     page.get_by_role("button", name="Apply filters").click()
     page.get_by_text("Page 1 of 2 · 27 memories").wait_for()
 
@@ -111,6 +117,13 @@ def test_login_pick_search_open_edit_delete(page: Any, seeded: Seeded) -> None:
     page.get_by_role("button", name="Purge for good…").click()
     assert "No copy of the text remains" in page.get_by_role("dialog").inner_text()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    assert page.get_by_role("heading", name="Deleted memory").is_visible()
+    garden = seeded.alice["Grows basil on the balcony"]
+    page.goto(seeded.server.url + "/ui#/memory/" + garden)
+    page.get_by_role("heading", name="Memory", exact=True).wait_for()
+    page.get_by_role("button", name="Purge for good…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Purge for good").click()
+    page.get_by_role("heading", name="Memories of user alice").wait_for()
 
     with seeded.api("alpha") as alpha:
         got = alpha.post("/memlane/v1/get", json={"memory_id": cricket}).json()
@@ -120,7 +133,13 @@ def test_login_pick_search_open_edit_delete(page: Any, seeded: Seeded) -> None:
         desk = seeded.alice["Uses a standing desk"]
         assert alpha.post("/memlane/v1/get", json={"memory_id": desk}).json() is None
         listed = alpha.post("/memlane/v1/get_all", json={"user_id": "alice", "page_size": 100}).json()
-        assert listed["count"] == 26
+        assert listed["count"] == 25  # one deleted, one purged
+        assert alpha.post("/memlane/v1/history", json={"memory_id": desk}).json()[-1]["event"] == "DELETE"
+        purged = alpha.post("/memlane/v1/memory_details", json={"memory_id": garden})
+        assert (
+            purged.status_code == 404
+            and alpha.post("/memlane/v1/history", json={"memory_id": garden}).json() == []
+        )
 
 
 def test_graph_profile_and_context_views(page: Any, seeded: Seeded) -> None:
