@@ -213,6 +213,8 @@ def test_the_main_flow_by_keyboard_alone(page: Any, seeded: Seeded) -> None:
     page.get_by_role("heading", name="Scopes", level=1).wait_for()
     _tab_to(page, "a.scope-link")
     assert page.evaluate("document.activeElement.textContent") == "alice"
+    outline = "(s => s.outlineStyle + ' ' + s.outlineWidth)(getComputedStyle(document.activeElement))"
+    assert page.evaluate(outline) == "solid 3px"  # the focus is visible
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Memories of user alice").wait_for()
     _tab_to(page, "input[type=search]")
