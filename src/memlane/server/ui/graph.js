@@ -5,7 +5,7 @@
 import { call } from "./api.js";
 import { attempt, memoryLink, scopeArgs, scopeLabel } from "./app.js";
 import { add, h, s, section, short, table, when, put } from "./dom.js";
-import { HEIGHT, WIDTH, layout } from "./layout.js";
+import { HEIGHT, WIDTH, bestLayout } from "./layout.js";
 
 const MAX_ENTITIES = 150;
 const state = { invalidated: true };
@@ -31,14 +31,18 @@ async function showRelation(panel, relation) {
 }
 
 function drawing(view, choose) {
-  const at = layout(view.entities, view.relations);
+  const at = bestLayout(view.entities, view.relations);
+  const radius = new Map(view.entities.map((e) => [e.id, 5 + Math.min(e.degree, 10)]));
   const edges = view.relations.filter((r) => at.has(r.source_id) && at.has(r.destination_id)).map((r) => {
     const a = at.get(r.source_id), b = at.get(r.destination_id);
+    const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+    const back = (radius.get(r.destination_id) + 3) / length; // the arrow ends at the circle's edge
+    const end = { x: b.x - (b.x - a.x) * back, y: b.y - (b.y - a.y) * back };
     const edge = s("g", { class: "edge" + (r.invalidated_at ? " invalidated" : ""), tabindex: "0", role: "button", "data-id": r.id,
       "aria-label": triple(r) + (r.invalidated_at ? " (invalidated)" : "") },
     s("title", {}, triple(r) + (r.invalidated_at ? " (invalidated)" : "")),
     s("line", { class: "hit", x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
-    s("line", { class: "stroke", x1: a.x, y1: a.y, x2: b.x, y2: b.y, "marker-end": "url(#arrow)" }),
+    s("line", { class: "stroke", x1: a.x, y1: a.y, x2: end.x, y2: end.y, "marker-end": "url(#arrow)" }),
     s("text", { class: "edge-label", x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 4 }, r.relationship));
     edge.addEventListener("click", () => choose(r));
     edge.addEventListener("keydown", (event) => {
@@ -53,7 +57,7 @@ function drawing(view, choose) {
       s("text", { x: p.x, y: p.y - 9 - Math.min(e.degree, 10) }, e.name));
   });
   return s("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "graph", role: "group", "aria-label": "Graph picture: relations are buttons" },
-    s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "16", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
+    s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "6", markerHeight: "6", orient: "auto-start-reverse" },
       s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow" }))),
     s("g", {}, edges), s("g", {}, nodes));
 }

@@ -13,10 +13,10 @@ function seeded(text) {
 }
 
 /** Positions for the nodes: repulsion between all, springs along edges, a pull to the centre. */
-export function layout(entities, relations, iterations = 300) {
+export function layout(entities, relations, iterations = 300, seed = "") {
   const nodes = entities.map((e, i) => {
-    const angle = 2 * Math.PI * seeded(e.id);
-    const radius = 60 + 220 * seeded(e.id + "r") + i * 0.2;
+    const angle = 2 * Math.PI * seeded(seed + e.id);
+    const radius = 60 + 220 * seeded(seed + e.id + "r") + i * 0.2;
     return { id: e.id, x: WIDTH / 2 + radius * Math.cos(angle), y: HEIGHT / 2 + radius * Math.sin(angle), dx: 0, dy: 0 };
   });
   const at = new Map(nodes.map((n) => [n.id, n]));
@@ -62,4 +62,37 @@ function fit(nodes) {
     n.x = WIDTH / 2 + (n.x - (left + right) / 2) * scale;
     n.y = HEIGHT / 2 + (n.y - (top + bottom) / 2) * scale;
   }
+}
+
+const TRIES = ["", "a", "b", "c", "d", "e"];
+const SMALL = 40;
+
+function crossings(at, relations) {
+  const segments = relations.map((r) => [at.get(r.source_id), at.get(r.destination_id)]).filter(([a, b]) => a && b && a !== b);
+  const side = (a, b, c) => (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+  let count = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const [a, b] = segments[i];
+    for (let j = i + 1; j < segments.length; j++) {
+      const [c, d] = segments[j];
+      if (a === c || a === d || b === c || b === d) continue;
+      if (side(a, b, c) * side(a, b, d) < 0 && side(c, d, a) * side(c, d, b) < 0) count++;
+    }
+  }
+  return count;
+}
+
+/** The layout with the fewest crossing relations among a few starts (small graphs: up to
+ * SMALL entities; a larger one gets one start, its cost grows with the square of its size). */
+export function bestLayout(entities, relations) {
+  if (entities.length > SMALL) return layout(entities, relations);
+  let best = null;
+  let fewest = Infinity;
+  for (const seed of TRIES) {
+    const at = layout(entities, relations, 300, seed);
+    const count = crossings(at, relations);
+    if (count < fewest) [best, fewest] = [at, count];
+    if (count === 0) break;
+  }
+  return best;
 }
