@@ -4,7 +4,9 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint typecheck unit bench docs
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser demo test lint typecheck unit bench docs
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,7 +15,19 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[local,dev,llama,falkordb,postgres,server,mcp,test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed browser
+
+# the memory browser's end-to-end tests drive Debian's Chromium (never a downloaded browser)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium and chromium-driver (for tests/server/ui)"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	  else \
+	    echo "no apt-get: install Chromium yourself, or tests/server/ui is skipped"; \
+	  fi; \
+	fi
 
 demo: install
 	$(PY) examples/quickstart.py

@@ -63,10 +63,11 @@ NAMESPACES: dict[str, list[str]] = {
     "memlane.store.sqlite": ["SQLiteStore", "register"],
     "memlane.types": [
         "AddResult", "AddResultItem", "ChatResult", "ChatUsage", "ContextCitation", "ContextResult",
-        "DeleteResult", "GetAllResult", "GraphQueryResult", "HistoryItem", "Id", "MemoryItem",
-        "MessageDict", "Messages", "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PromoteResult",
-        "PruneResult", "PurgeResult", "ReprocessResult", "ReprocessedAdd", "SearchItem", "SearchResult",
-        "TimeLike", "UpdateResult",
+        "DeleteResult", "GetAllResult", "GraphEntityItem", "GraphQueryResult", "GraphViewResult",
+        "HistoryItem", "Id", "MemoryDetails", "MemoryItem", "MemoryVersionItem", "MessageDict", "Messages",
+        "ProfileChangeItem", "ProfileResult", "ProfileSlotItem", "PromoteResult", "PruneResult",
+        "PurgeResult", "ReprocessResult", "ReprocessedAdd", "ScopeItem", "SearchItem", "SearchResult",
+        "SourceMessageItem", "TimeLike", "UpdateResult",
     ],
     "memlane.cli": ["cli", "main"],
 }  # fmt: skip

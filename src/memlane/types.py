@@ -18,10 +18,14 @@ __all__ = [
     "ContextResult",
     "DeleteResult",
     "GetAllResult",
+    "GraphEntityItem",
     "GraphQueryResult",
+    "GraphViewResult",
     "HistoryItem",
     "Id",
+    "MemoryDetails",
     "MemoryItem",
+    "MemoryVersionItem",
     "MessageDict",
     "Messages",
     "ProfileChangeItem",
@@ -32,7 +36,9 @@ __all__ = [
     "PurgeResult",
     "ReprocessedAdd",
     "ReprocessResult",
+    "ScopeItem",
     "SearchItem",
+    "SourceMessageItem",
     "SearchResult",
     "TimeLike",
     "UpdateResult",
@@ -300,3 +306,80 @@ class ChatResult(TypedDict):
     usage: ChatUsage
     remembered: NotRequired[AddResult]
     """``chat(remember=True)``: what ``add()`` did with the exchange."""
+
+
+# -- the memory browser (``Memory.scopes``, ``memory_details``, ``graph_view``) ------------
+
+
+class ScopeItem(TypedDict):
+    """One user, agent or run that has memories."""
+
+    type: str
+    """``"user"``, ``"agent"`` or ``"run"``."""
+    id: str
+    total_memories: int
+    """Its current (not deleted, not expired) memories."""
+    created_at: str | None
+    """When its oldest current memory was written."""
+    last_activity: str | None
+    """The latest ``created_at`` / ``updated_at`` among its current memories."""
+
+
+class MemoryVersionItem(TypedDict):
+    version: int
+    text: str
+    valid_from: str | None
+    valid_to: str | None
+    recorded_at: str
+    expired_at: str | None
+    """None for the current version."""
+
+
+class SourceMessageItem(TypedDict):
+    """A conversation message a memory was made from."""
+
+    id: str
+    role: str
+    content: str
+    name: str | None
+
+
+class GraphEntityItem(TypedDict):
+    id: str
+    name: str
+    degree: int
+    """How many of the returned relations touch it."""
+
+
+class MemoryDetails(TypedDict):
+    """``memory_details``: everything known about one memory, deleted or not."""
+
+    id: str
+    memory: MemoryItem | None
+    """The current memory; None once deleted."""
+    deleted: bool
+    versions: list[MemoryVersionItem]
+    """Every text it had, oldest first."""
+    history: list[HistoryItem]
+    sources: list[SourceMessageItem]
+    """Its provenance: the messages it was made from."""
+    entities: list[GraphEntityItem]
+    """The entities of ``relations``."""
+    relations: list[dict[str, Any]]
+    """Graph on: the relations it supports, current and invalidated (``Relation.as_dict()``)."""
+
+
+class GraphViewResult(TypedDict):
+    """``graph_view``: a scope's graph, bounded for drawing."""
+
+    enabled: bool
+    """False when the graph is off (then everything else is empty)."""
+    entities: list[GraphEntityItem]
+    """The ``max_entities`` most connected entities, most connected first."""
+    relations: list[dict[str, Any]]
+    """The relations between them (``Relation.as_dict()``, with ``memory_ids``; an invalidated
+    one has ``invalidated_at`` set), newest first."""
+    total_entities: int
+    total_relations: int
+    truncated: bool
+    """True when entities or relations were left out."""

@@ -24,8 +24,10 @@ from memlane.types import (
     DeleteResult,
     GetAllResult,
     GraphQueryResult,
+    GraphViewResult,
     HistoryItem,
     Id,
+    MemoryDetails,
     MemoryItem,
     Messages,
     ProfileResult,
@@ -34,6 +36,7 @@ from memlane.types import (
     PruneResult,
     PurgeResult,
     ReprocessResult,
+    ScopeItem,
     SearchResult,
     TimeLike,
     UpdateResult,
@@ -354,9 +357,31 @@ def import_data(source: str | Path | IO[str]) -> Call[dict[str, int]]:
     return Call("import_data", content=text)
 
 
+def scopes() -> Call[list[ScopeItem]]:
+    return _call("scopes")
+
+
+def memory_details(memory_id: Id) -> Call[MemoryDetails]:
+    return _call("memory_details", memory_id=memory_id)
+
+
+def graph_view(
+    *,
+    user_id: Id | None = None,
+    agent_id: Id | None = None,
+    run_id: Id | None = None,
+    max_entities: int = 150,
+    include_invalidated: bool = True,
+) -> Call[GraphViewResult]:
+    return _call(
+        "graph_view", user_id=user_id, agent_id=agent_id, run_id=run_id, max_entities=max_entities,
+        include_invalidated=include_invalidated,
+    )  # fmt: skip
+
+
 BUILDERS: tuple[Callable[..., Call[Any]], ...] = (
     add, reprocess, update, delete, delete_all, search, get, get_all, history, resolve_id, describe_llm,
-    get_profile, profile_history, get_context, chat, graph_query, promote, prune, reset, purge, export,
-    import_data,
+    get_profile, profile_history, get_context, chat, graph_query, scopes, memory_details, graph_view,
+    promote, prune, reset, purge, export, import_data,
 )  # fmt: skip
 """Every ``Memory`` method the clients offer, in ``Memory``'s order."""

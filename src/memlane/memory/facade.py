@@ -1,7 +1,8 @@
 """``Memory``: the mem0-compatible façade. Each public method is a thin one: it checks its
 arguments, calls one pipeline over the back ends (``Backends``) and returns mem0's result shape
-(``memlane.types``). The everyday calls are here; two mixins hold the rest: ``memory.answers``
-(get_context, chat, graph_query) and ``memory.upkeep`` (promote, prune, erasure, copies)."""
+(``memlane.types``). The everyday calls are here; mixins hold the rest: ``memory.answers``
+(get_context, chat, graph_query), ``memory.browse`` (scopes, memory_details, graph_view: the
+memory browser's reads) and ``memory.upkeep`` (promote, prune, erasure, copies)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from memlane.llm.base import LLM
 from memlane.memory import arguments, erase, kinds, profile, read, shortterm
 from memlane.memory.answers import CONFIGURE_LLM, Answers
 from memlane.memory.backends import Backends
+from memlane.memory.browse import Browse
 from memlane.memory.scope import exact_scope, require_plain_scope, resolve_scope, scope_ids, validate_id
 from memlane.memory.search.pipeline import search as run_search
 from memlane.memory.search.request import search_request
@@ -54,7 +56,7 @@ _LLM_NEEDED = (
 )
 
 
-class Memory(Answers, Upkeep):
+class Memory(Answers, Browse, Upkeep):
     """Long-term memory: ``add`` conversations, ``search`` them, keep every version.
 
     ``Memory()`` runs offline: one SQLite file under ``~/.memlane`` and a local embedder.

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from memlane import ConfigError, __version__
-from memlane.server import routes_admin, routes_oss, routes_platform
+from memlane.server import routes_admin, routes_oss, routes_platform, routes_ui
 from memlane.server.auth import ServerState
 from memlane.server.errors import install_error_handlers
 from memlane.server.keys import KeyStore
@@ -30,7 +30,7 @@ from memlane.server.middleware import RequestContext, access_log
 from memlane.server.settings import SETTINGS_ENV, ServerSettings, check_binding
 from memlane.server.tenants import TenantMemories
 
-__all__ = ["app_from_env", "create_app", "serve"]
+__all__ = ["app_from_env", "browser_url", "create_app", "serve"]
 
 log = logging.getLogger("memlane.server")
 
@@ -79,6 +79,7 @@ def create_app(settings: ServerSettings, keys: KeyStore | None = None) -> FastAP
     app.include_router(routes_admin.router)
     app.include_router(routes_oss.router)
     app.include_router(routes_platform.router)
+    app.include_router(routes_ui.router)
     for module_name in OPTIONAL_ROUTERS:
         try:
             module = importlib.import_module(module_name)
@@ -123,6 +124,7 @@ def serve(settings: ServerSettings) -> None:
         "no auth" if settings.no_auth else f"keys in {settings.keys_path()}",
         settings.workers,
     )
+    log.info("memory browser: %s", browser_url(settings))
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -146,6 +148,13 @@ def serve(settings: ServerSettings) -> None:
     server.run()
     if not server.started:
         raise SystemExit(3)  # uvicorn logged why (a port in use...)
+
+
+def browser_url(settings: ServerSettings) -> str:
+    """Where the memory browser answers (a wildcard host shown as the loopback address)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}{routes_ui.PATH}"
 
 
 def _warn_sqlite_workers(settings: ServerSettings) -> None:

@@ -131,6 +131,11 @@ class ProfileHistoryIn(_Filtered):
     key: Any
 
 
+class GraphViewIn(_Scope):
+    max_entities: int = 150
+    include_invalidated: bool = True
+
+
 class PruneIn(_Scope):
     dry_run: bool = False
 
@@ -212,6 +217,21 @@ def get_profile(body: ProfileIn, memory: TenantMemory) -> Any:
 @router.post("/profile_history", summary="Memory.profile_history: every value of one slot")
 def profile_history(body: ProfileHistoryIn, memory: TenantMemory) -> Any:
     return memory.profile_history(**body.given())
+
+
+@router.post("/scopes", summary="Memory.scopes: the users, agents and runs that have memories")
+def scopes(memory: TenantMemory) -> Any:
+    return memory.scopes()
+
+
+@router.post("/memory_details", summary="Memory.memory_details: versions, history, sources, relations")
+def memory_details(body: MemoryIdIn, memory: TenantMemory) -> Any:
+    return memory.memory_details(**body.given())
+
+
+@router.post("/graph_view", summary="Memory.graph_view: a scope's graph, bounded for drawing")
+def graph_view(body: GraphViewIn, memory: TenantMemory) -> Any:
+    return memory.graph_view(**body.given())
 
 
 @router.post("/reprocess", summary="Memory.reprocess: retry the adds whose LLM call failed")

@@ -26,6 +26,9 @@
    its score (after the conversation smoothing, so it does not spread to neighbours), and the
    maximum grows by ``recency_weight``; ``explain`` shows it as ``recency_score`` (the signal)
    and ``recency_boost`` (its part of ``raw_score``).
+   ``explain`` gives each signal's part of ``raw_score`` too: ``dense_part`` + ``keyword_part``
+   (the fusion of step 3) + ``time_boost`` + ``profile_boost`` + ``entity_boost`` (graph) +
+   ``recency_boost`` + ``neighbour_part`` = ``raw_score`` (the memory browser draws them).
 6. Diversity (off by default): with ``mmr_lambda`` set, the top k are picked greedily from
    the best ``3 * top_k`` by maximal marginal relevance, ``mmr_lambda * score - (1 -
    mmr_lambda) * (highest cosine to a memory already picked)``, so near-copies of one fact
@@ -231,6 +234,11 @@ def _details(scale: _Scale, cand: Signals, score: float, threshold: float | None
         "keyword_score": scale.keyword(cand),
         "relevance": scale.relevance(cand),
         "fused_score": cand.fused,
+        "dense_part": scale.wd * max(cand.dense, 0.0) / scale.dense_max,
+        "keyword_part": scale.wk * cand.bm25 / scale.bm25_max,
+        "time_boost": scale.config.time_weight * cand.time,
+        "profile_boost": scale.config.profile_weight * cand.profile,
+        "neighbour_part": scale.config.neighbour_weight * cand.boost,
         "graph_score": cand.graph,
         "time_score": cand.time,
         "profile_score": cand.profile,
