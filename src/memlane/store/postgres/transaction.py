@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 from memlane.errors import NotFoundError
 from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope, Vectors
 from memlane.store.base import PendingAdd, Unstaged
-from memlane.store.postgres import pending, profile, reindex, search
+from memlane.store.postgres import pending, profile, reindex, requests, search
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -135,6 +135,9 @@ class PostgresTransaction:
 
     def drop_pending(self, scope: Scope | None) -> int:
         return pending.drop(self.conn, self.tenant, scope)
+
+    def finish_request(self, key: str, token: str, result: dict[str, Any]) -> bool:
+        return requests.finish(self.conn, self.tenant, key, token, result)
 
     def _lock(self, memory_id: str) -> tuple[str, int]:
         """Lock a live memory's row until the transaction ends; its text and version."""
