@@ -20,7 +20,9 @@ def claim(
     store: MemoryStore, key: str, token: str, *, at: int = 10, h: str = "h1", scope: Scope = ALICE,
     stale: int = -100_000, expired: int = -100_000,
 ) -> StoredRequest:  # fmt: skip
-    return store.claim_request(key, h, scope, token, ts(at), stale_before=ts(stale), expired_before=ts(expired))
+    return store.claim_request(
+        key, h, scope, token, ts(at), stale_before=ts(stale), expired_before=ts(expired)
+    )
 
 
 def answer(store: MemoryStore, key: str, token: str, result: dict[str, object]) -> bool:
@@ -28,7 +30,10 @@ def answer(store: MemoryStore, key: str, token: str, result: dict[str, object]) 
         return tx.finish_request(key, token, result)
 
 
-RESULT = {"results": [{"id": "m1", "memory": "likes tea", "event": "ADD"}], "relations": {"added_entities": []}}
+RESULT = {
+    "results": [{"id": "m1", "memory": "likes tea", "event": "ADD"}],
+    "relations": {"added_entities": []},
+}
 
 
 def test_a_key_is_claimed_once_and_its_answer_kept(contract_store: MemoryStore) -> None:
@@ -95,7 +100,9 @@ def test_purge_and_reset_erase_requests_and_export_leaves_them_out(contract_stor
     answer(contract_store, "alice", "t2", RESULT)
     claim(contract_store, "carol", "t3", scope=Scope(user_id="carol"))
     answer(contract_store, "carol", "t3", RESULT)
-    assert "likes tea" not in str([r for r in contract_store.dump() if r["kind"] not in ("memory", "version")])
+    assert "likes tea" not in str(
+        [r for r in contract_store.dump() if r["kind"] not in ("memory", "version")]
+    )
     assert {r["kind"] for r in contract_store.dump()} <= {"meta", "memory", "version", "history", "source"}
     contract_store.purge([record.id])
     assert claim(contract_store, "names-it", "n").token == "n"  # its answer held the erased text

@@ -98,7 +98,9 @@ def test_a_repeat_during_the_first_waits_and_answers_the_same(tmp_path: Path) ->
     m, llm = make(tmp_path, slow)
     other = Memory(config(tmp_path / "m.db"), llm=FakeLLM())  # another process's view: no replies
     answers: list[Any] = []
-    first = threading.Thread(target=lambda: answers.append(m.add("I like tea", user_id="u", idempotency_key="k")))
+    first = threading.Thread(
+        target=lambda: answers.append(m.add("I like tea", user_id="u", idempotency_key="k"))
+    )
     first.start()
     assert started.wait(5)
     repeat = other.add("I like tea", user_id="u", idempotency_key="k")

@@ -25,7 +25,7 @@ from typing import Any, cast
 from memlane.errors import ConflictError
 from memlane.memory.backends import Backends
 from memlane.models import Message, Scope, new_id
-from memlane.store.base import StoreTransaction, StoredRequest
+from memlane.store.base import StoredRequest, StoreTransaction
 from memlane.types import AddResult
 
 __all__ = ["Finish", "add_once", "request_hash"]

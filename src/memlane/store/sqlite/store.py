@@ -284,7 +284,9 @@ class SQLiteStore:
         expired_before: str,
     ) -> StoredRequest:  # fmt: skip
         with self.transaction():
-            return requests.claim(self._conn, key, request_hash, scope, token, at, stale_before, expired_before)
+            return requests.claim(
+                self._conn, key, request_hash, scope, token, at, stale_before, expired_before
+            )
 
     def release_request(self, key: str, token: str) -> None:
         with self.transaction():
