@@ -172,10 +172,14 @@ class Memory(Answers, Upkeep):
             if key is None:
                 return write_add.add(self.backends, scope, normalized, params, infer=infer)
             digest = once.request_hash(scope, normalized, params, infer)
+            backends = self.backends
             return once.add_once(
-                self.backends, key, digest, scope,
-                lambda finish: write_add.add(self.backends, scope, normalized, params, infer=infer, finish=finish),
-            )  # fmt: skip
+                backends,
+                key,
+                digest,
+                scope,
+                lambda finish: write_add.add(backends, scope, normalized, params, infer=infer, finish=finish),
+            )
 
     def reprocess(
         self, *, user_id: Id | None = None, agent_id: Id | None = None, run_id: Id | None = None

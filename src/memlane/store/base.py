@@ -42,8 +42,8 @@ from memlane.models import (
 )
 
 __all__ = [
-    "MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "StoredRequest", "Unstaged", "check_embedder",
-    "check_expected_dimension",
+    "MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "StoredRequest", "Unstaged",
+    "check_embedder", "check_expected_dimension",
 ]  # fmt: skip
 
 ScoredId = tuple[str, float]

@@ -95,7 +95,7 @@ def test_a_repeat_during_the_first_waits_and_answers_the_same(tmp_path: Path) ->
         time.sleep(0.5)
         return adds("Likes tea")
 
-    m, llm = make(tmp_path, slow)
+    m, _ = make(tmp_path, slow)
     other = Memory(config(tmp_path / "m.db"), llm=FakeLLM())  # another process's view: no replies
     answers: list[Any] = []
     first = threading.Thread(
@@ -114,7 +114,7 @@ def test_a_repeat_that_waits_too_long_is_told_to_retry(tmp_path: Path) -> None:
     digest = request_hash(Scope("u"), [Message("user", "I like tea")], _params(), False)
     assert m.store.claim_request("k", digest, Scope("u"), "other", now_iso(), stale_before="0",
                                  expired_before="0").token == "other"  # fmt: skip
-    with pytest.raises(ConflictError, match="still running after 0.1 s"):
+    with pytest.raises(ConflictError, match=r"still running after 0\.1 s"):
         m.add("I like tea", user_id="u", infer=False, idempotency_key="k")
     assert m.store.count(All()) == 0
 
