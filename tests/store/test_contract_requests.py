@@ -5,6 +5,8 @@ leaves them out. Runs over every factory in ``conftest.STORE_FACTORIES``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from memlane.filters import All
@@ -25,12 +27,12 @@ def claim(
     )
 
 
-def answer(store: MemoryStore, key: str, token: str, result: dict[str, object]) -> bool:
+def answer(store: MemoryStore, key: str, token: str, result: dict[str, Any]) -> bool:
     with store.transaction() as tx:
         return tx.finish_request(key, token, result)
 
 
-RESULT = {
+RESULT: dict[str, Any] = {
     "results": [{"id": "m1", "memory": "likes tea", "event": "ADD"}],
     "relations": {"added_entities": []},
 }
