@@ -51,7 +51,8 @@ def adder_deleter(
     url: str, proc: int, rounds: int, go: Event, out: Queue[dict[str, Any]], *, profile: bool = True
 ) -> None:
     """Wait for ``go``, then ``rounds`` times: add a fact to one scope (through the LLM, with the
-    profile and the graph on) and delete the memory added the round before; report the errors."""
+    profile and the graph on: a relation and a profile slot each), and every other round delete
+    the memory just added (its relation goes, its profile slot is cleared); report the errors."""
     errors: list[str] = []
     added = deleted = 0
     config = {**pg_memory_config(url), "enable_graph": True, "profile": {"enabled": profile}}
@@ -60,15 +61,13 @@ def adder_deleter(
     try:
         out.put({"kind": "ready", "proc": proc})
         go.wait(300)
-        previous: str | None = None
         for r in range(rounds):
             try:
                 result = memory.add(f"p{proc} round {r}", user_id="racing")
                 added += len(result["results"])
-                if previous is not None:
-                    memory.delete(previous)
+                if r % 2:  # the memory that wrote the current profile slot, while others add
+                    memory.delete(result["results"][0]["id"])
                     deleted += 1
-                previous = result["results"][0]["id"] if result["results"] else None
             except Exception:  # noqa: BLE001 - reported to the parent, which asserts on it
                 errors.append(traceback.format_exc())
     finally:
@@ -78,8 +77,8 @@ def adder_deleter(
 
 def _fact_with_relation(proc: int, r: int) -> dict[str, Any]:
     return {
-        "memory": [{"event": "ADD", "id": None, "text": f"p{proc} likes city {r % 3}"}],
+        "memory": [{"event": "ADD", "id": None, "text": f"p{proc} likes city {r % 3} since round {r}"}],
         "entities": [{"name": "racing", "type": "person"}, {"name": f"city {r % 3}", "type": "city"}],
         "relations": [{"source": "racing", "relationship": "likes", "destination": f"city {r % 3}"}],
-        "profile": [{"key": "home_city", "value": f"city {r % 3}"}],
+        "profile": [{"key": "home_city", "value": f"city {proc}-{r}"}],
     }

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError, StoreError
 from memlane.models import MemoryRecord, Scope, Vectors, now_iso
 from memlane.store.postgres import requests, search
+from memlane.store.postgres.locks import lock_owners
 from memlane.store.postgres.rows import filter_scope
 from memlane.store.postgres.store_schema import STORE_TABLES
 from memlane.store.sqlite.maintenance import TABLES
@@ -47,6 +48,11 @@ def purge(conn: Connection[Any], tenant: str, memory_ids: Sequence[str], scope: 
     ids = list(memory_ids)
     scoped = scope is not None and not scope.is_empty()
     where, params = filter_scope(scope)
+    owners = conn.execute(
+        "SELECT DISTINCT user_id, agent_id, run_id FROM memories WHERE tenant = %s AND id = ANY(%s)",
+        (tenant, ids),
+    ).fetchall()
+    lock_owners(conn, tenant, [*(Scope(*row) for row in owners), *([scope] if scoped and scope else [])])
     if scoped:
         ids += [
             r[0]
