@@ -48,7 +48,7 @@ def owner_key(tenant: str, scope: Scope) -> int | None:
 
 def owner_of_skey(skey: str) -> Scope:
     """The exact scope a graph scope key (``graph.resolve.scope_key``) stands for."""
-    user, agent, run = (skey.split("\x1f") + ["", "", ""])[:3]
+    user, agent, run = [*skey.split("\x1f"), "", "", ""][:3]
     return Scope(user or None, agent or None, run or None)
 
 
