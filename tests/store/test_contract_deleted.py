@@ -25,7 +25,7 @@ def test_a_deleted_memory_keeps_no_vector_anywhere(contract_store: MemoryStore) 
         tx.delete(gone.id, ts(9))
     assert set(contract_store.vectors([gone.id, kept.id])) == {kept.id}
     assert contract_store.similarities(vec(gone.text), [gone.id, kept.id]).keys() == {kept.id}
-    [(record, version)] = [p for p in contract_store.versions_as_of(All(), ts(5), 10) if p[0].id == gone.id]
+    [(_, version)] = [p for p in contract_store.versions_as_of(All(), ts(5), 10) if p[0].id == gone.id]
     assert (version.text, version.expired_at) == ("the pizza place", ts(9))
     dumped = memories(contract_store)
     assert dumped[gone.id]["deleted_at"] == ts(9) and dumped[gone.id]["embedding"] is None
