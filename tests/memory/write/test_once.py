@@ -151,3 +151,21 @@ def test_purge_erases_the_kept_answers(tmp_path: Path) -> None:
 
 def _params() -> dict[str, Any]:
     return params_of({}, None, None, None, None)  # add()'s with no options
+
+
+def test_an_inferred_add_whose_key_was_taken_over_rolls_back_and_leaves_nothing_pending(
+    tmp_path: Path,
+) -> None:
+    digest = request_hash(Scope("u"), [Message("user", "I like tea")], _params(), True)
+
+    def stolen(call: FakeCall) -> Any:  # while the model runs, another add takes the key over
+        taken = m.store.claim_request(
+            "k", digest, Scope("u"), "thief", now_iso(), stale_before="9999", expired_before="0"
+        )
+        assert taken.token == "thief"
+        return adds("Likes tea")
+
+    m, _ = make(tmp_path, stolen)
+    with pytest.raises(ConflictError, match="another add took the key over"):
+        m.add("I like tea", user_id="u", idempotency_key="k")
+    assert m.store.count(All()) == 0 and m.store.pending() == []
