@@ -103,6 +103,13 @@ class StoreTransaction(Protocol):
     def add_history(self, events: Sequence[HistoryEvent]) -> None:
         """Append history rows."""
 
+    def lock_scopes(self, scopes: Sequence[Scope]) -> None:
+        """Serialise this transaction with every other writer of these scopes now, before its
+        writes touch them. A write spanning several scopes' owners (``delete_all``, ``prune``)
+        calls it first, so the store takes their locks in its one order; other writes need not
+        (PostgreSQL: ``memlane.store.postgres.locks``; SQLite: nothing to do, the transaction
+        already holds the database's write lock)."""
+
     def set_profile(
         self,
         scope: Scope,

@@ -83,3 +83,34 @@ def test_an_add_and_a_delete_crossing_at_the_worst_moment_both_commit(memory: Me
     assert (
         graph.list_relations(Scope(user_id="racing"), limit=None, as_of=None, include_invalidated=True) == []
     )
+
+
+def test_writers_of_several_owners_lock_them_in_one_order(memory: Memory) -> None:
+    """``lock_scopes`` (``delete_all`` and ``prune`` across owners) takes the owner locks sorted:
+    two transactions naming the same owners in opposite orders never deadlock."""
+    store = memory.backends.store
+    owners = [Scope(user_id=f"owner-{i}") for i in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def write(order: list[Scope], rounds: int) -> None:
+        for _ in range(rounds):
+            try:
+                start.wait(10)
+                with store.transaction() as tx:
+                    tx.lock_scopes(order)
+                    for scope in order:
+                        tx.set_profile(scope, "home_city", f"city {_}", observed_at=now_iso(), at=now_iso())
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                errors.append(exc)
+
+    threads = [
+        threading.Thread(target=write, args=(owners, 20)),
+        threading.Thread(target=write, args=(owners[::-1], 20)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert all(memory.get_profile(user_id=s.user_id)["profile"] == {"home_city": "city 19"} for s in owners)

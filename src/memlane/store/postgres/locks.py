@@ -15,11 +15,12 @@ Every write transaction takes its locks in this order:
 3. a profile slot's advisory lock (tenant, scope, key), then its rows;
 4. graph rows (under the graph's scope lock, taken with the owner's).
 
-A transaction that writes several owners in several calls (``delete_all`` by an agent across
-users, one memory at a time) takes their locks in the order it meets them; two such
-transactions on the same owners in opposite orders can still deadlock: PostgreSQL aborts one,
-and it surfaces as a ``StoreError`` saying to retry (the store's own one-statement writes
-retry it themselves, ``PostgresStore._retrying``).
+A write that spans several owners (``delete_all`` by an agent across users, ``prune``) names
+them all first (``StoreTransaction.lock_scopes``), so they are taken sorted too. Should a
+deadlock still happen (a caller's transaction meeting several owners without naming them),
+PostgreSQL aborts one transaction and it surfaces as a ``StoreError`` saying to retry; the
+store's own transactions (claims, pending adds, meta, purge, reset) retry it themselves
+(``PostgresStore._retrying``, 5 attempts).
 """
 
 from __future__ import annotations

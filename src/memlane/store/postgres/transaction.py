@@ -131,6 +131,9 @@ class PostgresTransaction:
                 ],
             )  # fmt: skip
 
+    def lock_scopes(self, scopes: Sequence[Scope]) -> None:
+        self._own(*scopes)
+
     def set_profile(
         self,
         scope: Scope,

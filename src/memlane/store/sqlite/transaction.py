@@ -105,6 +105,9 @@ class SQLiteTransaction:
             ],
         )  # fmt: skip
 
+    def lock_scopes(self, scopes: Sequence[Scope]) -> None:
+        return None  # BEGIN IMMEDIATE holds the database's write lock already
+
     def set_profile(
         self,
         scope: Scope,
