@@ -6,7 +6,9 @@ of the add's arguments, a token of its own), does its work, and keeps its answer
 transaction of its writes (``finish_request``): either both land or neither. A repeat with the
 same key and arguments gets the kept answer; with other arguments, a ``ConflictError``. A repeat
 that arrives while the first is still running waits for it (``idempotency.wait``), then answers
-the same; a failed add frees its key. A claim older than ``idempotency.stale_after`` whose add
+the same; a failed add frees its key (an inferring add whose LLM call failed also leaves its
+conversation waiting for ``reprocess``, as without a key: retry it with the key, or reprocess
+it, not both, or its memories are written twice). A claim older than ``idempotency.stale_after`` whose add
 never finished (its process died) is taken over by the next repeat; the first add, should it
 still be running, then finds its claim gone and rolls back. Keys are forgotten after
 ``idempotency.ttl`` (by later claims, a batch at a time).
