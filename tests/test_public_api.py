@@ -109,6 +109,7 @@ def test_errors_module_exports_every_error_class() -> None:
         (memlane.MissingDependencyError, (memlane.ConfigError, ImportError)),
         (memlane.InvalidInputError, (memlane.MemlaneError, ValueError)),
         (memlane.InvalidFilterError, (memlane.InvalidInputError,)),
+        (memlane.ConflictError, (memlane.InvalidInputError, ValueError)),
         (memlane.NotFoundError, (memlane.MemlaneError, ValueError)),
         (memlane.ProviderError, (memlane.MemlaneError,)),
         (memlane.LLMError, (memlane.ProviderError,)),

@@ -5,6 +5,7 @@ from memlane.config import MemoryConfig
 from memlane.errors import (
     AuthenticationError,
     ConfigError,
+    ConflictError,
     DimensionMismatchError,
     EmbedderError,
     EmbedderMismatchError,
@@ -68,6 +69,7 @@ __all__ = [
     "ChatUsage",
     "Client",
     "ConfigError",
+    "ConflictError",
     "ContextCitation",
     "ContextResult",
     "DeleteResult",

@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from memlane.embed.base import Embedder
 from memlane.errors import ConfigError, MemlaneError
@@ -26,6 +34,7 @@ __all__ = [
     "DEFAULT_PROFILE_SLOTS",
     "EmbedderSection",
     "GraphStoreSection",
+    "IdempotencyConfig",
     "LLMSection",
     "MemoryConfig",
     "ProfileConfig",
@@ -250,12 +259,47 @@ class ShortTermConfig(BaseModel):
     @field_validator("ttl", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        found = _DURATION.match(value.lower())
-        if found is None:
-            raise ValueError(f'ttl {value!r} is not a duration: use seconds, "30m", "12h", "7d" or "2w"')
-        return float(found.group(1)) * _SECONDS[found.group(2)]
+        return _seconds("ttl", value)
+
+
+def _seconds(name: str, value: Any) -> Any:
+    """A duration given as text ("30m", "12h", "7d", "2w", "90") in seconds; other values as is."""
+    if not isinstance(value, str):
+        return value
+    found = _DURATION.match(value.lower())
+    if found is None:
+        raise ValueError(f'{name} {value!r} is not a duration: use seconds, "30m", "12h", "7d" or "2w"')
+    return float(found.group(1)) * _SECONDS[found.group(2)]
+
+
+class IdempotencyConfig(BaseModel):
+    """``add(idempotency_key=...)``: how long a key's answer is kept, how long a repeat waits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ttl: float = Field(
+        default=86_400.0,
+        gt=0,
+        description='how long a key is remembered after its first add (seconds or "30m", "12h", '
+        '"7d"); a repeat after that adds again. Expired keys are forgotten lazily, by later adds',
+    )
+    wait: float = Field(
+        default=60.0,
+        ge=0,
+        description="how long (seconds) an add waits for another add holding the same key to "
+        "finish before raising ConflictError (retry later)",
+    )
+    stale_after: float = Field(
+        default=900.0,
+        gt=0,
+        description="seconds after which an add holding a key is taken to have died (a killed "
+        "process): the next add with the key does the work (the first can no longer commit)",
+    )
+
+    @field_validator("ttl", "wait", "stale_after", mode="before")
+    @classmethod
+    def _duration(cls, value: Any, info: ValidationInfo) -> Any:
+        return _seconds(str(info.field_name), value)
 
 
 class MemoryConfig(BaseModel):
@@ -276,6 +320,7 @@ class MemoryConfig(BaseModel):
     search: SearchConfig = Field(default_factory=SearchConfig)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
     short_term: ShortTermConfig = Field(default_factory=ShortTermConfig)
+    idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
     pipeline: Literal["single", "classic"] = Field(
         default="single",
         description="single: one LLM call per add(); classic: mem0 1.x's extract-then-decide",

@@ -7,7 +7,8 @@ One root, so ``except MemlaneError`` catches anything the library raises on purp
     │   ├── UnknownProviderError         a provider name nobody registered
     │   └── MissingDependencyError       an optional extra is not installed (also ImportError)
     ├── InvalidInputError                bad arguments to a public call (also ValueError)
-    │   └── InvalidFilterError           a filter mem0's language does not allow
+    │   ├── InvalidFilterError           a filter mem0's language does not allow
+    │   └── ConflictError                an idempotency key reused with other arguments, or in flight
     ├── NotFoundError                    an id that does not exist (also ValueError, as mem0 raises)
     ├── AuthenticationError              a memlane server refused the API key (HTTP 401 / 403)
     └── ProviderError                    a back end failed
@@ -31,6 +32,7 @@ from memlane.models import Usage
 __all__ = [
     "AuthenticationError",
     "ConfigError",
+    "ConflictError",
     "DimensionMismatchError",
     "EmbedderError",
     "EmbedderMismatchError",
@@ -91,6 +93,11 @@ class InvalidInputError(MemlaneError, ValueError):
 
 class InvalidFilterError(InvalidInputError):
     """A filter that mem0's filter language does not allow."""
+
+
+class ConflictError(InvalidInputError):
+    """``add(idempotency_key=...)``: the key was used by a call with other arguments, or the
+    call holding it is still running (retry later); nothing was written. HTTP 409."""
 
 
 class NotFoundError(MemlaneError, ValueError):

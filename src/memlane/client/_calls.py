@@ -10,8 +10,9 @@ async one: the two share everything but the sending.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
@@ -42,12 +43,15 @@ from memlane.types import (
     UpdateResult,
 )
 
-__all__ = ["BUILDERS", "KEEP", "PREFIX", "Call"]
+__all__ = ["BUILDERS", "IDEMPOTENCY_HEADER", "KEEP", "PREFIX", "Call"]
 
 R = TypeVar("R")
 
 PREFIX = "/memlane/v1"
 """Where ``memlane serve`` answers memlane's own routes (``memlane.server.routes_memlane``)."""
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+"""The header of an add's key (``Memory.add(idempotency_key=...)`` on the server)."""
 
 KEEP: Any = object()
 """``update(expiration_date=...)`` not given: the memory keeps its expiration date."""
@@ -66,6 +70,9 @@ class Call(Generic[R]):
     content: str | None = None
     """A text body (``import_data``'s JSON Lines) sent instead of ``body``."""
     decode: Callable[[bytes], R] = _json
+    headers: dict[str, str] = field(default_factory=dict)
+    retry: bool = False
+    """Safe to send again when the answer was lost (an add with its idempotency key)."""
 
     @property
     def path(self) -> str:
@@ -101,12 +108,17 @@ def add(
     timestamp: TimeLike | None = None,
     expiration_date: TimeLike | None = None,
     filters: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> Call[AddResult]:
-    return _call(
+    """One logical add: its ``Idempotency-Key`` (the caller's, else a new one) goes with every
+    attempt, so a retry after a lost answer never adds twice."""
+    call = _call(
         "add", messages=messages, user_id=user_id, agent_id=agent_id, run_id=run_id, metadata=metadata,
         infer=infer, memory_type=memory_type, prompt=prompt, timestamp=timestamp,
         expiration_date=expiration_date, filters=filters,
     )  # fmt: skip
+    key = idempotency_key if idempotency_key is not None else f"ml-{uuid.uuid4().hex}"
+    return replace(call, headers={IDEMPOTENCY_HEADER: str(key)}, retry=True)
 
 
 def reprocess(

@@ -7,14 +7,23 @@ status decides (404 ``NotFoundError``, 400/413/422 ``InvalidInputError``, 401/40
 ``AuthenticationError``, 5xx ``RemoteError``). A server that cannot be reached is a
 ``RemoteError`` too. The API key is sent as ``Authorization: Bearer`` and never appears in an
 error, a log line or a ``repr``.
+
+Retries: an ``add`` carries an ``Idempotency-Key`` (the caller's ``idempotency_key``, else one
+made for that call) and is sent again, with the same key, when the connection fails or times
+out before the answer arrives, or the server answers 503 (its store was briefly unavailable):
+at most ``retries`` more times, after a short pause. The server answers a repeat with the first
+attempt's result, so a lost answer never adds twice. Other calls are sent once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
 import os
+import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -87,7 +96,20 @@ def _result(call: Call[R], response: httpx.Response) -> R:
 def _request(call: Call[Any]) -> dict[str, Any]:
     if call.content is not None:
         return {"content": call.content.encode(), "headers": {"content-type": "application/x-ndjson"}}
-    return {"json": call.body}
+    return {"json": call.body, "headers": call.headers}
+
+
+RETRY_STATUSES = frozenset({503})
+"""Answers after which a retryable call is sent again (the store was briefly unavailable)."""
+
+
+def _attempts(call: Call[Any], retries: int) -> int:
+    return 1 + (max(retries, 0) if call.retry else 0)
+
+
+def _pause(attempt: int) -> float:
+    """Seconds before attempt ``attempt + 1`` (0.2, 0.4, 0.8 … at most 5), with jitter."""
+    return min(0.2 * 2.0**attempt, 5.0) * random.uniform(0.5, 1.0)
 
 
 def _headers(api_key: str | None) -> dict[str, str]:
@@ -141,18 +163,30 @@ class Client(_Base):
     """``Memory`` over HTTP: the same methods, arguments, results and errors, on a ``memlane
     serve`` (``url``, e.g. ``"http://127.0.0.1:8000"``) as the tenant of ``api_key`` (default:
     ``$MEMLANE_API_KEY``). ``timeout`` is in seconds, per request (None: wait as long as the
-    server takes, e.g. for ``add`` with a slow local LLM)."""
+    server takes, e.g. for ``add`` with a slow local LLM); ``retries``: how many more times an
+    ``add`` is sent, with its idempotency key, when its answer is lost (see above)."""
 
-    def __init__(self, url: str, api_key: str | None = None, *, timeout: float | None = 30.0) -> None:
+    def __init__(
+        self, url: str, api_key: str | None = None, *, timeout: float | None = 30.0, retries: int = 2
+    ) -> None:
         self.url = url.rstrip("/")
+        self.retries = retries
         self._http = httpx.Client(base_url=self.url, headers=_headers(api_key), timeout=timeout)
 
     def _send(self, call: Call[R]) -> R:
-        try:
-            response = self._http.post(call.path, **_request(call))
-        except httpx.TransportError as exc:
-            raise _unreachable(self.url, exc) from None
-        return _result(call, response)
+        attempts = _attempts(call, self.retries)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._http.post(call.path, **_request(call))
+            except httpx.TransportError as exc:
+                if last:
+                    raise _unreachable(self.url, exc) from None
+            else:
+                if last or response.status_code not in RETRY_STATUSES:
+                    return _result(call, response)
+            time.sleep(_pause(attempt))
+        raise AssertionError("unreachable")
 
     add = _sync(calls.add)
     reprocess = _sync(calls.reprocess)
@@ -194,16 +228,27 @@ class Client(_Base):
 class AsyncClient(_Base):
     """``AsyncMemory`` over HTTP: ``Client``'s methods as coroutines (httpx's async client)."""
 
-    def __init__(self, url: str, api_key: str | None = None, *, timeout: float | None = 30.0) -> None:
+    def __init__(
+        self, url: str, api_key: str | None = None, *, timeout: float | None = 30.0, retries: int = 2
+    ) -> None:
         self.url = url.rstrip("/")
+        self.retries = retries
         self._http = httpx.AsyncClient(base_url=self.url, headers=_headers(api_key), timeout=timeout)
 
     async def _send(self, call: Call[R]) -> R:
-        try:
-            response = await self._http.post(call.path, **_request(call))
-        except httpx.TransportError as exc:
-            raise _unreachable(self.url, exc) from None
-        return _result(call, response)
+        attempts = _attempts(call, self.retries)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = await self._http.post(call.path, **_request(call))
+            except httpx.TransportError as exc:
+                if last:
+                    raise _unreachable(self.url, exc) from None
+            else:
+                if last or response.status_code not in RETRY_STATUSES:
+                    return _result(call, response)
+            await asyncio.sleep(_pause(attempt))
+        raise AssertionError("unreachable")
 
     add = _async(calls.add)
     reprocess = _async(calls.reprocess)

@@ -33,6 +33,7 @@ def delete_all(backends: Backends, scope: Scope, where: Filter) -> int:
     now = now_iso()
     with store.transaction() as tx:
         records = store.list_records(where)
+        tx.lock_scopes([scope, *(r.scope for r in records)])  # several owners: the store's order
         for record in records:
             tx.delete(record.id, now)
         forget_profile(tx, now, scope, where, records)

@@ -25,7 +25,7 @@ from memlane.memory.search.request import search_request
 from memlane.memory.times import live_filter, parse_expiration, parse_timestamp
 from memlane.memory.upkeep import Upkeep
 from memlane.memory.write import add as write_add
-from memlane.memory.write import pending
+from memlane.memory.write import once, pending
 from memlane.memory.write import update as write_update
 from memlane.memory.write.messages import clean_metadata, normalize_messages, update_metadata
 from memlane.models import Usage
@@ -137,6 +137,7 @@ class Memory(Answers, Browse, Upkeep):
         timestamp: TimeLike | None = None,
         expiration_date: TimeLike | None = None,
         filters: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> AddResult:
         """Remember messages (a string, a message dict or a list of them).
 
@@ -145,6 +146,9 @@ class Memory(Answers, Browse, Upkeep):
         ``memory_type`` ("semantic", "episodic", "procedural") types every memory written (else
         the extraction call types each fact; verbatim ones are "semantic"); mem0's
         "procedural_memory" (with an ``agent_id``) stores the LLM's summary of the run.
+        ``idempotency_key`` (a memlane extension): a repeat of this add with the same key and
+        arguments, within ``idempotency.ttl``, answers what the first answered and writes
+        nothing (a retry after a dropped connection); other arguments: ``ConflictError``.
         """
         scope, _ = resolve_scope(scope_ids(user_id, agent_id, run_id), filters)
         if filters and set(filters) - {"user_id", "agent_id", "run_id"}:
@@ -164,8 +168,20 @@ class Memory(Answers, Browse, Upkeep):
         if (infer or procedural) and self.llm is None:
             raise ConfigError(_LLM_NEEDED)
         params = pending.params_of(clean, prompt, memory_type if procedural else None, observed_at, expires)
+        infer = infer or procedural
+        key = None if idempotency_key is None else validate_id("idempotency_key", idempotency_key)
         with self.backends.swap.shared():
-            return write_add.add(self.backends, scope, normalized, params, infer=infer or procedural)
+            if key is None:
+                return write_add.add(self.backends, scope, normalized, params, infer=infer)
+            digest = once.request_hash(scope, normalized, params, infer)
+            backends = self.backends
+            return once.add_once(
+                backends,
+                key,
+                digest,
+                scope,
+                lambda finish: write_add.add(backends, scope, normalized, params, infer=infer, finish=finish),
+            )
 
     def reprocess(
         self, *, user_id: Id | None = None, agent_id: Id | None = None, run_id: Id | None = None

@@ -1,7 +1,8 @@
 """Errors as JSON: ``{"detail": message, "code": code, "type": memlane error class}``.
 
-What a client sent wrong is a 4xx (400 bad input, 404 unknown id, 401/403 auth, 413 too large,
-422 a body or query that does not validate); a back end that failed is a 502 (LLM, embedder,
+What a client sent wrong is a 4xx (400 bad input, 404 unknown id, 401/403 auth, 409 an
+idempotency key reused with other arguments or still in flight, 413 too large, 422 a body or
+query that does not validate); a back end that failed is a 502 (LLM, embedder,
 reranker) or 503 (store); anything else is a 500 with only the request id. Messages are
 redacted (memlane.redact) and never carry a stack trace.
 """
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from memlane import (
     ConfigError,
+    ConflictError,
     DimensionMismatchError,
     EmbedderError,
     InvalidFilterError,
@@ -38,6 +40,7 @@ log = logging.getLogger("memlane.server")
 # (error class, status, code), most specific first
 _TABLE: tuple[tuple[type[MemlaneError], int, str], ...] = (
     (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
     (InvalidFilterError, 400, "invalid_filter"),
     (InvalidInputError, 400, "invalid_input"),
     (ConfigError, 400, "not_configured"),

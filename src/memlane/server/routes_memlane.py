@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from memlane.server.auth import Admin, TenantMemory
+from memlane.server.idempotency import IdempotencyKey, with_key
 
 __all__ = ["PREFIX", "router"]
 
@@ -58,6 +59,8 @@ class AddIn(_Filtered):
     prompt: str | None = None
     timestamp: TimeIn | None = None
     expiration_date: TimeIn | None = None
+    idempotency_key: str | None = None
+    """Or the ``Idempotency-Key`` header (``memlane.server.idempotency``)."""
 
 
 class SearchIn(_Filtered):
@@ -144,9 +147,9 @@ class PurgeIn(_Scope):
     memory_id: IdIn | None = None
 
 
-@router.post("/add", summary="Memory.add: remember messages")
-def add(body: AddIn, memory: TenantMemory) -> Any:
-    return memory.add(**body.given())
+@router.post("/add", summary="Memory.add: remember messages (Idempotency-Key: a retry answers the first)")
+def add(body: AddIn, memory: TenantMemory, key: IdempotencyKey) -> Any:
+    return memory.add(**with_key(body.given(), key))
 
 
 @router.post("/search", summary="Memory.search")

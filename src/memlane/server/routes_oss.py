@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from memlane.redact import redacted_config
 from memlane.server.auth import Admin, Caller, TenantMemory
 from memlane.server.errors import ApiError
+from memlane.server.idempotency import IdempotencyKey, with_key
 from memlane.server.scan import all_memories
 
 __all__ = ["EXTENSIONS", "Extensions", "IdFields", "router", "sent"]
@@ -93,14 +94,14 @@ def ids_of(model: IdFields) -> dict[str, Any]:
     return sent(model, "user_id", "agent_id", "run_id")
 
 
-@router.post("/memories", tags=["memories"], summary="Remember messages (add)")
-def add_memories(body: MemoryCreate, memory: TenantMemory) -> Any:
+@router.post("/memories", tags=["memories"], summary="Remember messages (add; Idempotency-Key: retry safely)")
+def add_memories(body: MemoryCreate, memory: TenantMemory, key: IdempotencyKey) -> Any:
     ids = ids_of(body)
     if not ids:
         raise ApiError(400, "missing_identifier", _NEED_ID)
     messages = [m.model_dump() for m in body.messages]
     options = sent(body, "metadata", "expiration_date", "infer", "memory_type", "prompt")
-    return memory.add(messages, **ids, **options)
+    return memory.add(messages, **ids, **with_key(options, key))
 
 
 @router.get("/memories", tags=["memories"], summary="List memories (get_all)")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from memlane import Memory, NotFoundError
 from memlane.server.auth import Caller, TenantMemory
 from memlane.server.errors import ApiError
+from memlane.server.idempotency import IdempotencyKey, with_key
 from memlane.server.routes_oss import EXTENSIONS, Extensions, IdFields, MessageIn, ids_of, sent
 from memlane.server.scan import ENTITY_KINDS, entities
 
@@ -88,14 +89,14 @@ def ping(who: Caller) -> Any:
     }
 
 
-@router.post("/v3/memories/add/", summary="Remember messages (add)")
-def add(body: PlatformAdd, memory: TenantMemory) -> Any:
+@router.post("/v3/memories/add/", summary="Remember messages (add; Idempotency-Key: retry safely)")
+def add(body: PlatformAdd, memory: TenantMemory, key: IdempotencyKey) -> Any:
     _refuse_app_id(body.app_id, (body.filters or {}).get("app_id"))
     messages = [m.model_dump() for m in body.messages]
     options = sent(
         body, "metadata", "infer", "memory_type", "prompt", "timestamp", "expiration_date", "filters"
     )
-    return memory.add(messages, **ids_of(body), **options)
+    return memory.add(messages, **ids_of(body), **with_key(options, key))
 
 
 @router.post("/v3/memories/", summary="List memories (get_all), optionally one page")

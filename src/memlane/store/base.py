@@ -11,6 +11,12 @@ that is set must match).
 Pending adds keep the conversation of an ``add(infer=True)`` from before its LLM call until
 its memories are written (``add_pending`` ... ``finish_pending`` in that write's transaction);
 a failed call leaves them for ``Memory.reprocess``. Their scope arguments are filters too.
+
+Requests keep the answer of an ``add(idempotency_key=...)`` so that a retried call returns it
+instead of writing again: ``claim_request`` (its own transaction) takes the key before the work,
+``finish_request`` stores the answer in the transaction of the work's writes, ``release_request``
+frees the key of a call that failed. A claim carries a token: a call whose claim went stale and
+was taken over finds ``finish_request`` False and rolls its writes back.
 """
 
 from __future__ import annotations
@@ -36,8 +42,8 @@ from memlane.models import (
 )
 
 __all__ = [
-    "MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "Unstaged", "check_embedder",
-    "check_expected_dimension",
+    "MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "StoredRequest", "Unstaged",
+    "check_embedder", "check_expected_dimension",
 ]  # fmt: skip
 
 ScoredId = tuple[str, float]
@@ -63,6 +69,20 @@ class PendingAdd:
     """Why the last attempt failed; None while the first is in flight."""
 
 
+@dataclass(slots=True)
+class StoredRequest:
+    """The row that holds one idempotency key: a call in flight (``token`` set, no ``result``)
+    or done (``result`` set, no ``token``)."""
+
+    key: str
+    request_hash: str
+    """A hash of the call's arguments: a retry must send the same ones."""
+    created_at: str
+    """When the key was claimed (it expires from then)."""
+    token: str | None = None
+    result: dict[str, Any] | None = None
+
+
 class StoreTransaction(Protocol):
     """The writes of one public call."""
 
@@ -76,10 +96,19 @@ class StoreTransaction(Protocol):
         """Replace a memory's current state; a changed text adds a version (the old one expires)."""
 
     def delete(self, memory_id: str, at: str) -> None:
-        """Remove a memory from reads and search; versions and history stay."""
+        """Remove a memory from reads and search; versions and history stay, its vector and
+        full-text entry go (``vectors`` and ``similarities`` no longer give it; an export
+        carries it without an embedding)."""
 
     def add_history(self, events: Sequence[HistoryEvent]) -> None:
         """Append history rows."""
+
+    def lock_scopes(self, scopes: Sequence[Scope]) -> None:
+        """Serialise this transaction with every other writer of these scopes now, before its
+        writes touch them. A write spanning several scopes' owners (``delete_all``, ``prune``)
+        calls it first, so the store takes their locks in its one order; other writes need not
+        (PostgreSQL: ``memlane.store.postgres.locks``; SQLite: nothing to do, the transaction
+        already holds the database's write lock)."""
 
     def set_profile(
         self,
@@ -122,6 +151,12 @@ class StoreTransaction(Protocol):
     def drop_pending(self, scope: Scope | None) -> int:
         """Forget the pending adds of ``scope`` (a filter; None: all); their messages stay as
         provenance. Returns how many adds were dropped."""
+        ...
+
+    def finish_request(self, key: str, token: str, result: dict[str, Any]) -> bool:
+        """Keep ``result`` (JSON values) as the answer of the call holding ``key`` with ``token``,
+        with that call's writes; False, changing nothing, when ``token`` no longer holds the key
+        (the claim went stale and another call took it over): the caller must roll back."""
         ...
 
     # -- reindex (``memlane.memory.reindex``): new vectors staged beside the current ones ----
@@ -260,14 +295,39 @@ class MemoryStore(Protocol):
     def release_pending(self, pending_id: str, error: str) -> None:
         """A claimed attempt failed with ``error``: the add waits for the next retry."""
 
+    def claim_request(
+        self,
+        key: str,
+        request_hash: str,
+        scope: Scope,
+        token: str,
+        at: str,
+        *,
+        stale_before: str,
+        expired_before: str,
+    ) -> StoredRequest:
+        """Claim the idempotency ``key`` for a call (a transaction of its own). When no row
+        holds it (never used; its row created before ``expired_before``; or a call in flight
+        since before ``stale_before``, taken to have died), keep (``key``, ``request_hash``,
+        ``scope``, ``token``, ``at``) and return that row: the caller does the work. Else return
+        the row that holds the key, unchanged (done: its result; in flight: another token).
+        Concurrent claims of one key: exactly one gets it. Rows created before
+        ``expired_before`` are forgotten on the way (some of them per call)."""
+        ...
+
+    def release_request(self, key: str, token: str) -> None:
+        """The call holding ``key`` with ``token`` failed: forget its claim (a retry may run)."""
+
     def purge(self, memory_ids: Sequence[str] = (), scope: Scope | None = None) -> int:
         """Erase memories (deleted ones too), their versions, history, sources and the messages
         only they cite, and the profile slots written from them, plus every memory, message,
-        pending add and profile slot of ``scope``; no copy of the text remains."""
+        pending add, profile slot and stored request of ``scope``, and the stored requests whose
+        answer names an erased memory; no copy of the text remains."""
         ...
 
     def dump(self) -> Iterator[dict[str, Any]]:
-        """Every record as ``{"kind": ..., "data": {...}}`` (for export)."""
+        """Every record as ``{"kind": ..., "data": {...}}`` (for export); stored requests are
+        not records (they expire) and stay out."""
         ...
 
     def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -284,7 +344,7 @@ class MemoryStore(Protocol):
         its vectors: ``ensure_*``, ``load`` and ``switch_vectors`` write them, not callers."""
 
     def reset(self) -> None:
-        """Remove every record of every kind (pending adds included)."""
+        """Remove every record of every kind (pending adds and stored requests included)."""
 
     def backup(self, destination: str | Path, *, overwrite: bool = False) -> None:
         """A consistent copy of the store while writers keep going, never onto the store itself;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,7 +15,7 @@ from memlane.graph.resolve import entity_texts
 from memlane.memory.backends import Backends
 from memlane.memory.kinds import MEM0_PROCEDURAL, TYPE_KEY, event_time, typed
 from memlane.memory.profile import profile_scope
-from memlane.memory.results import change_item
+from memlane.memory.results import add_item, change_item
 from memlane.memory.write.events import added_event, change_event
 from memlane.memory.write.plan import Plan
 from memlane.memory.write.promote import promote_recurring, recurring
@@ -36,6 +36,10 @@ from memlane.types import AddResult, AddResultItem
 __all__ = ["AddOutcome", "add_verbatim", "apply_plan", "created_at_of"]
 
 logger = logging.getLogger("memlane")
+
+Finish = Callable[[StoreTransaction, "AddOutcome"], None]
+"""Called inside an add's write transaction with what it wrote (an idempotent add keeps its
+answer there)."""
 
 
 @dataclass(slots=True)
@@ -64,8 +68,10 @@ def add_verbatim(
     metadata: dict[str, Any],
     observed_at: str | None,
     expiration_date: str | None,
-) -> list[MemoryRecord]:
-    """Store each message as its own memory; return the new records in message order."""
+    finish: Finish | None = None,
+) -> AddOutcome:
+    """Store each message as its own memory (mem0's ADD items, in message order); ``finish``
+    gets the outcome inside the transaction."""
     vectors = backends.embedder.embed([m.content for m in messages], purpose="add")
     now = now_iso()
     records = []
@@ -92,7 +98,10 @@ def add_verbatim(
             tx.insert(record, vector)
         tx.add_history([added_event(r) for r in records])
         promote_recurring(tx, backends, repeated, now)
-    return records
+        outcome = AddOutcome([add_item(r, "ADD", verbatim=True) for r in records])
+        if finish is not None:
+            finish(tx, outcome)
+    return outcome
 
 
 def created_at_of(metadata: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -103,7 +112,14 @@ def created_at_of(metadata: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     return rest, None if created is None else str(created)
 
 
-def apply_plan(backends: Backends, plan: Plan, batch: PendingAdd, metadata: dict[str, Any]) -> AddOutcome:
+def apply_plan(
+    backends: Backends,
+    plan: Plan,
+    batch: PendingAdd,
+    metadata: dict[str, Any],
+    *,
+    finish: Finish | None = None,
+) -> AddOutcome:
     """Write a plan for the pending add ``batch`` (its entities and relations, and its profile
     slots when the profile is on) in one transaction, which also finishes ``batch``; return
     mem0's result items (ADD / UPDATE / DELETE) and the changes.
@@ -149,7 +165,10 @@ def apply_plan(backends: Backends, plan: Plan, batch: PendingAdd, metadata: dict
             )
         deleted = [r["id"] for r in results if r["event"] == "DELETE"]
         profile = [] if owner is None else _write_profile(tx, plan, owner, results, now, observed_at, deleted)
-    return AddOutcome(results, changes, profile)
+        outcome = AddOutcome(results, changes, profile)
+        if finish is not None:
+            finish(tx, outcome)
+    return outcome
 
 
 def _embed(backends: Backends, texts: list[str]) -> Vectors:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from memlane.errors import LLMError
+from memlane.errors import ConflictError, LLMError
 from memlane.memory.write.apply import AddOutcome
 from memlane.models import Message, Scope, new_id, now_iso
 from memlane.store.base import MemoryStore, PendingAdd
@@ -52,13 +52,19 @@ def add_inferred(
     store: MemoryStore, scope: Scope, messages: Sequence[Message], params: dict[str, Any], run: Run
 ) -> AddOutcome:
     """Keep ``messages`` as a pending add, then ``run`` it (LLM call and write, which finishes
-    the pending add). On failure the messages stay pending; an ``LLMError`` says so."""
+    the pending add). On failure the messages stay pending; an ``LLMError`` says so. A
+    ``ConflictError`` (another add took over this one's idempotency key: ``once``) drops the
+    pending add instead: that add does the work, and a later ``reprocess`` must not repeat it."""
     batch = PendingAdd(new_id(), scope, list(messages), params, created_at=now_iso(), attempts=1)
     with store.transaction() as tx:
         tx.add_messages(scope, messages, params.get("observed_at") or batch.created_at)
         tx.add_pending(batch)
     try:
         return run(batch)
+    except ConflictError:
+        with store.transaction() as tx:
+            tx.finish_pending(batch.id)  # its messages stay as provenance
+        raise
     except Exception as exc:
         _failed(store, batch, exc)
         raise

@@ -22,6 +22,7 @@ def prune(backends: Backends, where: Filter, *, dry_run: bool) -> list[MemoryRec
     now = now_iso()
     with store.transaction() as tx:
         records = store.list_records(target)
+        tx.lock_scopes([r.scope for r in records])  # several owners: the store's order
         for record in records:
             tx.delete(record.id, now)
         if records:

@@ -14,6 +14,7 @@ from memlane.errors import DimensionMismatchError
 from memlane.graph.models import Entity, Relation
 from memlane.models import Scope
 from memlane.store.graph_sql import scope_condition, time_condition
+from memlane.store.postgres.locks import lock_owners, owner_of_skey
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -90,8 +91,10 @@ def scope_lock_key(tenant: str, skey: str) -> int:
 
 
 def lock_scopes(conn: Connection[Any], tenant: str, skeys: Sequence[str]) -> None:
-    """Take the transaction-level advisory lock of each exact scope, in one global order (no
-    deadlock between two units locking several): held until the transaction ends."""
+    """Take the owner locks of these exact scopes first (``locks``: the order every write
+    follows), then the transaction-level advisory lock of each exact scope, in one global order
+    (no deadlock between two units locking several): held until the transaction ends."""
+    lock_owners(conn, tenant, [owner_of_skey(s) for s in skeys])
     for key in sorted({scope_lock_key(tenant, s) for s in skeys}):
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
 

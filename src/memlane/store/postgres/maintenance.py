@@ -21,7 +21,8 @@ from psycopg.types.json import Jsonb
 
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError, StoreError
 from memlane.models import MemoryRecord, Scope, Vectors, now_iso
-from memlane.store.postgres import search
+from memlane.store.postgres import requests, search
+from memlane.store.postgres.locks import lock_owners
 from memlane.store.postgres.rows import filter_scope
 from memlane.store.postgres.store_schema import STORE_TABLES
 from memlane.store.sqlite.maintenance import TABLES
@@ -40,12 +41,18 @@ _BATCH = 1000
 def purge(conn: Connection[Any], tenant: str, memory_ids: Sequence[str], scope: Scope | None) -> int:
     """Erase memories (deleted ones too) and every row that holds their text; return the count.
 
-    ``memory_ids`` and every memory, message, pending add and profile slot of ``scope`` go, with
-    the profile slots written from those memories; source messages go unless another memory
+    ``memory_ids`` and every memory, message, pending add, profile slot and stored request of
+    ``scope`` go, with the profile slots written from those memories and the stored requests
+    whose answer names one; source messages go unless another memory
     still cites them. Runs inside the caller's transaction."""
     ids = list(memory_ids)
     scoped = scope is not None and not scope.is_empty()
     where, params = filter_scope(scope)
+    owners = conn.execute(
+        "SELECT DISTINCT user_id, agent_id, run_id FROM memories WHERE tenant = %s AND id = ANY(%s)",
+        (tenant, ids),
+    ).fetchall()
+    lock_owners(conn, tenant, [*(Scope(*row) for row in owners), *([scope] if scoped and scope else [])])
     if scoped:
         ids += [
             r[0]
@@ -61,6 +68,7 @@ def purge(conn: Connection[Any], tenant: str, memory_ids: Sequence[str], scope: 
     if scoped:
         for table in ("messages", "profile_slots", "pending"):
             conn.execute(f"DELETE FROM {table} WHERE tenant = %s AND {where}", [tenant, *params])
+    requests.purge(conn, tenant, where if scoped else None, params, ids)
     for table, column in (
         ("profile_slots", "memory_id"),
         ("memory_sources", "memory_id"),

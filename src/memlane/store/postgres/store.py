@@ -29,8 +29,8 @@ from memlane.errors import (
 from memlane.filters import All, Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.redact import redact_text, redact_url
-from memlane.store.base import PendingAdd, ScoredId, check_expected_dimension
-from memlane.store.postgres import maintenance, pending, reindex, rows, search
+from memlane.store.base import PendingAdd, ScoredId, StoredRequest, check_expected_dimension
+from memlane.store.postgres import maintenance, pending, reindex, requests, rows, search
 from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
@@ -328,6 +328,21 @@ class PostgresStore:
 
     def release_pending(self, pending_id: str, error: str) -> None:
         self._retrying(lambda conn: pending.release(conn, self.tenant, pending_id, error))
+
+    # -- stored requests (idempotency keys) ----------------------------------------------------
+
+    def claim_request(
+        self, key: str, request_hash: str, scope: Scope, token: str, at: str, *, stale_before: str,
+        expired_before: str,
+    ) -> StoredRequest:  # fmt: skip
+        return self._retrying(
+            lambda conn: requests.claim(
+                conn, self.tenant, key, request_hash, scope, token, at, stale_before, expired_before
+            )
+        )
+
+    def release_request(self, key: str, token: str) -> None:
+        self._retrying(lambda conn: requests.release(conn, self.tenant, key, token))
 
     # -- maintenance ---------------------------------------------------------------------------
 

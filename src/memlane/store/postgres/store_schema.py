@@ -145,10 +145,28 @@ CREATE INDEX pending_run ON pending (tenant, run_id) WHERE run_id IS NOT NULL;
 messages they came from, profile slots (at most one current row per scope and key), pending
 adds, and per-tenant ``meta`` (the vector size and the embedder)."""
 
-STORE_STEPS: list[str] = [_V1]
+_V2 = f"""
+CREATE TABLE requests (
+    tenant {_T} NOT NULL,
+    key {_T} NOT NULL,
+    hash {_T} NOT NULL,
+    user_id {_T}, agent_id {_T}, run_id {_T},
+    token {_T},
+    result {_T},
+    created_at {_T} NOT NULL,
+    PRIMARY KEY (tenant, key)
+);
+CREATE INDEX requests_created ON requests (tenant, created_at);
+CREATE INDEX requests_user ON requests (tenant, user_id);
+"""
+"""Version 2: the answers of ``add(idempotency_key=...)`` (``memlane.store.postgres.requests``):
+one row per key, claimed (``token``) before the work and given its ``result`` (JSON text) in the
+work's transaction; forgotten once older than the configured time."""
+
+STORE_STEPS: list[str] = [_V1, _V2]
 
 STORE_TABLES = (
     "meta", "memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots",
-    "pending",
+    "pending", "requests",
 )  # fmt: skip
 """Every table of the ``store`` component."""

@@ -1,7 +1,9 @@
 """The writes of one PostgreSQL transaction (opened and committed by ``PostgresStore.transaction``).
 
-An update or delete first locks the memory's row (``SELECT ... FOR UPDATE``): a second writer
-of the same memory waits, then reads the first's committed state (its version number, or its
+Every write first takes the owner lock of the scope it touches (``memlane.store.postgres.locks``:
+the one lock order of all writes, so an add and a delete of one scope never deadlock). An
+update or delete then locks the memory's row (``SELECT ... FOR UPDATE``): a second writer of the
+same memory waits, then reads the first's committed state (its version number, or its
 deletion), so no update is lost and versions are numbered without gaps or repeats.
 """
 
@@ -15,7 +17,8 @@ from psycopg.types.json import Jsonb
 from memlane.errors import NotFoundError
 from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope, Vectors
 from memlane.store.base import PendingAdd, Unstaged
-from memlane.store.postgres import pending, profile, reindex, search
+from memlane.store.postgres import pending, profile, reindex, requests, search
+from memlane.store.postgres.locks import lock_owners
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -31,10 +34,26 @@ class PostgresTransaction:
         self.tenant = tenant
         self.switched: tuple[str, int] | None = None
         """The embedder identity and dimension ``switch_vectors`` made current, if it ran."""
+        self._owners: set[int] = set()
+        """The owner locks this transaction holds."""
+
+    def _own(self, *scopes: Scope) -> None:
+        lock_owners(self.conn, self.tenant, scopes, self._owners)
+
+    def _own_rows(self, table: str, column: str, ids: Sequence[str]) -> None:
+        """Take the owner locks of the rows of ``table`` whose ``column`` is in ``ids``."""
+        if ids:
+            found = self.conn.execute(
+                f"SELECT DISTINCT user_id, agent_id, run_id FROM {table} WHERE tenant = %s "
+                f"AND {column} = ANY(%s)",
+                (self.tenant, list(ids)),
+            ).fetchall()
+            self._own(*(Scope(*row) for row in found))
 
     def add_messages(self, scope: Scope, messages: Sequence[Message], observed_at: str) -> None:
         if not messages:
             return
+        self._own(scope)
         with self.conn.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO messages (tenant, id, user_id, agent_id, run_id, role, name, content, "
@@ -48,6 +67,7 @@ class PostgresTransaction:
 
     def insert(self, record: MemoryRecord, vector: Vectors) -> None:
         s = record.scope
+        self._own(s)
         self.conn.execute(
             "INSERT INTO memories (tenant, id, text, hash, user_id, agent_id, run_id, actor_id, role, "
             "metadata, created_at, updated_at, valid_from, valid_to, expired_at, expiration_date, "
@@ -65,6 +85,8 @@ class PostgresTransaction:
         search.index_memories(self.conn, self.tenant, [(record, vector)])
 
     def update(self, record: MemoryRecord, vector: Vectors | None, at: str) -> None:
+        self._own_rows("memories", "id", [record.id])
+        self._own(record.scope)
         old_text, version = self._lock(record.id)
         if record.text != old_text:
             self._expire_version(record.id, at)
@@ -86,6 +108,7 @@ class PostgresTransaction:
         search.index_memories(self.conn, self.tenant, [(record, vector)])
 
     def delete(self, memory_id: str, at: str) -> None:
+        self._own_rows("memories", "id", [memory_id])
         self._lock(memory_id)
         self.conn.execute(
             "UPDATE memories SET deleted_at = %s, expired_at = %s WHERE tenant = %s AND id = %s",
@@ -108,6 +131,9 @@ class PostgresTransaction:
                 ],
             )  # fmt: skip
 
+    def lock_scopes(self, scopes: Sequence[Scope]) -> None:
+        self._own(*scopes)
+
     def set_profile(
         self,
         scope: Scope,
@@ -118,6 +144,7 @@ class PostgresTransaction:
         at: str,
         memory_id: str | None = None,
     ) -> ProfileChange | None:
+        self._own(scope)
         return profile.set_slot(
             self.conn, self.tenant, scope, key, value, observed_at=observed_at, at=at, memory_id=memory_id
         )
@@ -125,16 +152,24 @@ class PostgresTransaction:
     def expire_profile(
         self, at: str, *, scope: Scope | None = None, memory_ids: Sequence[str] = ()
     ) -> list[ProfileChange]:
+        self._own(*([] if scope is None else [scope]))
+        self._own_rows("memories", "id", memory_ids)
         return profile.expire(self.conn, self.tenant, at, scope, memory_ids)
 
     def add_pending(self, batch: PendingAdd) -> None:
+        self._own(batch.scope)
         pending.add(self.conn, self.tenant, batch)
 
     def finish_pending(self, pending_id: str) -> bool:
+        self._own_rows("pending", "id", [pending_id])
         return pending.finish(self.conn, self.tenant, pending_id)
 
     def drop_pending(self, scope: Scope | None) -> int:
+        self._own(*([] if scope is None else [scope]))
         return pending.drop(self.conn, self.tenant, scope)
+
+    def finish_request(self, key: str, token: str, result: dict[str, Any]) -> bool:
+        return requests.finish(self.conn, self.tenant, key, token, result)
 
     def _lock(self, memory_id: str) -> tuple[str, int]:
         """Lock a live memory's row until the transaction ends; its text and version."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError, StoreError
 from memlane.models import Scope
-from memlane.store.sqlite import pending, profile
+from memlane.store.sqlite import pending, profile, requests
 
 __all__ = [
     "ERASED_BY_RESET", "TABLES", "backup", "compact", "dump", "get_meta", "load", "purge", "set_meta",
@@ -50,15 +50,16 @@ refused before any row is written when the embedders differ."""
 
 ERASED_BY_RESET = (
     "memories", "memory_versions", "history", "messages", "memory_sources", "profile_slots", "pending",
-    "staged_vectors",
+    "staged_vectors", "requests",
 )  # fmt: skip
 
 
 def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | None) -> int:
     """Erase memories (deleted ones too) and every row that holds their text; return the count.
 
-    ``memory_ids`` and every memory, message, pending add and profile slot of ``scope`` go, with the profile
-    slots written from those memories. Source messages are erased unless another memory still
+    ``memory_ids`` and every memory, message, pending add, profile slot and stored request of
+    ``scope`` go, with the profile slots written from those memories and the stored requests
+    whose answer names one. Source messages are erased unless another memory still
     cites them. Runs inside the caller's transaction.
     """
     ids = list(memory_ids)
@@ -78,6 +79,7 @@ def purge(conn: sqlite3.Connection, memory_ids: Sequence[str], scope: Scope | No
         conn.execute(f"DELETE FROM messages WHERE {scope_sql}", params)
         conn.execute(f"DELETE FROM profile_slots WHERE {scope_sql}", params)
         conn.execute(f"DELETE FROM pending WHERE {scope_sql}", params)
+    requests.purge(conn, scope_sql, params)
     for table, column in (
         ("staged_vectors", "memory_id"),
         ("profile_slots", "memory_id"),

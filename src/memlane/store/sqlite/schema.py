@@ -224,7 +224,22 @@ CREATE TABLE staged_vectors (
 one per memory, for the embedder ``identity``, made from the text whose ``hash`` it records (a
 memory updated since is embedded again before the switch)."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+_V8 = """
+CREATE TABLE requests (
+    key TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    token TEXT,
+    result TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX requests_created ON requests (created_at);
+"""
+"""Migration 8: the answers of ``add(idempotency_key=...)`` (``memlane.store.sqlite.requests``):
+one row per key, claimed (``token``) before the work and given its ``result`` (JSON) in the
+work's transaction; forgotten once older than the configured time."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 APPLICATION_ID = 0x4D4C4E45

@@ -14,8 +14,8 @@ import numpy as np
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, StoreError
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
-from memlane.store.base import PendingAdd, ScoredId, check_expected_dimension
-from memlane.store.sqlite import maintenance, pending, rows, staging
+from memlane.store.base import PendingAdd, ScoredId, StoredRequest, check_expected_dimension
+from memlane.store.sqlite import maintenance, pending, requests, rows, staging
 from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.ann import AnnIndex
 from memlane.store.sqlite.connect import open_database
@@ -278,6 +278,19 @@ class SQLiteStore:
     def release_pending(self, pending_id: str, error: str) -> None:
         with self.transaction():
             pending.release(self._conn, pending_id, error)
+
+    def claim_request(
+        self, key: str, request_hash: str, scope: Scope, token: str, at: str, *, stale_before: str,
+        expired_before: str,
+    ) -> StoredRequest:  # fmt: skip
+        with self.transaction():
+            return requests.claim(
+                self._conn, key, request_hash, scope, token, at, stale_before, expired_before
+            )
+
+    def release_request(self, key: str, token: str) -> None:
+        with self.transaction():
+            requests.release(self._conn, key, token)
 
     def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
         if not prefix:

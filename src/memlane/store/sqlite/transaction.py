@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from memlane.errors import NotFoundError
 from memlane.models import HistoryEvent, MemoryRecord, Message, ProfileChange, Scope, Vectors
 from memlane.store.base import PendingAdd, Unstaged
-from memlane.store.sqlite import pending, profile, staging
+from memlane.store.sqlite import pending, profile, requests, staging
 from memlane.store.sqlite.vectors import to_blob
 
 __all__ = ["SQLiteTransaction"]
@@ -104,6 +105,9 @@ class SQLiteTransaction:
             ],
         )  # fmt: skip
 
+    def lock_scopes(self, scopes: Sequence[Scope]) -> None:
+        return None  # BEGIN IMMEDIATE holds the database's write lock already
+
     def set_profile(
         self,
         scope: Scope,
@@ -131,6 +135,9 @@ class SQLiteTransaction:
 
     def drop_pending(self, scope: Scope | None) -> int:
         return pending.drop(self._conn, scope)
+
+    def finish_request(self, key: str, token: str, result: dict[str, Any]) -> bool:
+        return requests.finish(self._conn, key, token, result)
 
     # -- reindex: see memlane.store.base and staging ---------------------------------------
 
