@@ -14,14 +14,14 @@ import pytest
 
 NAMESPACES: dict[str, list[str]] = {
     "memlane.config": [
-        "DEFAULT_PROFILE_SLOTS", "EmbedderSection", "GraphStoreSection", "LLMSection", "MemoryConfig",
-        "ProfileConfig", "ProviderSection", "RerankerSection", "SearchConfig", "ShortTermConfig",
-        "VectorStoreSection",
+        "DEFAULT_PROFILE_SLOTS", "EmbedderSection", "GraphStoreSection", "IdempotencyConfig",
+        "LLMSection", "MemoryConfig", "ProfileConfig", "ProviderSection", "RerankerSection",
+        "SearchConfig", "ShortTermConfig", "VectorStoreSection",
     ],
     "memlane.client": ["API_KEY_ENV", "AsyncClient", "Client"],
     "memlane.embed": ["Embedder", "HashEmbedder", "Purpose"],
     "memlane.errors": [
-        "AuthenticationError", "ConfigError", "DimensionMismatchError", "EmbedderError",
+        "AuthenticationError", "ConfigError", "ConflictError", "DimensionMismatchError", "EmbedderError",
         "EmbedderMismatchError", "EmptyOutputError", "InvalidFilterError", "InvalidInputError", "LLMError",
         "MemlaneError", "MissingDependencyError", "NotFoundError", "ProviderError", "RemoteError",
         "RerankError", "StoreError", "UnknownProviderError",
