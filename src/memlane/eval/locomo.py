@@ -115,6 +115,8 @@ def evaluate_locomo(
     seed: int = 0,
     pool: Sequence[Conversation] | None = None,
     context_budgets: Sequence[int] = (),
+    ingested: bool = False,
+    after_ingest: Callable[[], None] | None = None,
 ) -> EvalResult:
     """Ingest ``conversations`` into ``memory`` (infer=False) and score every question.
 
@@ -124,7 +126,10 @@ def evaluate_locomo(
     of ``pool``, default ``conversations``, relabelled, and synthetic turns; deterministic for
     ``seed``), added 100 per ``add(infer=False)`` call; ``EvalResult.matrix`` has a row per number.
     With ``context_budgets`` (tokens), ``EvalResult.context`` has the evidence recall inside
-    ``get_context``'s block at each budget, before any distractor is added.
+    ``get_context``'s block at each budget, before any distractor is added. ``ingested=True``
+    says ``memory`` already holds the conversations as the ingest stores them (a cached store,
+    ``memlane.eval.locomo_cache``): the ingest is skipped and ``ingest_seconds`` is 0;
+    ``after_ingest`` is called once the ingest is done, before any distractor is added.
 
     The result records memlane's version, the start time, the data file (``data_file``: path
     and SHA-256) and the settings, with every secret of the config masked (``memlane.redact``).
@@ -137,15 +142,18 @@ def evaluate_locomo(
     options = dict(search_options or {})
     report = progress or _StderrProgress()
     settings = {"search": options, "config": memory.config, "distractors": levels, "seed": seed,
-                "context_budgets": list(context_budgets)}  # fmt: skip
+                "context_budgets": list(context_budgets), "reused_ingest": ingested}  # fmt: skip
     result = EvalResult(
         settings=redact(settings),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         data=describe_data(data_file) if data_file is not None else {},
     )
     start = time.perf_counter()
-    _ingest(memory, conversations, report)
-    result.ingest_seconds = time.perf_counter() - start
+    if not ingested:
+        _ingest(memory, conversations, report)
+        result.ingest_seconds = time.perf_counter() - start
+    if after_ingest is not None:
+        after_ingest()
     result.turns = sum(len(c.turns) for c in conversations)
     if context_budgets:
         result.context = context_recall(memory, conversations, context_budgets, CATEGORIES, report)
