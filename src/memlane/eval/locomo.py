@@ -1,7 +1,8 @@
 """LoCoMo evidence recall: ingest every turn verbatim, ask every question, score the top k.
 
 One memory per dialogue turn (``"{speaker}: {text}"`` plus ``" [shares a photo of
-{caption}]"``), observed at its session's date, with the turn's ``dia_id`` kept in metadata;
+{caption}]"``), observed at its session's date, said by its speaker (the message's ``name``, so
+the memory's ``actor_id``), with the turn's ``dia_id`` kept in metadata;
 one memory space (``user_id``) per conversation; categories 1-4 only. Evidence recall@k is the
 share of a question's gold evidence turns found in the top k results, averaged over questions
 that have gold evidence; hit@k is the share of questions with at least one in the top k.
@@ -38,6 +39,7 @@ from memlane.redact import redact
 
 __all__ = [
     "CATEGORIES",
+    "INGEST_FORMAT",
     "KS",
     "Conversation",
     "EvalResult",
@@ -52,6 +54,8 @@ __all__ = [
 ]
 
 KS = (1, 5, 10, 20)
+INGEST_FORMAT = 2
+"""What ``ingest`` stores; part of the ``--reuse-ingest`` cache key (2: the speaker as actor)."""
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -208,6 +212,7 @@ def _ingest(memory: Memory, conversations: Sequence[Conversation], report: Progr
                         "role": "user",
                         "content": t.text,
                         "metadata": {"dia_id": t.dia_id, "session": t.session},
+                        **({"name": t.speaker} if t.speaker else {}),
                     }
                     for t in turns
                 ],

@@ -4,8 +4,9 @@ with the same data and config skips the ingest (about a minute with the local mo
 The cache is one SQLite file per key in a folder (``$MEMLANE_EVAL_CACHE``, else
 ``memlane-eval-cache`` in the system's temporary folder). The key is the SHA-256 of what
 decides the ingested store: the data file's SHA-256, the conversations evaluated, memlane's
-version, and the config less the store's path and the settings that only reading uses
-(``search``, ``reranker``), so runs that tune search weights share one ingest. A run copies
+version and ingest format (``locomo.INGEST_FORMAT``), and the config less the store's path
+and the settings that only reading uses (``search``, ``reranker``), so runs that tune search
+weights share one ingest. A run copies
 the cached file into its own scratch store (SQLite's backup API: a consistent copy; the cache
 is never written by a run that reads it), and a run that ingested saves its store there right
 after the ingest, before any distractor is added.
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from memlane import __version__
 from memlane.config import MemoryConfig
+from memlane.eval.locomo import INGEST_FORMAT
 from memlane.eval.locomo_data import Conversation, describe_data
 from memlane.redact import redact
 
@@ -79,6 +81,7 @@ def ingest_cache(
         "data": describe_data(data_file)["sha256"],
         "conversations": [c.sample_id for c in conversations],
         "memlane": __version__,
+        "ingest": INGEST_FORMAT,
         "config": redact(settings),
     }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()[:32]
