@@ -5,8 +5,8 @@ WordPiece token counts are from another tokenizer's.
    WordPiece), by gemma-3's tokenizer (the GGUF's 262k SentencePiece vocabulary, read by
    ``llama_cpp`` with ``vocab_only``; needs the ``llama`` extra, skipped without it) and in
    UTF-8 bytes: totals, and the per-turn ratio WordPiece / gemma (mean, p5, p95).
-2. The store: the turns ingested verbatim (``memlane.eval.locomo``'s rules), kept in ``--db``
-   so a second run skips it (delete the file to rebuild).
+2. The store: the turns ingested verbatim (``memlane.eval.locomo``'s rules, each turn said by
+   its speaker), kept in ``--db`` so a second run skips it (delete the file to rebuild).
 3. Baseline: search top-20 (recall@20 and the WordPiece tokens of the 20 texts, one a line).
 4. Per budget (default 250, 500, 1,000, 2,000): ``get_context(max_tokens=N)`` for every
    question with gold evidence, the share of evidence turns whose memory it cites, and its
@@ -34,7 +34,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from memlane import Memory
 from memlane.eval.context import BUDGETS, context_recall
-from memlane.eval.locomo import CATEGORIES, Conversation, ingest, load_locomo
+from memlane.eval.locomo import CATEGORIES, INGEST_FORMAT, Conversation, ingest, load_locomo
 from memlane.memory.context.tokens import byte_counter, wordpiece_counter
 
 
@@ -93,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", default=os.environ.get("MEMLANE_LOCOMO"), help="a LoCoMo JSON file")
-    parser.add_argument("--db", default="/tmp/memlane-bench-context.db", help="the store, kept between runs")
+    parser.add_argument(
+        "--db",
+        default=f"/tmp/memlane-bench-context-v{INGEST_FORMAT}.db",
+        help="the store, kept between runs (named after the ingest format by default)",
+    )
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)), help="comma list of token budgets")
     parser.add_argument("--conversations", type=int, default=None, help="only the first N conversations")
     parser.add_argument("--embedder", choices=("local", "hash"), default="local")

@@ -219,3 +219,28 @@ def test_eval_takes_db_or_store_url_not_both(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2 and "not both" in result.output
     assert not (tmp_path / "x.db").exists()
+
+
+def test_reuse_ingest_starts_the_second_run_from_the_cached_store(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEMLANE_EVAL_CACHE", str(tmp_path / "cache"))
+    data = str(locomo_file(tmp_path))
+    reports = []
+    for name in ("first", "second"):
+        result = run("eval", "locomo", "--data", data, "--reuse-ingest", "--context-budget", "40",
+                     "--out", str(tmp_path / name))  # fmt: skip
+        assert result.exit_code == 0, result.output
+        reports.append(json.loads((tmp_path / name / "results.json").read_text(encoding="utf-8")))
+    assert "reused from the cache" in result.stdout
+    assert len(list((tmp_path / "cache").glob("locomo-*.db"))) == 1
+    first, second = reports
+    assert first["settings"]["reused_ingest"] is False and second["settings"]["reused_ingest"] is True
+    assert second["ingest_seconds"] == 0.0 and second["recall"] == first["recall"]
+    assert second["context"] == first["context"]
+
+
+def test_reuse_ingest_is_refused_with_a_chosen_store(run: Run, tmp_path: Path) -> None:
+    data = str(locomo_file(tmp_path))
+    result = run("eval", "locomo", "--data", data, "--reuse-ingest", "--db", str(tmp_path / "k.db"))
+    assert result.exit_code == 2 and "--reuse-ingest" in result.stderr

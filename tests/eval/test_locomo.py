@@ -10,7 +10,7 @@ import pytest
 
 from memlane import InvalidInputError, Memory
 from memlane.eval import evaluate_locomo, load_locomo
-from memlane.eval.locomo import parse_evidence, parse_session_date
+from memlane.eval.locomo import ingest, parse_evidence, parse_session_date
 from memlane.eval.report import html_report, table, write_reports
 from tests.conftest import hash_config
 
@@ -188,3 +188,13 @@ def test_result_records_provenance_and_masks_the_config(tmp_path: Path, data_fil
     assert "sk-SECRET-123" not in text
     assert result.data["sha256"] and result.data["path"] == str(data_file.resolve())
     assert result.memlane_version and result.started_at
+
+
+def test_each_turn_is_stored_as_said_by_its_speaker(tmp_path: Path, data_file: Path) -> None:
+    conversations = load_locomo(data_file)
+    assert [t.speaker for t in conversations[0].turns] == ["Ann", "Bob", "Ann", "Bob", "Ann"]
+    with Memory(hash_config(tmp_path / "e.db")) as memory:
+        ingest(memory, conversations)
+        stored = memory.get_all(user_id="conv-x")["results"]
+    said = {(item.get("metadata") or {}).get("dia_id"): item.get("actor_id") for item in stored}
+    assert said == {"D1:1": "Ann", "D1:2": "Bob", "D1:3": "Ann", "D2:1": "Bob", "D2:2": "Ann"}

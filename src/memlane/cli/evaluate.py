@@ -11,6 +11,7 @@ from memlane import Memory
 from memlane.cli._app import CliContext
 from memlane.cli._options import pass_cli_context
 from memlane.eval import evaluate_locomo, load_locomo, provenance, table, write_reports
+from memlane.eval.locomo_cache import ingest_cache
 
 __all__ = ["COMMANDS", "eval_group", "eval_locomo"]
 
@@ -41,6 +42,12 @@ def eval_group() -> None:
 @click.option("--context-budget", "budgets", multiple=True, type=click.IntRange(min=1), metavar="N",
               help="Also pack each question's context with get_context(max_tokens=N) and report the "
               "share of the evidence it cites, and its tokens. Repeat for several budgets.")  # fmt: skip
+@click.option("--reuse-ingest", "reuse", is_flag=True,
+              help="Keep the ingested store in a cache ($MEMLANE_EVAL_CACHE, else memlane-eval-cache in the "
+              "temporary folder) keyed "
+              "by the data, the conversations, memlane's version and the config less its search settings, "
+              "and start from it when the key matches: the second run skips the ingest. Not with --db "
+              "or --store-url.")  # fmt: skip
 @click.option("--recency-weight", "recency", type=click.FloatRange(0, 1),
               help="Rank with recency (search.recency_weight, off by default): a memory observed d days "
               "before the question's reference date gets W * 0.5 ** (d / half-life) more.")  # fmt: skip
@@ -57,6 +64,7 @@ def eval_locomo(
     distractors: tuple[str, ...],
     seed: int,
     budgets: tuple[int, ...],
+    reuse: bool,
     recency: float | None,
     half_life: float | None,
 ) -> None:
@@ -75,17 +83,27 @@ def eval_locomo(
     """
     if store and store_url:
         raise click.UsageError("give --db (a SQLite file) or --store-url (PostgreSQL), not both")
+    if reuse and (store or store_url):
+        raise click.UsageError("--reuse-ingest runs in a scratch SQLite store: drop --db / --store-url")
     levels = _levels(distractors)
     loaded = load_locomo(data)
     conversations = loaded[:limit]
     with tempfile.TemporaryDirectory(prefix="memlane-eval-") as scratch:
         search = {"recency_weight": recency, "recency_half_life_days": half_life}
         search = {k: v for k, v in search.items() if v is not None}
-        memory: Memory = context.scratch_memory(store or str(Path(scratch) / "eval.db"), search, store_url)
+        path = store or str(Path(scratch) / "eval.db")
+        memory: Memory = context.scratch_memory(path, search, store_url)
+        cache = ingest_cache(data, conversations, memory.config) if reuse else None
+        hit = False
+        if cache is not None and cache.exists():  # a cached ingest: start from a copy of it
+            memory.close()
+            hit = cache.restore(path)
+            memory = context.scratch_memory(path, search, store_url)
         try:
             result = evaluate_locomo(
                 memory, conversations, data_file=data, distractors=levels, seed=seed, pool=loaded,
-                context_budgets=sorted(set(budgets)),
+                context_budgets=sorted(set(budgets)), ingested=hit,
+                after_ingest=None if cache is None or hit else lambda: cache.save(path),
             )  # fmt: skip
         finally:
             memory.close()

@@ -1,7 +1,8 @@
 """LoCoMo evidence recall: ingest every turn verbatim, ask every question, score the top k.
 
 One memory per dialogue turn (``"{speaker}: {text}"`` plus ``" [shares a photo of
-{caption}]"``), observed at its session's date, with the turn's ``dia_id`` kept in metadata;
+{caption}]"``), observed at its session's date, said by its speaker (the message's ``name``, so
+the memory's ``actor_id``), with the turn's ``dia_id`` kept in metadata;
 one memory space (``user_id``) per conversation; categories 1-4 only. Evidence recall@k is the
 share of a question's gold evidence turns found in the top k results, averaged over questions
 that have gold evidence; hit@k is the share of questions with at least one in the top k.
@@ -38,6 +39,7 @@ from memlane.redact import redact
 
 __all__ = [
     "CATEGORIES",
+    "INGEST_FORMAT",
     "KS",
     "Conversation",
     "EvalResult",
@@ -52,6 +54,8 @@ __all__ = [
 ]
 
 KS = (1, 5, 10, 20)
+INGEST_FORMAT = 2
+"""What ``ingest`` stores; part of the ``--reuse-ingest`` cache key (2: the speaker as actor)."""
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -115,6 +119,8 @@ def evaluate_locomo(
     seed: int = 0,
     pool: Sequence[Conversation] | None = None,
     context_budgets: Sequence[int] = (),
+    ingested: bool = False,
+    after_ingest: Callable[[], None] | None = None,
 ) -> EvalResult:
     """Ingest ``conversations`` into ``memory`` (infer=False) and score every question.
 
@@ -124,7 +130,10 @@ def evaluate_locomo(
     of ``pool``, default ``conversations``, relabelled, and synthetic turns; deterministic for
     ``seed``), added 100 per ``add(infer=False)`` call; ``EvalResult.matrix`` has a row per number.
     With ``context_budgets`` (tokens), ``EvalResult.context`` has the evidence recall inside
-    ``get_context``'s block at each budget, before any distractor is added.
+    ``get_context``'s block at each budget, before any distractor is added. ``ingested=True``
+    says ``memory`` already holds the conversations as the ingest stores them (a cached store,
+    ``memlane.eval.locomo_cache``): the ingest is skipped and ``ingest_seconds`` is 0;
+    ``after_ingest`` is called once the ingest is done, before any distractor is added.
 
     The result records memlane's version, the start time, the data file (``data_file``: path
     and SHA-256) and the settings, with every secret of the config masked (``memlane.redact``).
@@ -137,15 +146,18 @@ def evaluate_locomo(
     options = dict(search_options or {})
     report = progress or _StderrProgress()
     settings = {"search": options, "config": memory.config, "distractors": levels, "seed": seed,
-                "context_budgets": list(context_budgets)}  # fmt: skip
+                "context_budgets": list(context_budgets), "reused_ingest": ingested}  # fmt: skip
     result = EvalResult(
         settings=redact(settings),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         data=describe_data(data_file) if data_file is not None else {},
     )
     start = time.perf_counter()
-    _ingest(memory, conversations, report)
-    result.ingest_seconds = time.perf_counter() - start
+    if not ingested:
+        _ingest(memory, conversations, report)
+        result.ingest_seconds = time.perf_counter() - start
+    if after_ingest is not None:
+        after_ingest()
     result.turns = sum(len(c.turns) for c in conversations)
     if context_budgets:
         result.context = context_recall(memory, conversations, context_budgets, CATEGORIES, report)
@@ -200,6 +212,7 @@ def _ingest(memory: Memory, conversations: Sequence[Conversation], report: Progr
                         "role": "user",
                         "content": t.text,
                         "metadata": {"dia_id": t.dia_id, "session": t.session},
+                        **({"name": t.speaker} if t.speaker else {}),
                     }
                     for t in turns
                 ],

@@ -36,6 +36,8 @@ class Turn:
     session: int
     text: str
     observed_at: str
+    speaker: str = ""
+    """Who said it: the message's ``name`` at ingest (the memory's ``actor_id``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +151,11 @@ def _conversation(sample: Any, where: str) -> Conversation:
             raise InvalidInputError(f"{where}: {exc}") from None
         for i, t in enumerate(_need(conv, f"session_{n}", list, where)):
             at = f"{where}, session_{n}[{i}]"
-            text = f"{_need(t, 'speaker', str, at)}: {_need(t, 'text', str, at)}"
+            speaker = _need(t, "speaker", str, at)
+            text = f"{speaker}: {_need(t, 'text', str, at)}"
             if t.get("blip_caption"):
                 text += f" [shares a photo of {t['blip_caption']}]"
-            turns.append(Turn(_need(t, "dia_id", str, at), n, text, observed))
+            turns.append(Turn(_need(t, "dia_id", str, at), n, text, observed, speaker.strip()))
     if not turns:
         raise InvalidInputError(f"{where}: the conversation has no turns")
     known = {t.dia_id for t in turns}

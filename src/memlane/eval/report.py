@@ -32,7 +32,10 @@ def table(result: EvalResult) -> str:
         f"search latency p50 {result.latency(0.5):.1f} ms, p95 {result.latency(0.95):.1f} ms "
         f"over {len(result.latency_ms)} searches (query embedding included)"
     )
-    lines.append(f"ingest: {result.turns} turns in {result.ingest_seconds:.1f} s")
+    if result.settings.get("reused_ingest"):
+        lines.append(f"ingest: {result.turns} turns, reused from the cache (--reuse-ingest)")
+    else:
+        lines.append(f"ingest: {result.turns} turns in {result.ingest_seconds:.1f} s")
     lines.append("context tokens at k: " + ", ".join(f"k={k}: {result.context_tokens[k]:.0f}" for k in KS))
     if result.context:
         lines += ["", context_table(result)]

@@ -54,8 +54,10 @@ class Answers:
 
         ``text`` is never longer than ``max_tokens`` tokens of ``tokenizer`` (all-MiniLM-L6-v2's
         WordPiece; UTF-8 bytes without the ``local`` extra); the best ``top_k`` search hits
-        (default: one per 10 tokens of budget, at least 20) compete for the room, and the same
-        inputs give the same bytes. ``reference_date`` reads the query's periods ("last week")
+        (default: one per 10 tokens of budget, at least 20) compete for the room in search's
+        order, except that the memories of an actor the query names (a message's ``name``, so
+        the memory's ``actor_id``: "what has Melanie painted?") are lifted; the same inputs
+        give the same bytes. ``reference_date`` reads the query's periods ("last week")
         and is shown as ``Today:``; without it the block holds no clock time.
         """
         ids = scope_ids(user_id, agent_id, run_id)

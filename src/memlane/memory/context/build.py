@@ -15,7 +15,8 @@ from memlane.memory.search.pipeline import SearchRequest, find
 from memlane.memory.search.profile_cues import asked_slots
 from memlane.memory.search.request import search_request
 from memlane.memory.times import parse_timestamp
-from memlane.models import ProfileSlot, Scope
+from memlane.models import Hit, ProfileSlot, Scope
+from memlane.tokenizer import tokenize
 from memlane.types import ContextResult, TimeLike
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ContextRequest",
     "build_context",
     "candidates_for",
+    "competing",
     "context_request",
     "validate_max_tokens",
 ]
@@ -33,6 +35,10 @@ MIN_CANDIDATES = 20
 """Memories searched for even the smallest budget."""
 TOKENS_PER_CANDIDATE = 10
 """One memory searched per this many tokens of budget: more than fit in a typical block."""
+ACTOR_LIFT = 0.15
+"""Added to the search score (0 to 1) of a memory whose actor the query names, for the order in
+which the memories compete for the budget. On LoCoMo's public half (speakers as actors) it
+lifts the evidence inside 1,000 tokens from 0.837 to 0.859; 0.1 to 0.3 give 0.854 to 0.859."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,7 @@ def build_context(
     parts = ContextParts(
         slots=_slots(backends, request.search.scope, request.search.query),
         relations=linked.relations if linked else (),
-        hits=sorted(hits, key=lambda h: (-h.score, h.record.id)),
+        hits=competing(hits, request.search.query),
         today=request.reference_date,
     )
     store = backends.store
@@ -94,6 +100,23 @@ def build_context(
         return [m.id for m in store.sources(memory_id)]
 
     return pack(parts, request.max_tokens, counter or default_counter(), sources)
+
+
+def competing(hits: list[Hit], query: str) -> list[Hit]:
+    """``hits`` in the order they compete for the budget: by search score, plus ``ACTOR_LIFT``
+    for a memory whose actor (the ``name`` of the message it was said in, its ``actor_id``) the
+    query names, when the query names some of the actors but not all. Among several people
+    talking, "what has Melanie painted?" is answered by what Melanie said."""
+    words = set(tokenize(query))
+    actors = {h.record.actor_id for h in hits}
+    named = {a for a in actors if a and (parts := set(tokenize(a))) and parts <= words}
+    if named == actors:
+        named = set()  # every memory (or none) would be lifted: the order stays the search's
+
+    def key(hit: Hit) -> tuple[float, str]:
+        return (-(hit.score + ACTOR_LIFT * (hit.record.actor_id in named)), hit.record.id)
+
+    return sorted(hits, key=key)
 
 
 def _slots(backends: Backends, scope: Scope, query: str) -> list[ProfileSlot]:

@@ -16,7 +16,8 @@ The block, byte-for-byte the same for the same inputs (no clock is read)::
 
 What goes in is chosen by priority, each item taken while it fits: the profile slots the query
 asks about, then the others (at most a quarter of the budget), the relations in rank order (at
-most another quarter), then the memories in rank order, as many as the rest of the budget holds
+most another quarter), then the memories in the order given (``build.competing``: search's,
+with the memories of the actor the query names lifted), as many as the rest of the budget holds
 (a long one that does not fit is skipped and shorter ones after it still go in). Memories are
 shown oldest first under one date line per day, so a date is paid for once (and its year only
 when it changes); a memory whose text repeats one already in is folded into it (its id joins
