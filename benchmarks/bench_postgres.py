@@ -58,7 +58,6 @@ from memlane.store.postgres.search import (
 )
 from memlane.store.postgres.search_copy import copy_memories
 from memlane.store.postgres.server import LocalPostgres
-from memlane.store.postgres.sql import live_where
 from memlane.store.postgres.store_schema import STORE_STEPS
 from memlane.store.sqlite import SQLiteStore
 from memlane.tokenizer import keywords
@@ -177,10 +176,10 @@ def run_postgres(
         qs = queries(args.queries, args.seed)
 
         def vector(vec: Vectors, _: list[str], user: str) -> object:
-            return vector_search(conn, TENANT, vec, live_where(Cond("user_id", "eq", user), TENANT), POOL)
+            return vector_search(conn, TENANT, vec, Cond("user_id", "eq", user), POOL)
 
         def keyword(_: Vectors, terms: list[str], user: str) -> object:
-            return keyword_search(conn, TENANT, terms, live_where(Cond("user_id", "eq", user), TENANT), POOL)
+            return keyword_search(conn, TENANT, terms, Cond("user_id", "eq", user), POOL)
 
         figures = timings(vector, keyword, qs, scopes)
     server.drop(name)

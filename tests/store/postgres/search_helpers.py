@@ -51,10 +51,14 @@ def put(
     index_memories(conn, tenant, list(zip(records, vectors or [None] * len(records), strict=True)))
 
 
-def where(user: str | None = None, tenant: str = TENANT) -> sql.Composed:
-    """The store's filter of one user's live memories (or all of the tenant's)."""
-    scope: Filter = Cond("user_id", "eq", user) if user else All()
-    return live_where(scope, tenant)
+def where(user: str | None = None) -> Filter:
+    """The filter of one user's memories (or all of the tenant's)."""
+    return Cond("user_id", "eq", user) if user else All()
+
+
+def live(user: str | None = None, tenant: str = TENANT) -> sql.Composed:
+    """The store's compiled filter of one user's live memories (or all of the tenant's)."""
+    return live_where(where(user), tenant)
 
 
 def unit(rng: np.random.Generator, count: int, dims: int) -> Vectors:

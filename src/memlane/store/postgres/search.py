@@ -24,14 +24,17 @@ join them back to ``memories`` by (tenant, id).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from psycopg import sql
 
 from memlane.errors import InvalidInputError
+from memlane.filters import Filter
 from memlane.models import MemoryRecord, Vectors
-from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, keyword_search, scope_join, search_text
+from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, keyword_search, search_text
+from memlane.store.postgres.search_scope import SearchScope, search_scope
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -41,10 +44,12 @@ if TYPE_CHECKING:
 __all__ = [
     "EXACT_ROWS",
     "SEARCH_STEPS",
+    "HnswSettings",
     "fold_totals",
     "index_memories",
     "keyword_search",
     "prepare_dimension",
+    "run_last",
     "similarities",
     "unindex_memories",
     "vector_literal",
@@ -73,11 +78,30 @@ CREATE TABLE memory_search_totals (
 );
 """
 )
-SEARCH_STEPS: list[str] = [_V1]
+_V2 = """
+DO $$ DECLARE name TEXT; BEGIN
+    FOR name IN SELECT indexname FROM pg_indexes
+        WHERE schemaname = current_schema() AND indexname LIKE 'memory\\_search\\_hnsw\\_%'
+    LOOP EXECUTE format('DROP INDEX %I', name); END LOOP;
+END $$;
+ALTER TABLE memory_search ADD COLUMN user_id TEXT COLLATE "C", ADD COLUMN agent_id TEXT COLLATE "C",
+    ADD COLUMN run_id TEXT COLLATE "C";
+UPDATE memory_search s SET user_id = m.user_id, agent_id = m.agent_id, run_id = m.run_id
+    FROM memories m WHERE m.tenant = s.tenant AND m.id = s.memory_id;
+CREATE INDEX memory_search_user ON memory_search (tenant, user_id);
+CREATE INDEX memory_search_agent ON memory_search (tenant, agent_id) WHERE agent_id IS NOT NULL;
+CREATE INDEX memory_search_run ON memory_search (tenant, run_id) WHERE run_id IS NOT NULL;
+"""
+SEARCH_STEPS: list[str] = [_V1, _V2]
 """Version 1: the text search configuration, ``memory_search`` and its GIN index, and
 ``memory_search_totals``: changes of each tenant's number of indexed memories and of their
 tokens (BM25's average length), appended by every write (no row that every writer updates),
-summed by the readers, and folded into one row now and then."""
+summed by the readers, and folded into one row now and then. Version 2: each search row
+carries its memory's scope (``user_id``, ``agent_id``, ``run_id``, indexed with the tenant
+first), so a scoped search reads ``memory_search`` alone (``search_scope``). Filling the new
+columns rewrites every row: the HNSW indexes are dropped first (re-inserting each row into
+them would take far longer than building them again) and ``prepare_dimension`` builds them
+again when a store next opens the database."""
 
 FOLD_EVERY = 256
 """A write folds its tenant's totals into one row when they have more rows than this."""
@@ -89,6 +113,28 @@ EF_SEARCH = 100
 """``hnsw.ef_search`` (at least; ``limit`` when larger, up to pgvector's 1,000)."""
 MAX_SCAN_TUPLES = 40_000
 """``hnsw.max_scan_tuples``: how far an iterative scan goes before giving up."""
+
+
+
+@dataclass(frozen=True, slots=True)
+class HnswSettings:
+    """The HNSW index's build parameters (pgvector's defaults) and the search's ``ef_search``
+    (mem0's ``hnsw`` option of the pgvector config sets them)."""
+
+    m: int = 16
+    ef_construction: int = 64
+    ef_search: int = EF_SEARCH
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.m <= 100:
+            raise InvalidInputError(f"hnsw m must be between 2 and 100 (pgvector's range), not {self.m}")
+        if not 2 * self.m <= self.ef_construction <= 1000:
+            raise InvalidInputError(
+                f"hnsw ef_construction must be between 2 * m ({2 * self.m}) and 1000, not {self.ef_construction}"
+            )
+        if not 1 <= self.ef_search <= 1000:
+            raise InvalidInputError(f"hnsw ef_search must be between 1 and 1000, not {self.ef_search}")
+
 
 _LOCK = 0x6D6C5F686E7377  # "ml_hnsw": one index build at a time
 _FOLD_LOCK = 0x6D6C66  # "mlf", with the tenant's hash: one fold of its totals at a time
@@ -112,21 +158,26 @@ def index_memories(
     for record, vector in {record.id: (record, vector) for record, vector in rows}.values():
         text, length = search_text(record.text)
         embedding = vector_literal(vector) if vector is not None else sql.SQL("NULL::vector")
+        scope = record.scope
         values.append(
-            sql.SQL("({t}, {id}, to_tsvector({cfg}, {text}), {length}, {embedding})").format(
+            sql.SQL("({t}, {id}, to_tsvector({cfg}, {text}), {length}, {embedding}, {u}, {a}, {r})").format(
                 t=sql.Literal(tenant),
                 id=sql.Literal(record.id),
                 cfg=sql.Literal(CONFIG),
                 text=sql.Literal(text),
                 length=sql.Literal(length),
                 embedding=embedding,
+                u=sql.Literal(scope.user_id),
+                a=sql.Literal(scope.agent_id),
+                r=sql.Literal(scope.run_id),
             )
         )
     ids = sql.Literal(list(dict.fromkeys(record.id for record, _ in rows)))
     upsert = sql.SQL(
-        "INSERT INTO memory_search (tenant, memory_id, terms, length, embedding) VALUES {values} "
-        "ON CONFLICT (tenant, memory_id) DO UPDATE SET terms = EXCLUDED.terms, "
-        "length = EXCLUDED.length, embedding = coalesce(EXCLUDED.embedding, memory_search.embedding) "
+        "INSERT INTO memory_search (tenant, memory_id, terms, length, embedding, user_id, agent_id, run_id) "
+        "VALUES {values} ON CONFLICT (tenant, memory_id) DO UPDATE SET terms = EXCLUDED.terms, "
+        "length = EXCLUDED.length, embedding = coalesce(EXCLUDED.embedding, memory_search.embedding), "
+        "user_id = EXCLUDED.user_id, agent_id = EXCLUDED.agent_id, run_id = EXCLUDED.run_id "
         "RETURNING length"
     ).format(values=sql.SQL(", ").join(values))
     _count_changes(conn, tenant, ids, upsert)
@@ -198,9 +249,13 @@ def _index_name(dimension: int) -> str:
     return f"memory_search_hnsw_{dimension}"
 
 
-def prepare_dimension(conn: Connection[Any], tenant: str, dimension: int) -> None:
-    """The HNSW index of vectors of ``dimension`` (built once per database; idempotent).
-    ``tenant`` is accepted for the interface: the index serves every tenant."""
+def prepare_dimension(
+    conn: Connection[Any], tenant: str, dimension: int, *, hnsw: HnswSettings | None = None
+) -> None:
+    """The HNSW index of vectors of ``dimension`` (built once per database with ``hnsw``'s
+    ``m`` and ``ef_construction``; idempotent). ``tenant`` is accepted for the interface: the
+    index serves every tenant."""
+    settings = hnsw or HnswSettings()
     del tenant
     if not 1 <= dimension <= 2000:
         raise InvalidInputError(
@@ -217,8 +272,13 @@ def prepare_dimension(conn: Connection[Any], tenant: str, dimension: int) -> Non
             sql.SQL(
                 "CREATE INDEX {name} ON memory_search "
                 "USING hnsw ((embedding::vector({d})) vector_cosine_ops) "
-                "WHERE vector_dims(embedding) = {d}"
-            ).format(name=sql.Identifier(name), d=sql.Literal(dimension))
+                "WITH (m = {m}, ef_construction = {ef}) WHERE vector_dims(embedding) = {d}"
+            ).format(
+                name=sql.Identifier(name),
+                d=sql.Literal(dimension),
+                m=sql.Literal(settings.m),
+                ef=sql.Literal(settings.ef_construction),
+            )
         )
 
 
@@ -228,79 +288,90 @@ def _has_index(conn: Connection[Any], name: str) -> bool:
 
 
 def vector_search(
-    conn: Connection[Any], tenant: str, vector: Vectors, where: sql.Composable, limit: int
+    conn: Connection[Any],
+    tenant: str,
+    vector: Vectors,
+    where: Filter,
+    limit: int,
+    *,
+    hnsw: HnswSettings | None = None,
 ) -> list[ScoredId]:
-    """The ``limit`` memories of the scope nearest to ``vector`` by cosine similarity, best first."""
+    """The ``limit`` memories of the scope nearest to ``vector`` by cosine similarity, best
+    first: ONE round trip (the ``SET LOCAL`` settings of an iterative HNSW scan, then one
+    statement that picks the exact or the HNSW branch from the scope's size)."""
     if limit <= 0:
         return []
+    settings = hnsw or HnswSettings()
     query = vector_literal(vector)
     dimension = int(np.asarray(vector).size)
-    join = scope_join(tenant)
+    scope = search_scope(tenant, where)
     same_size = sql.SQL("vector_dims(s.embedding) = {}").format(sql.Literal(dimension))
-    if not _through_hnsw(conn, tenant, where, limit) or not _has_index(conn, _index_name(dimension)):
-        statement = sql.SQL(
-            "SELECT m.id, s.embedding <=> {q} AS d FROM {join} WHERE {where} AND {same} "
-            "ORDER BY d, m.id LIMIT {n}"
-        ).format(q=query, join=join, where=where, same=same_size, n=sql.Literal(limit))
-        return [(str(mid), 1.0 - float(d)) for mid, d in conn.execute(statement)]
-    return _approximate(conn, join, where, same_size, query, dimension, limit)
-
-
-def _through_hnsw(conn: Connection[Any], tenant: str, where: sql.Composable, limit: int) -> bool:
-    """Whether the scope is searched through HNSW: more than ``EXACT_ROWS`` memories, and a
-    share of the tenant large enough that an iterative scan meets ``limit`` of them within
-    ``MAX_SCAN_TUPLES`` / 2 (a scan reads about ``limit * tenant / scope`` vectors)."""
-
-    def scope(cap: int | None) -> int:
-        inner = sql.SQL("SELECT 1 FROM memories m WHERE {}").format(where)
-        if cap is not None:
-            inner += sql.SQL(" LIMIT {}").format(sql.Literal(cap))
-        row = conn.execute(sql.SQL("SELECT count(*) FROM ({}) x").format(inner)).fetchone()
-        return int(row[0]) if row else 0
-
-    size = scope(EXACT_ROWS + 1)
-    if size <= EXACT_ROWS:
-        return False
-    row = conn.execute(
-        sql.SQL("SELECT coalesce(sum(rows), 0) FROM memory_search_totals WHERE tenant = {}").format(
-            sql.Literal(tenant)
-        )
-    ).fetchone()
-    total = int(row[0]) if row else 0
-    budget = MAX_SCAN_TUPLES // 2
-    if limit * total <= budget * size:
-        return True
-    return limit * total <= budget * scope(None)
-
-
-def _approximate(
-    conn: Connection[Any],
-    join: sql.Composable,
-    where: sql.Composable,
-    same_size: sql.Composable,
-    query: sql.Composable,
-    dimension: int,
-    limit: int,
-) -> list[ScoredId]:
-    """HNSW with an iterative scan (``SET LOCAL``: this transaction only), re-sorted exactly."""
-    distance = sql.SQL("s.embedding::vector({d}) <=> {q}::vector({d})").format(
-        d=sql.Literal(dimension), q=query
-    )
+    n = sql.Literal(limit)
+    # exact: the scope's rows through its btree (the uncast expression cannot use HNSW)
+    exact = scope.select(
+        sql.SQL("s.memory_id AS id, s.embedding <=> {} AS d").format(query),
+        sql.SQL("{} AND NOT (SELECT hnsw FROM route)").format(same_size),
+    ) + sql.SQL(" ORDER BY d, id LIMIT {}").format(n)
+    # approximate: the HNSW index of this size (iterative scan), re-sorted exactly
+    near = scope.select(
+        sql.SQL("s.memory_id AS id, s.embedding::vector({d}) <=> {q}::vector({d}) AS d").format(
+            d=sql.Literal(dimension), q=query
+        ),
+        sql.SQL("{} AND (SELECT hnsw FROM route)").format(same_size),
+    ) + sql.SQL(" ORDER BY d LIMIT {}").format(n)
     statement = sql.SQL(
-        "WITH near AS MATERIALIZED (SELECT m.id, {distance} AS d FROM {join} WHERE {where} AND {same} "
-        "ORDER BY d LIMIT {n}) SELECT id, d FROM near ORDER BY d, id"
-    ).format(distance=distance, join=join, where=where, same=same_size, n=sql.Literal(limit))
-    with conn.transaction():
-        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        conn.execute(
-            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(EF_SEARCH, min(limit, 1000))))
-        )
-        conn.execute(sql.SQL("SET LOCAL hnsw.max_scan_tuples = {}").format(sql.Literal(MAX_SCAN_TUPLES)))
-        # the planner would rather read a large scope through its btree and sort it all
-        conn.execute("SET LOCAL enable_sort = off")
-        rows = conn.execute(statement).fetchall()
-        conn.execute("RESET enable_sort")
+        "WITH route AS MATERIALIZED (SELECT {route} AS hnsw), "
+        "near AS MATERIALIZED ({near}), exact AS MATERIALIZED ({exact}) "
+        "SELECT id, d FROM near UNION ALL SELECT id, d FROM exact ORDER BY d, id"
+    ).format(route=_route(scope, tenant, limit), near=near, exact=exact)
+    ef_search = max(settings.ef_search, min(limit, 1000))
+    rows = run_last(
+        conn,
+        [
+            sql.SQL("SET LOCAL hnsw.iterative_scan = relaxed_order"),
+            sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(ef_search)),
+            sql.SQL("SET LOCAL hnsw.max_scan_tuples = {}").format(sql.Literal(MAX_SCAN_TUPLES)),
+            # a plan without a sort wins: the HNSW order for the approximate branch
+            sql.SQL("SET LOCAL enable_sort = off"),
+            statement,
+            sql.SQL("SET LOCAL enable_sort TO DEFAULT"),
+        ],
+    )
     return [(str(mid), 1.0 - float(d)) for mid, d in rows]
+
+
+def _route(scope: SearchScope, tenant: str, limit: int) -> sql.Composable:
+    """Whether the scope is searched through HNSW (a SQL boolean): more than ``EXACT_ROWS``
+    memories, and a share of the tenant large enough that an iterative scan meets ``limit``
+    of them within ``MAX_SCAN_TUPLES`` / 2 (a scan reads about ``limit * tenant / scope``
+    vectors). The scope's full count is only taken when the capped one cannot decide."""
+    capped = sql.SQL("(SELECT count(*) FROM ({} LIMIT {}) x)").format(
+        scope.select(sql.SQL("1")), sql.Literal(EXACT_ROWS + 1)
+    )
+    total = sql.SQL(
+        "(SELECT coalesce(sum(rows), 0) FROM memory_search_totals WHERE tenant = {})"
+    ).format(sql.Literal(tenant))
+    full = sql.SQL("(SELECT count(*) FROM ({}) x)").format(scope.select(sql.SQL("1")))
+    budget = sql.Literal(MAX_SCAN_TUPLES // 2)
+    return sql.SQL(
+        "CASE WHEN {capped} <= {exact} THEN FALSE WHEN {n} * {total} <= {budget} * {capped} THEN TRUE "
+        "ELSE {n} * {total} <= {budget} * {full} END"
+    ).format(
+        capped=capped, exact=sql.Literal(EXACT_ROWS), n=sql.Literal(limit), total=total, budget=budget,
+        full=full,
+    )  # fmt: skip
+
+
+def run_last(conn: Connection[Any], statements: Sequence[sql.Composable]) -> list[tuple[Any, ...]]:
+    """Run ``statements`` in one round trip (no parameters: the simple query protocol) and
+    return the rows of the last one that returns rows."""
+    cursor = conn.execute(sql.SQL("; ").join(statements))
+    found: list[tuple[Any, ...]] = []
+    while True:
+        if cursor.description is not None:
+            found = cursor.fetchall()
+        if not cursor.nextset():
+            return found
 
 
 def similarities(conn: Connection[Any], tenant: str, vector: Vectors, ids: Sequence[str]) -> dict[str, float]:

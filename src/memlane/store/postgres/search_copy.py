@@ -31,11 +31,11 @@ MEMORY_COLUMNS = (
 )  # fmt: skip
 """The columns of ``memories`` that ``copy_memories`` writes."""
 _MEMORY_TYPES = ("text",) * 9 + ("bytea",) + ("text",) * 6 + ("int4",)
-_STAGE_COLUMNS = ("memory_id", "text", "length", "embedding")
+_STAGE_COLUMNS = ("memory_id", "text", "length", "embedding", "user_id", "agent_id", "run_id")
 
 _STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS memlane_search_load (memory_id TEXT, text TEXT, length INTEGER, "
-    "embedding vector) ON COMMIT DELETE ROWS"
+    "embedding vector, user_id TEXT, agent_id TEXT, run_id TEXT) ON COMMIT DELETE ROWS"
 )
 
 
@@ -67,6 +67,12 @@ def copy_rows(
         for row in rows:
             copy.write_row(row)
 
+_STAGE_TYPES = ("text", "text", "int4", "bytea", "text", "text", "text")
+
+
+def _scope(record: MemoryRecord) -> tuple[str | None, str | None, str | None]:
+    return record.scope.user_id, record.scope.agent_id, record.scope.run_id
+
 
 def _memory_row(tenant: str, record: MemoryRecord) -> tuple[Any, ...]:
     scope = record.scope
@@ -86,11 +92,15 @@ def copy_memories(
     iterator = iter(rows)
     while chunk := list(islice(iterator, batch)):
         copy_rows(conn, "memories", MEMORY_COLUMNS, _MEMORY_TYPES, (_memory_row(tenant, r) for r, _ in chunk))
-        staged = ((record.id, *search_text(record.text), vector_bytes(vector)) for record, vector in chunk)
-        copy_rows(conn, "memlane_search_load", _STAGE_COLUMNS, ("text", "text", "int4", "bytea"), staged)
+        staged = (
+            (record.id, *search_text(record.text), vector_bytes(vector), *_scope(record))
+            for record, vector in chunk
+        )
+        copy_rows(conn, "memlane_search_load", _STAGE_COLUMNS, _STAGE_TYPES, staged)
         conn.execute(
-            "WITH new AS (INSERT INTO memory_search (tenant, memory_id, terms, length, embedding) "
-            f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding "
+            "WITH new AS (INSERT INTO memory_search "
+            "(tenant, memory_id, terms, length, embedding, user_id, agent_id, run_id) "
+            f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding, user_id, agent_id, run_id "
             "FROM memlane_search_load "
             "RETURNING length) INSERT INTO memory_search_totals (tenant, rows, tokens) "
             "SELECT %s, count(*), coalesce(sum(length), 0) FROM new",

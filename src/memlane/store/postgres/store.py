@@ -70,10 +70,13 @@ class PostgresStore:
         max_size: int = 10,
         timeout_s: float = 30.0,
         expected_dimension: int | None = None,
+        hnsw: search.HnswSettings | None = None,
     ) -> None:
         """Open a pool on ``url`` and bring the ``store`` and ``search`` schemas up to date.
-        ``expected_dimension`` (mem0's ``embedding_model_dims``) is checked against the embedder."""
+        ``expected_dimension`` (mem0's ``embedding_model_dims``) is checked against the embedder;
+        ``hnsw``: the HNSW index's ``m`` and ``ef_construction`` and the searches' ``ef_search``."""
         self.tenant = check_tenant(tenant)
+        self._hnsw = hnsw or search.HnswSettings()
         self._url = url
         self._errors_module: Any = importlib.import_module("psycopg").errors
         self.pool: ConnectionPool = open_pool(
@@ -184,7 +187,9 @@ class PostgresStore:
             raise DimensionMismatchError(stored, dimension)
         # processes opening a new database at once may race to build the same index: the
         # loser's next attempt sees it built
-        self._retrying(lambda conn: search.prepare_dimension(conn, self.tenant, dimension), also=_RACES)
+        self._retrying(
+            lambda conn: search.prepare_dimension(conn, self.tenant, dimension, hnsw=self._hnsw), also=_RACES
+        )
         self._dimension = dimension
 
     def ensure_embedder(self, identity: str) -> None:
@@ -240,7 +245,7 @@ class PostgresStore:
             return []
         with self.connection() as conn:
             reindex.check_binding(conn, self.tenant, self._embedder, self._dimension)
-            return search.vector_search(conn, self.tenant, vector, self._where(where), limit)
+            return search.vector_search(conn, self.tenant, vector, where, limit, hnsw=self._hnsw)
 
     def similarities(self, vector: Vectors, memory_ids: Sequence[str]) -> dict[str, float]:
         if not memory_ids:
@@ -258,7 +263,7 @@ class PostgresStore:
         if not terms or limit <= 0:
             return []
         with self._snapshot() as conn:  # the statistics and the matches must agree
-            return search.keyword_search(conn, self.tenant, list(terms), self._where(where), limit)
+            return search.keyword_search(conn, self.tenant, list(terms), where, limit)
 
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
