@@ -23,7 +23,7 @@ from memlane.store.postgres.search import (
     vectors,
 )
 from memlane.store.postgres.search_copy import copy_memories
-from tests.store.postgres.search_helpers import TENANT, connected, put, record, unit, live, where
+from tests.store.postgres.search_helpers import TENANT, connected, live, put, record, unit, where
 
 pytestmark = pytest.mark.integration
 

@@ -46,6 +46,7 @@ __all__ = [
     "SEARCH_STEPS",
     "HnswSettings",
     "fold_totals",
+    "has_index",
     "index_memories",
     "keyword_search",
     "prepare_dimension",
@@ -115,7 +116,6 @@ MAX_SCAN_TUPLES = 40_000
 """``hnsw.max_scan_tuples``: how far an iterative scan goes before giving up."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class HnswSettings:
     """The HNSW index's build parameters (pgvector's defaults) and the search's ``ef_search``
@@ -130,7 +130,8 @@ class HnswSettings:
             raise InvalidInputError(f"hnsw m must be between 2 and 100 (pgvector's range), not {self.m}")
         if not 2 * self.m <= self.ef_construction <= 1000:
             raise InvalidInputError(
-                f"hnsw ef_construction must be between 2 * m ({2 * self.m}) and 1000, not {self.ef_construction}"
+                f"hnsw ef_construction must be between 2 * m ({2 * self.m}) and 1000, "
+                f"not {self.ef_construction}"
             )
         if not 1 <= self.ef_search <= 1000:
             raise InvalidInputError(f"hnsw ef_search must be between 1 and 1000, not {self.ef_search}")
@@ -282,6 +283,11 @@ def prepare_dimension(
         )
 
 
+def has_index(conn: Connection[Any], dimension: int) -> bool:
+    """Whether the HNSW index of vectors of ``dimension`` exists."""
+    return _has_index(conn, _index_name(dimension))
+
+
 def _has_index(conn: Connection[Any], name: str) -> bool:
     row = conn.execute(sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(sql.Literal(name))).fetchone()
     return bool(row and row[0])
@@ -320,10 +326,17 @@ def vector_search(
         sql.SQL("{} AND (SELECT hnsw FROM route)").format(same_size),
     ) + sql.SQL(" ORDER BY d LIMIT {}").format(n)
     statement = sql.SQL(
-        "WITH route AS MATERIALIZED (SELECT {route} AS hnsw), "
+        "WITH size AS MATERIALIZED (SELECT count(*) AS n FROM ({capped} LIMIT {over}) x), "
+        "route AS MATERIALIZED (SELECT {route} AS hnsw FROM size), "
         "near AS MATERIALIZED ({near}), exact AS MATERIALIZED ({exact}) "
         "SELECT id, d FROM near UNION ALL SELECT id, d FROM exact ORDER BY d, id"
-    ).format(route=_route(scope, tenant, limit), near=near, exact=exact)
+    ).format(
+        capped=scope.select(sql.SQL("1")),
+        over=sql.Literal(EXACT_ROWS + 1),
+        route=_route(scope, tenant, limit),
+        near=near,
+        exact=exact,
+    )
     ef_search = max(settings.ef_search, min(limit, 1000))
     rows = run_last(
         conn,
@@ -341,24 +354,21 @@ def vector_search(
 
 
 def _route(scope: SearchScope, tenant: str, limit: int) -> sql.Composable:
-    """Whether the scope is searched through HNSW (a SQL boolean): more than ``EXACT_ROWS``
-    memories, and a share of the tenant large enough that an iterative scan meets ``limit``
-    of them within ``MAX_SCAN_TUPLES`` / 2 (a scan reads about ``limit * tenant / scope``
-    vectors). The scope's full count is only taken when the capped one cannot decide."""
-    capped = sql.SQL("(SELECT count(*) FROM ({} LIMIT {}) x)").format(
-        scope.select(sql.SQL("1")), sql.Literal(EXACT_ROWS + 1)
+    """Whether the scope is searched through HNSW (a SQL boolean over ``size.n``, the scope's
+    size counted up to ``EXACT_ROWS + 1``): more than ``EXACT_ROWS`` memories, and a share of
+    the tenant large enough that an iterative scan meets ``limit`` of them within
+    ``MAX_SCAN_TUPLES`` / 2 (a scan reads about ``limit * tenant / scope`` vectors). The
+    tenant's size, and the scope's full count, are only read when needed."""
+    total = sql.SQL("(SELECT coalesce(sum(rows), 0) FROM memory_search_totals WHERE tenant = {})").format(
+        sql.Literal(tenant)
     )
-    total = sql.SQL(
-        "(SELECT coalesce(sum(rows), 0) FROM memory_search_totals WHERE tenant = {})"
-    ).format(sql.Literal(tenant))
     full = sql.SQL("(SELECT count(*) FROM ({}) x)").format(scope.select(sql.SQL("1")))
-    budget = sql.Literal(MAX_SCAN_TUPLES // 2)
     return sql.SQL(
-        "CASE WHEN {capped} <= {exact} THEN FALSE WHEN {n} * {total} <= {budget} * {capped} THEN TRUE "
+        "CASE WHEN size.n <= {exact} THEN FALSE WHEN {n} * {total} <= {budget} * size.n THEN TRUE "
         "ELSE {n} * {total} <= {budget} * {full} END"
     ).format(
-        capped=capped, exact=sql.Literal(EXACT_ROWS), n=sql.Literal(limit), total=total, budget=budget,
-        full=full,
+        exact=sql.Literal(EXACT_ROWS), n=sql.Literal(limit), total=total,
+        budget=sql.Literal(MAX_SCAN_TUPLES // 2), full=full,
     )  # fmt: skip
 
 

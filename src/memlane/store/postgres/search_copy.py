@@ -2,9 +2,10 @@
 
 ``copy_memories`` writes each memory's row in ``memories`` (version 1, live; the columns of the
 ``store`` component's schema) and its search data in ``memory_search``: the search rows go
-through a temporary table, since their ``tsvector`` is made by the server
-(``to_tsvector(memlane_search, ...)``). Versions, history and sources are the caller's (a
-store's loader or ``migrate``). Run it in a transaction; the memories must not exist yet.
+through a temporary table (``copy_search``, also used by the store's loader, ``bulk``), since
+their ``tsvector`` is made by the server (``to_tsvector(memlane_search, ...)``). Versions,
+history and sources are the caller's (a store's loader or ``migrate``). Run it in a
+transaction; the memories must not exist yet.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from memlane.models import MemoryRecord, Vectors
+from memlane.models import MemoryRecord, Scope, Vectors
 from memlane.store.postgres.search_fts import CONFIG, search_text
 
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["MEMORY_COLUMNS", "copy_memories", "copy_rows", "jsonb_bytes", "vector_bytes"]
+__all__ = [
+    "MEMORY_COLUMNS", "SearchRow", "copy_memories", "copy_rows", "copy_search", "jsonb_bytes", "vector_bytes",
+]  # fmt: skip
+
+SearchRow = tuple[str, str, Scope, "Vectors | None"]
+"""A new live memory's id, text, scope and vector (None: none), for ``copy_search``."""
 
 MEMORY_COLUMNS = (
     "tenant", "id", "text", "hash", "user_id", "agent_id", "run_id", "actor_id", "role", "metadata",
@@ -67,11 +73,12 @@ def copy_rows(
         for row in rows:
             copy.write_row(row)
 
+
 _STAGE_TYPES = ("text", "text", "int4", "bytea", "text", "text", "text")
 
 
-def _scope(record: MemoryRecord) -> tuple[str | None, str | None, str | None]:
-    return record.scope.user_id, record.scope.agent_id, record.scope.run_id
+def _scope(scope: Scope) -> tuple[str | None, str | None, str | None]:
+    return scope.user_id, scope.agent_id, scope.run_id
 
 
 def _memory_row(tenant: str, record: MemoryRecord) -> tuple[Any, ...]:
@@ -87,25 +94,33 @@ def copy_memories(
     conn: Connection[Any], tenant: str, rows: Iterable[tuple[MemoryRecord, Vectors]], *, batch: int = 20_000
 ) -> int:
     """Bulk-load new memories and their search data (``batch`` per COPY); returns how many."""
-    conn.execute(_STAGE)
     done = 0
     iterator = iter(rows)
     while chunk := list(islice(iterator, batch)):
         copy_rows(conn, "memories", MEMORY_COLUMNS, _MEMORY_TYPES, (_memory_row(tenant, r) for r, _ in chunk))
-        staged = (
-            (record.id, *search_text(record.text), vector_bytes(vector), *_scope(record))
-            for record, vector in chunk
+        copy_search(
+            conn, tenant, [(record.id, record.text, record.scope, vector) for record, vector in chunk]
         )
-        copy_rows(conn, "memlane_search_load", _STAGE_COLUMNS, _STAGE_TYPES, staged)
-        conn.execute(
-            "WITH new AS (INSERT INTO memory_search "
-            "(tenant, memory_id, terms, length, embedding, user_id, agent_id, run_id) "
-            f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding, user_id, agent_id, run_id "
-            "FROM memlane_search_load "
-            "RETURNING length) INSERT INTO memory_search_totals (tenant, rows, tokens) "
-            "SELECT %s, count(*), coalesce(sum(length), 0) FROM new",
-            (tenant, tenant),
-        )
-        conn.execute("TRUNCATE memlane_search_load")
         done += len(chunk)
     return done
+
+
+def copy_search(conn: Connection[Any], tenant: str, rows: Sequence[SearchRow]) -> None:
+    """The search rows of new live memories (their terms made by the server, through a
+    temporary table), and the change of the tenant's totals: two COPY-sized statements."""
+    conn.execute(_STAGE)
+    staged = (
+        (mid, *search_text(text), None if vector is None else vector_bytes(vector), *_scope(scope))
+        for mid, text, scope, vector in rows
+    )
+    copy_rows(conn, "memlane_search_load", _STAGE_COLUMNS, _STAGE_TYPES, staged)
+    conn.execute(
+        "WITH new AS (INSERT INTO memory_search "
+        "(tenant, memory_id, terms, length, embedding, user_id, agent_id, run_id) "
+        f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding, user_id, agent_id, run_id "
+        "FROM memlane_search_load "
+        "RETURNING length) INSERT INTO memory_search_totals (tenant, rows, tokens) "
+        "SELECT %s, count(*), coalesce(sum(length), 0) FROM new",
+        (tenant, tenant),
+    )
+    conn.execute("TRUNCATE memlane_search_load")

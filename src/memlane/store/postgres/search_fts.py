@@ -121,35 +121,37 @@ def _vector(folded: str) -> sql.Composable:
 
 
 def _direct(scope: SearchScope, tenant: str, folded: str, limit: int) -> sql.Composable:
-    """ONE statement ranking every match of the query in the scope by BM25 (the scope's size,
-    the tenant's average length and each lexeme's matches computed in it), or, when the scope
-    has more than ``DIRECT_MATCHES`` matches, one row (NULL, NULL): the capped path's turn."""
+    """ONE statement ranking every match of the query in a scope of at most ``DIRECT_MATCHES``
+    memories by BM25 (the scope's size, the tenant's average length and each lexeme's matches
+    computed in it), or, for a larger scope, one row (NULL, NULL): the capped path's turn."""
     vector = _vector(folded)
     norm = sql.SQL("{k1} * ((1 - {b}) + {b} * x.length / st.avg)").format(
         k1=sql.Literal(_K1), b=sql.Literal(_B)
     )
     return sql.SQL(
-        "WITH h AS MATERIALIZED ({matches} LIMIT {cap}), "
-        "over AS MATERIALIZED (SELECT count(*) > {most} AS big FROM h), "
+        "WITH size AS MATERIALIZED (SELECT count(*) AS n FROM ({scope} LIMIT {over}) z), "
+        "h AS MATERIALIZED ({matches}), "
         "x AS MATERIALIZED (SELECT h.id, h.length, u.lexeme, cardinality(u.positions) AS tf FROM h "
-        "CROSS JOIN LATERAL unnest(h.terms) u WHERE u.lexeme = ANY(tsvector_to_array({vector})) "
-        "AND NOT (SELECT big FROM over)), "
-        "st AS MATERIALIZED (SELECT ({size}) AS n, {average} AS avg WHERE EXISTS (SELECT 1 FROM x)), "
+        "CROSS JOIN LATERAL unnest(h.terms) u WHERE u.lexeme = ANY(tsvector_to_array({vector}))), "
+        "st AS MATERIALIZED (SELECT size.n, {average} AS avg FROM size WHERE EXISTS (SELECT 1 FROM x)), "
         "w AS (SELECT x.lexeme, greatest(ln((st.n - least(count(*), st.n) + 0.5::float8) / "
         "(least(count(*), st.n) + 0.5::float8)), {floor}) AS weight FROM x CROSS JOIN st "
         "GROUP BY x.lexeme, st.n) "
         "SELECT x.id, sum(w.weight * x.tf * {k} / (x.tf + {norm})) AS score FROM x "
         "JOIN w ON w.lexeme = x.lexeme CROSS JOIN st GROUP BY x.id "
-        "UNION ALL SELECT NULL, NULL FROM over WHERE big "
+        "UNION ALL SELECT NULL, NULL FROM size WHERE n > {most} "
         "ORDER BY score DESC NULLS FIRST, id LIMIT {limit}"
     ).format(
+        scope=scope.select(sql.SQL("1")),
+        over=sql.Literal(DIRECT_MATCHES + 1),
         matches=scope.select(
-            sql.SQL("s.memory_id AS id, s.length, s.terms"), sql.SQL("s.terms @@ {}").format(_any_of(vector))
+            sql.SQL("s.memory_id AS id, s.length, s.terms"),
+            sql.SQL("s.terms @@ {} AND (SELECT n FROM size) <= {}").format(
+                _any_of(vector), sql.Literal(DIRECT_MATCHES)
+            ),
         ),
-        cap=sql.Literal(DIRECT_MATCHES + 1),
         most=sql.Literal(DIRECT_MATCHES),
         vector=vector,
-        size=scope.select(sql.SQL("count(*)")),
         average=_average(tenant),
         floor=sql.Literal(_MIN_IDF),
         k=sql.Literal(_K1 + 1),
@@ -171,18 +173,17 @@ def _average(tenant: str) -> sql.Composable:
     ).format(sql.Literal(tenant))
 
 
-def _capped(conn: Connection[Any], scope: SearchScope, tenant: str, folded: str, limit: int) -> list[ScoredId]:
-    """A scope with more than ``DIRECT_MATCHES`` matches (see the module)."""
-    lexemes = _lexemes(conn, folded)
-    size, average = _scope(conn, scope, tenant)
+def _capped(
+    conn: Connection[Any], scope: SearchScope, tenant: str, folded: str, limit: int
+) -> list[ScoredId]:
+    """A scope of more than ``DIRECT_MATCHES`` memories (see the module)."""
+    lexemes, size, average, counts = _statistics(conn, scope, tenant, folded)
     if not lexemes or not size:
         return []
-    counts = _counts(conn, scope, lexemes, FULL_TERM_ROWS + 1)
     full = [lex for lex in lexemes if 0 < counts[lex] <= FULL_TERM_ROWS]
     capped = [lex for lex in lexemes if counts[lex] > FULL_TERM_ROWS]
-    if capped:
-        counts.update(_counts(conn, scope, capped, min((size + 1) // 2, COUNT_ROWS)))
-    weights = {lex: idf(size, counts[lex]) for lex in full + capped}
+    cap = min((size + 1) // 2, COUNT_ROWS)
+    weights = {lex: idf(size, counts[lex] if lex in full else min(counts[lex], cap)) for lex in full + capped}
     scorer = _Scorer(conn, scope, weights, average)
     any_full = _any(full)
     scores = scorer.score(any_full, limit) if any_full is not None else {}
@@ -195,21 +196,36 @@ def _capped(conn: Connection[Any], scope: SearchScope, tenant: str, folded: str,
     return [(mid, score) for mid, score in best]
 
 
-def _lexemes(conn: Connection[Any], folded: str) -> list[str]:
-    """The distinct lexemes of the query's terms (stemmed), in the order of the terms."""
+def _statistics(
+    conn: Connection[Any], scope: SearchScope, tenant: str, folded: str
+) -> tuple[list[str], int, float, dict[str, int]]:
+    """ONE statement: the query's distinct lexemes (stemmed, in the order of the terms), the
+    scope's size, the tenant's average length, and each lexeme's matches in the scope counted
+    up to ``FULL_TERM_ROWS + 1``, or to ``min(size / 2, COUNT_ROWS)`` when that is more."""
     query = sql.SQL(
-        "SELECT u.lexeme FROM unnest({}) u ORDER BY u.positions[1], u.lexeme"
-    ).format(_vector(folded))
-    return [str(row[0]) for row in conn.execute(query)]
-
-
-def _scope(conn: Connection[Any], scope: SearchScope, tenant: str) -> tuple[int, float]:
-    """The number of memories in the scope, and the average length of the tenant's indexed
-    memories (``memory_search_totals``: what FTS5's "averages" record is to the SQLite store)."""
-    row = conn.execute(
-        sql.SQL("SELECT ({}), {}").format(scope.select(sql.SQL("count(*)")), _average(tenant))
-    ).fetchone()
-    return (int(row[0] or 0), float(row[1])) if row else (0, 1.0)
+        "WITH st AS MATERIALIZED (SELECT ({size}) AS n, {average} AS avg), "
+        "q AS MATERIALIZED (SELECT u.lexeme, u.positions[1] AS pos FROM unnest({vector}) u) "
+        "SELECT q.lexeme, st.n, st.avg, (SELECT count(*) FROM ({matches} "
+        "LIMIT greatest({full}, least((st.n + 1) / 2, {most}))) c) "
+        "FROM q CROSS JOIN st ORDER BY q.pos, q.lexeme"
+    ).format(
+        size=scope.select(sql.SQL("count(*)")),
+        average=_average(tenant),
+        vector=_vector(folded),
+        matches=scope.select(
+            sql.SQL("1"),
+            sql.SQL(
+                "s.terms @@ (chr(39) || replace(q.lexeme, chr(39), chr(39) || chr(39)) || chr(39))::tsquery"
+            ),
+        ),
+        full=sql.Literal(FULL_TERM_ROWS + 1),
+        most=sql.Literal(COUNT_ROWS),
+    )
+    rows = conn.execute(query).fetchall()
+    if not rows:
+        return [], 0, 1.0, {}
+    counts = {str(lexeme): int(count) for lexeme, _, _, count in rows}
+    return list(counts), int(rows[0][1]), float(rows[0][2]), counts
 
 
 def _query(lexemes: Sequence[str], glue: str) -> sql.Composable:
@@ -220,20 +236,6 @@ def _query(lexemes: Sequence[str], glue: str) -> sql.Composable:
 
 def _any(lexemes: Sequence[str]) -> sql.Composable | None:
     return _query(lexemes, " | ") if lexemes else None
-
-
-def _counts(conn: Connection[Any], scope: SearchScope, lexemes: Sequence[str], cap: int) -> dict[str, int]:
-    """Each lexeme's matches in the scope, counted up to ``cap``: one statement."""
-    parts = [
-        sql.SQL("SELECT {n}::int, (SELECT count(*) FROM ({rows} LIMIT {cap}) x)").format(
-            n=sql.Literal(i),
-            rows=scope.select(sql.SQL("1"), sql.SQL("s.terms @@ {}").format(_query([lex], ""))),
-            cap=sql.Literal(cap),
-        )
-        for i, lex in enumerate(lexemes)
-    ]
-    rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
-    return {lexemes[int(n)]: int(count) for n, count in rows}
 
 
 def _fill_order(capped: Sequence[str], weights: dict[str, float]) -> list[sql.Composable]:

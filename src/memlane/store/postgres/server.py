@@ -38,8 +38,10 @@ def _configure(folder: Path, settings: Mapping[str, str]) -> None:
     lines = []
     for name, value in settings.items():
         if not _SETTING.fullmatch(name) or not _VALUE.fullmatch(str(value)):
-            raise StoreError(f"invalid PostgreSQL setting {name!r} = {value!r}: use names like "
-                             "shared_buffers and plain values like 1GB")
+            raise StoreError(
+                f"invalid PostgreSQL setting {name!r} = {value!r}: use names like "
+                "shared_buffers and plain values like 1GB"
+            )
         lines.append(f"{name} = '{value}'\n")
     if lines:
         with (folder / "postgresql.conf").open("a", encoding="utf-8") as conf:

@@ -30,7 +30,7 @@ from memlane.filters import All, Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.redact import redact_text, redact_url
 from memlane.store.base import PendingAdd, ScoredId, check_expected_dimension
-from memlane.store.postgres import maintenance, pending, reindex, rows, search
+from memlane.store.postgres import bulk, maintenance, pending, reindex, rows, search
 from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
@@ -360,9 +360,9 @@ class PostgresStore:
             yield from maintenance.dump(conn, self.tenant)
 
     def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
-        """Insert exported records in one transaction; nothing lands if one is bad."""
+        """Insert exported records in one transaction, by COPY; nothing lands if one is bad."""
         with self.transaction() as tx:
-            counts = maintenance.load(tx.conn, self.tenant, records)
+            counts = bulk.load(tx.conn, self.tenant, records)
         self._dimension = None
         self._embedder = None
         return counts
