@@ -85,10 +85,25 @@ DO $$ DECLARE name TEXT; BEGIN
         WHERE schemaname = current_schema() AND indexname LIKE 'memory\\_search\\_hnsw\\_%'
     LOOP EXECUTE format('DROP INDEX %I', name); END LOOP;
 END $$;
-ALTER TABLE memory_search ADD COLUMN user_id TEXT COLLATE "C", ADD COLUMN agent_id TEXT COLLATE "C",
-    ADD COLUMN run_id TEXT COLLATE "C";
+CREATE TABLE memory_search_text (
+    tenant TEXT COLLATE "C" NOT NULL,
+    memory_id TEXT COLLATE "C" NOT NULL,
+    user_id TEXT COLLATE "C", agent_id TEXT COLLATE "C", run_id TEXT COLLATE "C",
+    length INTEGER NOT NULL,
+    terms tsvector NOT NULL,
+    PRIMARY KEY (tenant, memory_id)
+);
+INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms)
+    SELECT s.tenant, s.memory_id, m.user_id, m.agent_id, m.run_id, s.length, s.terms
+    FROM memory_search s JOIN memories m ON m.tenant = s.tenant AND m.id = s.memory_id;
+ALTER TABLE memory_search DROP COLUMN terms, ADD COLUMN user_id TEXT COLLATE "C",
+    ADD COLUMN agent_id TEXT COLLATE "C", ADD COLUMN run_id TEXT COLLATE "C";
 UPDATE memory_search s SET user_id = m.user_id, agent_id = m.agent_id, run_id = m.run_id
     FROM memories m WHERE m.tenant = s.tenant AND m.id = s.memory_id;
+CREATE INDEX memory_search_text_terms ON memory_search_text USING gin (terms);
+CREATE INDEX memory_search_text_user ON memory_search_text (tenant, user_id);
+CREATE INDEX memory_search_text_agent ON memory_search_text (tenant, agent_id) WHERE agent_id IS NOT NULL;
+CREATE INDEX memory_search_text_run ON memory_search_text (tenant, run_id) WHERE run_id IS NOT NULL;
 CREATE INDEX memory_search_user ON memory_search (tenant, user_id);
 CREATE INDEX memory_search_agent ON memory_search (tenant, agent_id) WHERE agent_id IS NOT NULL;
 CREATE INDEX memory_search_run ON memory_search (tenant, run_id) WHERE run_id IS NOT NULL;
@@ -97,12 +112,13 @@ SEARCH_STEPS: list[str] = [_V1, _V2]
 """Version 1: the text search configuration, ``memory_search`` and its GIN index, and
 ``memory_search_totals``: changes of each tenant's number of indexed memories and of their
 tokens (BM25's average length), appended by every write (no row that every writer updates),
-summed by the readers, and folded into one row now and then. Version 2: each search row
-carries its memory's scope (``user_id``, ``agent_id``, ``run_id``, indexed with the tenant
-first), so a scoped search reads ``memory_search`` alone (``search_scope``). Filling the new
-columns rewrites every row: the HNSW indexes are dropped first (re-inserting each row into
-them would take far longer than building them again) and ``prepare_dimension`` builds them
-again when a store next opens the database."""
+summed by the readers, and folded into one row now and then. Version 2: the terms move to
+``memory_search_text`` (narrow rows: BM25 reads many of them, and each of ``memory_search``'s
+rows holds a vector), and both tables carry the memory's scope (``user_id``, ``agent_id``,
+``run_id``, indexed with the tenant first), so a scoped search reads one of them alone
+(``search_scope``). Filling the new columns rewrites ``memory_search``: its HNSW indexes are
+dropped first (re-inserting every row into them would take far longer than building them
+again) and ``prepare_dimension`` builds them again when a store next opens the database."""
 
 FOLD_EVERY = 256
 """A write folds its tenant's totals into one row when they have more rows than this."""
@@ -155,47 +171,57 @@ def index_memories(
     """Insert or replace the search data of these memories (vector None: keep the stored one)."""
     if not rows:
         return
-    values = []
+    vectors, texts = [], []
     for record, vector in {record.id: (record, vector) for record, vector in rows}.values():
         text, length = search_text(record.text)
         embedding = vector_literal(vector) if vector is not None else sql.SQL("NULL::vector")
-        scope = record.scope
-        values.append(
-            sql.SQL("({t}, {id}, to_tsvector({cfg}, {text}), {length}, {embedding}, {u}, {a}, {r})").format(
-                t=sql.Literal(tenant),
-                id=sql.Literal(record.id),
-                cfg=sql.Literal(CONFIG),
-                text=sql.Literal(text),
-                length=sql.Literal(length),
-                embedding=embedding,
-                u=sql.Literal(scope.user_id),
-                a=sql.Literal(scope.agent_id),
-                r=sql.Literal(scope.run_id),
+        key = sql.SQL("{}, {}, {}, {}, {}").format(
+            *map(
+                sql.Literal,
+                (tenant, record.id, record.scope.user_id, record.scope.agent_id, record.scope.run_id),
+            )
+        )
+        vectors.append(sql.SQL("({}, {}, {})").format(key, sql.Literal(length), embedding))
+        texts.append(
+            sql.SQL("({}, {}, to_tsvector({}, {}))").format(
+                key, sql.Literal(length), sql.Literal(CONFIG), sql.Literal(text)
             )
         )
     ids = sql.Literal(list(dict.fromkeys(record.id for record, _ in rows)))
+    scope = sql.SQL("user_id = EXCLUDED.user_id, agent_id = EXCLUDED.agent_id, run_id = EXCLUDED.run_id")
     upsert = sql.SQL(
-        "INSERT INTO memory_search (tenant, memory_id, terms, length, embedding, user_id, agent_id, run_id) "
-        "VALUES {values} ON CONFLICT (tenant, memory_id) DO UPDATE SET terms = EXCLUDED.terms, "
-        "length = EXCLUDED.length, embedding = coalesce(EXCLUDED.embedding, memory_search.embedding), "
-        "user_id = EXCLUDED.user_id, agent_id = EXCLUDED.agent_id, run_id = EXCLUDED.run_id "
-        "RETURNING length"
-    ).format(values=sql.SQL(", ").join(values))
-    _count_changes(conn, tenant, ids, upsert)
+        "INSERT INTO memory_search (tenant, memory_id, user_id, agent_id, run_id, length, embedding) "
+        "VALUES {values} ON CONFLICT (tenant, memory_id) DO UPDATE SET {scope}, length = EXCLUDED.length, "
+        "embedding = coalesce(EXCLUDED.embedding, memory_search.embedding) RETURNING length"
+    ).format(values=sql.SQL(", ").join(vectors), scope=scope)
+    text = sql.SQL(
+        "INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms) "
+        "VALUES {values} ON CONFLICT (tenant, memory_id) DO UPDATE SET {scope}, length = EXCLUDED.length, "
+        "terms = EXCLUDED.terms"
+    ).format(values=sql.SQL(", ").join(texts), scope=scope)
+    _count_changes(conn, tenant, ids, text, upsert)
 
 
 def unindex_memories(conn: Connection[Any], tenant: str, memory_ids: Sequence[str]) -> None:
     """Forget the search data (text and vector) of these memories."""
     if memory_ids:
         ids = sql.Literal(list(dict.fromkeys(memory_ids)))
-        _count_changes(conn, tenant, ids, None)
+        text = sql.SQL(
+            "DELETE FROM memory_search_text WHERE tenant = {} AND memory_id = ANY({}::text[])"
+        ).format(sql.Literal(tenant), ids)
+        _count_changes(conn, tenant, ids, text, None)
 
 
 def _count_changes(
-    conn: Connection[Any], tenant: str, ids: sql.Composable, upsert: sql.Composable | None
+    conn: Connection[Any],
+    tenant: str,
+    ids: sql.Composable,
+    text: sql.Composable,
+    upsert: sql.Composable | None,
 ) -> None:
-    """Replace (``upsert``, returning the new lengths) or delete the search rows of ``ids``,
-    and append the change of the tenant's totals: one statement."""
+    """Replace (``upsert``, returning the new lengths) or delete the vector rows of ``ids``,
+    write their text rows (``text``), and append the change of the tenant's totals: one
+    statement."""
     t = sql.Literal(tenant)
     old = sql.SQL(
         "old AS (DELETE FROM memory_search WHERE tenant = {t} AND memory_id = ANY({ids}::text[]) "
@@ -210,11 +236,11 @@ def _count_changes(
     tokens = sql.SQL("(SELECT coalesce(sum(length), 0) FROM new)") if upsert is not None else sql.SQL("0")
     conn.execute(
         sql.SQL(
-            "WITH {old}, {new}change AS (SELECT {rows} - (SELECT count(*) FROM old) AS r, "
+            "WITH text AS ({text}), {old}, {new}change AS (SELECT {rows} - (SELECT count(*) FROM old) AS r, "
             "{tokens} - (SELECT coalesce(sum(length), 0) FROM old) AS k) "
             "INSERT INTO memory_search_totals (tenant, rows, tokens) SELECT {t}, r, k FROM change "
             "WHERE r <> 0 OR k <> 0"
-        ).format(old=old, new=new, rows=rows, tokens=tokens, t=t)
+        ).format(text=text, old=old, new=new, rows=rows, tokens=tokens, t=t)
     )
     fold_totals(conn, tenant)
 

@@ -106,8 +106,9 @@ def copy_memories(
 
 
 def copy_search(conn: Connection[Any], tenant: str, rows: Sequence[SearchRow]) -> None:
-    """The search rows of new live memories (their terms made by the server, through a
-    temporary table), and the change of the tenant's totals: two COPY-sized statements."""
+    """The search rows of new live memories (vectors in ``memory_search``, terms made by the
+    server in ``memory_search_text``, both from one temporary table), and the change of the
+    tenant's totals."""
     conn.execute(_STAGE)
     staged = (
         (mid, *search_text(text), None if vector is None else vector_bytes(vector), *_scope(scope))
@@ -115,10 +116,15 @@ def copy_search(conn: Connection[Any], tenant: str, rows: Sequence[SearchRow]) -
     )
     copy_rows(conn, "memlane_search_load", _STAGE_COLUMNS, _STAGE_TYPES, staged)
     conn.execute(
+        "INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms) "
+        f"SELECT %s, memory_id, user_id, agent_id, run_id, length, to_tsvector('{CONFIG}', text) "
+        "FROM memlane_search_load",
+        (tenant,),
+    )
+    conn.execute(
         "WITH new AS (INSERT INTO memory_search "
-        "(tenant, memory_id, terms, length, embedding, user_id, agent_id, run_id) "
-        f"SELECT %s, memory_id, to_tsvector('{CONFIG}', text), length, embedding, user_id, agent_id, run_id "
-        "FROM memlane_search_load "
+        "(tenant, memory_id, user_id, agent_id, run_id, length, embedding) "
+        "SELECT %s, memory_id, user_id, agent_id, run_id, length, embedding FROM memlane_search_load "
         "RETURNING length) INSERT INTO memory_search_totals (tenant, rows, tokens) "
         "SELECT %s, count(*), coalesce(sum(length), 0) FROM new",
         (tenant, tenant),

@@ -108,11 +108,13 @@ def keyword_search(
     folded = " ".join(dict.fromkeys(fold(term.lower()) for term in terms if term))
     if not folded.strip() or limit <= 0:
         return []
-    scope = search_scope(tenant, where)
-    rows = conn.execute(_direct(scope, tenant, folded, limit)).fetchall()
-    if not rows or rows[0][0] is not None:
-        return [(str(mid), float(score)) for mid, score in rows]
-    return _capped(conn, scope, tenant, folded, limit)
+    scope = search_scope(tenant, where, "memory_search_text")
+    rows = conn.execute(_first(scope, tenant, folded, limit)).fetchall()
+    if not rows or rows[0][0] == 0:
+        return [(str(mid), float(score)) for _, mid, score, *_ in rows]
+    rows.sort(key=lambda row: (row[5], row[1]))  # the lexemes in the order of the terms
+    counts = {str(lexeme): int(count) for _, lexeme, count, *_ in rows}
+    return _capped(conn, scope, list(counts), (int(rows[0][3]), float(rows[0][4])), counts, limit)
 
 
 def _vector(folded: str) -> sql.Composable:
@@ -120,37 +122,47 @@ def _vector(folded: str) -> sql.Composable:
     return sql.SQL("to_tsvector({}::regconfig, {})").format(sql.Literal(CONFIG), sql.Literal(folded))
 
 
+def _first(scope: SearchScope, tenant: str, folded: str, limit: int) -> sql.Composable:
+    """The search's one statement: rows ``(0, id, score)``, the matches of a scope of at most
+    ``DIRECT_MATCHES`` memories ranked (``_direct``), or, for a larger scope, rows ``(1,
+    lexeme, matches, size, average)``: its statistics (``_statistics``) for the capped path."""
+    return sql.SQL(
+        "WITH size AS MATERIALIZED (SELECT count(*) AS n FROM ({scope} LIMIT {over}) z), {direct}, {stats} "
+        "SELECT 0, id, score, NULL::bigint, NULL::float8, NULL::int FROM ranked "
+        "UNION ALL SELECT 1, lexeme, hits, n, avg, pos FROM statistics ORDER BY 1, 6, 3 DESC, 2"
+    ).format(
+        scope=scope.select(sql.SQL("1")),
+        over=sql.Literal(DIRECT_MATCHES + 1),
+        direct=_direct(scope, tenant, folded, limit),
+        stats=_statistics(scope, tenant, folded),
+    )
+
+
 def _direct(scope: SearchScope, tenant: str, folded: str, limit: int) -> sql.Composable:
-    """ONE statement ranking every match of the query in a scope of at most ``DIRECT_MATCHES``
-    memories by BM25 (the scope's size, the tenant's average length and each lexeme's matches
-    computed in it), or, for a larger scope, one row (NULL, NULL): the capped path's turn."""
+    """CTEs ranking every match of the query in a scope (``size``) of at most
+    ``DIRECT_MATCHES`` memories by BM25, the scope's size, the tenant's average length and
+    each lexeme's matches computed in them: ``ranked (id, score)``, best first."""
     vector = _vector(folded)
     norm = sql.SQL("{k1} * ((1 - {b}) + {b} * x.length / st.avg)").format(
         k1=sql.Literal(_K1), b=sql.Literal(_B)
     )
     return sql.SQL(
-        "WITH size AS MATERIALIZED (SELECT count(*) AS n FROM ({scope} LIMIT {over}) z), "
         "h AS MATERIALIZED ({matches}), "
         "x AS MATERIALIZED (SELECT h.id, h.length, u.lexeme, cardinality(u.positions) AS tf FROM h "
         "CROSS JOIN LATERAL unnest(h.terms) u WHERE u.lexeme = ANY(tsvector_to_array({vector}))), "
         "st AS MATERIALIZED (SELECT size.n, {average} AS avg FROM size WHERE EXISTS (SELECT 1 FROM x)), "
         "w AS (SELECT x.lexeme, greatest(ln((st.n - least(count(*), st.n) + 0.5::float8) / "
         "(least(count(*), st.n) + 0.5::float8)), {floor}) AS weight FROM x CROSS JOIN st "
-        "GROUP BY x.lexeme, st.n) "
-        "SELECT x.id, sum(w.weight * x.tf * {k} / (x.tf + {norm})) AS score FROM x "
-        "JOIN w ON w.lexeme = x.lexeme CROSS JOIN st GROUP BY x.id "
-        "UNION ALL SELECT NULL, NULL FROM size WHERE n > {most} "
-        "ORDER BY score DESC NULLS FIRST, id LIMIT {limit}"
+        "GROUP BY x.lexeme, st.n), "
+        "ranked AS (SELECT x.id, sum(w.weight * x.tf * {k} / (x.tf + {norm})) AS score FROM x "
+        "JOIN w ON w.lexeme = x.lexeme CROSS JOIN st GROUP BY x.id ORDER BY score DESC, id LIMIT {limit})"
     ).format(
-        scope=scope.select(sql.SQL("1")),
-        over=sql.Literal(DIRECT_MATCHES + 1),
         matches=scope.select(
             sql.SQL("s.memory_id AS id, s.length, s.terms"),
             sql.SQL("s.terms @@ {} AND (SELECT n FROM size) <= {}").format(
                 _any_of(vector), sql.Literal(DIRECT_MATCHES)
             ),
         ),
-        most=sql.Literal(DIRECT_MATCHES),
         vector=vector,
         average=_average(tenant),
         floor=sql.Literal(_MIN_IDF),
@@ -174,10 +186,16 @@ def _average(tenant: str) -> sql.Composable:
 
 
 def _capped(
-    conn: Connection[Any], scope: SearchScope, tenant: str, folded: str, limit: int
+    conn: Connection[Any],
+    scope: SearchScope,
+    lexemes: list[str],
+    statistics: tuple[int, float],
+    counts: dict[str, int],
+    limit: int,
 ) -> list[ScoredId]:
-    """A scope of more than ``DIRECT_MATCHES`` memories (see the module)."""
-    lexemes, size, average, counts = _statistics(conn, scope, tenant, folded)
+    """A scope of more than ``DIRECT_MATCHES`` memories (see the module), ranked from its
+    ``statistics`` (size, average length) and its lexemes' ``counts``."""
+    size, average = statistics
     if not lexemes or not size:
         return []
     full = [lex for lex in lexemes if 0 < counts[lex] <= FULL_TERM_ROWS]
@@ -196,22 +214,23 @@ def _capped(
     return [(mid, score) for mid, score in best]
 
 
-def _statistics(
-    conn: Connection[Any], scope: SearchScope, tenant: str, folded: str
-) -> tuple[list[str], int, float, dict[str, int]]:
-    """ONE statement: the query's distinct lexemes (stemmed, in the order of the terms), the
-    scope's size, the tenant's average length, and each lexeme's matches in the scope counted
-    up to ``FULL_TERM_ROWS + 1``, or to ``min(size / 2, COUNT_ROWS)`` when that is more."""
-    query = sql.SQL(
-        "WITH st AS MATERIALIZED (SELECT ({size}) AS n, {average} AS avg), "
-        "q AS MATERIALIZED (SELECT u.lexeme, u.positions[1] AS pos FROM unnest({vector}) u) "
-        "SELECT q.lexeme, st.n, st.avg, (SELECT count(*) FROM ({matches} "
-        "LIMIT greatest({full}, least((st.n + 1) / 2, {most}))) c) "
-        "FROM q CROSS JOIN st ORDER BY q.pos, q.lexeme"
+def _statistics(scope: SearchScope, tenant: str, folded: str) -> sql.Composable:
+    """CTEs for a scope (``size``) of more than ``DIRECT_MATCHES`` memories: ``statistics``,
+    the query's distinct lexemes (stemmed; ``pos``: the order of the terms), the scope's size,
+    the tenant's average length, and each lexeme's matches in the scope counted up to
+    ``FULL_TERM_ROWS + 1``, or to ``min(size / 2, COUNT_ROWS)`` when that is more."""
+    return sql.SQL(
+        "st2 AS MATERIALIZED (SELECT ({size}) AS n, {average} AS avg), "
+        "q AS MATERIALIZED (SELECT u.lexeme, u.positions[1] AS pos FROM unnest({vector}) u "
+        "WHERE (SELECT n FROM size) > {most_direct}), "
+        "statistics AS (SELECT q.lexeme, q.pos, st2.n, st2.avg, (SELECT count(*) FROM ({matches} "
+        "LIMIT greatest({full}, least((st2.n + 1) / 2, {most}))) c)::float8 AS hits "
+        "FROM q CROSS JOIN st2)"
     ).format(
         size=scope.select(sql.SQL("count(*)")),
         average=_average(tenant),
         vector=_vector(folded),
+        most_direct=sql.Literal(DIRECT_MATCHES),
         matches=scope.select(
             sql.SQL("1"),
             sql.SQL(
@@ -221,11 +240,6 @@ def _statistics(
         full=sql.Literal(FULL_TERM_ROWS + 1),
         most=sql.Literal(COUNT_ROWS),
     )
-    rows = conn.execute(query).fetchall()
-    if not rows:
-        return [], 0, 1.0, {}
-    counts = {str(lexeme): int(count) for lexeme, _, _, count in rows}
-    return list(counts), int(rows[0][1]), float(rows[0][2]), counts
 
 
 def _query(lexemes: Sequence[str], glue: str) -> sql.Composable:

@@ -1,10 +1,11 @@
-"""The memories a search reads: ``memory_search s`` rows of one tenant matching a filter.
+"""The memories a search reads: search rows (``s``) of one tenant matching a filter.
 
-``memory_search`` holds one row per live memory with its scope (``user_id``, ``agent_id``,
-``run_id``, each indexed with the tenant first). A filter on those columns alone (a user, an
-agent, a run, or their combinations: what nearly every search passes) is evaluated on
-``memory_search`` directly, with no join; any other filter (metadata, dates, ids) joins the
-rows back to ``memories m`` and is compiled there, as the stores' readers compile it.
+``memory_search`` (vectors) and ``memory_search_text`` (terms) hold one row per live memory
+with its scope (``user_id``, ``agent_id``, ``run_id``, each indexed with the tenant first). A
+filter on those columns alone (a user, an agent, a run, or their combinations: what nearly
+every search passes) is evaluated on the table directly, with no join; any other filter
+(metadata, dates, ids) joins the rows back to ``memories m`` and is compiled there, as the
+stores' readers compile it.
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ class SearchScope:
     rows: sql.Composable
     where: sql.Composable
     joined: bool
+    table: str = "memory_search"
 
     def with_memories(self) -> SearchScope:
         """The same rows joined to ``memories m`` (for its columns: ``created_at``, ``seq``)."""
         if self.joined:
             return self
-        rows = sql.SQL("memory_search s JOIN memories m ON m.tenant = s.tenant AND m.id = s.memory_id")
-        return SearchScope(rows, self.where, joined=True)
+        rows = sql.SQL("{} s JOIN memories m ON m.tenant = s.tenant AND m.id = s.memory_id").format(
+            sql.Identifier(self.table)
+        )
+        return SearchScope(rows, self.where, joined=True, table=self.table)
 
     def select(self, columns: sql.Composable, extra: sql.Composable | None = None) -> sql.Composed:
         """``SELECT columns FROM rows WHERE where [AND extra]``."""
@@ -55,13 +59,15 @@ def on_search_rows(where: Filter) -> bool:
     return isinstance(where, Cond) and where.field in SCOPE_FIELDS
 
 
-def search_scope(tenant: str, where: Filter) -> SearchScope:
-    """The search rows of ``tenant``'s live memories matching ``where``."""
+def search_scope(tenant: str, where: Filter, table: str = "memory_search") -> SearchScope:
+    """The rows of ``table`` (``memory_search``: vectors; ``memory_search_text``: terms) of
+    ``tenant``'s live memories matching ``where``, aliased ``s``."""
     t = sql.Literal(tenant)
+    name = sql.Identifier(table)
     if on_search_rows(where):
         condition = sql.SQL("(s.tenant = {} AND {})").format(t, compile_filter(where, "s"))
-        return SearchScope(sql.SQL("memory_search s"), condition, joined=False)
+        return SearchScope(sql.SQL("{} s").format(name), condition, joined=False, table=table)
     rows = sql.SQL(
-        "memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}"
-    ).format(t)
-    return SearchScope(rows, live_where(where, tenant), joined=True)
+        "memories m JOIN {} s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}"
+    ).format(name, t)
+    return SearchScope(rows, live_where(where, tenant), joined=True, table=table)
