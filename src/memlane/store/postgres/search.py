@@ -33,7 +33,7 @@ from psycopg import sql
 from memlane.errors import InvalidInputError
 from memlane.filters import Filter
 from memlane.models import MemoryRecord, Vectors
-from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, keyword_search, search_text
+from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, TEXT_INDEX, keyword_search, search_text
 from memlane.store.postgres.search_scope import SearchScope, search_scope
 
 if TYPE_CHECKING:
@@ -79,7 +79,8 @@ CREATE TABLE memory_search_totals (
 );
 """
 )
-_V2 = """
+_V2 = (
+    """
 DO $$ DECLARE name TEXT; BEGIN
     FOR name IN SELECT indexname FROM pg_indexes
         WHERE schemaname = current_schema() AND indexname LIKE 'memory\\_search\\_hnsw\\_%'
@@ -100,7 +101,9 @@ ALTER TABLE memory_search DROP COLUMN terms, ADD COLUMN user_id TEXT COLLATE "C"
     ADD COLUMN agent_id TEXT COLLATE "C", ADD COLUMN run_id TEXT COLLATE "C";
 UPDATE memory_search s SET user_id = m.user_id, agent_id = m.agent_id, run_id = m.run_id
     FROM memories m WHERE m.tenant = s.tenant AND m.id = s.memory_id;
-CREATE INDEX memory_search_text_terms ON memory_search_text USING gin (terms);
+"""
+    + TEXT_INDEX
+    + """;
 CREATE INDEX memory_search_text_user ON memory_search_text (tenant, user_id);
 CREATE INDEX memory_search_text_agent ON memory_search_text (tenant, agent_id) WHERE agent_id IS NOT NULL;
 CREATE INDEX memory_search_text_run ON memory_search_text (tenant, run_id) WHERE run_id IS NOT NULL;
@@ -108,6 +111,7 @@ CREATE INDEX memory_search_user ON memory_search (tenant, user_id);
 CREATE INDEX memory_search_agent ON memory_search (tenant, agent_id) WHERE agent_id IS NOT NULL;
 CREATE INDEX memory_search_run ON memory_search (tenant, run_id) WHERE run_id IS NOT NULL;
 """
+)
 SEARCH_STEPS: list[str] = [_V1, _V2]
 """Version 1: the text search configuration, ``memory_search`` and its GIN index, and
 ``memory_search_totals``: changes of each tenant's number of indexed memories and of their

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG",
     "FTS_STEP",
+    "TEXT_INDEX",
     "FULL_TERM_ROWS",
     "COUNT_ROWS",
     "fold",
@@ -65,6 +66,9 @@ ALTER TEXT SEARCH CONFIGURATION {CONFIG}
     WITH memlane_english_stem;
 """
 """The configuration (part of the ``search`` component's first migration)."""
+
+TEXT_INDEX = "CREATE INDEX IF NOT EXISTS memory_search_text_terms ON memory_search_text USING gin (terms)"
+"""The GIN index of the terms (``search`` migration 2; ``search_copy.text_index_after``)."""
 
 DIRECT_MATCHES = 5000
 """A scope with at most this many matches of the query is ranked exactly, in Python, from one
