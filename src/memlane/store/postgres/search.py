@@ -139,11 +139,13 @@ MAX_SCAN_TUPLES = 40_000
 @dataclass(frozen=True, slots=True)
 class HnswSettings:
     """The HNSW index's build parameters (pgvector's defaults) and the search's ``ef_search``
-    (mem0's ``hnsw`` option of the pgvector config sets them)."""
+    (mem0's ``hnsw`` option of the pgvector config sets them; ``index=False``: the store
+    builds no HNSW index, its searches are exact)."""
 
     m: int = 16
     ef_construction: int = 64
     ef_search: int = EF_SEARCH
+    index: bool = True
 
     def __post_init__(self) -> None:
         if not 2 <= self.m <= 100:

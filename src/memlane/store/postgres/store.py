@@ -187,9 +187,11 @@ class PostgresStore:
             raise DimensionMismatchError(stored, dimension)
         # processes opening a new database at once may race to build the same index: the
         # loser's next attempt sees it built
-        self._retrying(
-            lambda conn: search.prepare_dimension(conn, self.tenant, dimension, hnsw=self._hnsw), also=_RACES
-        )
+        if self._hnsw.index:
+            self._retrying(
+                lambda conn: search.prepare_dimension(conn, self.tenant, dimension, hnsw=self._hnsw),
+                also=_RACES,
+            )
         self._dimension = dimension
 
     def ensure_embedder(self, identity: str) -> None:
