@@ -22,11 +22,11 @@ TENANT = "default"
 
 
 @contextmanager
-def connected(url: str) -> Iterator[psycopg.Connection[Any]]:
-    """An autocommit connection with both schemas applied."""
+def connected(url: str, search_steps: Sequence[str] = SEARCH_STEPS) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection with both schemas applied (the search one up to ``search_steps``)."""
     with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
         migrate(conn, "store", STORE_STEPS)
-        migrate(conn, "search", SEARCH_STEPS)
+        migrate(conn, "search", search_steps)
         yield conn
 
 

@@ -1,24 +1,29 @@
-"""Full text and vectors of the PostgreSQL store: the ``search`` migration component.
+"""Full text and vectors of the PostgreSQL store: the ``search`` migration component
+(``search_schema``).
 
-One row per live memory in ``memory_search`` (tenant, memory id, its ``tsvector`` and length
-for BM25 (``search_fts``), its unit vector). The store calls this module inside its own
+One row per live memory in ``memory_search`` (tenant, memory id, its scope, its length for
+BM25, its unit vector) and in ``memory_search_text`` (tenant, memory id, its scope, length and
+``tsvector``: narrow rows for ``search_fts``). The store calls this module inside its own
 transactions: ``index_memories`` / ``unindex_memories`` on writes, the searches on reads, with
-its filter as a ``sql.Composed`` boolean over ``memories m`` (tenant and liveness included).
-Every value is bound inside the statements as a ``sql.Literal``, so they run without params.
+its filter (``memlane.filters``), which ``search_scope`` evaluates on the search rows alone
+when it only names scope columns. Every value is bound inside the statements as a
+``sql.Literal``, so they run without params.
 
 Vectors are pgvector ``vector`` values of any size; ``prepare_dimension`` builds one HNSW
 (cosine) index per size, partial on ``vector_dims(embedding) = size`` (two sizes can live side
-by side while a store is re-embedded). ``vector_search`` counts the scope first (up to
-``EXACT_ROWS``): a scope that small is searched exactly (its rows come through the memories'
-scope index; the HNSW index cannot serve that ordering); a larger one that is a large enough
-share of the tenant goes through HNSW with ``hnsw.iterative_scan = relaxed_order``, so a
-selective filter still gets ``limit`` rows (plain HNSW post-filtering returns too few or
-none), then re-sorted exactly; a large scope that is a small share of a huge tenant (the scan
-would read too many vectors of other scopes) is searched exactly too.
+by side while a store is re-embedded). ``vector_search`` is one round trip: ``SET LOCAL`` of
+the iterative scan's settings, then one statement that counts the scope (up to
+``EXACT_ROWS + 1``) and runs one of two branches (the other is never executed): a scope that
+small is searched exactly (its rows come through the scope's btree; the HNSW index cannot
+serve that ordering); a larger one that is a large enough share of the tenant goes through
+HNSW with ``hnsw.iterative_scan = relaxed_order``, so a selective filter still gets ``limit``
+rows (plain HNSW post-filtering returns too few or none), then re-sorted exactly; a large
+scope that is a small share of a huge tenant (the scan would read too many vectors of other
+scopes) is searched exactly too.
 
-Indexes: the primary key leads with the tenant; the GIN and HNSW indexes cannot (GIN would
-need ``btree_gin``, HNSW takes one column), so they cover every tenant and the statements
-join them back to ``memories`` by (tenant, id).
+Indexes: the primary keys and the scope btrees lead with the tenant; the GIN and HNSW indexes
+cannot (GIN would need ``btree_gin``, HNSW takes one column), so they cover every tenant and
+the statements filter their rows by tenant and scope.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from psycopg import sql
 from memlane.errors import InvalidInputError
 from memlane.filters import Filter
 from memlane.models import MemoryRecord, Vectors
-from memlane.store.postgres.search_fts import CONFIG, FTS_STEP, TEXT_INDEX, keyword_search, search_text
+from memlane.store.postgres.search_fts import CONFIG, keyword_search, search_text
+from memlane.store.postgres.search_schema import SEARCH_STEPS
 from memlane.store.postgres.search_scope import SearchScope, search_scope
 
 if TYPE_CHECKING:
@@ -58,78 +64,12 @@ __all__ = [
     "vectors",
 ]
 
-_V1 = (
-    FTS_STEP
-    + """
-CREATE TABLE memory_search (
-    tenant TEXT COLLATE "C" NOT NULL,
-    memory_id TEXT COLLATE "C" NOT NULL,
-    terms tsvector NOT NULL,
-    length INTEGER NOT NULL,
-    embedding vector,
-    PRIMARY KEY (tenant, memory_id)
-);
-CREATE INDEX memory_search_terms ON memory_search USING gin (terms);
-CREATE TABLE memory_search_totals (
-    tenant TEXT COLLATE "C" NOT NULL,
-    seq BIGINT GENERATED ALWAYS AS IDENTITY,
-    rows BIGINT NOT NULL,
-    tokens BIGINT NOT NULL,
-    PRIMARY KEY (tenant, seq)
-);
-"""
-)
-_V2 = (
-    """
-DO $$ DECLARE name TEXT; BEGIN
-    FOR name IN SELECT indexname FROM pg_indexes
-        WHERE schemaname = current_schema() AND indexname LIKE 'memory\\_search\\_hnsw\\_%'
-    LOOP EXECUTE format('DROP INDEX %I', name); END LOOP;
-END $$;
-CREATE TABLE memory_search_text (
-    tenant TEXT COLLATE "C" NOT NULL,
-    memory_id TEXT COLLATE "C" NOT NULL,
-    user_id TEXT COLLATE "C", agent_id TEXT COLLATE "C", run_id TEXT COLLATE "C",
-    length INTEGER NOT NULL,
-    terms tsvector NOT NULL,
-    PRIMARY KEY (tenant, memory_id)
-);
-INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms)
-    SELECT s.tenant, s.memory_id, m.user_id, m.agent_id, m.run_id, s.length, s.terms
-    FROM memory_search s JOIN memories m ON m.tenant = s.tenant AND m.id = s.memory_id;
-ALTER TABLE memory_search DROP COLUMN terms, ADD COLUMN user_id TEXT COLLATE "C",
-    ADD COLUMN agent_id TEXT COLLATE "C", ADD COLUMN run_id TEXT COLLATE "C";
-UPDATE memory_search s SET user_id = m.user_id, agent_id = m.agent_id, run_id = m.run_id
-    FROM memories m WHERE m.tenant = s.tenant AND m.id = s.memory_id;
-"""
-    + TEXT_INDEX
-    + """;
-CREATE INDEX memory_search_text_user ON memory_search_text (tenant, user_id);
-CREATE INDEX memory_search_text_agent ON memory_search_text (tenant, agent_id) WHERE agent_id IS NOT NULL;
-CREATE INDEX memory_search_text_run ON memory_search_text (tenant, run_id) WHERE run_id IS NOT NULL;
-CREATE INDEX memory_search_user ON memory_search (tenant, user_id);
-CREATE INDEX memory_search_agent ON memory_search (tenant, agent_id) WHERE agent_id IS NOT NULL;
-CREATE INDEX memory_search_run ON memory_search (tenant, run_id) WHERE run_id IS NOT NULL;
-"""
-)
-SEARCH_STEPS: list[str] = [_V1, _V2]
-"""Version 1: the text search configuration, ``memory_search`` and its GIN index, and
-``memory_search_totals``: changes of each tenant's number of indexed memories and of their
-tokens (BM25's average length), appended by every write (no row that every writer updates),
-summed by the readers, and folded into one row now and then. Version 2: the terms move to
-``memory_search_text`` (narrow rows: BM25 reads many of them, and each of ``memory_search``'s
-rows holds a vector), and both tables carry the memory's scope (``user_id``, ``agent_id``,
-``run_id``, indexed with the tenant first), so a scoped search reads one of them alone
-(``search_scope``). Filling the new columns rewrites ``memory_search``: its HNSW indexes are
-dropped first (re-inserting every row into them would take far longer than building them
-again) and ``prepare_dimension`` builds them again when a store next opens the database."""
-
 FOLD_EVERY = 256
 """A write folds its tenant's totals into one row when they have more rows than this."""
 
 EXACT_ROWS = 5_000
 """A scope with at most this many memories is searched exactly; a larger one through HNSW
-when it is a large enough share of the tenant (``_through_hnsw``), else exactly too."""
+when it is a large enough share of the tenant (``_route``), else exactly too."""
 EF_SEARCH = 100
 """``hnsw.ef_search`` (at least; ``limit`` when larger, up to pgvector's 1,000)."""
 MAX_SCAN_TUPLES = 40_000

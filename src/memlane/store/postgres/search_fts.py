@@ -13,10 +13,13 @@ matches among them, and lengths normalised by the average over the tenant's memo
 FTS5 does over its table, kept in ``memory_search_totals`` by the writers). A term's
 frequency in a memory is the number of its positions in the tsvector.
 
-A query with at most ``DIRECT_MATCHES`` matches in the scope (any LoCoMo-sized scope, or one
-of a thousand memories) is ranked exactly from ONE statement that brings each match's length
-and its lexemes' frequencies (one walk of the scope; the sums are done in Python). Past that,
-as in ``memlane.store.sqlite.fts``, the cost follows the answer: a lexeme with at most
+The terms are read from ``memory_search_text`` (narrow rows, the scope beside the terms). A
+search is ONE statement when its scope has at most ``DIRECT_MATCHES`` memories (any
+LoCoMo-sized scope, or one of a thousand): it counts the scope, walks its matches once (their
+lengths and their lexemes' frequencies), counts each lexeme's matches among them and ranks
+them all exactly, in SQL. A larger scope gets its statistics from that same statement (its
+size, the average length, each lexeme's matches counted up to a cap); then, as in
+``memlane.store.sqlite.fts``, the cost follows the answer: a lexeme with at most
 ``FULL_TERM_ROWS`` matches in the scope is ranked over all of them in one statement; a more
 common one (a speaker's name in a large scope) adds its share to the memories the rarer terms
 found, and when those are fewer than ``limit``, the most recent memories with all the common
