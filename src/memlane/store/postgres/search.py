@@ -141,9 +141,13 @@ def index_memories(
         "embedding = coalesce(EXCLUDED.embedding, memory_search.embedding) RETURNING length"
     ).format(values=sql.SQL(", ").join(vectors), scope=scope)
     text = sql.SQL(
-        "INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms) "
-        "VALUES {values} ON CONFLICT (tenant, memory_id) DO UPDATE SET {scope}, length = EXCLUDED.length, "
-        "terms = EXCLUDED.terms"
+        "INSERT INTO memory_search_text "
+        "(tenant, memory_id, user_id, agent_id, run_id, length, terms, created_at, seq) "
+        "SELECT v.*, m.created_at, m.seq FROM (VALUES {values}) "
+        "v (tenant, memory_id, user_id, agent_id, run_id, length, terms) "
+        "LEFT JOIN memories m ON m.tenant = v.tenant AND m.id = v.memory_id "
+        "ON CONFLICT (tenant, memory_id) DO UPDATE SET {scope}, length = EXCLUDED.length, "
+        "terms = EXCLUDED.terms, created_at = EXCLUDED.created_at, seq = EXCLUDED.seq"
     ).format(values=sql.SQL(", ").join(texts), scope=scope)
     _count_changes(conn, tenant, ids, text, upsert)
 

@@ -118,9 +118,11 @@ def copy_search(conn: Connection[Any], tenant: str, rows: Sequence[SearchRow]) -
     )
     copy_rows(conn, "memlane_search_load", _STAGE_COLUMNS, _STAGE_TYPES, staged)
     conn.execute(
-        "INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms) "
-        f"SELECT %s, memory_id, user_id, agent_id, run_id, length, to_tsvector('{CONFIG}', text) "
-        "FROM memlane_search_load",
+        "INSERT INTO memory_search_text "
+        "(tenant, memory_id, user_id, agent_id, run_id, length, terms, created_at, seq) "
+        "SELECT m.tenant, l.memory_id, l.user_id, l.agent_id, l.run_id, l.length, "
+        f"to_tsvector('{CONFIG}', l.text), m.created_at, m.seq FROM memlane_search_load l "
+        "JOIN memories m ON m.tenant = %s AND m.id = l.memory_id",
         (tenant,),
     )
     conn.execute(

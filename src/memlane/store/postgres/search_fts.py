@@ -297,10 +297,9 @@ class _Scorer:
             extra += sql.SQL(" AND NOT s.terms @@ {}").format(exclude)
         if skip:
             extra += sql.SQL(" AND s.memory_id <> ALL({}::text[])").format(sql.Literal(list(skip)))
-        scope = self.scope.with_memories() if recent else self.scope
-        rows = scope.select(sql.SQL("s.memory_id AS id, s.length, s.terms"), extra)
+        rows = self.scope.select(sql.SQL("s.memory_id AS id, s.length, s.terms"), extra)
         if recent:
-            rows += sql.SQL(" ORDER BY m.created_at DESC, m.seq DESC LIMIT {}").format(sql.Literal(limit))
+            rows += sql.SQL(" ORDER BY s.created_at DESC, s.seq DESC LIMIT {}").format(sql.Literal(limit))
         query = sql.SQL(
             "WITH q(lexeme, weight) AS (VALUES {weights}), h AS MATERIALIZED ({rows}) "
             "SELECT h.id, sum(q.weight * u.tf * {k} / (u.tf + {norm})) AS score FROM h "

@@ -40,10 +40,11 @@ CREATE TABLE memory_search_text (
     user_id TEXT COLLATE "C", agent_id TEXT COLLATE "C", run_id TEXT COLLATE "C",
     length INTEGER NOT NULL,
     terms tsvector NOT NULL,
+    created_at TEXT COLLATE "C", seq BIGINT,
     PRIMARY KEY (tenant, memory_id)
 );
-INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms)
-    SELECT s.tenant, s.memory_id, m.user_id, m.agent_id, m.run_id, s.length, s.terms
+INSERT INTO memory_search_text (tenant, memory_id, user_id, agent_id, run_id, length, terms, created_at, seq)
+    SELECT s.tenant, s.memory_id, m.user_id, m.agent_id, m.run_id, s.length, s.terms, m.created_at, m.seq
     FROM memory_search s JOIN memories m ON m.tenant = s.tenant AND m.id = s.memory_id;
 ALTER TABLE memory_search DROP COLUMN terms, ADD COLUMN user_id TEXT COLLATE "C",
     ADD COLUMN agent_id TEXT COLLATE "C", ADD COLUMN run_id TEXT COLLATE "C";
@@ -66,7 +67,8 @@ SEARCH_STEPS: list[str] = [_V1, _V2]
 tokens (BM25's average length), appended by every write (no row that every writer updates),
 summed by the readers, and folded into one row now and then. Version 2: the terms move to
 ``memory_search_text`` (narrow rows: BM25 reads many of them, and each of ``memory_search``'s
-rows holds a vector), and both tables carry the memory's scope (``user_id``, ``agent_id``,
+rows holds a vector; the memory's ``created_at`` and ``seq`` beside them, for BM25's "most
+recent" fill), and both tables carry the memory's scope (``user_id``, ``agent_id``,
 ``run_id``, indexed with the tenant first), so a scoped search reads one of them alone
 (``search_scope``). Filling the new columns rewrites ``memory_search``: its HNSW indexes are
 dropped first (re-inserting every row into them would take far longer than building them

@@ -33,15 +33,6 @@ class SearchScope:
     joined: bool
     table: str = "memory_search"
 
-    def with_memories(self) -> SearchScope:
-        """The same rows joined to ``memories m`` (for its columns: ``created_at``, ``seq``)."""
-        if self.joined:
-            return self
-        rows = sql.SQL("{} s JOIN memories m ON m.tenant = s.tenant AND m.id = s.memory_id").format(
-            sql.Identifier(self.table)
-        )
-        return SearchScope(rows, self.where, joined=True, table=self.table)
-
     def select(self, columns: sql.Composable, extra: sql.Composable | None = None) -> sql.Composed:
         """``SELECT columns FROM rows WHERE where [AND extra]``."""
         condition = self.where if extra is None else sql.SQL("{} AND {}").format(self.where, extra)
