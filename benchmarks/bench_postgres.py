@@ -66,7 +66,7 @@ DIMS = 384
 BATCH = 20_000
 SETTINGS = {
     "shared_buffers": "1GB", "work_mem": "64MB", "maintenance_work_mem": "1GB",
-    "max_parallel_maintenance_workers": "1", "effective_cache_size": "4GB", "max_wal_size": "4GB",
+    "max_parallel_maintenance_workers": "2", "effective_cache_size": "4GB", "max_wal_size": "4GB",
     "random_page_cost": "1.1",
 }  # fmt: skip
 """The benchmark server's settings (LocalPostgres's defaults: 128 MB of shared buffers)."""
