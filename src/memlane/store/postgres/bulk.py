@@ -4,8 +4,10 @@ Records are checked one by one as they come (kind, columns, JSON, the vector's s
 values against the store's), gathered per table and written ``BATCH`` rows at a time by one
 ``COPY`` each; a live memory's search row goes through ``search_copy.copy_search``. The caller's
 transaction holds the whole load: a bad record, or a row that conflicts with the store, leaves
-the store as it was. The HNSW index of the vectors' size is built after the rows when it did
-not exist yet (one build over the loaded vectors is far faster than inserting each into it).
+the store as it was. A load never builds the HNSW index of the vectors' size: when it is
+missing, the store's next ``ensure_dimension`` builds it once over every loaded vector (far
+faster than inserting each into it, and ``migrate`` loads in many batches); searches until then
+are exact.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from psycopg.types.json import Jsonb
 
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError
 from memlane.models import Scope, Vectors
-from memlane.store.postgres import search
 from memlane.store.postgres.maintenance import get_meta
 from memlane.store.postgres.search_copy import SearchRow, copy_search
 from memlane.store.sqlite.maintenance import TABLES
@@ -43,7 +44,6 @@ class _Loader:
         self.search: list[SearchRow] = []
         stored = get_meta(conn, tenant, "dimension")
         self.dimension = int(stored) if stored is not None else None
-        self.indexed = self.dimension is not None and search.has_index(conn, self.dimension)
 
     def add(self, kind: str, data: dict[str, Any], number: int) -> None:
         _, columns = TABLES[kind]
@@ -90,7 +90,6 @@ class _Loader:
                 raise EmbedderMismatchError(stored, value, dimension, message)
         if key == "dimension":
             self.dimension = int(value)
-            self.indexed = search.has_index(self.conn, self.dimension)
         self.conn.execute(
             "INSERT INTO meta (tenant, key, value) VALUES (%s, %s, %s) "
             "ON CONFLICT (tenant, key) DO UPDATE SET value = EXCLUDED.value",
@@ -116,11 +115,6 @@ class _Loader:
             copy_search(self.conn, self.tenant, self.search)
             self.search.clear()
 
-    def finish(self) -> None:
-        """The last rows, then the HNSW index when it was missing (built over them at once)."""
-        self.flush()
-        if self.dimension is not None and not self.indexed:
-            search.prepare_dimension(self.conn, self.tenant, self.dimension)
 
 
 def load(conn: Connection[Any], tenant: str, records: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -143,7 +137,7 @@ def load(conn: Connection[Any], tenant: str, records: Iterable[dict[str, Any]]) 
         else:
             loader.add(kind, data, number)
         counts[kind] += 1
-    loader.finish()
+    loader.flush()
     if not counts["pending"]:
         del counts["pending"]
     return counts

@@ -52,7 +52,6 @@ __all__ = [
     "SEARCH_STEPS",
     "HnswSettings",
     "fold_totals",
-    "has_index",
     "index_memories",
     "keyword_search",
     "prepare_dimension",
@@ -257,11 +256,6 @@ def prepare_dimension(
                 ef=sql.Literal(settings.ef_construction),
             )
         )
-
-
-def has_index(conn: Connection[Any], dimension: int) -> bool:
-    """Whether the HNSW index of vectors of ``dimension`` exists."""
-    return _has_index(conn, _index_name(dimension))
 
 
 def _has_index(conn: Connection[Any], name: str) -> bool:

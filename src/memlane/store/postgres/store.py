@@ -362,7 +362,8 @@ class PostgresStore:
             yield from maintenance.dump(conn, self.tenant)
 
     def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
-        """Insert exported records in one transaction, by COPY; nothing lands if one is bad."""
+        """Insert exported records in one transaction, by COPY; nothing lands if one is bad. The
+        HNSW index, when missing, is built by the next ``ensure_dimension`` (once, over all)."""
         with self.transaction() as tx:
             counts = bulk.load(tx.conn, self.tenant, records)
         self._dimension = None
