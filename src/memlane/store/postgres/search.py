@@ -139,7 +139,7 @@ def index_memories(
         "VALUES {values} ON CONFLICT (tenant, memory_id) DO UPDATE SET {scope}, length = EXCLUDED.length, "
         "embedding = coalesce(EXCLUDED.embedding, memory_search.embedding) RETURNING length"
     ).format(values=sql.SQL(", ").join(vectors), scope=scope)
-    text = sql.SQL(
+    text_rows = sql.SQL(
         "INSERT INTO memory_search_text "
         "(tenant, memory_id, user_id, agent_id, run_id, length, terms, created_at, seq) "
         "SELECT v.*, m.created_at, m.seq FROM (VALUES {values}) "
@@ -148,7 +148,7 @@ def index_memories(
         "ON CONFLICT (tenant, memory_id) DO UPDATE SET {scope}, length = EXCLUDED.length, "
         "terms = EXCLUDED.terms, created_at = EXCLUDED.created_at, seq = EXCLUDED.seq"
     ).format(values=sql.SQL(", ").join(texts), scope=scope)
-    _count_changes(conn, tenant, ids, text, upsert)
+    _count_changes(conn, tenant, ids, text_rows, upsert)
 
 
 def unindex_memories(conn: Connection[Any], tenant: str, memory_ids: Sequence[str]) -> None:

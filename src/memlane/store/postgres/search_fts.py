@@ -129,7 +129,7 @@ def _vector(folded: str) -> sql.Composable:
     return sql.SQL("to_tsvector({}::regconfig, {})").format(sql.Literal(CONFIG), sql.Literal(folded))
 
 
-def _first(scope: SearchScope, tenant: str, folded: str, limit: int) -> sql.Composable:
+def _first(scope: SearchScope, tenant: str, folded: str, limit: int) -> sql.Composed:
     """The search's one statement: rows ``(0, id, score)``, the matches of a scope of at most
     ``DIRECT_MATCHES`` memories ranked (``_direct``), or, for a larger scope, rows ``(1,
     lexeme, matches, size, average)``: its statistics (``_statistics``) for the capped path."""
