@@ -116,7 +116,6 @@ class _Loader:
             self.search.clear()
 
 
-
 def load(conn: Connection[Any], tenant: str, records: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Insert dumped records into ``tenant`` (inside the caller's transaction); return counts by
     kind (``pending`` only when there were any). Vectors of another size, or an export of
