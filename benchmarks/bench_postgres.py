@@ -279,11 +279,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
     print()
-    print(f"{'set':<34} {'store':<9} | {'search p50':>10} {'p95':>7} | {'+embed p50':>10} {'p95':>7} | "
+    print(f"{'set':<36} {'store':<9} | {'search p50':>10} {'p95':>7} | {'+embed p50':>10} {'p95':>7} | "
           f"{'vectors p50':>11} {'p95':>7} | {'BM25 p50':>8} {'p95':>7}   (ms, pool {POOL})")  # fmt: skip
     for label, store, _, f in results:
         s, e, v, k = f["search"], f["search+embed"], f["vectors"], f["bm25"]
-        print(f"{label:<34} {store:<9} | {s[0]:>10.1f} {s[1]:>7.1f} | {e[0]:>10.1f} {e[1]:>7.1f} | "
+        print(f"{label:<36} {store:<9} | {s[0]:>10.1f} {s[1]:>7.1f} | {e[0]:>10.1f} {e[1]:>7.1f} | "
               f"{v[0]:>11.1f} {v[1]:>7.1f} | {k[0]:>8.1f} {k[1]:>7.1f}")  # fmt: skip
     print(f"\ntotal {time.perf_counter() - began:.0f} s; load average now "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
