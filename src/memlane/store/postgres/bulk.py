@@ -137,9 +137,19 @@ def load(conn: Connection[Any], tenant: str, records: Iterable[dict[str, Any]]) 
             loader.add(kind, data, number)
         counts[kind] += 1
     loader.flush()
+    _analyze_new(conn)
     if not counts["pending"]:
         del counts["pending"]
     return counts
+
+
+def _analyze_new(conn: Connection[Any]) -> None:
+    """ANALYZE the memories and search tables when they were never analyzed (a new database
+    just loaded): the planner would take them for empty (``migrate``'s verification reads them
+    at once, before autovacuum does)."""
+    row = conn.execute("SELECT reltuples < 0 FROM pg_class WHERE oid = 'memories'::regclass").fetchone()
+    if row and row[0]:
+        conn.execute("ANALYZE memories, memory_search, memory_search_text")
 
 
 def _integrity_errors() -> tuple[type[Exception], ...]:

@@ -373,10 +373,12 @@ def vectors(conn: Connection[Any], tenant: str, ids: Sequence[str]) -> dict[str,
 def _live(
     conn: Connection[Any], tenant: str, ids: Sequence[str], column: sql.Composable
 ) -> list[tuple[str, Any]]:
+    # the ids bound on both sides: both tables are read by primary key, whatever the planner's
+    # statistics (none yet right after a bulk load)
     statement = sql.SQL(
         "SELECT s.memory_id, {column} FROM memory_search s JOIN memories m "
         "ON m.tenant = s.tenant AND m.id = s.memory_id "
-        "WHERE s.tenant = {t} AND s.memory_id = ANY({ids}::text[]) AND m.deleted_at IS NULL "
-        "AND s.embedding IS NOT NULL"
+        "WHERE s.tenant = {t} AND s.memory_id = ANY({ids}::text[]) AND m.tenant = {t} "
+        "AND m.id = ANY({ids}::text[]) AND m.deleted_at IS NULL AND s.embedding IS NOT NULL"
     ).format(column=column, t=sql.Literal(tenant), ids=sql.Literal(list(dict.fromkeys(ids))))
     return [(str(mid), value) for mid, value in conn.execute(statement)]
