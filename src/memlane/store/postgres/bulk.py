@@ -137,19 +137,22 @@ def load(conn: Connection[Any], tenant: str, records: Iterable[dict[str, Any]]) 
             loader.add(kind, data, number)
         counts[kind] += 1
     loader.flush()
-    _analyze_new(conn)
+    _analyze_grown(conn, counts["memory"])
     if not counts["pending"]:
         del counts["pending"]
     return counts
 
 
-def _analyze_new(conn: Connection[Any]) -> None:
-    """ANALYZE the memories and search tables when they were never analyzed (a new database
-    just loaded): the planner would take them for empty (``migrate``'s verification reads them
-    at once, before autovacuum does)."""
-    row = conn.execute("SELECT reltuples < 0 FROM pg_class WHERE oid = 'memories'::regclass").fetchone()
-    if row and row[0]:
-        conn.execute("ANALYZE memories, memory_search, memory_search_text")
+def _analyze_grown(conn: Connection[Any], memories: int) -> None:
+    """ANALYZE the loaded tables when this load at least doubled the memories the planner
+    knows of (never analyzed: a new database): ``migrate``'s later batches, its verification and
+    the first searches read them before autovacuum would (with a new database's statistics the
+    planner takes them for empty). Loads in batches analyze about log2(batches) times."""
+    row = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'memories'::regclass").fetchone()
+    known = float(row[0]) if row else 0.0
+    if memories and (known < 0 or memories >= known):
+        tables = [table for table, _ in TABLES.values()] + ["memory_search", "memory_search_text"]
+        conn.execute(f"ANALYZE {', '.join(dict.fromkeys(tables))}")
 
 
 def _integrity_errors() -> tuple[type[Exception], ...]:
