@@ -56,6 +56,12 @@ UPDATE memory_search s SET user_id = m.user_id, agent_id = m.agent_id, run_id = 
 CREATE INDEX memory_search_text_user ON memory_search_text (tenant, user_id);
 CREATE INDEX memory_search_text_agent ON memory_search_text (tenant, agent_id) WHERE agent_id IS NOT NULL;
 CREATE INDEX memory_search_text_run ON memory_search_text (tenant, run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX memory_search_text_user_recent ON memory_search_text
+    (tenant, user_id, created_at DESC, seq DESC);
+CREATE INDEX memory_search_text_agent_recent ON memory_search_text
+    (tenant, agent_id, created_at DESC, seq DESC) WHERE agent_id IS NOT NULL;
+CREATE INDEX memory_search_text_run_recent ON memory_search_text
+    (tenant, run_id, created_at DESC, seq DESC) WHERE run_id IS NOT NULL;
 CREATE INDEX memory_search_user ON memory_search (tenant, user_id);
 CREATE INDEX memory_search_agent ON memory_search (tenant, agent_id) WHERE agent_id IS NOT NULL;
 CREATE INDEX memory_search_run ON memory_search (tenant, run_id) WHERE run_id IS NOT NULL;
@@ -68,8 +74,9 @@ tokens (BM25's average length), appended by every write (no row that every write
 summed by the readers, and folded into one row now and then. Version 2: the terms move to
 ``memory_search_text`` (narrow rows: BM25 reads many of them, and each of ``memory_search``'s
 rows holds a vector; the memory's ``created_at`` and ``seq`` beside them, for BM25's "most
-recent" fill), and both tables carry the memory's scope (``user_id``, ``agent_id``,
-``run_id``, indexed with the tenant first), so a scoped search reads one of them alone
-(``search_scope``). Filling the new columns rewrites ``memory_search``: its HNSW indexes are
-dropped first (re-inserting every row into them would take far longer than building them
-again) and ``prepare_dimension`` builds them again when a store next opens the database."""
+recent" fill, read in that order through the ``*_recent`` indexes), and both tables carry the
+memory's scope (``user_id``, ``agent_id``, ``run_id``, indexed with the tenant first), so a
+scoped search reads one of them alone (``search_scope``). Filling the new columns rewrites
+``memory_search``: its HNSW indexes are dropped first (re-inserting every row into them would
+take far longer than building them again) and ``prepare_dimension`` builds them again when a
+store next opens the database."""
