@@ -22,11 +22,11 @@ TENANT = "default"
 
 
 @contextmanager
-def connected(url: str) -> Iterator[psycopg.Connection[Any]]:
-    """An autocommit connection with both schemas applied."""
+def connected(url: str, search_steps: Sequence[str] = SEARCH_STEPS) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection with both schemas applied (the search one up to ``search_steps``)."""
     with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
         migrate(conn, "store", STORE_STEPS)
-        migrate(conn, "search", SEARCH_STEPS)
+        migrate(conn, "search", search_steps)
         yield conn
 
 
@@ -51,10 +51,14 @@ def put(
     index_memories(conn, tenant, list(zip(records, vectors or [None] * len(records), strict=True)))
 
 
-def where(user: str | None = None, tenant: str = TENANT) -> sql.Composed:
-    """The store's filter of one user's live memories (or all of the tenant's)."""
-    scope: Filter = Cond("user_id", "eq", user) if user else All()
-    return live_where(scope, tenant)
+def where(user: str | None = None) -> Filter:
+    """The filter of one user's memories (or all of the tenant's)."""
+    return Cond("user_id", "eq", user) if user else All()
+
+
+def live(user: str | None = None, tenant: str = TENANT) -> sql.Composed:
+    """The store's compiled filter of one user's live memories (or all of the tenant's)."""
+    return live_where(where(user), tenant)
 
 
 def unit(rng: np.random.Generator, count: int, dims: int) -> Vectors:

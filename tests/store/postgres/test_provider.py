@@ -7,13 +7,15 @@ import logging
 import sys
 from typing import Any
 
+import psycopg
 import pytest
 from pydantic import ValidationError
 
 from memlane import Memory
 from memlane.config import MemoryConfig
 from memlane.errors import ConfigError, MissingDependencyError
-from memlane.store.postgres.provider import PostgresStoreConfig
+from memlane.store.postgres import search
+from memlane.store.postgres.provider import HnswConfig, PostgresStoreConfig
 
 SECRET = "s3cr3t-pa55"
 
@@ -122,3 +124,51 @@ def test_a_mem0_pgvector_config_opens_the_collection_as_a_tenant(postgres_url: s
     finally:
         first.close()
         second.close()
+
+
+def test_mem0_hnsw_option_takes_a_flag_or_the_index_parameters() -> None:
+    assert parse(url="postgresql://h/db", hnsw=False).hnsw is False
+    config = parse(url="postgresql://h/db", hnsw={"m": 8, "ef_construction": 32, "ef_search": 300})
+    assert config.hnsw == HnswConfig(m=8, ef_construction=32, ef_search=300)
+    for bad in ({"m": 1}, {"m": 32, "ef_construction": 40}, {"ef_search": 0}, {"ef": 10}):
+        with pytest.raises(ValidationError):
+            parse(url="postgresql://h/db", hnsw=bad)
+
+
+@pytest.mark.integration
+def test_the_hnsw_option_reaches_the_index_and_the_searches(postgres_url: str) -> None:
+    """m and ef_construction build the index; ef_search is set for the searches; false: no index."""
+    base = {"embedder": {"provider": "hash", "config": {"embedding_dims": 16}}}
+
+    def memory(collection: str, hnsw: Any) -> Memory:
+        config = {"connection_string": postgres_url, "collection_name": collection, "hnsw": hnsw}
+        return Memory({**base, "vector_store": {"provider": "pgvector", "config": config}})
+
+    plain = memory("plain", False)
+    try:
+        plain.add("alice likes green tea", user_id="alice", infer=False)
+        assert plain.search("tea", user_id="alice")["results"]  # exact, without an index
+        with psycopg.connect(postgres_url) as conn:
+            assert conn.execute("SELECT to_regclass('memory_search_hnsw_16')").fetchone() == (None,)
+    finally:
+        plain.close()
+    tuned = memory("tuned", {"m": 8, "ef_construction": 32, "ef_search": 300})
+    try:
+        tuned.add("bob likes black coffee", user_id="bob", infer=False)
+        with psycopg.connect(postgres_url) as conn:
+            row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'memory_search_hnsw_16'")
+            definition = str(row.fetchone())
+        assert "m='8'" in definition and "ef_construction='32'" in definition
+        seen: list[str] = []
+        original = search.run_last
+
+        def spy(conn: Any, statements: Any) -> Any:
+            seen.extend(s.as_string(conn) for s in statements)
+            return original(conn, statements)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search, "run_last", spy)
+            assert tuned.search("coffee", user_id="bob")["results"]
+        assert "SET LOCAL hnsw.ef_search = 300" in seen
+    finally:
+        tuned.close()

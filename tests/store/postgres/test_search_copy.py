@@ -35,7 +35,7 @@ def test_copied_memories_match_indexed_ones(postgres_url: str) -> None:
             copied.valid_from, "2027-01-01", 1, None,
         )  # fmt: skip
         terms = conn.execute(
-            "SELECT memory_id, terms::text, length FROM memory_search ORDER BY memory_id"
+            "SELECT memory_id, terms::text, length FROM memory_search_text ORDER BY memory_id"
         ).fetchall()
         assert terms[0][1:] == terms[1][1:]
         assert conn.execute("SELECT sum(rows), sum(tokens) FROM memory_search_totals").fetchone() == (2, 10)

@@ -23,7 +23,7 @@ from memlane.store.postgres.search import (
     vectors,
 )
 from memlane.store.postgres.search_copy import copy_memories
-from tests.store.postgres.search_helpers import TENANT, connected, put, record, unit, where
+from tests.store.postgres.search_helpers import TENANT, connected, live, put, record, unit, where
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def test_exact_search_scores_are_cosine_similarities(postgres_url: str) -> None:
         assert [mid for mid, _ in hits] == [f"v{mine[i]:02d}" for i in best]
         assert [s for _, s in hits] == pytest.approx(cosines[best].tolist(), abs=1e-6)
         assert vector_search(conn, TENANT, query, where("u1"), 0) == []
-        assert vector_search(conn, "other", query, where("u1", tenant="other"), 5) == []
+        assert vector_search(conn, "other", query, where("u1"), 5) == []
 
 
 def test_similarities_and_vectors_of_live_memories(postgres_url: str) -> None:
@@ -144,7 +144,7 @@ def plain_hnsw(conn: psycopg.Connection[Any], query: np.ndarray, user: str) -> l
         "SELECT m.id FROM memory_search s JOIN memories m ON m.tenant = s.tenant AND m.id = s.memory_id "
         "WHERE {where} AND vector_dims(s.embedding) = {d} "
         "ORDER BY s.embedding::vector({d}) <=> {q}::vector({d}) LIMIT {k}"
-    ).format(where=where(user), d=BIG_DIMS, q=vector_literal(query), k=K)
+    ).format(where=live(user), d=BIG_DIMS, q=vector_literal(query), k=K)
     with conn.transaction():
         conn.execute("SET LOCAL enable_sort = off")  # the HNSW plan, as on a large table
         plan = "\n".join(str(r[0]) for r in conn.execute(psycopg.sql.SQL("EXPLAIN ") + statement))
@@ -174,25 +174,43 @@ def test_a_selective_scope_gets_top_k_where_plain_hnsw_does_not(
         assert found / (K * len(queries)) >= 0.8
 
 
+def plans(conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The plans (EXPLAIN ANALYZE, with the same settings) of the vector searches run on ``conn``."""
+    seen: list[str] = []
+    original = conn.execute
+
+    def spy(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        text = statement.as_string(conn) if isinstance(statement, psycopg.sql.Composable) else str(statement)
+        if "near AS" in text:
+            *settings, query, _ = text.split("; ")
+            with conn.transaction():
+                for setting in settings:
+                    original(setting)
+                seen.append("\n".join(str(r[0]) for r in original("EXPLAIN ANALYZE " + query)))
+        return original(statement, *args, **kwargs)
+
+    monkeypatch.setattr(conn, "execute", spy)
+    return seen
+
+
 def test_a_large_scope_goes_through_hnsw(
     many_scopes: tuple[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past EXACT_ROWS the statement reads the HNSW index (its plan says so)."""
+    """Past EXACT_ROWS the statement reads the HNSW index (its plan says so) in the same
+    round trip; a small scope never touches it."""
     url, vecs = many_scopes
     monkeypatch.setattr(search, "EXACT_ROWS", 1000)
-    seen: list[str] = []
     with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
-        original = conn.execute
-
-        def spy(statement: Any, *args: Any, **kwargs: Any) -> Any:
-            if isinstance(statement, psycopg.sql.Composable) and "near AS" in statement.as_string(conn):
-                seen.append("\n".join(str(r[0]) for r in original(psycopg.sql.SQL("EXPLAIN ") + statement)))
-            return original(statement, *args, **kwargs)
-
-        monkeypatch.setattr(conn, "execute", spy)
+        seen = plans(conn, monkeypatch)
         hits = vector_search(conn, TENANT, vecs[0], where(), K)
+        small = vector_search(conn, TENANT, vecs[0], where("s000"), K)
     assert hits[0][0] == "m00000" and hits[0][1] == pytest.approx(1.0, abs=1e-5)
-    assert len(hits) == K and seen and "memory_search_hnsw_32" in seen[0]
+    assert small[0][0] == "m00000" and len(small) == K
+    assert len(hits) == K and len(seen) == 2
+    used = [line for line in seen[0].splitlines() if "memory_search_hnsw_32" in line]
+    assert used and "never executed" not in used[0], seen[0]
+    unused = [line for line in seen[1].splitlines() if "memory_search_hnsw_32" in line]
+    assert all("never executed" in line for line in unused), seen[1]
 
 
 def test_a_large_scope_that_is_a_small_share_is_searched_exactly(

@@ -198,6 +198,10 @@ def test_an_sqlite_dump_loads_into_postgres_and_dumps_the_same(postgres_url: str
         records = list(source.dump())
         counts = target.load(records)
         assert counts["memory"] == 2 and counts["pending"] == 1
+        index = f"memory_search_hnsw_{CONTRACT_DIMS}"
+        assert not _exists(target, index)  # a load leaves the index to the next ensure_dimension
+        target.ensure_dimension(CONTRACT_DIMS)
+        assert _exists(target, index)
         assert list(target.dump()) == records
         assert target.vector_search(vec("alice drinks black tea"), All(), 1)[0][0] == ids[0]
         assert target.keyword_search(["black"], All(), 5)[0][0] == ids[0]
@@ -210,6 +214,12 @@ def test_an_sqlite_dump_loads_into_postgres_and_dumps_the_same(postgres_url: str
     finally:
         source.close()
         target.close()
+
+
+def _exists(store: PostgresStore, index: str) -> bool:
+    with store.connection() as conn:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (index,)).fetchone()
+    return bool(row and row[0])
 
 
 def test_a_bad_record_loads_nothing(postgres_url: str) -> None:

@@ -1,5 +1,5 @@
-"""Whole-tenant operations of the PostgreSQL store: purge (erase), dump/load (export/import),
-reset and backup (a logical export written to a file).
+"""Whole-tenant operations of the PostgreSQL store: purge (erase), dump (export), reset and
+backup (a logical export written to a file); loading an export is ``bulk.load``'s (by COPY).
 
 Records are the SQLite store's (``memlane.store.sqlite.maintenance.TABLES``: the same kinds,
 columns and value types, JSON columns as JSON text, a memory's vector as base64 float32), so an
@@ -11,16 +11,15 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
-from memlane.errors import DimensionMismatchError, EmbedderMismatchError, InvalidInputError, StoreError
-from memlane.models import MemoryRecord, Scope, Vectors, now_iso
+from memlane.errors import InvalidInputError, StoreError
+from memlane.models import Scope, Vectors, now_iso
 from memlane.store.postgres import requests, search
 from memlane.store.postgres.locks import lock_owners
 from memlane.store.postgres.rows import filter_scope
@@ -30,7 +29,7 @@ from memlane.store.sqlite.maintenance import TABLES
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["TABLES", "backup_file", "dump", "get_meta", "load", "purge", "reset", "set_meta", "vacuum"]
+__all__ = ["TABLES", "backup_file", "dump", "get_meta", "purge", "reset", "set_meta", "vacuum"]
 
 _ORDER = {"meta": "key", "memory_sources": "memory_id, message_id"}
 """Dump order by table (the rest: ``seq``, the order rows were written)."""
@@ -136,76 +135,6 @@ def _b64(vector: Vectors) -> str:
     return base64.b64encode(np.ascontiguousarray(vector, dtype="<f4").tobytes()).decode("ascii")
 
 
-def load(conn: Connection[Any], tenant: str, records: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """Insert dumped records into ``tenant`` (inside the caller's transaction); return counts by
-    kind (``pending`` only when there were any). Vectors of another size, or an export of
-    another embedder than the store's, are refused."""
-    counts = dict.fromkeys(TABLES, 0)
-    for number, record in enumerate(records, start=1):
-        kind = record.get("kind") if isinstance(record, dict) else None
-        data = record.get("data") if isinstance(record, dict) else None
-        if kind not in TABLES or not isinstance(data, dict):
-            raise InvalidInputError(f"record {number}: expected {{kind, data}} with kind in {sorted(TABLES)}")
-        table, columns = TABLES[kind]
-        missing = [c for c in columns if c not in data]
-        if missing:
-            raise InvalidInputError(f"record {number} ({kind}) lacks {', '.join(missing)}")
-        if kind == "meta":
-            _check_meta(conn, tenant, data)
-        names = [c for c in columns if c != "embedding"]
-        values = [_imported(name, data[name], number, kind) for name in names]
-        verb = "ON CONFLICT (tenant, key) DO UPDATE SET value = EXCLUDED.value" if kind == "meta" else ""
-        marks = ", ".join(["%s"] * (len(names) + 1))
-        try:
-            with conn.transaction():  # a savepoint: the error below is reported, not the abort after it
-                conn.execute(
-                    f"INSERT INTO {table} (tenant, {', '.join(names)}) VALUES ({marks}) {verb}",
-                    [tenant, *values],
-                )
-        except _integrity_errors() as exc:
-            raise InvalidInputError(f"record {number} ({kind}) conflicts with the store: {exc}") from None
-        if kind == "memory":
-            _index(conn, tenant, data, number)
-        counts[kind] += 1
-    if not counts["pending"]:
-        del counts["pending"]
-    return counts
-
-
-def _integrity_errors() -> tuple[type[Exception], ...]:
-    import psycopg
-
-    return (psycopg.errors.IntegrityError, psycopg.errors.DataError)
-
-
-def _imported(name: str, value: Any, number: int, kind: str) -> Any:
-    """A dumped value as the column takes it (JSON text parsed and checked)."""
-    if name in ("metadata", "params", "message_ids") and isinstance(value, str):
-        try:
-            return Jsonb(json.loads(value))
-        except ValueError:
-            raise InvalidInputError(f"record {number} ({kind}): {name} is not JSON") from None
-    if name == "is_deleted":
-        return bool(value)
-    return value
-
-
-def _index(conn: Connection[Any], tenant: str, data: dict[str, Any], number: int) -> None:
-    """The search data of a loaded live memory (its vector checked against the store's size)."""
-    if data.get("deleted_at") is not None:
-        return
-    vector = None if data.get("embedding") is None else _vector(conn, tenant, data["embedding"], number)
-    record = MemoryRecord(
-        id=data["id"], text=data["text"], hash=data["hash"],
-        scope=Scope(data["user_id"], data["agent_id"], data["run_id"]),
-        created_at=data["created_at"], updated_at=data["updated_at"], actor_id=data["actor_id"],
-        role=data["role"], metadata=json.loads(data["metadata"]) if data["metadata"] else {},
-        valid_from=data["valid_from"], valid_to=data["valid_to"], expired_at=data["expired_at"],
-        expiration_date=data["expiration_date"], version=data["version"],
-    )  # fmt: skip
-    search.index_memories(conn, tenant, [(record, vector)])
-
-
 def get_meta(conn: Connection[Any], tenant: str, key: str) -> str | None:
     """The tenant's ``meta`` value of ``key`` (None: not set)."""
     row = conn.execute("SELECT value FROM meta WHERE tenant = %s AND key = %s", (tenant, key)).fetchone()
@@ -224,50 +153,6 @@ def set_meta(conn: Connection[Any], tenant: str, key: str, value: str | None, *,
         (tenant, key, value),
     )
     return value if replace else str(get_meta(conn, tenant, key))
-
-
-def _vector(conn: Connection[Any], tenant: str, encoded: Any, number: int) -> Vectors:
-    """A memory's vector from its base64 text, refused unless it has the store's size."""
-    try:
-        blob = base64.b64decode(str(encoded), validate=True)
-    except ValueError:
-        raise InvalidInputError(f"record {number} (memory): the embedding is not base64") from None
-    dimension = get_meta(conn, tenant, "dimension")
-    if dimension is not None and len(blob) != 4 * int(dimension):
-        raise DimensionMismatchError(
-            int(dimension), len(blob) // 4, _import_size(int(dimension), len(blob) // 4)
-        )
-    if dimension is None:
-        conn.execute(
-            "INSERT INTO meta (tenant, key, value) VALUES (%s, 'dimension', %s) ON CONFLICT DO NOTHING",
-            (tenant, str(len(blob) // 4)),
-        )
-        search.prepare_dimension(conn, tenant, len(blob) // 4)
-    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
-
-
-def _import_size(stored: int, exported: int) -> str:
-    return (
-        f"the export holds {exported}-dimensional vectors but this store holds {stored} (its "
-        "embedder's); import into a new store opened with the embedder that made the export"
-    )
-
-
-def _check_meta(conn: Connection[Any], tenant: str, data: dict[str, Any]) -> None:
-    key, value = data.get("key"), str(data.get("value"))
-    stored = get_meta(conn, tenant, str(key))
-    if key == "dimension" and stored is None:
-        search.prepare_dimension(conn, tenant, int(value))
-    if stored is None or stored == value:
-        return
-    if key == "dimension":
-        raise DimensionMismatchError(int(stored), int(value), _import_size(int(stored), int(value)))
-    if key == "embedder":
-        message = (
-            f"the export was made with the embedder {value!r} but this store uses {stored!r}; "
-            "their vectors do not compare: import into a new store opened with the export's embedder"
-        )
-        raise EmbedderMismatchError(stored, value, int(get_meta(conn, tenant, "dimension") or 0), message)
 
 
 def backup_file(records: Iterator[dict[str, Any]], destination: str | Path, *, overwrite: bool) -> None:

@@ -5,8 +5,9 @@ memlane's form: ``{"provider": "postgres", "config": {"url": "postgresql://…",
 mem0's: ``{"provider": "pgvector", "config": {"connection_string": "postgresql://…"}}`` or
 ``dbname``/``user``/``password``/``host``/``port`` (+ ``sslmode``), with ``collection_name``
 (the tenant, when no tenant is given: two mem0 collections stay apart), ``embedding_model_dims``
-(checked against the embedder), ``minconn``/``maxconn`` (the pool's size), ``hnsw`` and
-``diskann`` (accepted; the search module chooses its index). The password never appears in the
+(checked against the embedder), ``minconn``/``maxconn`` (the pool's size), ``hnsw`` (true:
+the HNSW index, pgvector's defaults; false: none, every search exact; or ``{"m",
+"ef_construction", "ef_search"}``) and ``diskann`` (accepted, ignored). The password never appears in the
 config's repr, in logs or in errors.
 """
 
@@ -29,7 +30,14 @@ if TYPE_CHECKING:
     from memlane.registry import Dependencies, Registry
     from memlane.store.postgres.store import PostgresStore
 
-__all__ = ["DEFAULT_TENANT", "TENANT_PATTERN", "PostgresStoreConfig", "check_tenant", "register"]
+__all__ = [
+    "DEFAULT_TENANT",
+    "TENANT_PATTERN",
+    "HnswConfig",
+    "PostgresStoreConfig",
+    "check_tenant",
+    "register",
+]
 
 logger = logging.getLogger("memlane")
 
@@ -45,6 +53,26 @@ def check_tenant(tenant: str) -> str:
             "with a letter or a digit"
         )
     return tenant
+
+
+class HnswConfig(BaseModel):
+    """The HNSW index's build parameters and the searches' candidate list (pgvector's names)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    m: int = Field(default=16, ge=2, le=100, description="links per node (pgvector's default 16)")
+    ef_construction: int = Field(
+        default=64, ge=4, le=1000, description="candidates while building (at least 2 * m; default 64)"
+    )
+    ef_search: int = Field(
+        default=100, ge=1, le=1000, description="candidates while searching (at least the pool asked for)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> HnswConfig:
+        if self.ef_construction < 2 * self.m:
+            raise ValueError(f"hnsw.ef_construction must be at least 2 * m ({2 * self.m})")
+        return self
 
 
 class PostgresStoreConfig(BaseModel):
@@ -81,7 +109,11 @@ class PostgresStoreConfig(BaseModel):
     )
     minconn: int | None = Field(default=None, ge=0, le=1000, description="mem0's name for min_size")
     maxconn: int | None = Field(default=None, ge=1, le=1000, description="mem0's name for max_size")
-    hnsw: bool | None = Field(default=None, description="mem0's field; the search module picks its index")
+    hnsw: bool | HnswConfig | None = Field(
+        default=None,
+        description="mem0's field: true (default) builds the HNSW index, false builds none (exact "
+        "searches); or {m, ef_construction, ef_search}",
+    )
     diskann: bool | None = Field(default=None, description="mem0's field; ignored")
     connection_pool: Any = Field(default=None, description="mem0's field; not supported (give a URL)")
 
@@ -152,8 +184,17 @@ def _build(config: PostgresStoreConfig, _: Dependencies) -> PostgresStore:
         max_size=max_size,
         timeout_s=config.timeout_s,
         expected_dimension=config.embedding_model_dims,
+        hnsw=_hnsw(config.hnsw),
     )
     return store
+
+
+def _hnsw(option: bool | HnswConfig | None) -> Any:
+    """The store's ``HnswSettings`` for mem0's ``hnsw`` option."""
+    settings: Any = importlib.import_module("memlane.store.postgres.search").HnswSettings
+    if isinstance(option, HnswConfig):
+        return settings(m=option.m, ef_construction=option.ef_construction, ef_search=option.ef_search)
+    return settings(index=option is not False)
 
 
 def register(registry: Registry) -> None:

@@ -13,10 +13,13 @@ matches among them, and lengths normalised by the average over the tenant's memo
 FTS5 does over its table, kept in ``memory_search_totals`` by the writers). A term's
 frequency in a memory is the number of its positions in the tsvector.
 
-A query with at most ``DIRECT_MATCHES`` matches in the scope (any LoCoMo-sized scope, or one
-of a thousand memories) is ranked exactly from ONE statement that brings each match's length
-and its lexemes' frequencies (one walk of the scope; the sums are done in Python). Past that,
-as in ``memlane.store.sqlite.fts``, the cost follows the answer: a lexeme with at most
+The terms are read from ``memory_search_text`` (narrow rows, the scope beside the terms). A
+search is ONE statement when its scope has at most ``DIRECT_MATCHES`` memories (any
+LoCoMo-sized scope, or one of a thousand): it counts the scope, walks its matches once (their
+lengths and their lexemes' frequencies), counts each lexeme's matches among them and ranks
+them all exactly, in SQL. A larger scope gets its statistics from that same statement (its
+size, the average length, each lexeme's matches counted up to a cap); then, as in
+``memlane.store.sqlite.fts``, the cost follows the answer: a lexeme with at most
 ``FULL_TERM_ROWS`` matches in the scope is ranked over all of them in one statement; a more
 common one (a speaker's name in a large scope) adds its share to the memories the rarer terms
 found, and when those are fewer than ``limit``, the most recent memories with all the common
@@ -34,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
+from memlane.filters import Filter
+from memlane.store.postgres.search_scope import SearchScope, search_scope
 from memlane.tokenizer import tokenize
 
 if TYPE_CHECKING:
@@ -44,11 +49,11 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG",
     "FTS_STEP",
+    "TEXT_INDEX",
     "FULL_TERM_ROWS",
     "COUNT_ROWS",
     "fold",
     "keyword_search",
-    "scope_join",
     "search_text",
 ]
 
@@ -65,6 +70,9 @@ ALTER TEXT SEARCH CONFIGURATION {CONFIG}
 """
 """The configuration (part of the ``search`` component's first migration)."""
 
+TEXT_INDEX = "CREATE INDEX IF NOT EXISTS memory_search_text_terms ON memory_search_text USING gin (terms)"
+"""The GIN index of the terms (``search`` migration 2; ``search_copy.text_index_after``)."""
+
 DIRECT_MATCHES = 5000
 """A scope with at most this many matches of the query is ranked exactly, in Python, from one
 statement; past it, the lexemes' matches are counted and ranked in SQL (``FULL_TERM_ROWS``)."""
@@ -76,13 +84,6 @@ COUNT_ROWS = 10_000
 _FTS5_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _MIN_IDF = 1e-6
 _K1, _B = 1.2, 0.75
-
-
-def scope_join(tenant: str) -> sql.Composed:
-    """``memories m`` joined to the tenant's ``memory_search s`` rows."""
-    return sql.SQL(
-        "memories m JOIN memory_search s ON s.tenant = m.tenant AND s.memory_id = m.id AND s.tenant = {}"
-    ).format(sql.Literal(tenant))
 
 
 def fold(token: str) -> str:
@@ -107,29 +108,108 @@ def idf(rows: int, hits: int) -> float:
 
 
 def keyword_search(
-    conn: Connection[Any], tenant: str, terms: Sequence[str], where: sql.Composable, limit: int
+    conn: Connection[Any], tenant: str, terms: Sequence[str], where: Filter, limit: int
 ) -> list[ScoredId]:
-    """The best ``limit`` memories of the scope (``where``, over ``memories m``) containing
-    at least one of ``terms``, by BM25 over the scope's own statistics, best first."""
-    if not terms or limit <= 0:
+    """The best ``limit`` memories of the scope (``where``) containing at least one of
+    ``terms``, by BM25 over the scope's own statistics, best first."""
+    folded = " ".join(dict.fromkeys(fold(term.lower()) for term in terms if term))
+    if not folded.strip() or limit <= 0:
         return []
-    join = scope_join(tenant)
-    lexemes = _lexemes(conn, terms)
-    if not lexemes:
+    scope = search_scope(tenant, where, "memory_search_text")
+    rows = conn.execute(_first(scope, tenant, folded, limit)).fetchall()
+    if not rows or rows[0][0] == 0:
+        return [(str(mid), float(score)) for _, mid, score, *_ in rows]
+    rows.sort(key=lambda row: (row[5], row[1]))  # the lexemes in the order of the terms
+    counts = {str(lexeme): int(count) for _, lexeme, count, *_ in rows}
+    return _capped(conn, scope, list(counts), (int(rows[0][3]), float(rows[0][4])), counts, limit)
+
+
+def _vector(folded: str) -> sql.Composable:
+    """The query's lexemes as a constant ``tsvector`` (folded by the planner)."""
+    return sql.SQL("to_tsvector({}::regconfig, {})").format(sql.Literal(CONFIG), sql.Literal(folded))
+
+
+def _first(scope: SearchScope, tenant: str, folded: str, limit: int) -> sql.Composed:
+    """The search's one statement: rows ``(0, id, score)``, the matches of a scope of at most
+    ``DIRECT_MATCHES`` memories ranked (``_direct``), or, for a larger scope, rows ``(1,
+    lexeme, matches, size, average)``: its statistics (``_statistics``) for the capped path."""
+    return sql.SQL(
+        "WITH size AS MATERIALIZED (SELECT count(*) AS n FROM ({scope} LIMIT {over}) z), {direct}, {stats} "
+        "SELECT 0, id, score, NULL::bigint, NULL::float8, NULL::int FROM ranked "
+        "UNION ALL SELECT 1, lexeme, hits, n, avg, pos FROM statistics ORDER BY 1, 6, 3 DESC, 2"
+    ).format(
+        scope=scope.select(sql.SQL("1")),
+        over=sql.Literal(DIRECT_MATCHES + 1),
+        direct=_direct(scope, tenant, folded, limit),
+        stats=_statistics(scope, tenant, folded),
+    )
+
+
+def _direct(scope: SearchScope, tenant: str, folded: str, limit: int) -> sql.Composable:
+    """CTEs ranking every match of the query in a scope (``size``) of at most
+    ``DIRECT_MATCHES`` memories by BM25, the scope's size, the tenant's average length and
+    each lexeme's matches computed in them: ``ranked (id, score)``, best first."""
+    vector = _vector(folded)
+    norm = sql.SQL("{k1} * ((1 - {b}) + {b} * x.length / st.avg)").format(
+        k1=sql.Literal(_K1), b=sql.Literal(_B)
+    )
+    return sql.SQL(
+        "h AS MATERIALIZED ({matches}), "
+        "x AS MATERIALIZED (SELECT h.id, h.length, u.lexeme, cardinality(u.positions) AS tf FROM h "
+        "CROSS JOIN LATERAL unnest(h.terms) u WHERE u.lexeme = ANY(tsvector_to_array({vector}))), "
+        "st AS MATERIALIZED (SELECT size.n, {average} AS avg FROM size WHERE EXISTS (SELECT 1 FROM x)), "
+        "w AS (SELECT x.lexeme, greatest(ln((st.n - least(count(*), st.n) + 0.5::float8) / "
+        "(least(count(*), st.n) + 0.5::float8)), {floor}) AS weight FROM x CROSS JOIN st "
+        "GROUP BY x.lexeme, st.n), "
+        "ranked AS (SELECT x.id, sum(w.weight * x.tf * {k} / (x.tf + {norm})) AS score FROM x "
+        "JOIN w ON w.lexeme = x.lexeme CROSS JOIN st GROUP BY x.id ORDER BY score DESC, id LIMIT {limit})"
+    ).format(
+        matches=scope.select(
+            sql.SQL("s.memory_id AS id, s.length, s.terms"),
+            sql.SQL("s.terms @@ {} AND (SELECT n FROM size) <= {}").format(
+                _any_of(vector), sql.Literal(DIRECT_MATCHES)
+            ),
+        ),
+        vector=vector,
+        average=_average(tenant),
+        floor=sql.Literal(_MIN_IDF),
+        k=sql.Literal(_K1 + 1),
+        norm=norm,
+        limit=sql.Literal(limit),
+    )
+
+
+def _any_of(vector: sql.Composable) -> sql.Composable:
+    """A tsquery matching any lexeme of ``vector`` (each quoted, never parsed again)."""
+    return sql.SQL("replace(strip({})::text, ' ', ' | ')::tsquery").format(vector)
+
+
+def _average(tenant: str) -> sql.Composable:
+    """The average length of the tenant's indexed memories (1 when none: FTS5's fallback)."""
+    return sql.SQL(
+        "(SELECT coalesce(nullif(sum(tokens)::float8 / nullif(sum(rows), 0), 0), 1.0::float8) "
+        "FROM memory_search_totals WHERE tenant = {})"
+    ).format(sql.Literal(tenant))
+
+
+def _capped(
+    conn: Connection[Any],
+    scope: SearchScope,
+    lexemes: list[str],
+    statistics: tuple[int, float],
+    counts: dict[str, int],
+    limit: int,
+) -> list[ScoredId]:
+    """A scope of more than ``DIRECT_MATCHES`` memories (see the module), ranked from its
+    ``statistics`` (size, average length) and its lexemes' ``counts``."""
+    size, average = statistics
+    if not lexemes or not size:
         return []
-    size, average = _scope(conn, tenant, where)
-    if not size:
-        return []
-    direct = _direct(conn, join, where, lexemes, size, average)
-    if direct is not None:
-        return sorted(direct.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    counts = _counts(conn, join, where, lexemes, FULL_TERM_ROWS + 1)
     full = [lex for lex in lexemes if 0 < counts[lex] <= FULL_TERM_ROWS]
     capped = [lex for lex in lexemes if counts[lex] > FULL_TERM_ROWS]
-    if capped:
-        counts.update(_counts(conn, join, where, capped, min((size + 1) // 2, COUNT_ROWS)))
-    weights = {lex: idf(size, counts[lex]) for lex in full + capped}
-    scorer = _Scorer(conn, join, where, weights, average)
+    cap = min((size + 1) // 2, COUNT_ROWS)
+    weights = {lex: idf(size, counts[lex] if lex in full else min(counts[lex], cap)) for lex in full + capped}
+    scorer = _Scorer(conn, scope, weights, average)
     any_full = _any(full)
     scores = scorer.score(any_full, limit) if any_full is not None else {}
     for group in _fill_order(capped, weights):
@@ -141,69 +221,32 @@ def keyword_search(
     return [(mid, score) for mid, score in best]
 
 
-def _direct(
-    conn: Connection[Any],
-    join: sql.Composable,
-    where: sql.Composable,
-    lexemes: Sequence[str],
-    size: int,
-    average: float,
-) -> dict[str, float] | None:
-    """Every match's BM25 from one statement that brings each match's lexemes, lengths and
-    frequencies (one walk of the scope), or None when the scope has more than
-    ``DIRECT_MATCHES`` matches (then the capped path ranks them in SQL)."""
-    query = sql.SQL(
-        "SELECT h.id, h.length, x.lexeme, cardinality(x.positions) FROM (SELECT m.id, s.length, s.terms "
-        "FROM {join} WHERE {where} AND s.terms @@ {any} LIMIT {cap}) h "
-        "CROSS JOIN LATERAL unnest(h.terms) x WHERE x.lexeme = ANY({lexemes}::text[])"
+def _statistics(scope: SearchScope, tenant: str, folded: str) -> sql.Composable:
+    """CTEs for a scope (``size``) of more than ``DIRECT_MATCHES`` memories: ``statistics``,
+    the query's distinct lexemes (stemmed; ``pos``: the order of the terms), the scope's size,
+    the tenant's average length, and each lexeme's matches in the scope counted up to
+    ``FULL_TERM_ROWS + 1``, or to ``min(size / 2, COUNT_ROWS)`` when that is more."""
+    return sql.SQL(
+        "st2 AS MATERIALIZED (SELECT ({size}) AS n, {average} AS avg), "
+        "q AS MATERIALIZED (SELECT u.lexeme, u.positions[1] AS pos FROM unnest({vector}) u "
+        "WHERE (SELECT n FROM size) > {most_direct}), "
+        "statistics AS (SELECT q.lexeme, q.pos, st2.n, st2.avg, (SELECT count(*) FROM ({matches} "
+        "LIMIT greatest({full}, least((st2.n + 1) / 2, {most}))) c)::float8 AS hits "
+        "FROM q CROSS JOIN st2)"
     ).format(
-        join=join,
-        where=where,
-        any=_any(lexemes),
-        cap=sql.Literal(DIRECT_MATCHES + 1),
-        lexemes=sql.Literal(list(lexemes)),
+        size=scope.select(sql.SQL("count(*)")),
+        average=_average(tenant),
+        vector=_vector(folded),
+        most_direct=sql.Literal(DIRECT_MATCHES),
+        matches=scope.select(
+            sql.SQL("1"),
+            sql.SQL(
+                "s.terms @@ (chr(39) || replace(q.lexeme, chr(39), chr(39) || chr(39)) || chr(39))::tsquery"
+            ),
+        ),
+        full=sql.Literal(FULL_TERM_ROWS + 1),
+        most=sql.Literal(COUNT_ROWS),
     )
-    rows = conn.execute(query).fetchall()
-    found: dict[str, tuple[int, list[tuple[str, int]]]] = {}
-    for mid, length, lexeme, tf in rows:
-        found.setdefault(str(mid), (int(length), []))[1].append((str(lexeme), int(tf)))
-    if len(found) > DIRECT_MATCHES:
-        return None
-    hits: dict[str, int] = {}
-    for _, terms in found.values():
-        for lexeme, _ in terms:
-            hits[lexeme] = hits.get(lexeme, 0) + 1
-    weights = {lexeme: idf(size, count) for lexeme, count in hits.items()}
-    scores: dict[str, float] = {}
-    for mid, (length, terms) in found.items():
-        norm = _K1 * (1 - _B + _B * length / (average or 1.0))
-        scores[mid] = sum(weights[lexeme] * tf * (_K1 + 1) / (tf + norm) for lexeme, tf in terms)
-    return scores
-
-
-def _lexemes(conn: Connection[Any], terms: Sequence[str]) -> list[str]:
-    """The distinct lexemes of ``terms`` (folded, stemmed), in the order of the terms."""
-    folded = list(dict.fromkeys(fold(term.lower()) for term in terms if term))
-    query = sql.SQL(
-        "SELECT t.n, (unnest(to_tsvector({config}, t.term))).lexeme "
-        "FROM unnest({terms}::text[]) WITH ORDINALITY AS t(term, n) ORDER BY t.n"
-    ).format(config=sql.Literal(CONFIG), terms=sql.Literal(folded))
-    return list(dict.fromkeys(str(row[1]) for row in conn.execute(query)))
-
-
-def _scope(conn: Connection[Any], tenant: str, where: sql.Composable) -> tuple[int, float]:
-    """The number of memories in the scope, and the average length of the tenant's indexed
-    memories (``memory_search_totals``: what FTS5's "averages" record is to the SQLite store)."""
-    row = conn.execute(
-        sql.SQL(
-            "SELECT (SELECT count(*) FROM memories m WHERE {where}), sum(rows), sum(tokens) "
-            "FROM memory_search_totals WHERE tenant = {tenant}"
-        ).format(where=where, tenant=sql.Literal(tenant))
-    ).fetchone()
-    if row is None:
-        return 0, 0.0
-    size, rows, tokens = int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
-    return size, tokens / rows if rows > 0 else 0.0
 
 
 def _query(lexemes: Sequence[str], glue: str) -> sql.Composable:
@@ -214,21 +257,6 @@ def _query(lexemes: Sequence[str], glue: str) -> sql.Composable:
 
 def _any(lexemes: Sequence[str]) -> sql.Composable | None:
     return _query(lexemes, " | ") if lexemes else None
-
-
-def _counts(
-    conn: Connection[Any], join: sql.Composable, where: sql.Composable, lexemes: Sequence[str], cap: int
-) -> dict[str, int]:
-    """Each lexeme's matches in the scope, counted up to ``cap``: one statement."""
-    parts = [
-        sql.SQL(
-            "SELECT {n}::int, (SELECT count(*) FROM (SELECT 1 FROM {join} WHERE {where} "
-            "AND s.terms @@ {query} LIMIT {cap}) x)"
-        ).format(n=sql.Literal(i), join=join, where=where, query=_query([lex], ""), cap=sql.Literal(cap))
-        for i, lex in enumerate(lexemes)
-    ]
-    rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
-    return {lexemes[int(n)]: int(count) for n, count in rows}
 
 
 def _fill_order(capped: Sequence[str], weights: dict[str, float]) -> list[sql.Composable]:
@@ -243,14 +271,9 @@ class _Scorer:
     """BM25 of the scope's memories matching a tsquery, summed over every weighted lexeme."""
 
     def __init__(
-        self,
-        conn: Connection[Any],
-        join: sql.Composable,
-        where: sql.Composable,
-        weights: dict[str, float],
-        average: float,
+        self, conn: Connection[Any], scope: SearchScope, weights: dict[str, float], average: float
     ) -> None:
-        self.conn, self.join, self.where = conn, join, where
+        self.conn, self.scope = conn, scope
         self.weights = sql.SQL(", ").join(
             sql.SQL("({}, {}::float8)").format(sql.Literal(lex), sql.Literal(w)) for lex, w in weights.items()
         )
@@ -269,26 +292,22 @@ class _Scorer:
     ) -> dict[str, float]:
         """id -> score of the best ``limit`` memories matching ``match`` (``recent``: of the
         most recent ``limit`` of them), leaving out those matching ``exclude`` and ``skip``."""
-        extra: sql.Composable = sql.SQL("")
+        extra: sql.Composable = sql.SQL("s.terms @@ {}").format(match)
         if exclude is not None:
             extra += sql.SQL(" AND NOT s.terms @@ {}").format(exclude)
         if skip:
-            extra += sql.SQL(" AND m.id <> ALL({}::text[])").format(sql.Literal(list(skip)))
-        tail = sql.SQL(" ORDER BY m.created_at DESC, m.seq DESC LIMIT {}").format(sql.Literal(limit))
+            extra += sql.SQL(" AND s.memory_id <> ALL({}::text[])").format(sql.Literal(list(skip)))
+        rows = self.scope.select(sql.SQL("s.memory_id AS id, s.length, s.terms"), extra)
+        if recent:
+            rows += sql.SQL(" ORDER BY s.created_at DESC, s.seq DESC LIMIT {}").format(sql.Literal(limit))
         query = sql.SQL(
-            "WITH q(lexeme, weight) AS (VALUES {weights}), "
-            "h AS MATERIALIZED (SELECT m.id, s.length, s.terms FROM {join} WHERE {where} "
-            "AND s.terms @@ {match}{extra}{tail}) "
+            "WITH q(lexeme, weight) AS (VALUES {weights}), h AS MATERIALIZED ({rows}) "
             "SELECT h.id, sum(q.weight * u.tf * {k} / (u.tf + {norm})) AS score FROM h "
             "CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(h.terms)) u "
             "JOIN q ON q.lexeme = u.lexeme GROUP BY h.id ORDER BY score DESC, h.id LIMIT {limit}"
         ).format(
             weights=self.weights,
-            join=self.join,
-            where=self.where,
-            match=match,
-            extra=extra,
-            tail=tail if recent else sql.SQL(""),
+            rows=rows,
             k=sql.Literal(_K1 + 1),
             norm=self.norm,
             limit=sql.Literal(limit),

