@@ -26,7 +26,10 @@ NAMESPACES: dict[str, list[str]] = {
         "MemlaneError", "MissingDependencyError", "NotFoundError", "ProviderError", "RemoteError",
         "RerankError", "StoreError", "UnknownProviderError",
     ],
-    "memlane.eval": ["EvalResult", "evaluate_locomo", "load_locomo", "provenance", "table", "write_reports"],
+    "memlane.eval": [
+        "EvalResult", "evaluate_locomo", "ingest_cache", "load_locomo", "provenance", "table",
+        "write_reports",
+    ],
     "memlane.graph": [
         "Entity", "ExtractedEntity", "ExtractedRelation", "GraphChanges", "GraphOps", "GraphSearchResult",
         "GraphSettings", "GraphStore", "OpsGraphStore", "Relation", "ScoredRelation", "build_graph_store",

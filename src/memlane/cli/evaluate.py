@@ -10,8 +10,7 @@ import click
 from memlane import Memory
 from memlane.cli._app import CliContext
 from memlane.cli._options import pass_cli_context
-from memlane.eval import evaluate_locomo, load_locomo, provenance, table, write_reports
-from memlane.eval.locomo_cache import ingest_cache
+from memlane.eval import evaluate_locomo, ingest_cache, load_locomo, provenance, table, write_reports
 
 __all__ = ["COMMANDS", "eval_group", "eval_locomo"]
 
