@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memlane.errors import LLMError
-from memlane.llm.parse import OutputParseError, TruncatedOutputError, excerpt, parse_output
+from memlane.llm.parse import MAX_DEPTH, OutputParseError, TruncatedOutputError, excerpt, parse_output
 
 from .bad_outputs import CASES, Case, Facts
 
@@ -30,6 +30,16 @@ def test_corpus_case_parses_exactly_or_raises_a_typed_error(case: Case) -> None:
     assert isinstance(info.value, LLMError)
     assert info.value.raw == case.raw
     assert (case.expect == "truncated") == isinstance(info.value, TruncatedOutputError)
+
+
+def test_json_nested_past_the_limit_is_refused_before_decoding() -> None:
+    nested = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    with pytest.raises(OutputParseError, match=f"deeper than {MAX_DEPTH} levels") as info:
+        parse_output(nested, Facts)
+    assert info.value.reason == "invalid_json"
+    # brackets inside strings (escaped quotes too) do not count as nesting
+    text = json.dumps({"facts": ['say \\"' + "[" * 70 + '" and {{{']})
+    assert parse_output(text, Facts).model_dump()["facts"] == ['say \\"' + "[" * 70 + '" and {{{']
 
 
 def test_validation_errors_carry_the_field_and_message() -> None:

@@ -154,9 +154,36 @@ class _Fail:
 _FAIL: Any = _Fail()
 
 
+MAX_DEPTH = 64
+"""Deeper JSON is refused before decoding: memlane's answers nest a few levels, and the decoder's
+recursion near the interpreter's limit would leave no stack for anything else (a finalizer)."""
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings in ``text``."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def _loads(text: str) -> Any:
     """The decoded JSON of ``text`` (strict, then leniently repaired), or ``_FAIL``."""
-    if not text:
+    if not text or _depth(text) > MAX_DEPTH:
         return _FAIL
     for attempt in (text, _lenient(text)):
         if attempt is None:
@@ -185,6 +212,8 @@ def _no_conflicting_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _json_message(text: str) -> str:
+    if _depth(text) > MAX_DEPTH:
+        return f"JSON nested deeper than {MAX_DEPTH} levels"
     try:
         json.loads(text, object_pairs_hook=_no_conflicting_keys, strict=False)
     except (ValueError, RecursionError) as exc:
