@@ -14,7 +14,7 @@ from memlane.filters import All, Cond, Filter
 from memlane.store.base import ScoredId
 from memlane.store.postgres.store import PostgresStore
 from tests.store.conftest import CONTRACT_DIMS
-from tests.store.test_contract import put, rec, vec
+from tests.store.test_contract import rec, vec
 from tests.store.test_contract_hybrid import check, corpus
 
 pytestmark = pytest.mark.integration
@@ -46,7 +46,9 @@ def requests(store: PostgresStore) -> int:
     return int(store.pool.get_stats().get("requests_num", 0))
 
 
-def test_the_legs_run_at_once_on_two_connections(store: PostgresStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_legs_run_at_once_on_two_connections(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     threads = spy(store, monkeypatch)
     where = Cond("user_id", "eq", "u1")
     before = requests(store)
@@ -54,11 +56,16 @@ def test_the_legs_run_at_once_on_two_connections(store: PostgresStore, monkeypat
     assert requests(store) - before == 2  # one per leg
     assert threads and threads[0] != threading.current_thread().name
     assert threads[0].startswith("memlane-pg-search")
-    assert got == (store.vector_search(vec("zorb flam"), where, 10), store.keyword_search(["zorb", "flam"], where, 10))
+    assert got == (
+        store.vector_search(vec("zorb flam"), where, 10),
+        store.keyword_search(["zorb", "flam"], where, 10),
+    )
     assert got[0] and got[1]
 
 
-def test_inside_a_transaction_no_second_connection(store: PostgresStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inside_a_transaction_no_second_connection(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     threads = spy(store, monkeypatch)
     with store.transaction() as tx:
         fresh = rec("kelt zorb written in the transaction", at=99)

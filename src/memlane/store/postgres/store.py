@@ -13,8 +13,8 @@ import importlib
 import random
 import threading
 import time
-from concurrent import futures
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
