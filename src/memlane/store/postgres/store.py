@@ -4,7 +4,8 @@ tenant in a PostgreSQL database shared by many processes and machines (full text
 
 One ``transaction()`` is one database transaction on one pooled connection, held by the calling
 thread until it ends; ``connection()`` gives that connection to companion stores (the graph) so
-their writes land in the same transaction. Reads take a pooled connection of their own.
+their writes land in the same transaction. Reads take a pooled connection of their own;
+``hybrid_search`` takes two at once (its keyword leg on one of the store's worker threads).
 """
 
 from __future__ import annotations
