@@ -16,7 +16,10 @@ with the index live; the ``spread`` set has none, since its scopes (1,000 memori
 ``EXACT_ROWS`` and are searched exactly through the scope's btree.
 
 Search is timed per store call with the pool ``Memory.search`` asks each signal for (200):
-``vector_search``, ``keyword_search`` (scope-local BM25), and both together ("search"), with
+``vector_search``, ``keyword_search`` (scope-local BM25), and both one after the other
+("search", on the benchmark's one connection; "store": through ``PostgresStore``, its pool
+and its snapshot for BM25, as ``Memory.search`` asked before; "at once": its ``hybrid_search``,
+the two on two pooled connections, what ``Memory.search`` asks now), with
 the query's vector precomputed ("without embedding") and with it embedded in the timed call by
 the hash embedder ("with embedding": the hash embedder, not a model). Queries are
 ``bench_scale.py``'s (3-6 words, a third with the user's name), each in another scope.
@@ -25,6 +28,7 @@ Figures only, no assertions.
     python benchmarks/bench_postgres.py                    # 1M over 1,000 scopes, and 100k in one
     python benchmarks/bench_postgres.py --quick            # 10k over 10 scopes, 5k in one: ~1 min
     python benchmarks/bench_postgres.py --sizes 200000 50000 --scopes 200
+    python benchmarks/bench_postgres.py --only single --no-sqlite   # 100k in one scope only
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from memlane.store.postgres.search import (
 )
 from memlane.store.postgres.search_copy import copy_memories, text_index_after
 from memlane.store.postgres.server import LocalPostgres
+from memlane.store.postgres.store import PostgresStore
 from memlane.store.postgres.store_schema import STORE_STEPS
 from memlane.store.sqlite import SQLiteStore
 from memlane.tokenizer import keywords
@@ -130,8 +135,12 @@ def load_sqlite(store: SQLiteStore, data: list[Rows]) -> tuple[int, float]:
 Search = Callable[[Vectors, list[str], str], object]
 
 
-def timings(vector: Search, keyword: Search, qs: list[str], scopes: int) -> dict[str, tuple[float, float]]:
-    """p50/p95 (ms) of each signal and of both, without and with the query's (hash) embedding."""
+def timings(
+    vector: Search, keyword: Search, qs: list[str], scopes: int, store: PostgresStore | None = None
+) -> dict[str, tuple[float, float]]:
+    """p50/p95 (ms) of each signal and of both one after the other, without and with the
+    query's (hash) embedding; with ``store``, of its two legs one after the other and of its
+    ``hybrid_search``, the two at once."""
     embedder = HashEmbedder(DIMS)
     vecs = embedder.embed(qs, purpose="search")
     terms = [keywords(q) for q in qs]
@@ -148,12 +157,24 @@ def timings(vector: Search, keyword: Search, qs: list[str], scopes: int) -> dict
 
     for i in range(min(5, len(qs))):  # warm-up: caches, the SQLite store's vector copy
         both(i)
-    return {
+    figures = {
         "vectors": percentiles(time_calls(lambda i: vector(vecs[i], terms[i], users[i]), len(qs))),
         "bm25": percentiles(time_calls(lambda i: keyword(vecs[i], terms[i], users[i]), len(qs))),
         "search": percentiles(time_calls(both, len(qs))),
         "search+embed": percentiles(time_calls(embedded, len(qs))),
     }
+    if store is not None:
+        wheres = [Cond("user_id", "eq", user) for user in users]
+
+        def legs(i: int) -> None:
+            store.vector_search(vecs[i], wheres[i], POOL)
+            store.keyword_search(terms[i], wheres[i], POOL)
+
+        figures["store"] = percentiles(time_calls(legs, len(qs)))
+        figures["hybrid"] = percentiles(
+            time_calls(lambda i: store.hybrid_search(vecs[i], terms[i], wheres[i], POOL), len(qs))
+        )
+    return figures
 
 
 def ingest(conn: psycopg.Connection[Any], data: list[Rows], scopes: int, notes: list[str]) -> int:
@@ -205,7 +226,11 @@ def run_postgres(
         def keyword(_: Vectors, terms: list[str], user: str) -> object:
             return keyword_search(conn, TENANT, terms, Cond("user_id", "eq", user), POOL)
 
-        figures = timings(vector, keyword, qs, scopes)
+        store = PostgresStore(url, tenant=TENANT)  # hybrid_search: both legs at once
+        try:
+            figures = timings(vector, keyword, qs, scopes, store)
+        finally:
+            store.close()
     server.drop(name)
     return notes, figures
 
@@ -247,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=100, help="timed queries per set and store")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--only", choices=["spread", "single"], help="run one of the two sets only")
     args = parser.parse_args(argv)
     spread, single = (10_000, 5_000) if args.quick else args.sizes
     scopes = 10 if args.quick else args.scopes
@@ -264,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.start()
         sets = [(f"spread: {spread:,} over {scopes:,} scopes", "spread", spread, scopes),
                 (f"single: {single:,} in one scope", "single", single, 1)]  # fmt: skip
-        for label, name, count, n_scopes in sets:
+        for label, name, count, n_scopes in [s for s in sets if args.only in (None, s[1])]:
             start = time.perf_counter()
             data = batches(count, n_scopes, args.seed)
             print(f"  {label}: generated in {time.perf_counter() - start:.0f} s", flush=True)
@@ -279,12 +305,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
     print()
-    print(f"{'set':<36} {'store':<9} | {'search p50':>10} {'p95':>7} | {'+embed p50':>10} {'p95':>7} | "
-          f"{'vectors p50':>11} {'p95':>7} | {'BM25 p50':>8} {'p95':>7}   (ms, pool {POOL})")  # fmt: skip
+    print(f"{'set':<36} {'store':<9} | {'search p50':>10} {'p95':>7} | {'store p50':>11} {'p95':>7} | "
+          f"{'at once p50':>11} {'p95':>7} | "
+          f"{'+embed p50':>10} {'p95':>7} | {'vectors p50':>11} {'p95':>7} | {'BM25 p50':>8} {'p95':>7}"
+          f"   (ms, pool {POOL})")  # fmt: skip
     for label, store, _, f in results:
         s, e, v, k = f["search"], f["search+embed"], f["vectors"], f["bm25"]
-        print(f"{label:<36} {store:<9} | {s[0]:>10.1f} {s[1]:>7.1f} | {e[0]:>10.1f} {e[1]:>7.1f} | "
-              f"{v[0]:>11.1f} {v[1]:>7.1f} | {k[0]:>8.1f} {k[1]:>7.1f}")  # fmt: skip
+        st, h = (
+            (f"{f[key][0]:>11.1f} {f[key][1]:>7.1f}" if key in f else f"{'-':>11} {'-':>7}")
+            for key in ("store", "hybrid")
+        )
+        print(f"{label:<36} {store:<9} | {s[0]:>10.1f} {s[1]:>7.1f} | {st} | {h} | "
+              f"{e[0]:>10.1f} {e[1]:>7.1f} | {v[0]:>11.1f} {v[1]:>7.1f} | "
+              f"{k[0]:>8.1f} {k[1]:>7.1f}")  # fmt: skip
     print(f"\ntotal {time.perf_counter() - began:.0f} s; load average now "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
     return 0

@@ -43,10 +43,20 @@ from memlane.models import (
 
 __all__ = [
     "MemoryStore", "PendingAdd", "ScoredId", "StoreTransaction", "StoredRequest", "Unstaged",
+    "sequential_hybrid_search",
     "check_embedder", "check_expected_dimension",
 ]  # fmt: skip
 
 ScoredId = tuple[str, float]
+
+
+def sequential_hybrid_search(
+    store: MemoryStore, vector: Vectors, terms: Sequence[str], where: Filter, limit: int
+) -> tuple[list[ScoredId], list[ScoredId]]:
+    """``store.hybrid_search`` one leg after the other (a store that has no faster way)."""
+    return store.vector_search(vector, where, limit), store.keyword_search(terms, where, limit)
+
+
 Unstaged = tuple[str, str, str]
 """(memory id, text, hash of the text): a memory to embed for a reindex."""
 
@@ -236,6 +246,13 @@ class MemoryStore(Protocol):
 
     def keyword_search(self, terms: Sequence[str], where: Filter, limit: int) -> list[ScoredId]:
         """Full-text matches of any of ``terms`` ranked by BM25 (higher is better)."""
+        ...
+
+    def hybrid_search(
+        self, vector: Vectors, terms: Sequence[str], where: Filter, limit: int
+    ) -> tuple[list[ScoredId], list[ScoredId]]:
+        """``vector_search`` and ``keyword_search`` of one query, as that pair: a store may run
+        the two at once (``sequential_hybrid_search`` runs one after the other)."""
         ...
 
     def neighbours(

@@ -65,13 +65,16 @@ def collect(
     on the scale of the main search's.
     """
     ids: set[str] = set()
-    for mid, cosine in store.vector_search(vector, where, pool):
+    if keyword:
+        dense, matches = store.hybrid_search(vector, terms, where, pool)
+    else:
+        dense, matches = store.vector_search(vector, where, pool), []
+    for mid, cosine in dense:
         found.setdefault(mid, Signals()).dense = cosine
         ids.add(mid)
-    if keyword:
-        for mid, bm25 in store.keyword_search(terms, where, pool):
-            found.setdefault(mid, Signals()).bm25 = bm25
-            ids.add(mid)
+    for mid, bm25 in matches:
+        found.setdefault(mid, Signals()).bm25 = bm25
+        ids.add(mid)
     return ids
 
 

@@ -4,7 +4,8 @@ tenant in a PostgreSQL database shared by many processes and machines (full text
 
 One ``transaction()`` is one database transaction on one pooled connection, held by the calling
 thread until it ends; ``connection()`` gives that connection to companion stores (the graph) so
-their writes land in the same transaction. Reads take a pooled connection of their own.
+their writes land in the same transaction. Reads take a pooled connection of their own;
+``hybrid_search`` takes two at once (its keyword leg on one of the store's worker threads).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,7 +31,13 @@ from memlane.errors import (
 from memlane.filters import All, Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
 from memlane.redact import redact_text, redact_url
-from memlane.store.base import PendingAdd, ScoredId, StoredRequest, check_expected_dimension
+from memlane.store.base import (
+    PendingAdd,
+    ScoredId,
+    StoredRequest,
+    check_expected_dimension,
+    sequential_hybrid_search,
+)
 from memlane.store.postgres import bulk, maintenance, pending, reindex, requests, rows, search
 from memlane.store.postgres import profile as profile_rows
 from memlane.store.postgres.connect import open_pool
@@ -83,6 +91,8 @@ class PostgresStore:
             url, min_size=min_size, max_size=max_size, timeout_s=timeout_s, setup=rows.register_text_codec
         )
         self._local = threading.local()
+        self._executor: futures.ThreadPoolExecutor | None = None
+        self._workers_lock = threading.Lock()
         self._dimension: int | None = None
         self._expected_dimension = expected_dimension
         self._embedder: str | None = None
@@ -267,6 +277,32 @@ class PostgresStore:
         with self._snapshot() as conn:  # the statistics and the matches must agree
             return search.keyword_search(conn, self.tenant, list(terms), where, limit)
 
+    def hybrid_search(
+        self, vector: Vectors, terms: Sequence[str], where: Filter, limit: int
+    ) -> tuple[list[ScoredId], list[ScoredId]]:
+        """The keyword leg on a worker thread (a pooled connection of its own) while this thread
+        runs the vector leg: the search costs the slower leg, not both. Inside this thread's
+        ``transaction()`` both legs run on its connection, one after the other."""
+        inside = getattr(self._local, "conn", None) is not None
+        if inside or not terms or limit <= 0 or self.pool.max_size < 2:
+            return sequential_hybrid_search(self, vector, terms, where, limit)
+        keyword = self._workers().submit(self.keyword_search, terms, where, limit)
+        try:
+            dense = self.vector_search(vector, where, limit)
+        except BaseException:
+            futures.wait([keyword])  # its connection back in the pool before the error surfaces
+            raise
+        return dense, keyword.result()
+
+    def _workers(self) -> futures.ThreadPoolExecutor:
+        """The threads running search legs beside their callers (made on first use)."""
+        with self._workers_lock:
+            if self._executor is None:
+                self._executor = futures.ThreadPoolExecutor(
+                    max_workers=self.pool.max_size, thread_name_prefix="memlane-pg-search"
+                )
+            return self._executor
+
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
     ) -> dict[str, list[tuple[str, int]]]:
@@ -403,6 +439,10 @@ class PostgresStore:
             records.close()  # type: ignore[attr-defined]
 
     def close(self) -> None:
+        with self._workers_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         self.pool.close()
 
 

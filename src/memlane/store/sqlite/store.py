@@ -14,7 +14,13 @@ import numpy as np
 from memlane.errors import DimensionMismatchError, EmbedderMismatchError, StoreError
 from memlane.filters import Filter
 from memlane.models import HistoryEvent, MemoryRecord, MemoryVersion, Message, ProfileSlot, Scope, Vectors
-from memlane.store.base import PendingAdd, ScoredId, StoredRequest, check_expected_dimension
+from memlane.store.base import (
+    PendingAdd,
+    ScoredId,
+    StoredRequest,
+    check_expected_dimension,
+    sequential_hybrid_search,
+)
 from memlane.store.sqlite import maintenance, pending, requests, rows, staging
 from memlane.store.sqlite import profile as profile_rows
 from memlane.store.sqlite.ann import AnnIndex
@@ -218,6 +224,11 @@ class SQLiteStore:
         with self._snapshot():  # the counts and the matches must agree
             self._sync()
             return scoped_bm25(self._conn, terms, sql, params, self._matching(where)[0], limit)
+
+    def hybrid_search(
+        self, vector: Vectors, terms: Sequence[str], where: Filter, limit: int
+    ) -> tuple[list[ScoredId], list[ScoredId]]:
+        return sequential_hybrid_search(self, vector, terms, where, limit)  # one connection
 
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
