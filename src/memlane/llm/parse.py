@@ -155,8 +155,7 @@ _FAIL: Any = _Fail()
 
 
 MAX_DEPTH = 64
-"""Deeper JSON is refused before decoding: memlane's answers nest a few levels, and the decoder's
-recursion near the interpreter's limit would leave no stack for anything else (a finalizer)."""
+"""Deeper JSON is refused before decoding: near the recursion limit a finalizer has no stack."""
 
 
 def _depth(text: str) -> int:
