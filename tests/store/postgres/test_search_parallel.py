@@ -76,7 +76,7 @@ def test_inside_a_transaction_no_second_connection(
         check(store, Cond("user_id", "eq", "u1"), 10)
     assert set(threads) == {threading.current_thread().name}
     assert fresh.id in {mid for mid, _ in dense} and fresh.id in {mid for mid, _ in keyword}
-    assert store._executor is None  # no worker thread was ever made
+    assert not store._workers.started  # no worker thread was ever made
 
 
 def test_a_failing_leg_surfaces_and_gives_every_connection_back(

@@ -46,6 +46,7 @@ from memlane.store.postgres.schema import migrate
 from memlane.store.postgres.sql import compile_filter, live_where
 from memlane.store.postgres.store_schema import STORE_STEPS
 from memlane.store.postgres.transaction import PostgresTransaction
+from memlane.store.postgres.workers import Workers
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -91,8 +92,7 @@ class PostgresStore:
             url, min_size=min_size, max_size=max_size, timeout_s=timeout_s, setup=rows.register_text_codec
         )
         self._local = threading.local()
-        self._executor: futures.ThreadPoolExecutor | None = None
-        self._workers_lock = threading.Lock()
+        self._workers = Workers(self.pool.max_size, "memlane-pg-search")
         self._dimension: int | None = None
         self._expected_dimension = expected_dimension
         self._embedder: str | None = None
@@ -286,22 +286,13 @@ class PostgresStore:
         inside = getattr(self._local, "conn", None) is not None
         if inside or not terms or limit <= 0 or self.pool.max_size < 2:
             return sequential_hybrid_search(self, vector, terms, where, limit)
-        keyword = self._workers().submit(self.keyword_search, terms, where, limit)
+        keyword = self._workers.submit(self.keyword_search, terms, where, limit)
         try:
             dense = self.vector_search(vector, where, limit)
         except BaseException:
             futures.wait([keyword])  # its connection back in the pool before the error surfaces
             raise
         return dense, keyword.result()
-
-    def _workers(self) -> futures.ThreadPoolExecutor:
-        """The threads running search legs beside their callers (made on first use)."""
-        with self._workers_lock:
-            if self._executor is None:
-                self._executor = futures.ThreadPoolExecutor(
-                    max_workers=self.pool.max_size, thread_name_prefix="memlane-pg-search"
-                )
-            return self._executor
 
     def neighbours(
         self, memory_ids: Sequence[str], window: int, where: Filter
@@ -439,10 +430,7 @@ class PostgresStore:
             records.close()  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        with self._workers_lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+        self._workers.close()
         self.pool.close()
 
 
