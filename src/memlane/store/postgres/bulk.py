@@ -24,7 +24,7 @@ from memlane.errors import DimensionMismatchError, EmbedderMismatchError, Invali
 from memlane.models import Scope, Vectors
 from memlane.store.postgres.maintenance import get_meta
 from memlane.store.postgres.search_copy import SearchRow, copy_search
-from memlane.store.sqlite.maintenance import TABLES
+from memlane.store.sqlite.maintenance import TABLES, checked_record
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -123,14 +123,7 @@ def load(conn: Connection[Any], tenant: str, records: Iterable[dict[str, Any]]) 
     counts = dict.fromkeys(TABLES, 0)
     loader = _Loader(conn, tenant)
     for number, record in enumerate(records, start=1):
-        kind = record.get("kind") if isinstance(record, dict) else None
-        data = record.get("data") if isinstance(record, dict) else None
-        if kind not in TABLES or not isinstance(data, dict):
-            raise InvalidInputError(f"record {number}: expected {{kind, data}} with kind in {sorted(TABLES)}")
-        _, columns = TABLES[kind]
-        missing = [c for c in columns if c not in data]
-        if missing:
-            raise InvalidInputError(f"record {number} ({kind}) lacks {', '.join(missing)}")
+        kind, data = checked_record(number, record)
         if kind == "meta":
             loader.meta(data)
         else:

@@ -119,6 +119,19 @@ def dump(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
             yield {"kind": kind, "data": data}
 
 
+def checked_record(number: int, record: object) -> tuple[str, dict[str, Any]]:
+    """Record ``number`` of a dump as (kind, data), or ``InvalidInputError`` saying what is wrong
+    (both stores' ``load``)."""
+    kind = record.get("kind") if isinstance(record, dict) else None
+    data = record.get("data") if isinstance(record, dict) else None
+    if not isinstance(kind, str) or kind not in TABLES or not isinstance(data, dict):
+        raise InvalidInputError(f"record {number}: expected {{kind, data}} with kind in {sorted(TABLES)}")
+    missing = [c for c in TABLES[kind][1] if c not in data]
+    if missing:
+        raise InvalidInputError(f"record {number} ({kind}) lacks {', '.join(missing)}")
+    return kind, data
+
+
 def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Insert dumped records (inside the caller's transaction); return counts by kind (the
     kinds of older exports always, ``pending`` when there were any).
@@ -127,14 +140,8 @@ def load(conn: sqlite3.Connection, records: Iterable[dict[str, Any]]) -> dict[st
     are refused: they would not compare with the store's."""
     counts = dict.fromkeys(TABLES, 0)
     for number, record in enumerate(records, start=1):
-        kind = record.get("kind") if isinstance(record, dict) else None
-        data = record.get("data") if isinstance(record, dict) else None
-        if kind not in TABLES or not isinstance(data, dict):
-            raise InvalidInputError(f"record {number}: expected {{kind, data}} with kind in {sorted(TABLES)}")
+        kind, data = checked_record(number, record)
         table, columns = TABLES[kind]
-        missing = [c for c in columns if c not in data]
-        if missing:
-            raise InvalidInputError(f"record {number} ({kind}) lacks {', '.join(missing)}")
         values = [data[c] for c in columns]
         if kind == "memory" and values[-1] is not None:
             values[-1] = _embedding(conn, values[-1], number)
